@@ -1,0 +1,47 @@
+# Every step of the project is a make target. `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+VQR := $(BIN)/vqr
+PYTEST_ARGS ?= -n 2
+
+.PHONY: help install run lint check test pytest schemas schemas-check sandbox clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+# Idempotent: the venv is created once, and the project is reinstalled only when pyproject.toml changes.
+install: $(STAMP)  ## create .venv and install vqr with its dev extras
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install  ## start the embedded sandbox, run the nightly batch, write the report
+	$(VQR) run --select tag:nightly
+
+lint: install  ## lint the query repository (what pre-commit and CI run)
+	$(VQR) lint
+
+check: install  ## ruff + mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+pytest: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+schemas: install  ## regenerate schemas/ from the OpenAPI subset and our format sources
+	$(VQR) schema build
+
+schemas-check: install
+	$(VQR) schema build --check
+
+test: install check pytest lint schemas-check  ## everything CI runs
+
+sandbox: install  ## serve the embedded Veza-compatible sandbox on 127.0.0.1:8700
+	$(VQR) sandbox serve --port 8700
+
+clean:  ## remove the venv, caches, reports and the local journal
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info reports .vqr

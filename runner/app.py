@@ -1,0 +1,149 @@
+"""The composition root: one function per command, each returning its exit code.
+
+The CLI parses options into these calls and exits once with what they return; everything else (finding the project,
+wiring stages, writing output) happens here. Output goes to the given streams; files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from runner import __version__
+from runner.errors import ExitCode, UsageError
+from runner.model import QueryUnit, Severity
+from runner.repository import Compiled, compile_repository, discover_query_files
+from runner.settings import Project, find_project_file, format_findings_for_abort, load_project, resolve_variables
+from runner.validate import load_schema_set
+
+
+@dataclass(frozen=True, kw_only=True)
+class Common:
+    """Options every project command shares."""
+
+    project_file: Path | None = None
+    env: str | None = None
+    vars_files: tuple[Path, ...] = ()
+    cli_vars: tuple[str, ...] = ()
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+
+
+def _project(common: Common) -> Project:
+    return load_project(common.project_file or find_project_file(Path.cwd()))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Readers never see a half-written file: write a sibling temp file, then rename over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    temp.replace(path)
+
+
+def _compile(common: Common, project: Project, paths: Sequence[Path] = ()) -> Compiled:
+    env = project.environment(common.env)
+    variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
+    files = discover_query_files(project, [p.resolve() for p in paths])
+    missing = [p for p in files if not p.is_file()]
+    if missing:
+        raise UsageError(f"no such file: {missing[0]}")
+    return compile_repository(project, load_schema_set(project.schemas_dir), variables, files=files)
+
+
+def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None) -> int:
+    from runner.findings import format_findings, write_github_step_summary
+
+    project = _project(common)
+    compiled = _compile(common, project, paths)
+    text = format_findings(compiled.findings, fmt=fmt, root=project.root, files_checked=compiled.files_checked,
+                           tool_version=__version__)
+    if output is not None:
+        write_atomically(output, text)
+    else:
+        common.out.write(text)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary:
+        write_github_step_summary(compiled.findings, Path(summary))
+    return ExitCode.FINDINGS if compiled.errors else ExitCode.OK
+
+
+def _report_invalid(common: Common, findings: Sequence[object]) -> int:
+    from runner.model import Finding
+
+    errors = [f for f in findings if isinstance(f, Finding) and f.severity is Severity.ERROR]
+    common.err.write(format_findings_for_abort(errors) + "\n")
+    common.err.write(f"{len(errors)} error(s): nothing was rendered (run `vqr lint` for details)\n")
+    return ExitCode.USAGE
+
+
+def render(common: Common, *, query: str) -> int:
+    """Print the exact create-request body (or bodies) `vqr run` would send for QUERY; nothing is sent."""
+    from runner.plan import create_body, effective_cache, select_units
+
+    project = _project(common)
+    as_path = Path(query)
+    compiled = _compile(common, project, [as_path] if as_path.suffix in {".yaml", ".yml"} else ())
+    units: list[QueryUnit] = list(compiled.units) if as_path.suffix in {".yaml", ".yml"} else select_units(
+        compiled.units, select=[query])
+    if compiled.errors and (not units or {f.path for f in compiled.errors} & {u.doc.path for u in units}):
+        return _report_invalid(common, compiled.errors)
+    if not units:
+        raise UsageError(f"no query named {query!r} (see `vqr ls`)")
+    bodies = {u.name: create_body(u.body["spec"], effective_cache(u, project.defaults.cache)) for u in units}
+    chosen = bodies[units[0].name] if len(bodies) == 1 else bodies
+    common.out.write(json.dumps(chosen, indent=2, ensure_ascii=False) + "\n")
+    if any(body.get("cached_result_context") for body in bodies.values()):
+        common.err.write("note: cache_id 'previous' is resolved from the journal when the query runs\n")
+    return ExitCode.OK
+
+
+def ls(common: Common, *, select: Sequence[str], exclude: Sequence[str], fmt: str) -> int:
+    from runner.plan import effective_cache, select_units
+
+    project = _project(common)
+    compiled = _compile(common, project)
+    units = select_units(compiled.units, select=select, exclude=exclude)
+    rows = [{"name": u.name, "file": u.doc.path, "owner": u.body.get("owner"), "tags": u.body.get("tags") or [],
+             "cache": effective_cache(u, project.defaults.cache).get("mode")} for u in units]
+    if fmt == "json":
+        common.out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    else:
+        width = max((len(str(r["name"])) for r in rows), default=4)
+        for r in rows:
+            tags = ",".join(str(t) for t in r["tags"])  # type: ignore[union-attr]
+            common.out.write(f"{r['name']!s:<{width}}  {r['cache']!s:<12}  {r['file']}  {tags}\n")
+    if compiled.errors:
+        files = len({f.path for f in compiled.errors})
+        common.err.write(f"warning: {files} file(s) have errors and are not listed; run `vqr lint`\n")
+    return ExitCode.OK
+
+
+def schema_build(*, project_file: Path | None, openapi: Path | None, check: bool, out: TextIO) -> int:
+    from runner.schemabuild import build_schema_files, stale_schema_files, write_schema_files
+
+    root = (project_file or find_project_file(Path.cwd())).resolve().parent
+    schemas_dir = root / "schemas"
+    files = build_schema_files(openapi, schemas_dir)
+    if check:
+        stale = stale_schema_files(schemas_dir, files)
+        for name in stale:
+            out.write(f"stale: schemas/{name} (run `vqr schema build`)\n")
+        return ExitCode.FINDINGS if stale else ExitCode.OK
+    for name in write_schema_files(schemas_dir, files):
+        out.write(f"wrote schemas/{name}\n")
+    return ExitCode.OK
+
+
+def init(directory: Path, *, out: TextIO) -> int:
+    from runner.scaffold import scaffold_project
+
+    for path in scaffold_project(directory):
+        out.write(f"created {path}\n")
+    out.write(f"next: cd {directory} && vqr lint\n")
+    return ExitCode.OK

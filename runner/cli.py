@@ -1,0 +1,159 @@
+"""The command line: click parsing only. Each command builds options, calls one `runner.app` function, exits once.
+
+`main()` is the single error boundary: a `VqrError` becomes its one-line message and documented exit code; click's
+usage errors exit 2; Ctrl-C exits 130; anything else is an internal error (exit 3), with a traceback only under
+`--debug`. `runner.app` is imported inside the commands so that `vqr --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from runner import __version__
+from runner.errors import ExitCode, VqrError
+
+EXIT_CODES = """\b
+Exit codes:
+  0    lint: clean (warnings allowed)   run: every query succeeded
+  1    lint: findings                   run: a query or an error expectation failed
+  2    usage error, invalid project file or specs: nothing was sent
+  3    internal error; run: could not run at all (auth, API unreachable)
+  130  interrupted
+"""
+
+_DEBUG = {"on": False}
+
+
+def _common(ctx: click.Context, env: str | None = None, vars_files: tuple[Path, ...] = (),
+            cli_vars: tuple[str, ...] = ()) -> Any:
+    from runner.app import Common
+
+    return Common(project_file=ctx.obj.get("project"), env=env, vars_files=vars_files, cli_vars=cli_vars)
+
+
+_env_option = click.option("--env", "env", metavar="E", help="Environment from vqr.yaml (default: $VQR_ENV, else sandbox).")
+_vars_file_option = click.option("--vars-file", "vars_files", multiple=True, metavar="FILE",
+                                 type=click.Path(path_type=Path), help="Extra variables file (repeatable).")
+_var_option = click.option("--var", "cli_vars", multiple=True, metavar="K=V",
+                           help="Set a template variable; V is parsed as JSON when it can be (repeatable).")
+
+
+@click.group(epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vqr")
+@click.option("--project", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Project file (default: the nearest vqr.yaml from the working directory up).")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, debug: bool) -> None:
+    """vqr: Veza access-graph queries as code: lint, render, run and report them."""
+    ctx.obj = {"project": project}
+    _DEBUG["on"] = debug
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_env_option
+@_vars_file_option
+@_var_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "junit"]), default="text",
+              show_default=True)
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write findings here, not stdout.")
+@click.pass_context
+def lint(ctx: click.Context, paths: tuple[Path, ...], env: str | None, vars_files: tuple[Path, ...],
+         cli_vars: tuple[str, ...], fmt: str, output: Path | None) -> None:
+    """Check query files offline: YAML safety, schema, templates, meaning rules. No network, no API key."""
+    from runner import app
+
+    raise SystemExit(app.lint(_common(ctx, env, vars_files, cli_vars), paths=paths, fmt=fmt, output=output))
+
+
+@cli.command(epilog=EXIT_CODES)
+@click.argument("query")
+@_env_option
+@_vars_file_option
+@_var_option
+@click.pass_context
+def render(ctx: click.Context, query: str, env: str | None, vars_files: tuple[Path, ...],
+           cli_vars: tuple[str, ...]) -> None:
+    """Print the exact create-request body(ies) for QUERY (a name, glob or file) as JSON; nothing is sent."""
+    from runner import app
+
+    raise SystemExit(app.render(_common(ctx, env, vars_files, cli_vars), query=query))
+
+
+@cli.command(name="ls")
+@click.option("--select", multiple=True, metavar="S", help="Name or glob, tag:T, path:DIR, owner:O (repeatable).")
+@click.option("--exclude", multiple=True, metavar="S", help="Same syntax; removes matches (repeatable).")
+@_env_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], env: str | None,
+               fmt: str) -> None:
+    """List the queries of the repository (after matrix expansion)."""
+    from runner import app
+
+    raise SystemExit(app.ls(_common(ctx, env), select=select, exclude=exclude, fmt=fmt))
+
+
+@cli.command(epilog=EXIT_CODES, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def run() -> None:
+    """Run queries in batches against Veza or the embedded sandbox (not yet available)."""
+    click.echo("vqr run: not yet available (the batch runner is tracked in issue 4)", err=True)
+    raise SystemExit(ExitCode.USAGE)
+
+
+@cli.group()
+def schema() -> None:
+    """JSON Schemas built from Veza's OpenAPI request shape."""
+
+
+@schema.command(name="build", epilog=EXIT_CODES)
+@click.option("--openapi", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="An OpenAPI 3.0/3.1 document (default: schemas/openapi/veza-query-api.yaml).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when a committed schema file is stale.")
+@click.pass_context
+def schema_build(ctx: click.Context, openapi: Path | None, check: bool) -> None:
+    """Generate schemas/*.schema.json (and draft-07 copies for editors), byte-for-byte deterministic."""
+    from runner import app
+
+    raise SystemExit(app.schema_build(project_file=ctx.find_root().obj.get("project"), openapi=openapi, check=check,
+                                      out=sys.stdout))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def init(directory: Path) -> None:
+    """Scaffold a working query repository in DIRECTORY."""
+    from runner import app
+
+    raise SystemExit(app.init(directory, out=sys.stdout))
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    try:
+        cli.main(args=argv, prog_name="vqr", standalone_mode=False)
+    except SystemExit as done:
+        sys.exit(done.code)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except click.ClickException as problem:
+        problem.show()
+        sys.exit(ExitCode.USAGE)
+    except VqrError as problem:
+        click.echo(f"vqr: {problem.message}", err=True)
+        sys.exit(problem.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except Exception as problem:  # the boundary: never a traceback unless asked for
+        if _DEBUG["on"]:
+            traceback.print_exc()
+        click.echo(f"vqr: internal error: {type(problem).__name__}: {problem} (rerun with --debug)", err=True)
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(ExitCode.OK)

@@ -1,0 +1,97 @@
+"""The domain's value types, shared by every stage: positions, findings, loaded documents.
+
+Frozen, keyword-only dataclasses; no I/O. Stages pass these (never loose dicts) across their boundaries.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeAlias, Union
+
+# A JSON value as produced by the hardened loader: only JSON types ever appear.
+JSONValue: TypeAlias = Union[None, bool, int, float, str, list["JSONValue"], dict[str, "JSONValue"]]
+JSONObject: TypeAlias = dict[str, JSONValue]
+# The path of a value inside a document: mapping keys and sequence indexes, like jsonschema's `absolute_path`.
+JSONPath: TypeAlias = tuple[str | int, ...]
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, kw_only=True, slots=True, order=True)
+class Position:
+    """A place in a source file, both numbers 1-based (what editors and SARIF show)."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding:
+    """One problem in user data, anchored at the file, line and column where the user can fix it."""
+
+    path: str  # as shown to the user: relative to the project root, forward slashes
+    line: int
+    column: int
+    severity: Severity
+    rule: str  # stable id, e.g. "yaml/duplicate-key", "spec/unknown-node-type"
+    message: str
+
+    @property
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        return (self.path, self.line, self.column, self.rule, self.message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    """A YAML file loaded by `load.py`: plain JSON data plus the position of every value and mapping key.
+
+    `values[path]` is where the value at `path` starts; `keys[path]` is where the key of the mapping entry at `path`
+    starts (absent for sequence items and the root). `disabled_rules` come from `# vqr: disable=rule[,rule]` comments.
+    """
+
+    path: str
+    data: JSONValue
+    values: Mapping[JSONPath, Position]
+    keys: Mapping[JSONPath, Position]
+    disabled_rules: frozenset[str] = field(default_factory=frozenset)
+
+    def position(self, path: JSONPath, *, key: bool = False) -> Position:
+        """The position of `path`, or of its nearest ancestor that has one (the root is always known)."""
+        probe = tuple(path)
+        while True:
+            if key and probe in self.keys:
+                return self.keys[probe]
+            if probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return Position(line=1, column=1)
+            probe = probe[:-1]
+
+    def finding(self, path: JSONPath, *, rule: str, message: str, severity: Severity = Severity.ERROR,
+                key: bool = False) -> Finding:
+        where = self.position(path, key=key)
+        return Finding(path=self.path, line=where.line, column=where.column, severity=severity, rule=rule,
+                       message=message)
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryUnit:
+    """One query of the repository after matrix expansion and rendering: what rules check and plans run.
+
+    `body` is the whole rendered query file (name, cache, spec, expect...) for this matrix combination; paths in it
+    line up with `doc` (inside a value that a template expanded into a list or mapping, `doc.position` falls back to
+    the template string's own position, which is where the user can fix it).
+    """
+
+    doc: Document
+    name: str
+    matrix: Mapping[str, JSONValue]
+    body: JSONObject

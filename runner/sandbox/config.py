@@ -1,0 +1,110 @@
+"""The sandbox server's settings: one frozen `SandboxConfig`, and the `vqr sandbox serve` options derived from it.
+
+No I/O. Every field carries its help text and option name in its metadata, so `option_specs()` lets the click layer
+declare `--port`, `--fail-rate-429`... without repeating defaults or docs. Invalid values raise `UsageError` (exit 2).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+from runner.errors import UsageError
+
+
+def _opt(default: Any, help_text: str, *, cli: bool = True) -> Any:
+    return field(default=default, metadata={"help": help_text, "cli": cli})
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxConfig:
+    """What the sandbox serves and how it misbehaves. Rates are probabilities in [0, 1]; times are seconds."""
+
+    host: str = _opt("127.0.0.1", "Interface to listen on.")
+    port: int = _opt(0, "TCP port; 0 picks a free one (the URL is printed on the first line of stdout).")
+    tls: bool = _opt(False, "Serve HTTPS with a CA and server certificate generated at start-up (CA path printed).")
+    certfile: str | None = _opt(None, "PEM server certificate to use with --tls instead of a generated one.")
+    keyfile: str | None = _opt(None, "PEM private key of --certfile.")
+    api_key: str | None = _opt(None, "Accept only this bearer key (default: any non-empty key).")
+    nodes: int = _opt(5000, "Approximate number of nodes in the generated access graph.")
+    seed: int = _opt(7, "Seed of the generated graph (same seed, same graph).")
+    latency: float = _opt(0.5, "Base duration of every execution (async job or synchronous call), in seconds.")
+    cost_per_unit: float = _opt(0.0, "Extra seconds per unit of engine cost, added to --latency.")
+    cache_ttl: float = _opt(3600.0, "Seconds a result stays in the server-side cache (cache_ids expire after it).")
+    cache_joins_running: bool = _opt(
+        True, "cached_result_if_available may attach to a still-RUNNING execution of the same spec "
+              "(Veza's behaviour is unknown: veza-api.md §8.3).")
+    lenient: bool = _opt(False, "Drop unknown request fields silently (like Veza's gateway) instead of a 400.")
+    fail_rate_429: float = _opt(0.0, "Probability that a request is refused with 429 and Retry-After.")
+    retry_after: int = _opt(1, "Seconds announced in the Retry-After header of injected 429 replies.")
+    fail_rate_5xx: float = _opt(0.0, "Probability that a request fails with 500/502/503/504 before processing.")
+    fail_rate_job: float = _opt(0.0, "Probability that a new async execution ends FAILED.")
+    reset_rate: float = _opt(0.0, "Probability that a connection is reset before the request is processed.")
+    empty_page_rate: float = _opt(0.0, "Probability that a page comes back empty with has_more true.")
+    slow_rate: float = _opt(0.0, "Probability that a reply is delayed by --slow-seconds after processing.")
+    slow_seconds: float = _opt(5.0, "Delay of a slow reply, in seconds.")
+    fault_seed: int = _opt(0, "Seed of the fault generator: the same seed and requests replay the same faults.")
+    default_page_size: int = _opt(100, "Rows per page when a request gives no page_size (or 0).")
+    max_page_size: int = _opt(10000, "Largest page served; larger page_size values are clamped to it.")
+
+    def __post_init__(self) -> None:
+        for name in ("fail_rate_429", "fail_rate_5xx", "fail_rate_job", "reset_rate", "empty_page_rate",
+                     "slow_rate"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
+                raise UsageError(f"--{name.replace('_', '-')} must be a probability between 0 and 1, got {value!r}")
+        for name in ("latency", "cost_per_unit", "cache_ttl", "slow_seconds"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+                raise UsageError(f"--{name.replace('_', '-')} must be a number of seconds >= 0, got {value!r}")
+        if not 0 <= self.port <= 65535:
+            raise UsageError(f"--port must be between 0 and 65535, got {self.port}")
+        if self.nodes < 1:
+            raise UsageError(f"--nodes must be at least 1, got {self.nodes}")
+        if not 1 <= self.default_page_size <= self.max_page_size:
+            raise UsageError("--default-page-size must be between 1 and --max-page-size")
+        if self.retry_after < 0:
+            raise UsageError("--retry-after must be >= 0")
+        if (self.certfile is None) != (self.keyfile is None):
+            raise UsageError("--certfile and --keyfile go together")
+        if self.api_key is not None and not self.api_key.strip():
+            raise UsageError("--api-key must not be empty")
+
+    def __repr__(self) -> str:
+        # The API key is a secret: never let it reach a log line or a traceback.
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        if shown["api_key"] is not None:
+            shown["api_key"] = "***"
+        return "SandboxConfig(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptionSpec:
+    """One `vqr sandbox serve` option: its click declaration, the config field it sets, type, default and help.
+
+    `flag` is `--name` for valued options and `--name/--no-name` for booleans (pass it to `click.option` as is).
+    """
+
+    flag: str
+    field_name: str
+    type: type
+    default: Any
+    help: str
+    is_flag: bool
+
+
+def option_specs() -> tuple[OptionSpec, ...]:
+    """Every CLI option of `vqr sandbox serve`, in declaration order; bool fields are on/off flags."""
+    specs = []
+    hints = {"str | None": str, "int": int, "float": float, "bool": bool, "str": str}
+    for f in fields(SandboxConfig):
+        if not f.metadata.get("cli"):
+            continue
+        kind = hints[str(f.type)]
+        default = None if f.default is MISSING else f.default
+        name = f.name.replace("_", "-")
+        flag = f"--{name}/--no-{name}" if kind is bool else f"--{name}"
+        specs.append(OptionSpec(flag=flag, field_name=f.name, type=kind,
+                                default=default, help=str(f.metadata["help"]), is_flag=kind is bool))
+    return tuple(specs)

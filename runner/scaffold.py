@@ -1,0 +1,123 @@
+"""`vqr init DIR`: write a small, working, lint-clean query repository.
+
+Input: a directory that has no vqr.yaml yet. Output: the list of files written (project file, one example query, a
+fragment, variables per environment, the bundled schemas, pre-commit and editor settings). Writes files.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from runner.errors import ProjectError
+from runner.resources import bundled_schemas_dir
+
+PROJECT = """\
+# yaml-language-server: $schema=schemas/project.schema.json
+queries: queries/
+reports: reports/
+schemas: schemas/
+defaults:
+  cache: {mode: if_available, max_staleness: 24h}
+  concurrency: 8
+  timeout: 15m
+environments:
+  sandbox:
+    url: embedded          # the embedded Veza-compatible sandbox, started in-process
+    vars_files: [queries/vars/sandbox.yaml]
+  prod:
+    url: https://example.vezacloud.com
+    api_key_env: VEZA_API_KEY
+    vars_files: [queries/vars/prod.yaml]
+vars:
+  lookback_days: 90
+rules:
+  disable: []
+"""
+
+EXAMPLE_QUERY = """\
+# yaml-language-server: $schema=../schemas/query-file.schema.json
+name: okta-users-with-s3-write
+description: Active Okta users who can write to an S3 bucket
+owner: identity-team
+tags: [okta, aws, nightly]
+cache: {mode: if_available, max_staleness: 12h}
+spec:
+  query_type: SOURCE_TO_DESTINATION
+  source_node_types:
+    nodes:
+      - node_type: OktaUser
+        condition_expression: "{{ fragments.active_okta_user }}"
+  relates_to_exp:
+    specs:
+      - node_types: {nodes: [{node_type: S3Bucket}]}
+        effective_permissions: {values: [DATA_WRITE], operator: OR}
+  node_relationship_type: EFFECTIVE_ACCESS
+  result_value_type: SOURCE_NODES_WITH_COUNTS
+expect:
+  - rows: {max: 500}
+    severity: warn
+    message: more Okta users can write to S3 than expected
+"""
+
+FRAGMENT = """\
+# A condition expression shared by queries: `condition_expression: "{{ fragments.active_okta_user }}"`
+specs:
+  - {fn: EQ, property: status, value: ACTIVE}
+operator: AND
+"""
+
+VARS = {"sandbox": "aws_account_ids: []\n", "prod": "aws_account_ids: []\n"}
+
+PRE_COMMIT = """\
+repos:
+  - repo: local
+    hooks:
+      - id: vqr-lint
+        name: vqr lint
+        entry: vqr lint
+        language: system
+        files: ^(queries/.*\\.ya?ml|vqr\\.yaml)$
+        pass_filenames: false   # names must be unique and fragments affect every query: lint the whole repository
+"""
+
+VSCODE = """\
+{
+  "yaml.schemas": {
+    "schemas/query-file.schema.json": ["queries/**/*.yaml", "!queries/_fragments/**", "!queries/vars/**"],
+    "schemas/project.schema.json": ["vqr.yaml"]
+  }
+}
+"""
+
+GITIGNORE = "reports/\n.vqr/\n"
+
+
+def scaffold_project(directory: Path) -> list[str]:
+    if (directory / "vqr.yaml").exists():
+        raise ProjectError(f"{directory / 'vqr.yaml'} already exists; not overwriting a project")
+    files = {
+        "vqr.yaml": PROJECT,
+        "queries/okta-users-with-s3-write.yaml": EXAMPLE_QUERY,
+        "queries/_fragments/active_okta_user.yaml": FRAGMENT,
+        "queries/vars/sandbox.yaml": VARS["sandbox"],
+        "queries/vars/prod.yaml": VARS["prod"],
+        ".pre-commit-config.yaml": PRE_COMMIT,
+        ".vscode/settings.json": VSCODE,
+        ".gitignore": GITIGNORE,
+    }
+    written: list[str] = []
+    for name, text in files.items():
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(name)
+    source = bundled_schemas_dir()
+    shipped = [*source.glob("*.schema.json"), *source.glob("draft-07/*.schema.json"), *source.glob("openapi/*.yaml")]
+    for schema in sorted(shipped):
+        relative = schema.relative_to(source)
+        target = directory / "schemas" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(schema, target)
+        written.append(f"schemas/{relative.as_posix()}")
+    return written

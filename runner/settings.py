@@ -1,0 +1,190 @@
+"""The project file (`vqr.yaml`) and the environment: found, loaded, validated and frozen into `Project`.
+
+Inputs: a start directory (or an explicit file), environment variables, command-line overrides. Output: frozen
+settings, or `ProjectError` (exit 2) listing every problem of the project file at its line and column. Reads files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import cast
+
+from runner.errors import ProjectError, UsageError
+from runner.load import load_yaml_file
+from runner.model import Document, Finding, JSONObject, JSONValue, Severity
+from runner.resources import bundled_schemas_dir
+
+PROJECT_FILE = "vqr.yaml"
+DEFAULT_ENV = "sandbox"
+EMBEDDED_URL = "embedded"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Environment:
+    name: str
+    url: str  # "embedded" starts the sandbox in-process
+    api_key_env: str = "VEZA_API_KEY"
+    api_key_file: Path | None = None
+    ca_bundle: Path | None = None
+    vars: Mapping[str, JSONValue] = field(default_factory=dict)
+    vars_files: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Defaults:
+    cache: Mapping[str, JSONValue]
+    concurrency: int
+    timeout: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    root: Path
+    file: Path
+    queries_dir: Path
+    reports_dir: Path
+    schemas_dir: Path  # the project's own schemas/ when it has one, else the bundled copy
+    defaults: Defaults
+    environments: Mapping[str, Environment]
+    vars: Mapping[str, JSONValue]
+    node_types: frozenset[str]
+    disabled_rules: frozenset[str]
+    retention: int
+
+    def display(self, path: Path) -> str:
+        """How a file is named in findings: relative to the project root, with forward slashes."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def environment(self, name: str | None) -> Environment:
+        chosen = name or os.environ.get("VQR_ENV") or DEFAULT_ENV
+        if chosen in self.environments:
+            return self.environments[chosen]
+        if chosen == DEFAULT_ENV:  # the sandbox needs no configuration
+            return Environment(name=DEFAULT_ENV, url=EMBEDDED_URL)
+        known = ", ".join(sorted(self.environments)) or "none"
+        raise UsageError(f"unknown environment '{chosen}' (known: {known})")
+
+
+def find_project_file(start: Path) -> Path:
+    """Walk up from `start` to the first directory holding vqr.yaml, like git finds its repository."""
+    here = start.resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    raise ProjectError(f"no {PROJECT_FILE} found in {here} or any parent directory (create one with `vqr init`)")
+
+
+def format_findings_for_abort(findings: Sequence[Finding]) -> str:
+    return "\n".join(f"{f.path}:{f.line}:{f.column}: {f.severity}: {f.message} [{f.rule}]" for f in findings)
+
+
+def load_project(file: Path) -> Project:
+    from runner.validate import load_schema_set, schema_findings  # deferred: compiling schemas is not free
+
+    root = file.resolve().parent
+    doc, findings = load_yaml_file(file, path=PROJECT_FILE)
+    if doc is not None and not _has_errors(findings):
+        bundled = load_schema_set(bundled_schemas_dir())
+        findings += schema_findings(bundled.project, doc.data, doc, rule_prefix="project")
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if doc is None or errors:
+        raise ProjectError("invalid project file:\n" + format_findings_for_abort(errors or findings))
+    return _build_project(root, file, doc)
+
+
+def _has_errors(findings: Sequence[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+def _build_project(root: Path, file: Path, doc: Document) -> Project:
+    data = cast(JSONObject, doc.data or {})
+    defaults = cast(JSONObject, data.get("defaults") or {})
+    schemas_dir = root / str(data.get("schemas", "schemas"))
+    if not (schemas_dir / "query-spec.schema.json").is_file():
+        schemas_dir = bundled_schemas_dir()
+    environments = {
+        name: _environment(root, name, cast(JSONObject, raw or {}))
+        for name, raw in cast(JSONObject, data.get("environments") or {}).items()
+    }
+    rules = cast(JSONObject, data.get("rules") or {})
+    return Project(
+        root=root,
+        file=file.resolve(),
+        queries_dir=root / str(data.get("queries", "queries")),
+        reports_dir=root / str(data.get("reports", "reports")),
+        schemas_dir=schemas_dir,
+        defaults=Defaults(
+            cache=cast(JSONObject, defaults.get("cache") or {"mode": "if_available", "max_staleness": "24h"}),
+            concurrency=int(cast(int, defaults.get("concurrency", 8))),
+            timeout=str(defaults.get("timeout", "15m")),
+        ),
+        environments=environments,
+        vars=cast(JSONObject, data.get("vars") or {}),
+        node_types=frozenset(str(t) for t in cast(list[JSONValue], data.get("node_types") or [])),
+        disabled_rules=frozenset(str(r) for r in cast(list[JSONValue], rules.get("disable") or [])),
+        retention=int(cast(int, data.get("retention", 30))),
+    )
+
+
+def _environment(root: Path, name: str, raw: JSONObject) -> Environment:
+    key_file = raw.get("api_key_file")
+    ca_bundle = raw.get("ca_bundle")
+    return Environment(
+        name=name,
+        url=str(raw.get("url", EMBEDDED_URL)),
+        api_key_env=str(raw.get("api_key_env", "VEZA_API_KEY")),
+        api_key_file=root / str(key_file) if key_file else None,
+        ca_bundle=root / str(ca_bundle) if ca_bundle else None,
+        vars=cast(JSONObject, raw.get("vars") or {}),
+        vars_files=tuple(root / str(p) for p in cast(list[JSONValue], raw.get("vars_files") or [])),
+    )
+
+
+def parse_cli_var(text: str) -> tuple[str, JSONValue]:
+    """`--var k=v`: the value is JSON when it parses as JSON (numbers, lists, true), else the literal string."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise UsageError(f"--var expects NAME=VALUE with NAME a valid identifier, got {text!r}")
+    try:
+        value = cast(JSONValue, json.loads(raw))
+    except ValueError:
+        value = raw
+    return name, value
+
+
+def load_vars_file(file: Path, project: Project) -> JSONObject:
+    """A variables file is untrusted input like a query file: hardened loader, must be a mapping."""
+    if not file.is_file():
+        raise UsageError(f"variables file not found: {project.display(file)}")
+    doc, findings = load_yaml_file(file, path=project.display(file))
+    if doc is None or _has_errors(findings):
+        raise UsageError("invalid variables file:\n" + format_findings_for_abort(findings))
+    if doc.data is None:
+        return {}
+    if not isinstance(doc.data, dict):
+        raise UsageError(f"{project.display(file)}: a variables file must be a mapping of names to values")
+    return doc.data
+
+
+def resolve_variables(project: Project, env: Environment, *, vars_files: Sequence[Path] = (),
+                      cli_vars: Sequence[str] = ()) -> JSONObject:
+    """Project-wide variables, lowest precedence first: project `vars`, the environment's `vars`, its `vars_files`,
+    `--vars-file`, `--var`. A query's own `vars` sit below all of these (they are the query's defaults)."""
+    merged: JSONObject = {"environment": env.name}
+    merged.update(project.vars)
+    merged.update(env.vars)
+    for file in (*env.vars_files, *vars_files):
+        merged.update(load_vars_file(file, project))
+    for text in cli_vars:
+        name, value = parse_cli_var(text)
+        merged[name] = value
+    return merged
