@@ -1,0 +1,131 @@
+"""The real `vqr` command line, as a user runs it: subprocesses, real files, exit codes row by row."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+VQR = [sys.executable, "-m", "runner"]
+
+
+def vqr(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    merged = {**os.environ, **(env or {})}
+    merged.pop("GITHUB_STEP_SUMMARY", None)
+    merged.update(env or {})
+    return subprocess.run([*VQR, *args], cwd=cwd, capture_output=True, text=True, env=merged, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def scaffold(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("init") / "repo"
+    done = vqr("init", str(directory), cwd=tmp_path_factory.getbasetemp())
+    assert done.returncode == 0, done.stderr
+    return directory
+
+
+@pytest.fixture
+def project(scaffold: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(scaffold, target)
+    return target
+
+
+def test_help_documents_exit_codes(tmp_path: Path) -> None:
+    done = vqr("--help", cwd=tmp_path)
+    assert done.returncode == 0
+    for row in ("0 ", "1 ", "2 ", "3 ", "130"):
+        assert row in done.stdout
+    assert "lint" in vqr("lint", "--help", cwd=tmp_path).stdout
+
+
+def test_init_scaffolds_a_lint_clean_repository(scaffold: Path) -> None:
+    assert (scaffold / "vqr.yaml").is_file()
+    assert (scaffold / "schemas" / "query-file.schema.json").is_file()
+    done = vqr("lint", cwd=scaffold)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "clean" in done.stdout
+
+
+def test_init_refuses_to_overwrite(scaffold: Path) -> None:
+    done = vqr("init", str(scaffold), cwd=scaffold)
+    assert done.returncode == 2
+    assert "already exists" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_lint_exit_1_with_file_line_column(project: Path) -> None:
+    query = project / "queries" / "okta-users-with-s3-write.yaml"
+    query.write_text(query.read_text().replace("node_type: S3Bucket", "node_type: S3Bucket\n        sorce: x"))
+    done = vqr("lint", cwd=project)
+    assert done.returncode == 1
+    assert "queries/okta-users-with-s3-write.yaml:" in done.stdout
+    line = next(x for x in done.stdout.splitlines() if "unknown-key" in x)
+    path, lineno, column, _ = line.split(":", 3)
+    assert int(lineno) > 1 and int(column) > 1
+
+
+def test_lint_exit_2_without_project(tmp_path: Path) -> None:
+    done = vqr("lint", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "vqr.yaml" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_lint_exit_2_on_invalid_project_file(project: Path) -> None:
+    (project / "vqr.yaml").write_text("queries: queries/\ndefaults: {concurency: 8}\n")
+    done = vqr("lint", cwd=project)
+    assert done.returncode == 2
+    assert "vqr.yaml:2:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_usage_error_exit_2(project: Path) -> None:
+    assert vqr("lint", "--format", "xml", cwd=project).returncode == 2
+    done = vqr("lint", "--var", "not an assignment", cwd=project)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_every_format_and_output_file(project: Path) -> None:
+    for fmt in ("text", "json", "sarif", "github", "junit"):
+        done = vqr("lint", "--format", fmt, "--output", f"out.{fmt}", cwd=project)
+        assert done.returncode == 0, done.stderr
+        assert (project / f"out.{fmt}").stat().st_size > 0
+    assert json.loads((project / "out.sarif").read_text())["version"] == "2.1.0"
+
+
+def test_render_prints_the_create_body(project: Path) -> None:
+    done = vqr("render", "okta-users-with-s3-write", "--env", "prod", cwd=project)
+    assert done.returncode == 0, done.stderr
+    body = json.loads(done.stdout)
+    assert set(body) == {"cached_result_if_available"}
+    assert body["cached_result_if_available"]["max_staleness"] == "43200s"
+    spec = body["cached_result_if_available"]["request"]["body"]
+    # the fragment was expanded into a native mapping, not a string
+    condition = spec["source_node_types"]["nodes"][0]["condition_expression"]
+    assert isinstance(condition, dict) and condition["specs"][0]["property"] == "status"
+
+
+def test_render_unknown_query_is_a_usage_error(project: Path) -> None:
+    done = vqr("render", "no-such-query", cwd=project)
+    assert done.returncode == 2 and "no query named" in done.stderr
+
+
+def test_ls_json_and_selectors(project: Path) -> None:
+    done = vqr("ls", "--format", "json", "--select", "tag:okta", cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert [row["name"] for row in json.loads(done.stdout)] == ["okta-users-with-s3-write"]
+    done = vqr("ls", "--format", "json", "--exclude", "tag:okta", cwd=project)
+    assert json.loads(done.stdout) == []
+
+
+def test_var_overrides_reach_templates(project: Path) -> None:
+    query = project / "queries" / "okta-users-with-s3-write.yaml"
+    query.write_text(query.read_text().replace("description: Active", "description: In {{ region }} active"))
+    assert vqr("lint", cwd=project).returncode == 1  # `region` is undefined
+    done = vqr("lint", "--var", "region=eu", cwd=project)
+    assert done.returncode == 0, done.stdout
