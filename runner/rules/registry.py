@@ -61,12 +61,14 @@ def registered_rules() -> list[RuleInfo]:
 
 
 def rule_matches(rule_id: str, patterns: frozenset[str]) -> bool:
-    """Whether a disable list covers `rule_id`: an exact id, `all` / `*`, or a glob such as `cache/*`."""
+    """Whether a disable list covers `rule_id`: an exact id, `all` / `*`, a glob such as `cache/*`, or a family
+    written `cache/` (what a comment parser that stops at `*` leaves of `cache/*`)."""
     if not patterns:
         return False
     if rule_id in patterns or "all" in patterns or "*" in patterns:
         return True
-    return any(("*" in pattern or "?" in pattern) and fnmatch.fnmatchcase(rule_id, pattern) for pattern in patterns)
+    return any(rule_id.startswith(pattern) if pattern.endswith("/") else
+               ("*" in pattern or "?" in pattern) and fnmatch.fnmatchcase(rule_id, pattern) for pattern in patterns)
 
 
 def unknown_rule_patterns(patterns: frozenset[str] | list[str]) -> list[str]:

@@ -1,0 +1,87 @@
+"""Meaning rules: checks on rendered `QueryUnit`s that run after the schema checks, and rule disabling.
+
+`check_units(units, ctx)` returns the per-unit and cross-unit findings (deduplicated across matrix combinations,
+disabled rules removed); `filter_disabled` applies vqr.yaml's and each file's disable lists to any stage's findings.
+Importing this package registers every known rule id (see `registry`). Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from runner.model import Finding, QueryUnit, Severity
+from runner.rules import known_rules as _known_rules  # noqa: F401  (registers the other stages' ids)
+from runner.rules.cache import check_cache, check_cache_policy, check_timeout
+from runner.rules.context import RuleContext
+from runner.rules.durations import parse_duration, to_protobuf_duration
+from runner.rules.expectations import check_expectations
+from runner.rules.names import check_name, check_unique_names
+from runner.rules.node_types import check_node_types
+from runner.rules.registry import (
+    RuleInfo,
+    describe,
+    register_rule,
+    registered_rules,
+    rule_matches,
+    unknown_rule_patterns,
+)
+from runner.rules.spec_checks import check_spec
+
+__all__ = [
+    "RuleContext",
+    "RuleInfo",
+    "check_cache_policy",
+    "check_timeout",
+    "check_units",
+    "describe",
+    "filter_disabled",
+    "is_disablable",
+    "parse_duration",
+    "register_rule",
+    "registered_rules",
+    "rule_matches",
+    "to_protobuf_duration",
+    "unknown_rule_patterns",
+]
+
+
+def is_disablable(finding: Finding) -> bool:
+    """Whether a disable list may hide `finding`.
+
+    A YAML error means the file was not loaded and a template error means a value could not be rendered: nothing
+    else checks that file or value and it cannot be run, so hiding either would let lint pass on a broken query
+    (and a `# vqr: disable=all` comment must not smuggle an unsafe file through).
+    """
+    if finding.rule.startswith("template/"):
+        return False
+    return not (finding.rule.startswith("yaml/") and finding.severity is Severity.ERROR)
+
+
+def filter_disabled(findings: Iterable[Finding], *, project_disabled: frozenset[str] = frozenset(),
+                    doc_disabled: Mapping[str, frozenset[str]] | None = None) -> list[Finding]:
+    """`findings` minus those disabled in vqr.yaml (`project_disabled`) or in their own file (`doc_disabled`, keyed
+    by `Finding.path`). Entries are rule ids, globs such as `cache/*`, or `all`."""
+    per_doc = doc_disabled or {}
+    kept = []
+    for finding in findings:
+        patterns = project_disabled | per_doc.get(finding.path, frozenset())
+        if patterns and is_disablable(finding) and rule_matches(finding.rule, patterns):
+            continue
+        kept.append(finding)
+    return kept
+
+
+def check_units(units: Sequence[QueryUnit], ctx: RuleContext) -> list[Finding]:
+    """Every meaning-rule finding for `units` (one repository's queries after matrix expansion and rendering)."""
+    found: list[Finding] = []
+    for unit in units:
+        found += check_name(unit)
+        found += check_cache(unit)
+        found += check_expectations(unit)
+        found += check_node_types(unit, ctx)
+        found += check_spec(unit)
+    found += check_unique_names(units)
+    # Matrix combinations of one file share positions, so the same problem would otherwise repeat per combination.
+    unique = list(dict.fromkeys(found))
+    doc_disabled = {unit.doc.path: unit.doc.disabled_rules for unit in units}
+    return filter_disabled(unique, project_disabled=ctx.disabled, doc_disabled=doc_disabled)
