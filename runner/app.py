@@ -69,7 +69,7 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
         common.out.write(text)
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary:
-        write_github_step_summary(compiled.findings, Path(summary))
+        write_github_step_summary(compiled.findings, Path(summary), files_checked=compiled.files_checked)
     return ExitCode.FINDINGS if compiled.errors else ExitCode.OK
 
 

@@ -36,7 +36,8 @@ def _common(ctx: click.Context, env: str | None = None, vars_files: tuple[Path, 
     return Common(project_file=ctx.obj.get("project"), env=env, vars_files=vars_files, cli_vars=cli_vars)
 
 
-_env_option = click.option("--env", "env", metavar="E", help="Environment from vqr.yaml (default: $VQR_ENV, else sandbox).")
+_env_option = click.option("--env", "env", metavar="E",
+                           help="Environment from vqr.yaml (default: $VQR_ENV, else sandbox).")
 _vars_file_option = click.option("--vars-file", "vars_files", multiple=True, metavar="FILE",
                                  type=click.Path(path_type=Path), help="Extra variables file (repeatable).")
 _var_option = click.option("--var", "cli_vars", multiple=True, metavar="K=V",

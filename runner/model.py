@@ -8,10 +8,10 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeAlias, Union
+from typing import TypeAlias
 
 # A JSON value as produced by the hardened loader: only JSON types ever appear.
-JSONValue: TypeAlias = Union[None, bool, int, float, str, list["JSONValue"], dict[str, "JSONValue"]]
+JSONValue: TypeAlias = bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"] | None
 JSONObject: TypeAlias = dict[str, JSONValue]
 # The path of a value inside a document: mapping keys and sequence indexes, like jsonschema's `absolute_path`.
 JSONPath: TypeAlias = tuple[str | int, ...]

@@ -62,13 +62,14 @@ def test_init_refuses_to_overwrite(scaffold: Path) -> None:
 
 def test_lint_exit_1_with_file_line_column(project: Path) -> None:
     query = project / "queries" / "okta-users-with-s3-write.yaml"
-    query.write_text(query.read_text().replace("node_type: S3Bucket", "node_type: S3Bucket\n        sorce: x"))
+    query.write_text(query.read_text().replace("  node_relationship_type:", "  relationship: x\n  node_relationship_type:"))
     done = vqr("lint", cwd=project)
     assert done.returncode == 1
     assert "queries/okta-users-with-s3-write.yaml:" in done.stdout
     line = next(x for x in done.stdout.splitlines() if "unknown-key" in x)
-    path, lineno, column, _ = line.split(":", 3)
-    assert int(lineno) > 1 and int(column) > 1
+    _path, lineno, column, _ = line.split(":", 3)
+    assert (int(lineno), int(column)) == (17, 3)  # the inserted line, at the key
+    assert "did you mean 'node_relationship_type'" in line
 
 
 def test_lint_exit_2_without_project(tmp_path: Path) -> None:

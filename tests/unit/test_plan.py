@@ -49,10 +49,13 @@ def test_effective_cache_layers_default_query_and_override() -> None:
     assert effective_cache(unit("a"), defaults, override="immediate") == {"mode": "immediate"}
 
 
+def names(chosen: list[QueryUnit]) -> list[str]:
+    return [u.name for u in chosen]
+
+
 def test_selectors() -> None:
     units = [unit("okta-a", tags=["okta", "nightly"], owner="iam"), unit("aws-b", path="queries/aws/b.yaml",
              tags=["aws"], owner="cloud"), unit("okta-c", owner="cloud")]
-    names = lambda chosen: [u.name for u in chosen]  # noqa: E731
     assert names(select_units(units, select=["okta-*"])) == ["okta-a", "okta-c"]
     assert names(select_units(units, select=["tag:nightly"])) == ["okta-a"]
     assert names(select_units(units, select=["owner:cloud"])) == ["aws-b", "okta-c"]
