@@ -147,3 +147,10 @@ def init(directory: Path, *, out: TextIO) -> int:
         out.write(f"created {path}\n")
     out.write(f"next: cd {directory} && vqr lint\n")
     return ExitCode.OK
+
+
+def sandbox_serve(options: dict[str, object]) -> int:
+    from runner.sandbox.config import SandboxConfig
+    from runner.sandbox.server import serve
+
+    return serve(SandboxConfig(**options))  # type: ignore[arg-type]

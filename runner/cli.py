@@ -109,6 +109,29 @@ def run() -> None:
 
 
 @cli.group()
+def sandbox() -> None:
+    """The embedded Veza-compatible sandbox: real HTTP, async jobs, cache, generated graph, faults."""
+
+
+def _sandbox_options(command: Any) -> Any:
+    from runner.sandbox.config import option_specs
+
+    for spec in reversed(option_specs()):
+        command = click.option(spec.flag, spec.field_name, type=spec.type, default=spec.default,
+                               show_default=spec.default is not None, help=spec.help)(command)
+    return command
+
+
+@sandbox.command(name="serve", epilog=EXIT_CODES)
+@_sandbox_options
+def sandbox_serve(**options: Any) -> None:
+    """Serve the sandbox until interrupted; the first line of stdout is its URL."""
+    from runner import app
+
+    raise SystemExit(app.sandbox_serve(options))
+
+
+@cli.group()
 def schema() -> None:
     """JSON Schemas built from Veza's OpenAPI request shape."""
 

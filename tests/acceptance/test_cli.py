@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,7 +63,8 @@ def test_init_refuses_to_overwrite(scaffold: Path) -> None:
 
 def test_lint_exit_1_with_file_line_column(project: Path) -> None:
     query = project / "queries" / "okta-users-with-s3-write.yaml"
-    query.write_text(query.read_text().replace("  node_relationship_type:", "  relationship: x\n  node_relationship_type:"))
+    text = query.read_text().replace("  node_relationship_type:", "  relationship: x\n  node_relationship_type:")
+    query.write_text(text)
     done = vqr("lint", cwd=project)
     assert done.returncode == 1
     assert "queries/okta-users-with-s3-write.yaml:" in done.stdout
@@ -96,7 +98,23 @@ def test_every_format_and_output_file(project: Path) -> None:
         done = vqr("lint", "--format", fmt, "--output", f"out.{fmt}", cwd=project)
         assert done.returncode == 0, done.stderr
         assert (project / f"out.{fmt}").stat().st_size > 0
-    assert json.loads((project / "out.sarif").read_text())["version"] == "2.1.0"
+    sarif = json.loads((project / "out.sarif").read_text())
+    schema = json.loads((REPO / "tests" / "sarif-2.1.0.schema.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(sarif)
+
+
+def test_sarif_with_findings_validates_against_the_official_schema(project: Path) -> None:
+    query = project / "queries" / "okta-users-with-s3-write.yaml"
+    query.write_text(query.read_text().replace("OktaUser", "OktaUsr"))
+    done = vqr("lint", "--format", "sarif", cwd=project)
+    assert done.returncode == 0  # an unknown node type is a warning
+    sarif = json.loads(done.stdout)
+    schema = json.loads((REPO / "tests" / "sarif-2.1.0.schema.json").read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(sarif)
+    [result] = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "spec/unknown-node-type" and result["level"] == "warning"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == \
+        "queries/okta-users-with-s3-write.yaml"
 
 
 def test_render_prints_the_create_body(project: Path) -> None:
