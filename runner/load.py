@@ -28,7 +28,7 @@ _BOM = b"\xef\xbb\xbf"
 # YAML's printable set, less U+0085/U+2028/U+2029: libyaml reads those as line breaks and ruamel's pure parser does
 # not, so positions (and even the data) would depend on the parser. Likewise a byte order mark after the start.
 _NOT_ALLOWED = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-_DISABLE = re.compile(r"#[ \t]*vqr:[ \t]*disable[ \t]*=[ \t]*([\w./-]+(?:[ \t]*,[ \t]*[\w./-]+)*)")
+_DISABLE = re.compile(r"#[ \t]*vqr:[ \t]*disable[ \t]*=[ \t]*([\w./*-]+(?:[ \t]*,[ \t]*[\w./*-]+)*)")
 
 
 class Backend(enum.Enum):

@@ -279,9 +279,9 @@ def test_position_falls_back_to_the_nearest_known_ancestor(backend: Backend) -> 
 
 def test_disable_comments_anywhere_in_the_file(backend: Backend) -> None:
     text = ("# vqr: disable=spec/unknown-node-type\nname: q  # vqr: disable = a/b, c/d\n"
-            "spec:\n  x: 1 #vqr:disable=e\n")
+            "spec:\n  x: 1 #vqr:disable=e,cache/*\n")
     doc = _ok(text, backend)
-    assert doc.disabled_rules == frozenset({"spec/unknown-node-type", "a/b", "c/d", "e"})
+    assert doc.disabled_rules == frozenset({"spec/unknown-node-type", "a/b", "c/d", "e", "cache/*"})
 
 
 def test_disable_text_inside_strings_is_not_a_comment(backend: Backend) -> None:
