@@ -114,10 +114,14 @@ def ls(common: Common, *, select: Sequence[str], exclude: Sequence[str], fmt: st
     if fmt == "json":
         common.out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     else:
-        width = max((len(str(r["name"])) for r in rows), default=4)
-        for r in rows:
-            tags = ",".join(str(t) for t in r["tags"])  # type: ignore[union-attr]
-            common.out.write(f"{r['name']!s:<{width}}  {r['cache']!s:<12}  {r['file']}  {tags}\n")
+        table = [("NAME", "CACHE", "OWNER", "FILE", "TAGS")] + [
+            (str(r["name"]), str(r["cache"]), str(r["owner"] or "-"), str(r["file"]),
+             ",".join(str(t) for t in r["tags"]))  # type: ignore[union-attr]
+            for r in rows]
+        widths = [max(len(row[i]) for row in table) for i in range(4)]
+        for row in table:
+            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+            common.out.write("  ".join([*cells, row[4]]) + "\n")
     if compiled.errors:
         files = len({f.path for f in compiled.errors})
         common.err.write(f"warning: {files} file(s) have errors and are not listed; run `vqr lint`\n")
