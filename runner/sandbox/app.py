@@ -1,0 +1,232 @@
+"""The sandbox's HTTP API: Veza's query-spec endpoints plus `/_sandbox/*` controls, as one ASGI application.
+
+`build_app(config, graph=None)` returns the app (it generates the graph when none is given) and its `Jobs`; no
+network I/O of its own. Layers, outermost first: request ids, faults, bearer auth, starlette routes. Every reply
+carries a `request_id` (body and `x-request-id` header); every refusal is Veza's error body.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from runner.sandbox.config import SandboxConfig
+from runner.sandbox.faults import ASGIApp, FaultMiddleware, FaultPlan, Receive, Scope, Send, faults_of
+from runner.sandbox.generate import generate_graph
+from runner.sandbox.graph import Graph
+from runner.sandbox.jobs import Jobs
+from runner.sandbox.schema_check import BodyChecker
+from runner.sandbox.wire import (
+    ApiError,
+    error_body,
+    invalid_argument,
+    new_request_id,
+    normalize_enums,
+    page_size_of,
+    parse_create_body,
+)
+
+API = "/api/v1/assessments/query_spec"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+# The SDK's connection check lists these; their content is [assumed] (any list satisfies the SDK).
+TEMPLATES: list[dict[str, Any]] = [{"id": "application", "name": "application"},
+                                   {"id": "identity_provider", "name": "identity_provider"}]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxApp:
+    """The ASGI app to serve, and the executions service behind it (for embedding and tests)."""
+
+    asgi: ASGIApp
+    jobs: Jobs
+
+
+def _request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def _reply(request: Request, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({**body, "request_id": _request_id(request)})
+
+
+def _error_reply(request: Request, error: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(error, _request_id(request)), status_code=error.status, headers=error.headers)
+
+
+async def _json_body(request: Request, *, optional: bool = False) -> Any:
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise invalid_argument("body", f"larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip() and optional:
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_argument("body", "not valid JSON") from None
+
+
+class _Routes:
+    def __init__(self, jobs: Jobs, checker: BodyChecker, fault_plan: FaultPlan) -> None:
+        self.jobs = jobs
+        self.checker = checker
+        self.fault_plan = fault_plan
+
+    async def create(self, request: Request) -> Response:
+        body = await _json_body(request)
+        parse_create_body(body)  # the oneof first: its message is clearer than a schema's
+        parsed = parse_create_body(self.checker.create_body(body))
+        return _reply(request, await self.jobs.create(parsed, fail=faults_of(request.scope).job_fail))
+
+    async def get(self, request: Request) -> Response:
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            raise invalid_argument("body", "expected a JSON object")
+        config = self.jobs.config
+        size = page_size_of(body.get("page_size", request.query_params.get("page_size")),
+                            default=config.default_page_size, maximum=config.max_page_size)
+        reply = await self.jobs.poll(body.get("query_result_id"), page_size=size,
+                                     page_token=body.get("page_token") or request.query_params.get("page_token"),
+                                     empty_page=faults_of(request.scope).empty_page)
+        return _reply(request, reply)
+
+    async def _spec(self, request: Request) -> dict[str, Any]:
+        spec = normalize_enums(self.checker.spec(await _json_body(request)))
+        assert isinstance(spec, dict)
+        return spec
+
+    async def nodes(self, request: Request) -> Response:
+        spec = await self._spec(request)
+        config = self.jobs.config
+        query = request.query_params
+        size = page_size_of(query.get("page_size") or spec.get("page_size"), default=config.default_page_size,
+                            maximum=config.max_page_size)
+        token = query.get("page_token") or spec.get("page_token")
+        reply = await self.jobs.nodes(spec, page_size=size, page_token=token,
+                                      empty_page=faults_of(request.scope).empty_page)
+        return _reply(request, reply)
+
+    async def result(self, request: Request) -> Response:
+        return _reply(request, await self.jobs.count(await self._spec(request)))
+
+    async def templates(self, request: Request) -> Response:
+        return _reply(request, {"values": TEMPLATES, "next_page_token": None, "has_more": False})
+
+    async def stats(self, request: Request) -> Response:
+        body = self.jobs.stats.snapshot()
+        body["graph_version"] = self.jobs.graph.version
+        return _reply(request, body)
+
+    async def reset(self, request: Request) -> Response:
+        self.jobs.reset()
+        self.fault_plan.restart()
+        return _reply(request, {"reset": True})
+
+    async def advance(self, request: Request) -> Response:
+        body = await _json_body(request, optional=True)
+        seed, fraction = (body.get("seed"), body.get("fraction")) if isinstance(body, dict) else (None, None)
+        if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+            raise invalid_argument("seed", "expected an integer")
+        if fraction is not None and (not isinstance(fraction, int | float) or not 0 < fraction <= 1):
+            raise invalid_argument("fraction", "expected a number in (0, 1]")
+        return _reply(request, await self.jobs.advance(seed=seed, fraction=fraction))
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _error_reply(request, exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "NotFound", 405: "Unimplemented"}.get(exc.status_code, "InvalidArgument")
+    return _error_reply(request, ApiError(code, f"{request.method} {request.url.path}: {exc.detail}",
+                                          status=exc.status_code))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    # A bug in the sandbox: the client gets Veza's 500 body, never a traceback.
+    return _error_reply(request, ApiError("Internal", f"internal error ({type(exc).__name__})"))
+
+
+class _Auth:
+    """Bearer auth on every path: any non-empty key, or exactly `api_key` when configured."""
+
+    def __init__(self, app: ASGIApp, api_key: str | None) -> None:
+        self._app = app
+        self._key = api_key.encode() if api_key else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self._allowed(scope):
+            error = ApiError("Unauthenticated", "missing or invalid API key (send Authorization: Bearer <key>)")
+            request_id = str(scope.get("state", {}).get("request_id", ""))
+            body = json.dumps(error_body(error, request_id)).encode()
+            await send({"type": "http.response.start", "status": 401,
+                        "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer"),
+                                    (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self._app(scope, receive, send)
+
+    def _allowed(self, scope: Scope) -> bool:
+        header = next((v for k, v in scope.get("headers", ()) if k == b"authorization"), b"")
+        scheme, _, key = header.partition(b" ")
+        key = key.strip()
+        if scheme.lower() != b"bearer" or not key:
+            return False
+        return self._key is None or hmac.compare_digest(key, self._key)
+
+
+class _Edge:
+    """Outermost layer: a request id for every reply, and the connection's transport for injected resets."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = new_request_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        # uvicorn's `send` is a bound method of the request cycle, which holds the transport.
+        state["transport"] = getattr(getattr(send, "__self__", None), "transport", None)
+        header = (b"x-request-id", request_id.encode())
+
+        async def send_with_id(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), header]}
+            await send(message)
+
+        await self._app(scope, receive, send_with_id)
+
+
+def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxApp:
+    """The sandbox as an ASGI app over `graph` (generated from `config.nodes`/`config.seed` when None)."""
+    jobs = Jobs(config=config, graph=graph if graph is not None else generate_graph(nodes=config.nodes,
+                                                                                    seed=config.seed))
+    plan = FaultPlan(config)
+    routes = _Routes(jobs, BodyChecker(lenient=config.lenient), plan)
+    starlette = Starlette(
+        routes=[
+            Route(f"{API}:nodes_async_create", routes.create, methods=["POST"]),
+            Route(f"{API}:nodes_async_get", routes.get, methods=["POST"]),
+            Route(f"{API}:nodes", routes.nodes, methods=["POST"]),
+            Route(f"{API}:result", routes.result, methods=["POST"]),
+            Route("/api/v1/providers/custom/templates", routes.templates, methods=["GET"]),
+            Route("/_sandbox/stats", routes.stats, methods=["GET"]),
+            Route("/_sandbox/reset", routes.reset, methods=["POST"]),
+            Route("/_sandbox/advance", routes.advance, methods=["POST"]),
+        ],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _internal_error},
+    )
+    layered = FaultMiddleware(_Auth(starlette, config.api_key), plan=plan, config=config, on_fault=jobs.stats.fault)
+    return SandboxApp(asgi=_Edge(layered), jobs=jobs)

@@ -1,0 +1,233 @@
+"""The sandbox's executions: async jobs (create, poll, page), synchronous calls, graph advances, and their stats.
+
+Holds the graph, the result cache and the request handles in memory; no network I/O. Engine work (evaluation,
+page building, drift, which serialize on the graph's own lock) runs in worker threads so that polls, which only read
+the clock and a dict, stay fast on the event loop. Replies are JSON-ready dicts in Veza's wire format.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from runner.sandbox.cache import Execution, JobStatus, ResultCache, canonical_spec, new_cache_id, spec_key
+from runner.sandbox.config import SandboxConfig
+from runner.sandbox.engine import QueryOutcome, SpecError, count, evaluate
+from runner.sandbox.generate import advance_graph
+from runner.sandbox.graph import Graph
+from runner.sandbox.wire import ApiError, CreateMode, CreateRequest, PageTokens, field_violations, int64
+
+# Pages up to this many rows are built on the event loop: a thread hop costs more than building them.
+_INLINE_ROWS = 200
+COUNT_RESULT_TYPE = "NUMBER"  # [assumed]: the docs show `result_type` without listing its values
+
+
+class Stats:
+    """Counters for tests and benchmarks, served by `GET /_sandbox/stats`."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.creates = self.executions = self.cache_hits = self.polls = self.pages = self.rows_served = 0
+        self.faults: collections.Counter[str] = collections.Counter()
+
+    def fault(self, kind: str) -> None:
+        self.faults[kind] += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"creates": self.creates, "executions": self.executions, "cache_hits": self.cache_hits,
+                "polls": self.polls, "pages": self.pages, "rows_served": self.rows_served,
+                "faults": dict(sorted(self.faults.items()))}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Handle:
+    """What a `query_result_id` names: one create call's view of an execution."""
+
+    query_result_id: str
+    execution: Execution
+    created_at: float
+    warnings: tuple[str, ...]
+
+
+def _spec_error(error: SpecError) -> ApiError:
+    details = [field_violations([(error.field, error.message)])] if error.field else []
+    return ApiError(error.code, error.message, details=details)
+
+
+class Jobs:
+    """The executions service behind the API routes."""
+
+    def __init__(self, *, config: SandboxConfig, graph: Graph, clock: Callable[[], float] = time.monotonic) -> None:
+        self.config = config
+        self.graph = graph
+        self.stats = Stats()
+        self._clock = clock
+        self._cache = ResultCache(ttl=config.cache_ttl, clock=clock)
+        self._handles: dict[str, Handle] = {}
+        self._handle_order: collections.deque[Handle] = collections.deque()
+        self._tokens = PageTokens()
+
+    def reset(self) -> None:
+        self._cache.clear()
+        self._handles.clear()
+        self._handle_order.clear()
+        self.stats.reset()
+
+    async def _evaluate(self, spec: dict[str, Any]) -> QueryOutcome:
+        try:
+            return await asyncio.to_thread(evaluate, self.graph, canonical_spec(spec))
+        except SpecError as error:
+            raise _spec_error(error) from None
+
+    def _duration(self, outcome: QueryOutcome) -> float:
+        return self.config.latency + float(outcome.cost) * self.config.cost_per_unit
+
+    def _new_handle(self, execution: Execution, warnings: tuple[str, ...]) -> Handle:
+        now = self._clock()
+        limit = now - self.config.cache_ttl
+        while self._handle_order and self._handle_order[0].created_at <= limit:
+            self._handles.pop(self._handle_order.popleft().query_result_id, None)
+        handle = Handle(query_result_id="qr-" + secrets.token_hex(12), execution=execution, created_at=now,
+                        warnings=warnings)
+        self._handles[handle.query_result_id] = handle
+        self._handle_order.append(handle)
+        return handle
+
+    async def create(self, request: CreateRequest, *, fail: bool) -> dict[str, Any]:
+        """Run, reuse or attach to a result per the request's mode; reply `{query_result_id, cache_id, ...}`."""
+        execution: Execution | None = None
+        if request.mode is CreateMode.CONTEXT:
+            assert request.cache_id is not None
+            execution = self._cache.get(request.cache_id)
+            if execution is None:
+                raise ApiError("NotFound", f"cache_id {request.cache_id!r} does not exist or has expired",
+                               details=[field_violations([("cached_result_context.cache_id",
+                                                           "unknown or expired cache_id")])])
+            self.stats.cache_hits += 1
+        else:
+            assert request.spec is not None
+            key = spec_key(request.spec)
+            if request.mode is CreateMode.IF_AVAILABLE:
+                execution = self._cache.fresh(key, request.max_staleness,
+                                              include_running=self.config.cache_joins_running)
+                if execution is not None:
+                    self.stats.cache_hits += 1
+            if execution is None:
+                execution = await self._execute(request.spec, key, fail=fail)
+        last = self._cache.last_completed(execution.key)
+        handle = self._new_handle(execution, request.warnings)
+        self.stats.creates += 1  # creates that were accepted: a query_result_id was issued
+        reply: dict[str, Any] = {"query_result_id": handle.query_result_id, "cache_id": execution.cache_id,
+                                 "last_completed_cache_id": last.cache_id if last else None}
+        if request.warnings:
+            reply["warnings"] = list(request.warnings)
+        return reply
+
+    async def _execute(self, spec: dict[str, Any], key: str, *, fail: bool) -> Execution:
+        started = self._clock()
+        version = self.graph.version
+        outcome = await self._evaluate(spec)
+        self.stats.executions += 1
+        finished = started + max(self._duration(outcome), self._clock() - started)
+        if fail:
+            self.stats.fault("job")
+        execution = Execution(cache_id=new_cache_id(), key=key, graph_version=version, created_at=started,
+                              finished_at=finished, failed=fail, outcome=outcome,
+                              error="the execution failed (injected by the sandbox)" if fail else None)
+        self._cache.add(execution)
+        return execution
+
+    async def poll(self, query_result_id: Any, *, page_size: int, page_token: Any,
+                   empty_page: bool) -> dict[str, Any]:
+        """Status and progress of a result; once DONE, also one page of it."""
+        self.stats.polls += 1
+        handle = self._handles.get(query_result_id) if isinstance(query_result_id, str) else None
+        now = self._clock()
+        if handle is None or handle.created_at + self.config.cache_ttl <= now:
+            raise ApiError("NotFound", f"query result {query_result_id!r} does not exist or has expired",
+                           details=[field_violations([("query_result_id", "unknown or expired")])])
+        execution = handle.execution
+        status = execution.status(now)
+        reply: dict[str, Any] = {"status": status.value, "progress_status": {"row_count": int64(0)},
+                                 "values": [], "path_values": [], "next_page_token": None, "has_more": False,
+                                 "warnings": list(handle.warnings), "error": None}
+        if status is JobStatus.FAILED:
+            reply["error"] = {"code": "Internal", "message": execution.error}
+        if status is not JobStatus.DONE:
+            return reply
+        outcome = execution.outcome
+        reply["progress_status"]["row_count"] = int64(outcome.total)
+        reply["warnings"] += list(outcome.warnings)
+        offset = self._tokens.decode(page_token, handle.query_result_id)
+        reply.update(await self._page(outcome, handle.query_result_id, offset, page_size, empty_page=empty_page))
+        return reply
+
+    async def _page(self, outcome: QueryOutcome, binding: str, offset: int, page_size: int, *,
+                    empty_page: bool) -> dict[str, Any]:
+        self.stats.pages += 1
+        total = int(outcome.total)
+        if empty_page and offset < total:
+            self.stats.fault("empty_page")
+            return {"values": [], "path_values": [], "next_page_token": self._tokens.encode(binding, offset),
+                    "has_more": True}
+
+        def read() -> tuple[list[Any], list[Any]]:
+            values, path_values = outcome.page(offset, page_size)
+            return list(values), list(path_values)
+
+        wanted = min(page_size, total - offset)
+        values: list[Any]
+        path_values: list[Any]
+        if wanted <= 0:
+            values, path_values = [], []
+        elif wanted <= _INLINE_ROWS:
+            values, path_values = read()
+        else:
+            values, path_values = await asyncio.to_thread(read)
+        served = len(values) or len(path_values)
+        self.stats.rows_served += served
+        has_more = offset + served < total
+        return {"values": values, "path_values": path_values, "has_more": has_more,
+                "next_page_token": self._tokens.encode(binding, offset + served) if has_more else None}
+
+    async def nodes(self, spec: dict[str, Any], *, page_size: int, page_token: Any,
+                    empty_page: bool) -> dict[str, Any]:
+        """`query_spec:nodes`: every page is a full execution that answers when done."""
+        started = self._clock()
+        binding = "spec-" + spec_key(spec)[:32]
+        offset = self._tokens.decode(page_token, binding)
+        outcome = await self._evaluate(spec)
+        self.stats.executions += 1
+        await asyncio.sleep(max(0.0, started + self._duration(outcome) - self._clock()))
+        reply = await self._page(outcome, binding, offset, page_size, empty_page=empty_page)
+        reply["warnings"] = list(outcome.warnings)
+        return reply
+
+    async def count(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """`query_spec:result`: the number of rows, as an int64 string."""
+        started = self._clock()
+
+        try:
+            number = int(await asyncio.to_thread(count, self.graph, canonical_spec(spec)))
+        except SpecError as error:
+            raise _spec_error(error) from None
+        self.stats.executions += 1
+        await asyncio.sleep(max(0.0, started + self.config.latency - self._clock()))
+        return {"result_type": COUNT_RESULT_TYPE, "number_value": int64(number)}
+
+    async def advance(self, *, seed: int | None, fraction: float | None) -> dict[str, Any]:
+        """Mutate a few percent of the graph; cached results keep the version they were computed on."""
+        use_seed = self.config.seed + 1000 * (self.graph.version + 1) if seed is None else seed
+        if fraction is None:
+            summary = await asyncio.to_thread(advance_graph, self.graph, seed=use_seed)
+        else:
+            summary = await asyncio.to_thread(advance_graph, self.graph, seed=use_seed, fraction=fraction)
+        return {"seed": use_seed, **dataclasses.asdict(summary)}
