@@ -18,6 +18,7 @@ from runner import __version__
 from runner.errors import ExitCode, UsageError
 from runner.model import QueryUnit, Severity
 from runner.repository import Compiled, compile_repository, discover_query_files
+from runner.runcmd import RunOptions
 from runner.settings import Project, find_project_file, format_findings_for_abort, load_project, resolve_variables
 from runner.validate import load_schema_set
 
@@ -158,3 +159,17 @@ def sandbox_serve(options: dict[str, object]) -> int:
     from runner.sandbox.server import serve
 
     return serve(SandboxConfig(**options))  # type: ignore[arg-type]
+
+
+def run(common: Common, *, options: RunOptions) -> int:
+    """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch."""
+    from runner.runcmd import run_batch_command
+
+    project = _project(common)
+    compiled = _compile(common, project)
+    if compiled.errors:
+        common.err.write(format_findings_for_abort(compiled.errors) + "\n")
+        common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
+                         "(run `vqr lint`)\n")
+        return ExitCode.USAGE
+    return run_batch_command(project, compiled.units, options, out=common.out, err=common.err)

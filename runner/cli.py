@@ -101,11 +101,31 @@ def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, 
     raise SystemExit(app.ls(_common(ctx, env), select=select, exclude=exclude, fmt=fmt))
 
 
-@cli.command(epilog=EXIT_CODES, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def run() -> None:
-    """Run queries in batches against Veza or the embedded sandbox (not yet available)."""
-    click.echo("vqr run: not yet available (the batch runner is tracked in issue 4)", err=True)
-    raise SystemExit(ExitCode.USAGE)
+@cli.command(epilog=EXIT_CODES)
+@click.option("--select", multiple=True, metavar="S", help="Name or glob, tag:T, path:DIR, owner:O (repeatable).")
+@click.option("--exclude", multiple=True, metavar="S", help="Same syntax; removes matches (repeatable).")
+@_env_option
+@_vars_file_option
+@_var_option
+@click.option("--concurrency", type=click.IntRange(1, 512), help="Queries in flight at once (default: vqr.yaml).")
+@click.option("--cache", type=click.Choice(["if_available", "immediate", "context"]),
+              help="Override every query's cache mode for this run.")
+@click.option("--snapshot-id", metavar="ID", help="Pin every spec of the batch to one Veza snapshot.")
+@click.option("--resume", is_flag=True, help="Continue the last unfinished run; nothing done is sent again.")
+@click.option("--fail-fast", is_flag=True, help="Start no new query after the first failure.")
+@click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Run directories go here.")
+@click.option("--quiet", is_flag=True, help="No progress display; the summary only.")
+@click.pass_context
+def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], env: str | None,
+        vars_files: tuple[Path, ...], cli_vars: tuple[str, ...], concurrency: int | None, cache: str | None,
+        snapshot_id: str | None, resume: bool, fail_fast: bool, reports: Path | None, quiet: bool) -> None:
+    """Run queries in batches against Veza or the embedded sandbox, each with its own cache policy."""
+    from runner import app
+    from runner.runcmd import RunOptions
+
+    options = RunOptions(env=env, select=select, exclude=exclude, concurrency=concurrency, cache=cache,
+                         snapshot_id=snapshot_id, resume=resume, fail_fast=fail_fast, reports=reports, quiet=quiet)
+    raise SystemExit(app.run(_common(ctx, env, vars_files, cli_vars), options=options))
 
 
 @cli.group()

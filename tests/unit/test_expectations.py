@@ -1,0 +1,62 @@
+"""Expectations after a run: bounds, severities, messages, and drift expectations skipped without a previous run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from runner.expectations import (
+    Drift,
+    ExpectSeverity,
+    Verdict,
+    evaluate_expectations,
+    evaluate_one,
+)
+from runner.model import JSONValue
+
+DRIFT = Drift(added=3, removed=1, previous_run="20260101T000000Z-abcd")
+
+
+@pytest.mark.parametrize(("bounds", "rows", "verdict"), [
+    ({"max": 0}, 0, Verdict.PASSED), ({"max": 0}, 1, Verdict.FAILED),
+    ({"min": 2}, 1, Verdict.FAILED), ({"min": 2}, 2, Verdict.PASSED),
+    ({"eq": 5}, 5, Verdict.PASSED), ({"eq": 5}, 4, Verdict.FAILED),
+    ({"min": 1, "max": 3}, 3, Verdict.PASSED), ({"min": 1, "max": 3}, 4, Verdict.FAILED),
+])
+def test_row_bounds(bounds: dict[str, Any], rows: int, verdict: Verdict) -> None:
+    outcome = evaluate_one({"rows": bounds}, rows=rows, drift=None)
+    assert outcome is not None
+    assert outcome.verdict is verdict and outcome.actual == rows
+    assert outcome.severity is ExpectSeverity.ERROR  # the schema's default
+
+
+def test_messages_name_the_count_and_the_bound_and_prefix_the_users_message_on_failure() -> None:
+    entries: JSONValue = [
+        {"rows": {"max": 0}, "severity": "warn", "message": "nobody should write"},
+        {"rows": {"min": 1}, "message": "never shown when passing"},
+    ]
+    failed, passed = evaluate_expectations(entries, rows=7, drift=None)
+    assert failed.message == "nobody should write: rows = 7 (expected max 0)"
+    assert failed.severity is ExpectSeverity.WARN and not failed.is_error_failure
+    assert passed.message == "rows = 7 (expected min 1)" and passed.verdict is Verdict.PASSED
+
+
+def test_drift_metrics_use_the_previous_run_or_are_skipped_without_one() -> None:
+    entries: JSONValue = [{"new_rows": {"max": 0}}, {"removed_rows": {"max": 1}}]
+    new, removed = evaluate_expectations(entries, rows=10, drift=DRIFT)
+    assert (new.verdict, new.actual, removed.verdict, removed.actual) == (Verdict.FAILED, 3, Verdict.PASSED, 1)
+    assert new.is_error_failure and "since run 20260101T000000Z-abcd" in new.message
+    skipped = evaluate_expectations(entries, rows=10, drift=None)
+    assert [o.verdict for o in skipped] == [Verdict.SKIPPED] * 2
+    assert skipped[0].message == "skipped: no previous run" and not skipped[0].is_error_failure
+    gone = evaluate_expectations(entries, rows=10, drift=None, no_drift="skipped: results gone")
+    assert gone[1].message == "skipped: results gone"
+    assert skipped[0].to_json() == {"metric": "new_rows", "bounds": {"max": 0}, "severity": "error",
+                                    "outcome": "skipped", "actual": None, "message": "skipped: no previous run"}
+
+
+def test_entries_without_a_metric_or_not_a_list_are_ignored() -> None:
+    assert evaluate_expectations(None, rows=1, drift=None) == ()
+    assert evaluate_expectations([{"severity": "warn"}, "text"], rows=1, drift=None) == ()
+

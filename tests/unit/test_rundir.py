@@ -1,0 +1,59 @@
+"""The run directory on real files: sortable run ids, whole-or-absent result files, run.json then `latest`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from runner.rundir import ResultWriter, RunDir, file_sha256, new_run_id, result_file_name
+
+
+def test_run_ids_sort_by_time() -> None:
+    early = new_run_id(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    late = new_run_id(datetime(2026, 1, 2, 3, 4, 6, tzinfo=UTC))
+    assert re.fullmatch(r"20260102T030405Z-[0-9a-f]{4}", early)
+    assert sorted([late, early]) == [early, late]
+
+
+@pytest.mark.parametrize(("name", "file"), [("okta-users", "okta-users.jsonl"), ("../etc/x", "_etc_x.jsonl"),
+                                            (".hidden", "hidden.jsonl"), ("a b/c", "a_b_c.jsonl")])
+def test_result_file_names_never_leave_the_directory(name: str, file: str) -> None:
+    assert result_file_name(name) == file
+
+
+def test_a_result_file_appears_only_when_committed_with_its_hash(tmp_path: Path) -> None:
+    target = tmp_path / "results" / "q.jsonl"
+    with ResultWriter(target) as writer:
+        writer.write([{"b": 1, "a": "é"}, {"id": 2}])
+        assert not target.exists()
+        done = writer.commit()
+    data = target.read_bytes()
+    assert data == '{"a":"é","b":1}\n{"id":2}\n'.encode()
+    assert done.rows == 2 and done.sha256 == hashlib.sha256(data).hexdigest() == file_sha256(target)
+    assert [p.name for p in target.parent.iterdir()] == ["q.jsonl"]
+
+
+def test_an_abandoned_result_leaves_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "results" / "q.jsonl"
+    with pytest.raises(RuntimeError), ResultWriter(target) as writer:
+        writer.write([{"id": 1}])
+        raise RuntimeError("the query failed mid-way")
+    assert list(target.parent.iterdir()) == []
+
+
+def test_publish_writes_run_json_then_points_latest_at_the_run(tmp_path: Path) -> None:
+    first, second = RunDir(reports=tmp_path, run_id="20260101T000000Z-aaaa"), RunDir(reports=tmp_path,
+                                                                                     run_id="20260102T000000Z-bbbb")
+    for run in (first, second):
+        run.create()
+        run.publish({"version": 1, "run_id": run.run_id})
+    latest = tmp_path / "latest"
+    assert latest.is_symlink() and latest.resolve() == second.path.resolve()
+    assert json.loads((latest / "run.json").read_text())["run_id"] == second.run_id
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["20260101T000000Z-aaaa", "20260102T000000Z-bbbb", "latest"]
+
