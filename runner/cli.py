@@ -49,11 +49,27 @@ _var_option = click.option("--var", "cli_vars", multiple=True, metavar="K=V",
 @click.option("--project", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Project file (default: the nearest vqr.yaml from the working directory up).")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.option("-v", "--verbose", count=True, help="Log to stderr: -v info, -vv debug (every HTTP call and wait).")
 @click.pass_context
-def cli(ctx: click.Context, project: Path | None, debug: bool) -> None:
+def cli(ctx: click.Context, project: Path | None, debug: bool, verbose: int) -> None:
     """vqr: Veza access-graph queries as code: lint, render, run and report them."""
     ctx.obj = {"project": project}
     _DEBUG["on"] = debug
+    if verbose:
+        _configure_logging(verbose)
+
+
+def _configure_logging(verbose: int) -> None:
+    """One stderr handler, with the secret filter on the handler itself: a filter on a logger would not see the
+    records of its child loggers (httpx, httpcore), and those can carry headers."""
+    import logging
+
+    from runner.secret import SECRET_FILTER
+
+    handler = logging.StreamHandler()
+    handler.addFilter(SECRET_FILTER)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, handlers=[handler], force=True)
 
 
 @cli.command(epilog=EXIT_CODES)
