@@ -148,3 +148,26 @@ def test_var_overrides_reach_templates(project: Path) -> None:
     assert vqr("lint", cwd=project).returncode == 1  # `region` is undefined
     done = vqr("lint", "--var", "region=eu", cwd=project)
     assert done.returncode == 0, done.stdout
+
+
+def test_run_against_the_embedded_sandbox_exit_0_and_report(project: Path) -> None:
+    done = vqr("run", "--quiet", cwd=project, env={"VQR_SANDBOX_LATENCY": "0.05", "VQR_SANDBOX_NODES": "800"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = json.loads((project / "reports" / "latest" / "run.json").read_text())
+    assert [q["name"] for q in run["queries"]] == ["okta-users-with-s3-write"]
+    assert run["queries"][0]["status"] == "succeeded"
+
+
+def test_run_refuses_invalid_specs_exit_2_nothing_sent(project: Path) -> None:
+    query = project / "queries" / "okta-users-with-s3-write.yaml"
+    query.write_text(query.read_text().replace("EFFECTIVE_ACCESS", "EFECTIVE_ACCESS"))
+    done = vqr("run", cwd=project)
+    assert done.returncode == 2
+    assert "nothing was sent" in done.stderr and "Traceback" not in done.stderr
+    assert not (project / "reports").exists()
+
+
+def test_run_without_api_key_exit_2(project: Path) -> None:
+    done = vqr("run", "--env", "prod", cwd=project, env={"VEZA_API_KEY": "", "VEZA_API_KEY_FILE": ""})
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
