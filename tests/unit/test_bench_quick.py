@@ -1,0 +1,55 @@
+"""`python -m bench --quick` (bench/): every registered benchmark runs and lands in the table and results.json.
+
+Runs the real harness as a child process at tiny sizes; it checks that the benchmarks work, not their targets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import registered_benchmarks
+from bench.harness import Metric, Spread, Target
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
+    output = tmp_path / "results.json"
+    env = {**os.environ, "VQR_LINT_CACHE_KEY_FILE": str(tmp_path / "lint-cache.key")}  # keep out of $HOME
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(output)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = [row for benchmark in registered_benchmarks() for row in benchmark.rows]
+    assert {"lint-1000-files", "lint-again-unchanged", "startup-help"} <= set(rows)
+    table = proc.stdout.splitlines()
+    assert table[0].split() == ["benchmark", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
+    for row in rows:
+        line = next((text for text in table if text.startswith(row + " ")), None)
+        assert line is not None, f"{row} missing from the table:\n{proc.stdout}"
+        assert line.rstrip().endswith(" ran"), line
+    document = json.loads(output.read_text(encoding="utf-8"))
+    assert document["quick"] is True
+    by_name = {result["name"]: result for result in document["results"]}
+    assert set(by_name) == set(rows)
+    for result in by_name.values():
+        assert result["verdict"] == "ran" and result["ours"]["median"] > 0 and result["peer"]["n"] == 1
+
+
+def test_only_filters_and_an_unknown_name_is_a_usage_error(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "no-such-benchmark",
+                           "--output", str(tmp_path / "r.json")], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 2 and "no benchmark named no-such-benchmark" in proc.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_targets_and_spreads() -> None:
+    spread = Spread.of([3.0, 1.0, 2.0, 10.0])
+    assert (spread.median, spread.low, spread.high, spread.n) == (2.5, 1.0, 10.0, 4)
+    at_most = Target(metric=Metric.RATIO, op="<=", bound=1.0)
+    assert at_most.met(1.0) and not at_most.met(1.01)
+    assert Target(metric=Metric.SPEEDUP, op=">=", bound=20).met(25) and at_most.describe() == "ratio <= 1"
