@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 VQR := $(BIN)/vqr
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run lint check test pytest schemas schemas-check sandbox clean
+.PHONY: help install run lint check test pytest schemas schemas-check sandbox bench bench-quick clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -42,6 +42,12 @@ test: install check pytest lint schemas-check  ## everything CI runs
 
 sandbox: install  ## serve the embedded Veza-compatible sandbox on 127.0.0.1:8700
 	$(VQR) sandbox serve --port 8700
+
+bench: install  ## every speed and memory target beside its peer (table + bench/results.json)
+	$(BIN)/python -m bench
+
+bench-quick: install  ## the benchmarks at tiny sizes: they run (targets not judged)
+	$(BIN)/python -m bench --quick --output reports/bench-quick.json
 
 clean:  ## remove the venv, caches, reports and the local journal
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info reports .vqr

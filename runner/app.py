@@ -47,21 +47,22 @@ def write_atomically(path: Path, text: str) -> None:
     temp.replace(path)
 
 
-def _compile(common: Common, project: Project, paths: Sequence[Path] = ()) -> Compiled:
+def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, use_cache: bool = False) -> Compiled:
     env = project.environment(common.env)
     variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
     files = discover_query_files(project, [p.resolve() for p in paths])
     missing = [p for p in files if not p.is_file()]
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
-    return compile_repository(project, load_schema_set(project.schemas_dir), variables, files=files)
+    return compile_repository(project, load_schema_set(project.schemas_dir), variables, files=files,
+                              use_cache=use_cache)
 
 
 def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None) -> int:
     from runner.findings import format_findings, write_github_step_summary
 
     project = _project(common)
-    compiled = _compile(common, project, paths)
+    compiled = _compile(common, project, paths, use_cache=True)
     text = format_findings(compiled.findings, fmt=fmt, root=project.root, files_checked=compiled.files_checked,
                            tool_version=__version__)
     if output is not None:

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from runner.load import load_yaml_file
+from runner.catalog import known_node_types
+from runner.lintcache import FileResult, LintCache, read_capped
+from runner.load import MAX_BYTES, load_yaml, load_yaml_file
 from runner.model import Document, Finding, JSONObject, JSONValue, QueryUnit, Severity
 from runner.plan import matrix_combinations
-from runner.rules import RuleContext, check_units, filter_disabled
+from runner.rules import RuleContext, check_repository, check_unit, filter_disabled
 from runner.settings import Project
 from runner.template import Renderer
 from runner.validate import SchemaSet, schema_findings
@@ -40,9 +42,12 @@ class Compiled:
 def _is_support_file(project: Project, file: Path) -> bool:
     """Fragments and variable files live beside queries but are not queries."""
     try:
-        parts = file.resolve().relative_to(project.queries_dir.resolve()).parts
+        parts = file.relative_to(project.queries_dir).parts
     except ValueError:
-        return False
+        try:
+            parts = file.resolve().relative_to(project.queries_dir.resolve()).parts
+        except ValueError:
+            return False
     return bool(parts) and parts[0] in {FRAGMENTS_DIR, VARS_DIR}
 
 
@@ -65,14 +70,20 @@ def _has_errors(findings: Iterable[Finding]) -> bool:
 class RepositoryCompiler:
     """Holds what is shared by every file of one compile: schemas, the template cache, variables, fragments."""
 
-    def __init__(self, project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue]) -> None:
+    def __init__(self, project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
+                 use_cache: bool = False) -> None:
         self.project = project
+        self.rules = RuleContext(known_node_types=known_node_types(project.node_types),
+                                 disabled=project.disabled_rules)
         self.schemas = schemas
         self.variables = dict(variables)
         self.renderer = Renderer()
         self.findings: list[Finding] = []
         self.disabled: dict[str, frozenset[str]] = {}  # per-file `# vqr: disable=` comments, by display path
         self.fragments = self._load_fragments()
+        # The fragments are rendered first: they are part of what decides every file's result, hence of the key.
+        self.cache = LintCache.open(root=project.root, project_file=project.file, schemas_dir=project.schemas_dir,
+                                    variables=self.variables, fragments=self.fragments) if use_cache else None
 
     def _load_fragments(self) -> JSONObject:
         """`queries/_fragments/NAME.yaml` -> `fragments.NAME`, rendered with the project variables."""
@@ -90,7 +101,25 @@ class RepositoryCompiler:
         return fragments
 
     def compile_file(self, file: Path) -> list[QueryUnit]:
-        doc, found = load_yaml_file(file, path=self.project.display(file))
+        """Units and findings of one file: from the lint cache when its bytes and context were seen before."""
+        display = self.project.display(file)
+        data = read_capped(file, MAX_BYTES) if self.cache is not None else None
+        if self.cache is None or data is None:
+            return self._compile_file(file, display, None)
+        hit = self.cache.get(display, data)
+        if hit is not None:
+            self.findings += hit.findings
+            if hit.disabled_rules is not None:
+                self.disabled[display] = hit.disabled_rules
+            return list(hit.units)
+        start = len(self.findings)
+        units = self._compile_file(file, display, data)
+        self.cache.put(display, data, FileResult(units=tuple(units), findings=tuple(self.findings[start:]),
+                                                 disabled_rules=self.disabled.get(display)))
+        return units
+
+    def _compile_file(self, file: Path, display: str, data: bytes | None) -> list[QueryUnit]:
+        doc, found = load_yaml(data, path=display) if data is not None else load_yaml_file(file, path=display)
         self.findings += found
         if doc is None or _has_errors(found):
             return []
@@ -99,7 +128,10 @@ class RepositoryCompiler:
         self.findings += found
         if _has_errors(found) or not isinstance(doc.data, dict):
             return []
-        return self._expand(doc, doc.data)
+        units = self._expand(doc, doc.data)
+        for unit in units:  # rules of one query alone run here, so their findings are cached with the file
+            self.findings += check_unit(unit, self.rules)
+        return units
 
     def _expand(self, doc: Document, data: JSONObject) -> list[QueryUnit]:
         own_vars = cast(JSONObject, data.get("vars") or {})
@@ -128,19 +160,15 @@ class RepositoryCompiler:
 
 
 def compile_repository(project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
-                       files: Sequence[Path]) -> Compiled:
-    compiler = RepositoryCompiler(project, schemas, variables)
+                       files: Sequence[Path], use_cache: bool = False) -> Compiled:
+    compiler = RepositoryCompiler(project, schemas, variables, use_cache=use_cache)
     units: list[QueryUnit] = []
     for file in files:
         units += compiler.compile_file(file)
-    context = RuleContext(known_node_types=_known_types(project), disabled=project.disabled_rules)
-    findings = compiler.findings + check_units(units, context)
+    if compiler.cache is not None:
+        compiler.cache.finish()
+    # Matrix combinations of one file share positions: the same finding may come once per combination.
+    findings = list(dict.fromkeys(compiler.findings + check_repository(units)))
     kept = filter_disabled(findings, project_disabled=project.disabled_rules, doc_disabled=compiler.disabled)
     return Compiled(units=tuple(units), findings=tuple(sorted(set(kept), key=lambda f: f.sort_key)),
                     files_checked=len(files))
-
-
-def _known_types(project: Project) -> frozenset[str]:
-    from runner.catalog import known_node_types
-
-    return known_node_types(project.node_types)

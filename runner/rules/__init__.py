@@ -31,7 +31,9 @@ __all__ = [
     "RuleContext",
     "RuleInfo",
     "check_cache_policy",
+    "check_repository",
     "check_timeout",
+    "check_unit",
     "check_units",
     "describe",
     "filter_disabled",
@@ -71,16 +73,23 @@ def filter_disabled(findings: Iterable[Finding], *, project_disabled: frozenset[
     return kept
 
 
+def check_unit(unit: QueryUnit, ctx: RuleContext) -> list[Finding]:
+    """The rules that look at one query alone (cacheable with its file)."""
+    return [*check_name(unit), *check_cache(unit), *check_expectations(unit), *check_node_types(unit, ctx),
+            *check_spec(unit)]
+
+
+def check_repository(units: Sequence[QueryUnit]) -> list[Finding]:
+    """The rules that need every query of the repository at once."""
+    return check_unique_names(units)
+
+
 def check_units(units: Sequence[QueryUnit], ctx: RuleContext) -> list[Finding]:
     """Every meaning-rule finding for `units` (one repository's queries after matrix expansion and rendering)."""
     found: list[Finding] = []
     for unit in units:
-        found += check_name(unit)
-        found += check_cache(unit)
-        found += check_expectations(unit)
-        found += check_node_types(unit, ctx)
-        found += check_spec(unit)
-    found += check_unique_names(units)
+        found += check_unit(unit, ctx)
+    found += check_repository(units)
     # Matrix combinations of one file share positions, so the same problem would otherwise repeat per combination.
     unique = list(dict.fromkeys(found))
     doc_disabled = {unit.doc.path: unit.doc.disabled_rules for unit in units}
