@@ -211,8 +211,9 @@ class _Edge:
 
 def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxApp:
     """The sandbox as an ASGI app over `graph` (generated from `config.nodes`/`config.seed` when None)."""
-    jobs = Jobs(config=config, graph=graph if graph is not None else generate_graph(nodes=config.nodes,
-                                                                                    seed=config.seed))
+    if graph is None:
+        graph = generate_graph(nodes=config.nodes, seed=config.seed, now=config.epoch_datetime())
+    jobs = Jobs(config=config, graph=graph)
     plan = FaultPlan(config)
     routes = _Routes(jobs, BodyChecker(lenient=config.lenient), plan)
     starlette = Starlette(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import UTC, datetime
 from typing import Any
 
 from runner.errors import UsageError
@@ -29,6 +30,9 @@ class SandboxConfig:
     api_key: str | None = _opt(None, "Accept only this bearer key (default: any non-empty key).")
     nodes: int = _opt(5000, "Approximate number of nodes in the generated access graph.")
     seed: int = _opt(7, "Seed of the generated graph (same seed, same graph).")
+    epoch: str = _opt("2026-11-01T00:00:00Z",
+                      "The sandbox's 'now' (RFC 3339): generated timestamps and $COOKIE_TIMEVAR_* placeholders are "
+                      "relative to it, so a restarted sandbox serves identical rows and drift shows only real change.")
     latency: float = _opt(0.5, "Base duration of every execution (async job or synchronous call), in seconds.")
     cost_per_unit: float = _opt(0.0, "Extra seconds per unit of engine cost, added to --latency.")
     cache_ttl: float = _opt(3600.0, "Seconds a result stays in the server-side cache (cache_ids expire after it).")
@@ -64,12 +68,22 @@ class SandboxConfig:
             raise UsageError(f"--nodes must be at least 1, got {self.nodes}")
         if not 1 <= self.default_page_size <= self.max_page_size:
             raise UsageError("--default-page-size must be between 1 and --max-page-size")
+        try:
+            self.epoch_datetime()
+        except ValueError:
+            raise UsageError(f"--epoch must be RFC 3339 (2026-11-01T00:00:00Z), got {self.epoch!r}") from None
         if self.retry_after < 0:
             raise UsageError("--retry-after must be >= 0")
         if (self.certfile is None) != (self.keyfile is None):
             raise UsageError("--certfile and --keyfile go together")
         if self.api_key is not None and not self.api_key.strip():
             raise UsageError("--api-key must not be empty")
+
+    def epoch_datetime(self) -> datetime:
+        moment = datetime.fromisoformat(self.epoch.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError("no time zone")
+        return moment.astimezone(UTC)
 
     def __repr__(self) -> str:
         # The API key is a secret: never let it reach a log line or a traceback.
