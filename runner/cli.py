@@ -131,16 +131,20 @@ def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, 
 @click.option("--fail-fast", is_flag=True, help="Start no new query after the first failure.")
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Run directories go here.")
 @click.option("--quiet", is_flag=True, help="No progress display; the summary only.")
+@click.option("--ca-bundle", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="A private CA (PEM) to trust in addition to the system's (also: SSL_CERT_FILE).")
 @click.pass_context
 def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], env: str | None,
         vars_files: tuple[Path, ...], cli_vars: tuple[str, ...], concurrency: int | None, cache: str | None,
-        snapshot_id: str | None, resume: bool, fail_fast: bool, reports: Path | None, quiet: bool) -> None:
+        snapshot_id: str | None, resume: bool, fail_fast: bool, reports: Path | None, quiet: bool,
+        ca_bundle: Path | None) -> None:
     """Run queries in batches against Veza or the embedded sandbox, each with its own cache policy."""
     from runner import app
     from runner.runcmd import RunOptions
 
     options = RunOptions(env=env, select=select, exclude=exclude, concurrency=concurrency, cache=cache,
-                         snapshot_id=snapshot_id, resume=resume, fail_fast=fail_fast, reports=reports, quiet=quiet)
+                         snapshot_id=snapshot_id, resume=resume, fail_fast=fail_fast, reports=reports, quiet=quiet,
+                         ca_bundle=ca_bundle)
     raise SystemExit(app.run(_common(ctx, env, vars_files, cli_vars), options=options))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -60,6 +61,7 @@ class RunOptions:
     query_timeout: float | None = None  # default: the query's `timeout`, else the project's defaults.timeout
     run_deadline: float | None = None
     quiet: bool = False
+    ca_bundle: Path | None = None  # a private CA, added to the system's and certifi's roots
     heartbeat: float = 15.0
     sandbox: SandboxConfig | None = None
     retry: RetryPolicy | None = None
@@ -133,6 +135,9 @@ def run_batch_command(project: Project, units: Sequence[QueryUnit], options: Run
         if options.resume and resumed is None:
             raise UsageError("nothing to resume: the last run finished (run without --resume)")
         env = _resolve_env(project, options, resumed.env if resumed else None)
+        ca_file = options.ca_bundle or env.ca_bundle or (Path(environ["SSL_CERT_FILE"])
+                                                          if environ.get("SSL_CERT_FILE") else None)
+        env = dataclasses.replace(env, ca_bundle=ca_file)
         records = journal.query_states(resumed.run_id) if resumed else {}
         chosen = _resumed_units(units, records, err) if resumed else select_units(
             units, select=options.select, exclude=options.exclude)

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -171,3 +172,33 @@ def test_run_without_api_key_exit_2(project: Path) -> None:
     done = vqr("run", "--env", "prod", cwd=project, env={"VEZA_API_KEY": "", "VEZA_API_KEY_FILE": ""})
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def tls_sandbox() -> Iterator[tuple[str, str]]:
+    """A real `vqr sandbox serve --tls` process: its URL (line 1) and the path of its generated CA (line 2)."""
+    process = subprocess.Popen([*VQR, "sandbox", "serve", "--tls", "--nodes", "400", "--latency", "0.02"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        ca_line = process.stdout.readline().strip()
+        ca_file = next(word for word in ca_line.split() if word.endswith(".pem"))
+        assert url.startswith("https://127.0.0.1:"), url
+        yield url, ca_file
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.mark.parametrize("trust", ["ca-bundle", "ssl-cert-file", "none"])
+def test_run_over_tls_trusts_only_a_given_ca(project: Path, tls_sandbox: tuple[str, str], trust: str) -> None:
+    url, ca_file = tls_sandbox
+    env = {"VEZA_URL": url, "VEZA_API_KEY": "k", "SSL_CERT_FILE": ca_file if trust == "ssl-cert-file" else ""}
+    args = ["run", "--env", "prod", "--quiet", *(["--ca-bundle", ca_file] if trust == "ca-bundle" else [])]
+    done = vqr(*args, cwd=project, env=env)
+    if trust == "none":  # verification is never turned off: an unknown CA means nothing could run
+        assert done.returncode == 3, done.stderr
+        assert "certificate" in done.stderr.lower() and "Traceback" not in done.stderr
+    else:
+        assert done.returncode == 0, done.stdout + done.stderr
