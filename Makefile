@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 VQR := $(BIN)/vqr
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run lint check test pytest schemas schemas-check sandbox bench bench-quick clean
+.PHONY: help install run nightly lint check test pytest schemas schemas-check sandbox bench bench-quick clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml
 
 run: install  ## start the embedded sandbox, run the nightly batch, write the report
 	$(VQR) run --select tag:nightly
+
+# make exits 2 whenever a recipe fails, so vqr's own exit code (design.md §4) is kept in reports/.exit-code for
+# schedulers that need it (the nightly workflow fails the job by it).
+nightly: install  ## the scheduled batch: run tag:nightly against the VQR_ENV environment (default sandbox), write every report
+	@status=0; $(VQR) run --select tag:nightly || status=$$?; \
+	mkdir -p reports && echo "$$status" > reports/.exit-code; exit $$status
 
 lint: install  ## lint the query repository (what pre-commit and CI run)
 	$(VQR) lint

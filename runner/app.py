@@ -163,8 +163,10 @@ def sandbox_serve(options: dict[str, object]) -> int:
 
 
 def run(common: Common, *, options: RunOptions) -> int:
-    """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch."""
-    from runner.runcmd import run_batch_command
+    """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
+    its run.json is written, render every report into the run directory and prune runs beyond `retention:`."""
+    from runner.report import after_run
+    from runner.runcmd import JOURNAL, run_batch_command
 
     project = _project(common)
     compiled = _compile(common, project)
@@ -173,4 +175,28 @@ def run(common: Common, *, options: RunOptions) -> int:
         common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
                          "(run `vqr lint`)\n")
         return ExitCode.USAGE
-    return run_batch_command(project, compiled.units, options, out=common.out, err=common.err)
+
+    def reports(run_dir: Path) -> None:
+        after_run(run_dir, journal_path=project.root / JOURNAL, reports_dir=run_dir.parent,
+                  retention=project.retention, err=common.err)
+
+    return run_batch_command(project, compiled.units, options, out=common.out, err=common.err,
+                             on_published=reports)
+
+
+def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> int:
+    """`vqr report [RUN_DIR]` re-renders one format from a run's run.json; `vqr report history QUERY` prints the
+    query's last runs from the journal."""
+    from runner.report import history_command, report_command
+    from runner.runcmd import JOURNAL
+
+    project = _project(common)
+    journal = project.root / JOURNAL
+    if target and target[0] == "history":
+        if len(target) != 2:
+            raise UsageError("usage: vqr report history QUERY")
+        return history_command(target[1], journal, limit=limit, out=common.out, err=common.err)
+    if len(target) > 1:
+        raise UsageError("vqr report takes at most one RUN_DIR (or: vqr report history QUERY)")
+    run_dir = Path(target[0]) if target else None
+    return report_command(run_dir, fmt, project.reports_dir, journal, out=common.out, err=common.err)

@@ -148,6 +148,20 @@ def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], e
     raise SystemExit(app.run(_common(ctx, env, vars_files, cli_vars), options=options))
 
 
+@cli.command(epilog=EXIT_CODES)
+@click.argument("target", nargs=-1, metavar="[RUN_DIR] | history QUERY")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "junit", "csv"]), default="html",
+              show_default=True, help="Which report to write into the run directory.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=30, show_default=True,
+              help="With `history`: how many runs to show.")
+@click.pass_context
+def report(ctx: click.Context, target: tuple[str, ...], fmt: str, limit: int) -> None:
+    """Re-render a run's report from its run.json (default RUN_DIR: reports/latest), or show a query's history."""
+    from runner import app
+
+    raise SystemExit(app.report(_common(ctx), target=target, fmt=fmt, limit=limit))
+
+
 @cli.group()
 def sandbox() -> None:
     """The embedded Veza-compatible sandbox: real HTTP, async jobs, cache, generated graph, faults."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,9 +100,54 @@ def _key_digest(row: JSONValue) -> int:
     return _digest(f"{tag}\x00{entity_key(row)}")
 
 
-def _fingerprint(flat: dict[str, Scalar], ignore: IgnoreRule) -> int:
-    kept = sorted((field, value) for field, value in flat.items() if not ignore.ignores(field))
-    return _digest(json.dumps(kept, separators=(",", ":"), ensure_ascii=False))
+def _strip(value: JSONValue, rule: IgnoreRule, prefix: str = "") -> JSONValue:
+    """`value` without the fields `rule` ignores (fields as `flatten_row` names them; lists are whole fields)."""
+    if not isinstance(value, dict):
+        return value
+    return {key: _strip(item, rule, f"{prefix}{key}.") for key, item in value.items()
+            if not rule.ignores(f"{prefix}{key}")}
+
+
+def _fingerprint(line: bytes, row: JSONValue, rule: IgnoreRule) -> int:
+    # Result files hold canonical JSON (sorted keys, fixed separators: rundir.ResultWriter), so equal rows are
+    # equal lines and the line itself can be hashed; only ignored fields force a re-serialisation.
+    if not rule.entries:
+        return _digest_bytes(line.strip())
+    return _digest_bytes(json.dumps(_strip(row, rule), sort_keys=True, separators=(",", ":"),
+                                    ensure_ascii=False).encode())
+
+
+def _digest_bytes(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
+class _Index:
+    """The previous file's entities as two sorted arrays of 64-bit key digests and fingerprints (16 bytes per
+    entity, about a tenth of a dict's cost), with a flag per entity once the current file has matched it."""
+
+    def __init__(self, pairs: list[int]) -> None:
+        pairs.sort()
+        self.keys = array("Q")
+        self.prints = array("Q")
+        for packed in pairs:
+            key = packed >> 64
+            if self.keys and self.keys[-1] == key:
+                continue  # a key repeated in one file (never seen from Veza): the first occurrence stands
+            self.keys.append(key)
+            self.prints.append(packed & _MASK)
+        self.matched = bytearray(len(self.keys))
+
+    def find(self, key: int) -> int:
+        """The position of `key`, or -1."""
+        at = bisect_left(self.keys, key)
+        return at if at < len(self.keys) and self.keys[at] == key else -1
+
+    @property
+    def unmatched(self) -> int:
+        return len(self.matched) - sum(self.matched)
+
+
+_MASK = (1 << 64) - 1
 
 
 @dataclass(frozen=True, kw_only=True, order=True)
@@ -163,11 +210,11 @@ class _Smallest:
         return [(key, row) for key, _, row in self._items]
 
 
-def _rows(path: Path) -> Iterator[JSONValue]:
+def _lines(path: Path) -> Iterator[tuple[bytes, JSONValue]]:
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                yield json.loads(line)
+                yield line, json.loads(line)
 
 
 def _changed_fields(before: JSONValue, after: JSONValue, ignore: IgnoreRule) -> tuple[str, ...]:
@@ -182,39 +229,38 @@ def compare_results(previous: Path, current: Path, *, previous_run: str, ignore:
     something was removed or changed (to name those entities). A key repeated in `current` counts as added.
     Raises OSError or ValueError when a file is missing or is not JSON lines."""
     rule = IgnoreRule(entries=tuple(ignore))
-    seen: dict[int, int] = {}
-    for row in _rows(previous):
-        seen[_key_digest(row)] = _fingerprint(flatten_row(row), rule)
+    index = _Index([(_key_digest(row) << 64) | _fingerprint(line, row, rule) for line, row in _lines(previous)])
     added, changed, unchanged = 0, 0, 0
     added_rows, changed_rows = _Smallest(sample), _Smallest(sample)
-    for row in _rows(current):
-        digest = _key_digest(row)
-        before = seen.pop(digest, None)
-        if before is None:
+    for line, row in _lines(current):
+        at = index.find(_key_digest(row))
+        if at < 0 or index.matched[at]:
             added += 1
             added_rows.push(entity_key(row), row)
-        elif before != _fingerprint(flatten_row(row), rule):
+            continue
+        index.matched[at] = 1
+        if index.prints[at] != _fingerprint(line, row, rule):
             changed += 1
             changed_rows.push(entity_key(row), row)
         else:
             unchanged += 1
+    removed = index.unmatched
     kept_changed = changed_rows.items()
-    changed_digests = {_key_digest(row): row for _, row in kept_changed}
+    changed_digests = {_key_digest(row) for _, row in kept_changed}
     removed_rows = _Smallest(sample)
     old_versions: dict[int, JSONValue] = {}
-    if seen or changed_digests:
-        for row in _rows(previous):
+    if removed or changed_digests:
+        for _, row in _lines(previous):
             digest = _key_digest(row)
-            if digest in seen:
-                removed_rows.push(entity_key(row), row)
-            elif digest in changed_digests:
+            if digest in changed_digests:
                 old_versions[digest] = row
+            elif not index.matched[index.find(digest)]:
+                removed_rows.push(entity_key(row), row)
     changed_refs = [EntityRef(key=key, name=entity_name(row),
                               fields=_changed_fields(old_versions.get(_key_digest(row)), row, rule))
                     for key, row in kept_changed]
     return DriftResult(
-        previous_run=previous_run, added=added, removed=len(seen), changed=changed, unchanged=unchanged,
+        previous_run=previous_run, added=added, removed=removed, changed=changed, unchanged=unchanged,
         added_sample=tuple(EntityRef(key=k, name=entity_name(r)) for k, r in added_rows.items()),
         removed_sample=tuple(EntityRef(key=k, name=entity_name(r)) for k, r in removed_rows.items()),
         changed_sample=tuple(changed_refs), ignored=rule.entries)
-

@@ -11,7 +11,7 @@ import dataclasses
 import os
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -92,7 +92,7 @@ def _resolve_env(project: Project, options: RunOptions, resumed: str | None) -> 
 @contextlib.contextmanager
 def _target(env: Environment, environ: Mapping[str, str], options: RunOptions) -> Iterator[tuple[str, Secret]]:
     """The base URL and key: `VEZA_URL` over the environment's URL; `embedded` starts the sandbox for the run."""
-    url = environ.get("VEZA_URL") or env.url
+    url = _target_url(env, environ)
     if url != EMBEDDED_URL:
         yield url, load_api_key(environ, env_var=env.api_key_env, key_file=env.api_key_file)
         return
@@ -101,6 +101,10 @@ def _target(env: Environment, environ: Mapping[str, str], options: RunOptions) -
     config = options.sandbox or _sandbox_config(environ)
     with EmbeddedSandbox(config) as sandbox:
         yield sandbox.url, Secret(config.api_key or EMBEDDED_KEY)
+
+
+def _target_url(env: Environment, environ: Mapping[str, str]) -> str:
+    return environ.get("VEZA_URL") or env.url
 
 
 def _sandbox_config(environ: Mapping[str, str]) -> SandboxConfig:
@@ -124,8 +128,9 @@ def _shown_url(url: str) -> str:
 
 def run_batch_command(project: Project, units: Sequence[QueryUnit], options: RunOptions, *,
                       environ: Mapping[str, str] | None = None, out: TextIO | None = None,
-                      err: TextIO | None = None) -> int:
-    """The whole `vqr run` after a clean compile (`units` are the rendered queries; selection happens here)."""
+                      err: TextIO | None = None, on_published: Callable[[Path], None] | None = None) -> int:
+    """The whole `vqr run` after a clean compile (`units` are the rendered queries; selection happens here).
+    `on_published(run_dir)` runs once run.json is written and the journal closed the run (reports, retention)."""
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
     concurrency = project.defaults.concurrency if options.concurrency is None else options.concurrency
@@ -146,10 +151,13 @@ def run_batch_command(project: Project, units: Sequence[QueryUnit], options: Run
         if not plans:
             raise UsageError("no query selected (see `vqr ls --select ...`)")
         _check_resumable(plans, records)
+        shown = _target_url(env, environ)
+        shown = shown if shown == EMBEDDED_URL else _shown_url(shown)  # what run.json says was queried
         with _target(env, environ, options) as (url, key):
             return asyncio.run(_run(project, env, options, journal, plans, records,
-                                    url=url, key=key, concurrency=concurrency,
-                                    run_id=resumed.run_id if resumed else None, out=out, err=err))
+                                    url=url, shown=shown, key=key, concurrency=concurrency,
+                                    run_id=resumed.run_id if resumed else None, out=out, err=err,
+                                    on_published=on_published))
 
 
 def _resumed_units(units: Sequence[QueryUnit], records: Mapping[str, QueryRecord], err: TextIO) -> list[QueryUnit]:
@@ -170,8 +178,9 @@ def _check_resumable(plans: Sequence[QueryPlan], records: Mapping[str, QueryReco
 
 
 async def _run(project: Project, env: Environment, options: RunOptions, journal: Journal, plans: Sequence[QueryPlan],
-               records: Mapping[str, QueryRecord], *, url: str, key: Secret, concurrency: int, run_id: str | None,
-               out: TextIO, err: TextIO) -> int:
+               records: Mapping[str, QueryRecord], *, url: str, shown: str, key: Secret, concurrency: int,
+               run_id: str | None,
+               out: TextIO, err: TextIO, on_published: Callable[[Path], None] | None = None) -> int:
     config = ClientConfig(base_url=url, api_key=key, ca_bundle=env.ca_bundle, max_connections=concurrency + 8,
                           retry=options.retry or RetryPolicy(), poll_ladder=options.poll_ladder or PollLadder())
     async with VezaClient(config, budget=RetryBudget(capacity=options.retry_budget)) as client:
@@ -202,14 +211,16 @@ async def _run(project: Project, env: Environment, options: RunOptions, journal:
                 outcome = await run_batch(ctx, groups, concurrency=concurrency, fail_fast=options.fail_fast,
                                           interrupt=interrupt, progress=progress)
         finished = datetime.now(UTC)
-        info = RunInfo(run_id=run_id, env=env.name, target=_shown_url(url) if env.url != EMBEDDED_URL else
-                       "embedded", started_at=started, finished_at=finished, resumed=bool(records),
+        info = RunInfo(run_id=run_id, env=env.name, target=shown, started_at=started, finished_at=finished,
+                       resumed=bool(records),
                        options={"concurrency": concurrency, "cache": options.cache,
                                 "snapshot_id": options.snapshot_id, "fail_fast": options.fail_fast,
                                 "page_size": options.page_size})
         rundir.publish(build_artifact(info, outcome, {plan.name: plan for plan in plans}))
         state = run_state(outcome)
         journal.finish_run(run_id, _RUN_STATUS[state])
+        if on_published is not None:
+            on_published(rundir.path)
         note = None
         if outcome.stopped is not None:
             note = f"stopped early: {outcome.stopped.value.replace('_', ' ')}"

@@ -202,3 +202,5 @@ def test_run_over_tls_trusts_only_a_given_ca(project: Path, tls_sandbox: tuple[s
         assert "certificate" in done.stderr.lower() and "Traceback" not in done.stderr
     else:
         assert done.returncode == 0, done.stdout + done.stderr
+        run = json.loads((project / "reports" / "latest" / "run.json").read_text())
+        assert run["target"] == url  # VEZA_URL overrides the environment, and the artifact says so

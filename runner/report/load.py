@@ -1,0 +1,224 @@
+"""Read a run directory's `run.json` (validated against `schemas/run.schema.json`) into frozen values for reporting.
+
+`load_run(run_dir) -> RunArtifact`, or `ArtifactError` (exit 2) naming what is wrong. Renderers use only these
+values (and result files named by them), never the engine's live objects. Reads files; no other I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import cast
+
+import jsonschema
+
+from runner.errors import UsageError
+from runner.model import JSONObject, JSONValue
+from runner.resources import bundled_schemas_dir
+
+RUN_FILE = "run.json"
+SCHEMA_FILE = "run.schema.json"
+
+
+class ArtifactError(UsageError):
+    """The run directory has no readable, valid run.json (an unfinished run, or a file from elsewhere)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Expectation:
+    metric: str
+    bounds: JSONObject
+    severity: str  # error | warn
+    outcome: str  # passed | failed | skipped
+    actual: int | None
+    message: str
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome == "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entity:
+    id: str
+    name: str | None
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftFigures:
+    """Drift against `previous_run`; `changed` and the samples exist only when run.json carries them."""
+
+    previous_run: str
+    added: int
+    removed: int
+    changed: int | None = None
+    added_sample: tuple[Entity, ...] = ()
+    removed_sample: tuple[Entity, ...] = ()
+    changed_sample: tuple[Entity, ...] = ()
+    ignored: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryError:
+    category: str
+    message: str
+    request_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryRun:
+    name: str
+    file: str | None
+    spec_hash: str
+    status: str  # succeeded | failed | not_run | interrupted
+    mode: str | None
+    cache: str  # hit | miss | unknown
+    result_age_seconds: float | None
+    started_at: str | None
+    finished_at: str | None
+    seconds: float | None
+    polls: int
+    rows: int | None
+    sha256: str | None
+    results_file: str | None  # relative to the run directory
+    query_result_id: str | None
+    cache_id: str | None
+    expectations: tuple[Expectation, ...]
+    drift: DriftFigures | None
+    error: QueryError | None
+    spec: JSONObject | None = None
+    description: str | None = None
+    owner: str | None = None
+
+    @property
+    def failed_expectations(self) -> tuple[Expectation, ...]:
+        return tuple(e for e in self.expectations if e.failed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunArtifact:
+    path: Path  # the run directory
+    run_id: str
+    status: str  # completed | interrupted | aborted
+    stopped_because: str | None
+    exit_code: int
+    env: str
+    target: str
+    resumed: bool
+    started_at: str
+    finished_at: str
+    seconds: float
+    vqr_version: str
+    queries: tuple[QueryRun, ...]
+
+    def count(self, status: str) -> int:
+        return sum(1 for q in self.queries if q.status == status)
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(1 for q in self.queries if q.cache == "hit")
+
+    @property
+    def total_rows(self) -> int:
+        return sum(q.rows or 0 for q in self.queries)
+
+    def failed_expectations(self, severity: str) -> list[tuple[QueryRun, Expectation]]:
+        return [(q, e) for q in self.queries for e in q.failed_expectations if e.severity == severity]
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads((bundled_schemas_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def load_run(run_dir: Path) -> RunArtifact:
+    path = run_dir / RUN_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ArtifactError(f"cannot read {path}: {error}") from None
+    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if problems:
+        shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
+        raise ArtifactError(f"{path} does not match {SCHEMA_FILE}: {shown}")
+    return _artifact(run_dir, cast(JSONObject, data))
+
+
+def _str(value: JSONValue) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: JSONValue) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: JSONValue) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _obj(value: JSONValue) -> JSONObject:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: JSONValue) -> list[JSONValue]:
+    return value if isinstance(value, list) else []
+
+
+def _artifact(run_dir: Path, data: JSONObject) -> RunArtifact:
+    return RunArtifact(
+        path=run_dir, run_id=str(data["run_id"]), status=str(data["status"]),
+        stopped_because=_str(data.get("stopped_because")), exit_code=_int(data.get("exit_code")) or 0,
+        env=str(data.get("env", "")), target=str(data.get("target", "")), resumed=data.get("resumed") is True,
+        started_at=str(data.get("started_at", "")), finished_at=str(data.get("finished_at", "")),
+        seconds=_float(data.get("seconds")) or 0.0, vqr_version=str(data.get("vqr_version", "")),
+        queries=tuple(_query(_obj(q)) for q in _list(data.get("queries"))))
+
+
+def _query(data: JSONObject) -> QueryRun:
+    timings = _obj(data.get("timings"))
+    error = data.get("error")
+    spec = data.get("spec")
+    return QueryRun(
+        name=str(data["name"]), file=_str(data.get("file")), spec_hash=str(data.get("spec_hash", "")),
+        status=str(data["status"]), mode=_str(data.get("mode")), cache=_str(data.get("cache")) or "unknown",
+        result_age_seconds=_float(data.get("result_age_seconds")), started_at=_str(timings.get("started_at")),
+        finished_at=_str(timings.get("finished_at")), seconds=_float(timings.get("seconds")),
+        polls=_int(timings.get("polls")) or 0, rows=_int(data.get("rows")), sha256=_str(data.get("sha256")),
+        results_file=_str(data.get("results_file")), query_result_id=_str(data.get("query_result_id")),
+        cache_id=_str(data.get("cache_id")),
+        expectations=tuple(_expectation(_obj(e)) for e in _list(data.get("expectations"))),
+        drift=_drift(data.get("drift")),
+        error=QueryError(category=str(_obj(error).get("category", "")), message=str(_obj(error).get("message", "")),
+                         request_id=_str(_obj(error).get("request_id"))) if isinstance(error, dict) else None,
+        spec=spec if isinstance(spec, dict) else None, description=_str(data.get("description")),
+        owner=_str(data.get("owner")))
+
+
+def _expectation(data: JSONObject) -> Expectation:
+    return Expectation(metric=str(data.get("metric", "")), bounds=_obj(data.get("bounds")),
+                       severity=str(data.get("severity", "error")), outcome=str(data.get("outcome", "")),
+                       actual=_int(data.get("actual")), message=str(data.get("message", "")))
+
+
+def _entities(value: JSONValue) -> tuple[Entity, ...]:
+    return tuple(Entity(id=str(_obj(e).get("id", "")), name=_str(_obj(e).get("name")),
+                        fields=tuple(str(f) for f in _list(_obj(e).get("fields"))))
+                 for e in _list(value))
+
+
+def _drift(value: JSONValue) -> DriftFigures | None:
+    if not isinstance(value, dict):
+        return None
+    return DriftFigures(previous_run=str(value.get("previous_run", "")), added=_int(value.get("added")) or 0,
+                        removed=_int(value.get("removed")) or 0, changed=_int(value.get("changed")),
+                        added_sample=_entities(value.get("added_sample")),
+                        removed_sample=_entities(value.get("removed_sample")),
+                        changed_sample=_entities(value.get("changed_sample")),
+                        ignored=tuple(str(f) for f in _list(value.get("ignored"))))

@@ -1,0 +1,165 @@
+"""`report.md`: a one-screen summary of a run, then a table of every query (GitHub-flavoured Markdown).
+
+`render_markdown(run, limit=None) -> str` is pure. Data (query names, messages, entity names) is escaped so it can
+never become markup, a link or HTML in a pull-request comment or `$GITHUB_STEP_SUMMARY`. With `limit` (bytes), the
+per-query detail and then table rows are dropped until the text fits, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runner.report.figures import (
+    STATUS_WORDS,
+    age_text,
+    bounds_text,
+    drift_text,
+    drifted,
+    expectation_summary,
+    failed_queries,
+    headline,
+    queries_in_order,
+    rows_text,
+    seconds_text,
+    slowest,
+    when_text,
+)
+from runner.report.load import QueryRun, RunArtifact
+
+# Inline Markdown that data could trigger mid-line (data never starts a line here): emphasis, code, links, tables,
+# strikethrough, and GitHub's @mentions and #references, which would notify people from a report.
+_SPECIAL = re.compile(r"([\\`*_\[\]|~@#])")
+ICONS = {"succeeded": "✅", "failed": "❌", "not_run": "⏭️", "interrupted": "⏸️"}
+DRIFT_SHOWN = 10
+
+
+def md(text: object) -> str:
+    """Inline-safe text: Markdown punctuation backslash-escaped, HTML metacharacters as entities, one line."""
+    value = " ".join(str(text).split())
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return _SPECIAL.sub(r"\\\1", value)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    align = ["---:" if h.endswith("#") or h in {"rows", "time", "age", "added", "removed", "changed"} else "---"
+             for h in header]
+    out = ["| " + " | ".join(h.rstrip("#") for h in header) + " |", "| " + " | ".join(align) + " |"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return out
+
+
+def _summary(run: RunArtifact) -> list[str]:
+    icon = "✅" if run.exit_code == 0 else ("⏸️" if run.status == "interrupted" else "❌")
+    lines = [f"## {icon} vqr run {md(run.run_id)}: {md(run.status)}, exit code {run.exit_code}", "",
+             f"Environment **{md(run.env)}** ({md(run.target)}), started {md(when_text(run.started_at))}, "
+             f"{md(headline(run))}."]
+    if run.stopped_because:
+        lines += ["", f"The run stopped early: {md(run.stopped_because.replace('_', ' '))}."]
+    counts = [f"{ICONS[s]} {run.count(s)} {STATUS_WORDS[s]}" for s in ICONS if run.count(s) or s == "succeeded"]
+    lines += ["", " · ".join([*counts, f"💾 {run.cache_hits} cache hits", f"{run.total_rows:,} rows"])]
+    return lines
+
+
+def _attention(run: RunArtifact) -> list[str]:
+    lines: list[str] = []
+    failures = run.failed_expectations("error") + run.failed_expectations("warn")
+    if failures:
+        lines += ["", "### Failed expectations", ""]
+        lines += [f"- {'❌' if e.severity == 'error' else '⚠️'} **{md(q.name)}** ({e.severity}) "
+                  f"{md(e.metric)} {md(bounds_text(e.bounds))}: {md(e.message)}" for q, e in failures]
+    broken = failed_queries(run)
+    if broken:
+        lines += ["", "### Queries that did not succeed", ""]
+        for query in broken:
+            detail = f": {md(query.error.category)}: {md(query.error.message)}" if query.error else ""
+            request = f" (request id {md(query.error.request_id)})" if query.error and query.error.request_id else ""
+            word = md(STATUS_WORDS.get(query.status, query.status))
+            lines.append(f"- {ICONS.get(query.status, '')} **{md(query.name)}** {word}{detail}{request}")
+    return lines
+
+
+def _cache(run: RunArtifact) -> list[str]:
+    """One line: how many results came from Veza's cache and how old the oldest was (ages per query are in the
+    table below)."""
+    cached = [q for q in run.queries if q.cache == "hit"]
+    if not cached:
+        return ["", f"**Cache:** no result came from Veza's cache ({len(run.queries)} queries)."]
+    aged = [q for q in cached if q.result_age_seconds is not None]
+    line = f"**Cache:** {len(cached)} of {len(run.queries)} results came from Veza's cache"
+    if aged:
+        oldest = max(aged, key=lambda q: (q.result_age_seconds or 0.0, q.name))
+        line += f"; the oldest, {md(oldest.name)}, was {age_text(oldest.result_age_seconds)} old"
+    return ["", line + "."]
+
+
+def _drift(run: RunArtifact) -> list[str]:
+    queries = drifted(run)
+    if not queries:
+        return ["", "No drift figures: no query has an earlier successful run with the same spec."]
+    moved = [q for q in queries if q.drift and (q.drift.added or q.drift.removed or q.drift.changed)]
+    rows = []
+    for q in moved[:DRIFT_SHOWN]:
+        assert q.drift is not None
+        changed = "—" if q.drift.changed is None else str(q.drift.changed)
+        rows.append([md(q.name), md(q.drift.previous_run), str(q.drift.added), str(q.drift.removed), changed])
+    lines = ["", f"### Drift since the previous run ({len(moved)} of {len(queries)} compared queries changed)"]
+    if rows:
+        lines += ["", *_table(["query", "previous run", "added", "removed", "changed"], rows)]
+    if len(moved) > DRIFT_SHOWN:
+        lines += ["", f"…and {len(moved) - DRIFT_SHOWN} more (see report.html)."]
+    return lines
+
+
+def _slowest(run: RunArtifact) -> list[str]:
+    top = slowest(run)
+    if not top:
+        return []
+    rows = [[md(q.name), seconds_text(q.seconds), rows_text(q.rows), q.cache] for q in top]
+    return ["", "### Slowest queries", "", *_table(["query", "time", "rows", "cache"], rows)]
+
+
+def _query_row(query: QueryRun) -> list[str]:
+    status = f"{ICONS.get(query.status, '')} {md(STATUS_WORDS.get(query.status, query.status))}"
+    return [md(query.name), status, rows_text(query.rows), query.cache, age_text(query.result_age_seconds),
+            seconds_text(query.seconds), md(expectation_summary(query)), md(drift_text(query))]
+
+
+def _queries(queries: list[QueryRun], shown: int) -> list[str]:
+    header = ["query", "status", "rows", "cache", "age", "time", "expectations", "drift (+ − ~)"]
+    lines = ["", "### Queries", "", *_table(header, [_query_row(q) for q in queries[:shown]])]
+    if shown < len(queries):
+        lines += ["", f"…{len(queries) - shown} more queries left out to fit; the full report is report.md in the "
+                      "run directory."]
+    return lines
+
+
+def _details(queries: list[QueryRun]) -> list[str]:
+    lines: list[str] = []
+    for query in queries:
+        if not query.expectations:
+            continue
+        rows = [[md(e.metric), md(bounds_text(e.bounds)), e.severity, e.outcome,
+                 "—" if e.actual is None else str(e.actual), md(e.message)] for e in query.expectations]
+        lines += ["", f"<details><summary>{md(query.name)}: {md(expectation_summary(query))}</summary>", "",
+                  *_table(["expectation", "bounds", "severity", "outcome", "actual#", "message"], rows),
+                  "", "</details>"]
+    return lines
+
+
+def render_markdown(run: RunArtifact, *, limit: int | None = None) -> str:
+    head = [*_summary(run), *_attention(run), *_cache(run), *_drift(run), *_slowest(run)]
+    queries = queries_in_order(run.queries)
+    shown = len(queries)
+    with_details = True
+    while True:
+        body = head + _queries(queries, shown) + (_details(queries) if with_details else [])
+        text = "\n".join(body) + "\n"
+        if limit is None or len(text.encode()) <= limit:
+            return text
+        if with_details:
+            with_details = False
+        elif shown > 0:
+            shown = shown // 2
+        else:
+            cut = text.encode()[: max(0, limit - 64)].decode(errors="ignore")
+            return cut[: cut.rfind("\n") + 1] + "\n…truncated to fit; see report.md in the run directory.\n"

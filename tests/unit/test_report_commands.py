@@ -1,0 +1,163 @@
+"""`vqr report` and `vqr report history` as functions, the journal-backed history, retention pruning, and what
+`vqr run` calls after publishing run.json; with real files, a real journal and the fixed run artifact."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runner.history import load_history, prune_runs, run_directories
+from runner.report import after_run, history_command, report_command, resolve_run_dir
+from runner.report.load import ArtifactError, load_run
+from tests.unit.report_fixture import FIXTURE, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
+
+
+def call(run_dir: Path | None, fmt: str, reports: Path, journal: Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = report_command(run_dir, fmt, reports, journal, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "files"), [("md", ["report.md"]), ("html", ["report.html"]),
+                                            ("junit", ["junit.xml"])])
+def test_report_rerenders_the_latest_run_by_default(tmp_path: Path, fmt: str, files: list[str]) -> None:
+    reports = tmp_path / "reports"
+    run_dir = copy_fixture(reports)
+    code, out, err = call(None, fmt, reports, tmp_path / "no-journal.sqlite")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [str(run_dir.resolve() / f) for f in files]
+    assert all((run_dir / f).stat().st_size > 0 for f in files)
+
+
+def test_report_csv_writes_one_file_per_result(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    run_dir = copy_fixture(reports)
+    code, out, _ = call(run_dir, "csv", reports, tmp_path / "j.sqlite")
+    assert code == 0 and len(out.splitlines()) == 4
+    assert (run_dir / "results" / "admin-roles.csv").read_text().startswith("id,type,properties.name")
+
+
+def test_latest_as_a_text_file_is_followed(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    copy_fixture(reports)
+    (reports / "latest").unlink()
+    (reports / "latest").write_text(RUN_ID + "\n")
+    assert resolve_run_dir(None, reports) == reports / RUN_ID
+    assert call(None, "md", reports, tmp_path / "j.sqlite")[0] == 0
+
+
+def test_bad_run_directories_and_formats_are_usage_errors(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    code, _, err = call(None, "md", reports, tmp_path / "j.sqlite")
+    assert code == 2 and "latest" in err and "vqr run" in err
+    unfinished = reports / "20250301T020000Z-0000"
+    unfinished.mkdir()
+    code, _, err = call(unfinished, "md", reports, tmp_path / "j.sqlite")
+    assert code == 2 and "never finished" in err
+    (unfinished / "run.json").write_text('{"version": 1}')
+    code, _, err = call(unfinished, "md", reports, tmp_path / "j.sqlite")
+    assert code == 2 and "run.schema.json" in err and "Traceback" not in err
+    (unfinished / "run.json").write_text("{oops")
+    assert call(unfinished, "md", reports, tmp_path / "j.sqlite")[0] == 2
+    assert call(unfinished, "pdf", reports, tmp_path / "j.sqlite")[:1] == (2,)
+    with pytest.raises(ArtifactError):
+        load_run(unfinished)
+
+
+def test_history_command_prints_the_newest_run_first(tmp_path: Path) -> None:
+    journal = build_journal(tmp_path / "state.sqlite")
+    out, err = io.StringIO(), io.StringIO()
+    assert history_command("okta-users-with-s3-write", journal, limit=5, out=out, err=err) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "history of okta-users-with-s3-write (5 runs)"
+    assert lines[1].split() == ["run", "state", "rows", "change", "spec"]
+    assert lines[2].split()[:4] == [RUN_ID, "done", "29", "+1"]
+    assert [line.split()[0] for line in lines[2:]] == [RUN_ID, *[past_run_id(d) for d in (28, 27, 26, 25)]]
+    assert history_command("nope", journal, out=out, err=err) == 2 and "no run of query 'nope'" in err.getvalue()
+    assert history_command("x", tmp_path / "missing.sqlite", out=out, err=err) == 2
+
+
+def test_history_table_marks_failures_and_spec_changes(tmp_path: Path) -> None:
+    journal = build_journal(tmp_path / "state.sqlite")
+    out = io.StringIO()
+    history_command("okta-users-with-s3-write", journal, out=out, err=io.StringIO())
+    rows = {line.split()[0]: line for line in out.getvalue().splitlines()[2:]}
+    assert rows[past_run_id(10)].split()[1:] == ["failed", "000000000000"]
+    assert rows[past_run_id(11)].split()[1:4] == ["done", "11", "+2"]  # against the last run that had a count
+    assert rows[past_run_id(20)].endswith("(changed)")
+
+
+def test_history_stops_at_the_reported_run_and_keeps_thirty(tmp_path: Path) -> None:
+    journal = build_journal(tmp_path / "state.sqlite")
+    add_run(journal, "20250302T020000Z-beef", rows=999)
+    points = load_history(journal, ["okta-users-with-s3-write"], until_run=RUN_ID).of("okta-users-with-s3-write")
+    assert points[-1].run_id == RUN_ID and len(points) == 29
+    everything = load_history(journal, ["okta-users-with-s3-write"], until_run=None).of("okta-users-with-s3-write")
+    assert everything[-1].rows == 999 and len(everything) == 30
+    unknown_run = load_history(journal, ["okta-users-with-s3-write"], until_run="20250215T030000Z-0000")
+    assert unknown_run.of("okta-users-with-s3-write")[-1].run_id == past_run_id(15)
+    assert load_history(tmp_path / "none.sqlite", ["x"], until_run=None).of("x") == ()
+
+
+def make_runs(reports: Path, count: int) -> list[Path]:
+    runs = []
+    for day in range(1, count + 1):
+        path = reports / past_run_id(day)
+        (path / "results").mkdir(parents=True)
+        (path / "run.json").write_text("{}")
+        runs.append(path)
+    return runs
+
+
+def test_prune_keeps_the_newest_complete_runs_and_never_touches_anything_else(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    runs = make_runs(reports, 6)
+    unfinished = reports / "20250210T020000Z-ffff"  # newer than every kept run: maybe waiting for --resume
+    unfinished.mkdir()
+    (reports / "notes").mkdir()
+    (reports / "20250101T000000Z-zzzz").mkdir()  # not a run id
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (reports / "20240101T000000Z-0001").symlink_to(outside, target_is_directory=True)
+    (reports / "latest").symlink_to(runs[0].name, target_is_directory=True)  # latest is protected, however old
+    deleted = prune_runs(reports, keep=3)
+    assert deleted == runs[1:3]
+    assert run_directories(reports) == [runs[0], *runs[3:], unfinished]
+    assert (reports / "notes").is_dir() and (reports / "20250101T000000Z-zzzz").is_dir() and outside.is_dir()
+    assert prune_runs(reports, keep=3) == []
+    assert prune_runs(reports, keep=0) == runs[3:5]  # keep at least one
+
+
+def test_after_run_writes_every_report_summary_and_prunes(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    old = make_runs(reports, 3)
+    run_dir = copy_fixture(reports)
+    journal = build_journal(tmp_path / "state.sqlite")
+    summary = tmp_path / "step-summary.md"
+    err = io.StringIO()
+    written = after_run(run_dir, journal_path=journal, reports_dir=reports, retention=2,
+                        environ={"GITHUB_STEP_SUMMARY": str(summary)}, err=err)
+    assert err.getvalue() == ""
+    assert {p.name for p in written} >= {"report.md", "report.html", "junit.xml", "admin-roles.csv",
+                                         "step-summary.md"}
+    assert "trend-chart" in (run_dir / "report.html").read_text()
+    assert summary.read_text() == (run_dir / "report.md").read_text()
+    assert [p.name for p in run_directories(reports)] == [old[2].name, RUN_ID]
+
+
+def test_after_run_only_warns_when_reports_cannot_be_written(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    run_dir = reports / RUN_ID
+    shutil.copytree(FIXTURE, run_dir)
+    data = json.loads((run_dir / "run.json").read_text())
+    data["version"] = 99
+    (run_dir / "run.json").write_text(json.dumps(data))
+    err = io.StringIO()
+    assert after_run(run_dir, journal_path=tmp_path / "j", reports_dir=reports, retention=30, environ={},
+                     err=err) == []
+    assert "warning: the reports could not be written" in err.getvalue()
