@@ -10,20 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runner.catalog import EFFECTIVE_PERMISSIONS, GROUPING_MEMBERS, GROUPINGS, NODE_TYPES
+from runner.catalog import GROUPING_MEMBERS, GROUPINGS, NODE_TYPES
+from runner.sandbox.enums import EFFECTIVE_PERMISSIONS_NUMBERS, ENUM_NUMBERS
 
-# Integer values of enums. Only query_type's numbering is documented; the rest is [assumed] (declaration order, as
-# in runner/sandbox/wire.py), with NOT_IN appended to `fn` by the sandbox.
-ENUMS: dict[str, tuple[str, ...]] = {
-    "query_type": ("SYSTEM_CREATED", "SOURCE_TO_DESTINATION", "DESTINATION_NODES"),
-    "node_relationship_type": ("EFFECTIVE_ACCESS", "CONFIGURED"),
-    "result_value_type": ("SOURCE_NODES", "SOURCE_NODES_WITH_COUNTS", "SOURCE_AND_DESTINATION_NODES",
-                          "DESTINATION_NODES"),
-    "operator": ("AND", "OR"),
-    "fn": ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "IN", "CONTAINS", "STARTS_WITH", "ENDS_WITH", "NOT_IN"),
-    "direction": ("ANY_DIRECTION",),
-    "effective_permissions": EFFECTIVE_PERMISSIONS,
-}
+ENUMS = {**ENUM_NUMBERS, "effective_permissions": EFFECTIVE_PERMISSIONS_NUMBERS}
 DEFAULT_RESULT = "SOURCE_NODES_WITH_COUNTS"  # [assumed]: what Veza's query builder shows by default
 DEPRECATED = ("destination_node_types", "required_intermediate_node_types", "avoided_intermediate_node_types",
               "raw_permissions", "effective_permissions", "no_relation")

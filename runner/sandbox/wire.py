@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from runner.sandbox.enums import EFFECTIVE_PERMISSIONS_NUMBERS, ENUM_NUMBERS
+
 # gRPC gateway mapping of error codes to HTTP statuses (veza-api.md §6).
 HTTP_STATUS: dict[str, int] = {
     "InvalidArgument": 400, "FailedPrecondition": 400, "OutOfRange": 400, "Unauthenticated": 401,
@@ -27,21 +29,7 @@ HTTP_STATUS: dict[str, int] = {
 }
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 
-# Integer values of enums, by field name. Only query_type's numbering is documented; the others are [assumed]
-# (declaration order of schemas/openapi/veza-query-api.yaml) and only matter to clients that send integers.
-ENUM_NUMBERS: dict[str, tuple[str, ...]] = {
-    "query_type": ("SYSTEM_CREATED", "SOURCE_TO_DESTINATION", "DESTINATION_NODES"),
-    "node_relationship_type": ("EFFECTIVE_ACCESS", "CONFIGURED"),
-    "result_value_type": ("SOURCE_NODES", "SOURCE_NODES_WITH_COUNTS", "DESTINATION_NODES",
-                          "SOURCE_AND_DESTINATION_NODES"),
-    "operator": ("AND", "OR"),
-    "nodes_operator": ("AND", "OR"),
-    "fn": ("EQ", "NEQ", "LT", "LTE", "GT", "GTE", "IN", "CONTAINS", "STARTS_WITH", "ENDS_WITH"),
-    "direction": ("ANY_DIRECTION",),
-}
-EFFECTIVE_PERMISSIONS: tuple[str, ...] = (
-    "DATA_READ", "DATA_WRITE", "DATA_CREATE", "DATA_DELETE", "METADATA_READ", "METADATA_WRITE", "METADATA_CREATE",
-    "METADATA_DELETE", "NON_DATA", "UNCATEGORIZED")
+EFFECTIVE_PERMISSIONS = EFFECTIVE_PERMISSIONS_NUMBERS
 
 _DURATION = re.compile(r"^(\d+(?:\.\d{1,9})?)s$")
 _INT64 = re.compile(r"^-?\d{1,19}$")
