@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import cast
 
 from runner.catalog import known_node_types
-from runner.lintcache import FileResult, LintCache, read_capped
+from runner.lintcache import LintCache, read_capped
+from runner.lintcache_codec import FileResult
 from runner.load import MAX_BYTES, load_yaml, load_yaml_file
 from runner.model import Document, Finding, JSONObject, JSONValue, QueryUnit, Severity
 from runner.plan import matrix_combinations

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from runner.catalog import known_node_types
-from runner.lintcache import CACHE_DIR, DISABLE_ENV, KEY_FILE_ENV, FileResult, LintCache, read_capped
+from runner.lintcache import CACHE_DIR, DISABLE_ENV, KEY_FILE_ENV, LintCache, read_capped
+from runner.lintcache_codec import FileResult
 from runner.load import MAX_BYTES, load_yaml
 from runner.model import Document, Finding, JSONObject, Position, QueryUnit, Severity
 from runner.repository import RepositoryCompiler, compile_repository, discover_query_files
