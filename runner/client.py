@@ -32,6 +32,7 @@ from runner.client_errors import (
     request_id_of,
 )
 from runner.client_pages import JobState, Page, Submitted, parse_count, parse_page, parse_submitted
+from runner.client_pool import sharded_transport
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
 from runner.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body, parse_retry_after, poll_delays
@@ -86,18 +87,22 @@ class VezaClient:
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self._sleep = sleep or asyncio.sleep
         self.now = clock or time.monotonic
+        base_url = _checked_url(config.base_url)
+        verify: ssl.SSLContext | bool = _tls_context(config.ca_bundle) if config.ca_bundle else True
+        trust_env = config.use_env_proxies and httpx.URL(config.base_url).host not in _LOOPBACK
         self._http = httpx.AsyncClient(
-            base_url=_checked_url(config.base_url),
+            base_url=base_url,
             headers={"authorization": f"Bearer {config.api_key.reveal()}", "user-agent": f"vqr/{__version__}",
                      "accept": "application/json"},
             timeout=httpx.Timeout(connect=config.connect_timeout, read=config.read_timeout,
                                   write=config.write_timeout, pool=config.pool_timeout),
             limits=httpx.Limits(max_connections=config.max_connections,
                                 max_keepalive_connections=config.max_connections),
-            verify=_tls_context(config.ca_bundle) if config.ca_bundle else True,
+            verify=verify,
             follow_redirects=False,
-            trust_env=config.use_env_proxies and httpx.URL(config.base_url).host not in _LOOPBACK,
-            transport=transport,
+            trust_env=trust_env,
+            transport=transport or sharded_transport(max_connections=config.max_connections, verify=verify,
+                                                     trust_env=trust_env),
         )
 
     async def __aenter__(self) -> VezaClient:
