@@ -165,11 +165,11 @@ def sandbox_serve(options: dict[str, object]) -> int:
 def run(common: Common, *, options: RunOptions) -> int:
     """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
     its run.json is written, render every report into the run directory and prune runs beyond `retention:`."""
-    from runner.report import after_run
+    from runner.report import after_run, write_result_csv
     from runner.runcmd import JOURNAL, run_batch_command
 
     project = _project(common)
-    compiled = _compile(common, project)
+    compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
     if compiled.errors:
         common.err.write(format_findings_for_abort(compiled.errors) + "\n")
         common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
@@ -181,7 +181,7 @@ def run(common: Common, *, options: RunOptions) -> int:
                   retention=project.retention, err=common.err)
 
     return run_batch_command(project, compiled.units, options, out=common.out, err=common.err,
-                             on_published=reports)
+                             on_published=reports, on_result=write_result_csv)
 
 
 def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> int:

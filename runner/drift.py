@@ -40,6 +40,8 @@ def flatten_row(row: JSONValue, prefix: str = "") -> dict[str, Scalar]:
 
 
 def _scalar(value: JSONValue) -> Scalar:
+    if value == []:  # most rows carry several empty lists: skip the encoder for them
+        return "[]"
     if isinstance(value, list | dict):
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ from runner.run_records import (
     QueryStatus,
     cache_use,
 )
-from runner.rundir import ResultWriter, RunDir
+from runner.rundir import ResultWriter, RunDir, link_verified
 from runner.state import Journal, QueryRecord, QueryState
 
 S = QueryState
@@ -54,6 +54,7 @@ class RunContext:
     page_size: int
     run_deadline: float | None = None
     rng: random.Random | None = None
+    on_result: Callable[[Path], None] | None = None  # called in a worker thread with each committed results file
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -159,6 +160,9 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
                        request_id=reply.request_id, mode=reply.mode)
         current = replace(base, mode=reply.mode, query_result_id=reply.query_result_id, cache_id=reply.cache_id,
                           last_completed_cache_id=reply.last_completed_cache_id)
+        reused = _reuse_downloaded(ctx, member, current)
+        if reused is not None:
+            return reused
         return await _fetch(ctx, member, current, deadline, submitted_at=submitted_at)
     except (ApiError, OSError) as problem:
         error = error_of(problem)
@@ -203,12 +207,34 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
         result = writer.commit()
     journal.record(ctx.run_id, plan.name, S.DONE, rows=result.rows, sha256=result.sha256,
                    result_path=str(result.path))
+    if ctx.on_result is not None:
+        await asyncio.to_thread(ctx.on_result, result.path)
     use = cache_use(mode=current.mode, cache_id=current.cache_id,
                     last_completed_cache_id=current.last_completed_cache_id,
                     done_at_first_poll=polls == 1 and submitted_at is not None)
     age = client.now() - submitted_at if use is CacheUse.MISS and submitted_at is not None else None
     done = replace(current, status=QueryStatus.SUCCEEDED, polls=polls, rows=result.rows, sha256=result.sha256,
                    results_file=_relative(ctx, plan.name), cache=use, result_age_seconds=age)
+    return _finish(ctx, member, done)
+
+
+def _reuse_downloaded(ctx: RunContext, member: Member, current: QueryResult) -> QueryResult | None:
+    """Veza answered with the very result (same `cache_id`) that this query's last successful run downloaded: its
+    rows are already on disk, so link that file instead of polling and paging it again. The link is used only if
+    its bytes still hash to what that run recorded; anything else falls back to fetching."""
+    plan = member.plan
+    previous = ctx.journal.previous_success(plan.name, plan.spec_hash, exclude_run=ctx.run_id)
+    if (previous is None or not current.cache_id or previous.cache_id != current.cache_id
+            or not previous.result_path or not previous.sha256 or previous.row_count is None):
+        return None
+    target = ctx.rundir.result_path(plan.name)
+    if not link_verified(Path(previous.result_path), target, previous.sha256):
+        return None
+    ctx.journal.record(ctx.run_id, plan.name, S.DONE, rows=previous.row_count, sha256=previous.sha256,
+                       result_path=str(target))
+    age = max(0.0, (_now() - previous.finished_at).total_seconds())
+    done = replace(current, status=QueryStatus.SUCCEEDED, polls=0, rows=previous.row_count, sha256=previous.sha256,
+                   results_file=_relative(ctx, plan.name), cache=CacheUse.HIT, result_age_seconds=age)
     return _finish(ctx, member, done)
 
 
@@ -222,7 +248,11 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
     previous = ctx.journal.previous_success(plan.name, plan.spec_hash, exclude_run=ctx.run_id)
     drift: DriftResult | None = None
     missing: str | None = None
-    if previous is not None and previous.result_path:
+    if previous is not None and previous.sha256 is not None and previous.sha256 == result.sha256:
+        # The same bytes as last time: nothing was added, removed or changed, and nothing needs parsing.
+        drift = DriftResult(previous_run=previous.run_id, added=0, removed=0, changed=0, unchanged=result.rows or 0,
+                            ignored=tuple(plan.drift_ignore))
+    elif previous is not None and previous.result_path:
         try:
             drift = compare_results(Path(previous.result_path), ctx.rundir.result_path(plan.name),
                                     previous_run=previous.run_id, ignore=plan.drift_ignore)

@@ -128,9 +128,12 @@ def _shown_url(url: str) -> str:
 
 def run_batch_command(project: Project, units: Sequence[QueryUnit], options: RunOptions, *,
                       environ: Mapping[str, str] | None = None, out: TextIO | None = None,
-                      err: TextIO | None = None, on_published: Callable[[Path], None] | None = None) -> int:
+                      err: TextIO | None = None, on_published: Callable[[Path], None] | None = None,
+                      on_result: Callable[[Path], None] | None = None) -> int:
     """The whole `vqr run` after a clean compile (`units` are the rendered queries; selection happens here).
-    `on_published(run_dir)` runs once run.json is written and the journal closed the run (reports, retention)."""
+    `on_published(run_dir)` runs once run.json is written and the journal closed the run (reports, retention);
+    `on_result(results_file)` runs in a worker thread as each query's rows are committed (derived files such as the
+    CSV are then made while other queries still wait on the API)."""
     environ = os.environ if environ is None else environ
     out, err = out or sys.stdout, err or sys.stderr
     concurrency = project.defaults.concurrency if options.concurrency is None else options.concurrency
@@ -157,7 +160,7 @@ def run_batch_command(project: Project, units: Sequence[QueryUnit], options: Run
             return asyncio.run(_run(project, env, options, journal, plans, records,
                                     url=url, shown=shown, key=key, concurrency=concurrency,
                                     run_id=resumed.run_id if resumed else None, out=out, err=err,
-                                    on_published=on_published))
+                                    on_published=on_published, on_result=on_result))
 
 
 def _resumed_units(units: Sequence[QueryUnit], records: Mapping[str, QueryRecord], err: TextIO) -> list[QueryUnit]:
@@ -180,7 +183,8 @@ def _check_resumable(plans: Sequence[QueryPlan], records: Mapping[str, QueryReco
 async def _run(project: Project, env: Environment, options: RunOptions, journal: Journal, plans: Sequence[QueryPlan],
                records: Mapping[str, QueryRecord], *, url: str, shown: str, key: Secret, concurrency: int,
                run_id: str | None,
-               out: TextIO, err: TextIO, on_published: Callable[[Path], None] | None = None) -> int:
+               out: TextIO, err: TextIO, on_published: Callable[[Path], None] | None = None,
+               on_result: Callable[[Path], None] | None = None) -> int:
     config = ClientConfig(base_url=url, api_key=key, ca_bundle=env.ca_bundle, max_connections=concurrency + 8,
                           retry=options.retry or RetryPolicy(), poll_ladder=options.poll_ladder or PollLadder())
     async with VezaClient(config, budget=RetryBudget(capacity=options.retry_budget)) as client:
@@ -203,7 +207,8 @@ async def _run(project: Project, env: Environment, options: RunOptions, journal:
                 journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash, file=plan.file)
         groups = build_groups(plans, journal, run_id, records)
         ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id, page_size=options.page_size,
-                         run_deadline=client.now() + options.run_deadline if options.run_deadline else None)
+                         run_deadline=client.now() + options.run_deadline if options.run_deadline else None,
+                         on_result=on_result)
         interrupt = asyncio.Event()
         with _signals(interrupt):
             async with Progress(total=len(plans), stream=err, quiet=options.quiet,

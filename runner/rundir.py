@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -164,3 +165,25 @@ def point_latest(reports: Path, run_id: str) -> None:
         if link.is_symlink():
             link.unlink()
         write_atomically(link, (run_id + "\n").encode())
+
+
+def link_verified(source: Path, target: Path, sha256: str) -> bool:
+    """Make `target` the same bytes as `source` (a hard link, or a copy across file systems), but only if those
+    bytes hash to `sha256`. Result files are never modified once committed, so sharing an inode is safe."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        digest = hashlib.sha256()
+        with target.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() == sha256:
+            return True
+        target.unlink(missing_ok=True)
+    except OSError:
+        target.unlink(missing_ok=True)
+    return False

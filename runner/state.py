@@ -194,14 +194,16 @@ class Journal:
     def _latest(self, name: str, spec_hash: str | None, exclude_run: str | None, *,
                 need_cache_id: bool) -> HistoryRecord | None:
         row = self._db.execute(
-            "SELECT * FROM history WHERE name = ? AND (? IS NULL OR spec_hash = ?) AND (? IS NULL OR run_id != ?) "
-            "AND (? = 0 OR cache_id IS NOT NULL) ORDER BY finished_at DESC, rowid DESC LIMIT 1",
+            "SELECT h.*, q.sha256 AS sha256 FROM history AS h LEFT JOIN queries AS q "
+            "ON q.run_id = h.run_id AND q.name = h.name WHERE h.name = ? AND (? IS NULL OR h.spec_hash = ?) "
+            "AND (? IS NULL OR h.run_id != ?) AND (? = 0 OR h.cache_id IS NOT NULL) "
+            "ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1",
             (name, spec_hash, spec_hash, exclude_run, exclude_run, int(need_cache_id))).fetchone()
         if row is None:
             return None
         return HistoryRecord(name=row["name"], spec_hash=row["spec_hash"], run_id=row["run_id"],
                              cache_id=row["cache_id"], row_count=row["row_count"], result_path=row["result_path"],
-                             finished_at=_parse(row["finished_at"]))
+                             finished_at=_parse(row["finished_at"]), sha256=row["sha256"])
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:

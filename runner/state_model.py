@@ -89,3 +89,4 @@ class HistoryRecord:
     row_count: int | None
     result_path: str | None
     finished_at: datetime
+    sha256: str | None = None  # of the result file, as the run that wrote it recorded

@@ -8,6 +8,7 @@ once run.json is published (reports, `$GITHUB_STEP_SUMMARY`, retention). Reads a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from runner.report.markdown import render_markdown
 from runner.rundir import LATEST, write_atomically
 
 __all__ = ["FORMATS", "ArtifactError", "after_run", "history_command", "render_report", "report_command",
-           "resolve_run_dir", "write_reports", "write_step_summary"]
+           "resolve_run_dir", "write_reports", "write_result_csv", "write_step_summary"]
 
 FORMATS = ("md", "html", "junit", "csv")
 FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
@@ -46,7 +47,21 @@ def render_report(run_dir: Path, fmt: str, *, history: History = EMPTY_HISTORY) 
     return _render(load_run(run_dir), fmt, history)
 
 
-def _write_csvs(run: RunArtifact) -> list[Path]:
+def write_result_csv(jsonl: Path) -> None:
+    """The CSV beside one results file, written while the run goes on (`vqr run` calls this as each query's rows
+    are committed). Best effort: after the run, `after_run` writes whatever is missing or stale."""
+    with contextlib.suppress(OSError, ValueError):
+        write_csv(jsonl, jsonl.with_suffix(".csv"))
+
+
+def _fresh(csv_file: Path, jsonl: Path) -> bool:
+    try:
+        return csv_file.stat().st_mtime_ns >= jsonl.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+def _write_csvs(run: RunArtifact, *, keep_fresh: bool = False) -> list[Path]:
     written: list[Path] = []
     for query in run.queries:
         if query.status != "succeeded" or not query.results_file:
@@ -55,9 +70,30 @@ def _write_csvs(run: RunArtifact) -> list[Path]:
         if jsonl.suffix != ".jsonl" or not jsonl.is_file():
             continue
         target = jsonl.with_suffix(".csv")
-        write_csv(jsonl, target)
+        if keep_fresh and _fresh(target, jsonl):
+            written.append(target)
+            continue
+        if not _link_previous_csv(run, query.results_file, jsonl, target):
+            write_csv(jsonl, target)
         written.append(target)
     return written
+
+
+def _link_previous_csv(run: RunArtifact, results_file: str, jsonl: Path, target: Path) -> bool:
+    """A result reused from the previous run is that run's very file (a hard link): its CSV is then the same too."""
+    for query in run.queries:
+        if query.results_file == results_file and query.drift is not None:
+            earlier = run.path.parent / query.drift.previous_run / results_file
+            earlier_csv = earlier.with_suffix(".csv")
+            try:
+                if not (earlier_csv.is_file() and earlier.samefile(jsonl)):
+                    return False
+                target.unlink(missing_ok=True)
+                os.link(earlier_csv, target)
+            except OSError:
+                return False
+            return True
+    return False
 
 
 def _write(run: RunArtifact, fmt: str, history: History) -> list[Path]:
@@ -147,10 +183,11 @@ def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention
     err = err or sys.stderr
     written: list[Path] = []
     try:
-        run = load_run(run_dir)
+        run = load_run(run_dir, validate=False)
         history = _history_for(run, journal_path)
-        for fmt in ("md", "html", "junit", "csv"):
+        for fmt in ("md", "html", "junit"):
             written += _write(run, fmt, history)
+        written += _write_csvs(run, keep_fresh=True)  # most were written during the run (write_result_csv)
         summary = write_step_summary(run_dir, environ=environ)
         if summary is not None:
             written.append(summary)

@@ -1,9 +1,10 @@
 """`results/<query>.csv` beside each `results/<query>.jsonl`: the rows with nested properties flattened.
 
-`write_csv(jsonl, csv_path) -> int` streams the JSON-lines file twice (once for the columns, once for the rows), so
-memory stays flat whatever the row count; it writes the CSV atomically and returns the number of rows. Columns: the
-identifying ones first in a fixed order, then every other field in sorted order, so the same rows always give the
-same columns. Lists are JSON text; a text cell that a spreadsheet would run as a formula is prefixed with `'`.
+`write_csv(jsonl, csv_path) -> int` reads the JSON-lines file once for the columns, keeping the flattened rows of a
+typical result, and streams it a second time only when it is large (memory stays flat whatever the row count); it
+writes the CSV atomically and returns the number of rows. Columns: the identifying ones first in a fixed order, then
+every other field in sorted order, so the same rows always give the same columns. Lists are JSON text; a text cell
+that a spreadsheet would run as a formula is prefixed with `'`.
 """
 
 from __future__ import annotations
@@ -30,11 +31,29 @@ def _rows(path: Path) -> Iterator[JSONValue]:
                 yield json.loads(line)
 
 
-def columns_of(path: Path) -> list[str]:
-    seen: set[str] = set()
-    for row in _rows(path):
-        seen.update(flatten_row(row))
+KEPT_ROWS = 50_000  # flattened rows kept from the column pass, so a typical result is parsed and flattened once
+
+
+def _ordered(seen: set[str]) -> list[str]:
     return [c for c in LEADING if c in seen] + sorted(seen - set(LEADING))
+
+
+def columns_of(path: Path) -> list[str]:
+    return _scan(path)[0]
+
+
+def _scan(path: Path) -> tuple[list[str], list[dict[str, Scalar]] | None]:
+    """The columns, and the flattened rows too while they are few (None beyond KEPT_ROWS: memory stays flat)."""
+    seen: set[str] = set()
+    kept: list[dict[str, Scalar]] | None = []
+    for row in _rows(path):
+        flat = flatten_row(row)
+        seen.update(flat)
+        if kept is not None:
+            kept.append(flat)
+            if len(kept) > KEPT_ROWS:
+                kept = None
+    return _ordered(seen), kept
 
 
 def cell(value: Scalar) -> str:
@@ -49,15 +68,15 @@ def cell(value: Scalar) -> str:
 
 def write_csv(jsonl: Path, csv_path: Path) -> int:
     """Raises OSError or ValueError when the results file is missing or not JSON lines."""
-    columns = columns_of(jsonl)
+    columns, kept = _scan(jsonl)
+    flat_rows = kept if kept is not None else (flatten_row(row) for row in _rows(jsonl))
     temp = csv_path.with_name(f".{csv_path.name}.{os.getpid()}.tmp")
     count = 0
     try:
         with temp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow(columns)
-            for row in _rows(jsonl):
-                flat = flatten_row(row)
+            for flat in flat_rows:
                 writer.writerow([cell(flat.get(c)) for c in columns])
                 count += 1
         temp.replace(csv_path)

@@ -136,7 +136,9 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def load_run(run_dir: Path) -> RunArtifact:
+def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:
+    """`validate=False` is for the run.json this very process just wrote (checked against its schema by the test
+    suite); an artifact read back later, possibly by another vqr version, is always validated."""
     path = run_dir / RUN_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -144,7 +146,7 @@ def load_run(run_dir: Path) -> RunArtifact:
         raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))) if validate else []
     if problems:
         shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
         raise ArtifactError(f"{path} does not match {SCHEMA_FILE}: {shown}")

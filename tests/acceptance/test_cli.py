@@ -157,6 +157,13 @@ def test_run_against_the_embedded_sandbox_exit_0_and_report(project: Path) -> No
     run = json.loads((project / "reports" / "latest" / "run.json").read_text())
     assert [q["name"] for q in run["queries"]] == ["okta-users-with-s3-write"]
     assert run["queries"][0]["status"] == "succeeded"
+    latest = project / "reports" / "latest"
+    for name in ("report.md", "report.html", "junit.xml", "results/okta-users-with-s3-write.csv"):
+        assert (latest / name).stat().st_size > 0, name
+    # the CSV written while the run went on is exactly what `vqr report --format csv` renders afterwards
+    during = (latest / "results" / "okta-users-with-s3-write.csv").read_bytes()
+    assert vqr("report", "--format", "csv", cwd=project).returncode == 0
+    assert (latest / "results" / "okta-users-with-s3-write.csv").read_bytes() == during
 
 
 def test_run_refuses_invalid_specs_exit_2_nothing_sent(project: Path) -> None:

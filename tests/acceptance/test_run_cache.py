@@ -140,3 +140,30 @@ def test_drift_is_counted_against_the_previous_run_and_expectations_decide_the_e
     assert new_rows["message"].startswith("users were deactivated: new_rows = ")
     assert second.run["summary"]["expectations_failed"] == {"error": 1, "warn": 0}
     assert query["status"] == "succeeded"  # a failed expectation is not a failed query
+
+
+def test_the_same_cached_result_is_linked_from_the_last_run_not_downloaded_again(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {
+        "a": query_yaml("a", "OktaUser", cache="{mode: if_available, max_staleness: 1h}"),
+        "b": query_yaml("b", "S3Bucket", cache="{mode: if_available, max_staleness: 1h}"),
+    })
+    options = run_options(env="remote")
+    with fixed_sandbox() as box:
+        first = run_vqr(project, options, environ=remote(box.url))
+        assert first.code == 0 and first.run and first.run_dir
+        before = stats(box.url)
+        # Damage b's downloaded file: a link is used only when its bytes still hash to what the run recorded.
+        b_file = first.run_dir / "results" / "b.jsonl"
+        b_file.write_text(b_file.read_text() + "\n")
+        second = run_vqr(project, options, environ=remote(box.url))
+        assert second.code == 0 and second.run and second.run_dir
+        after = stats(box.url)
+    one, two = by_name(first.run), by_name(second.run)
+    assert two["a"]["cache"] == "hit" and two["a"]["timings"]["polls"] == 0  # linked, not polled or paged
+    linked = (second.run_dir / "results" / "a.jsonl").stat().st_ino
+    assert linked == (first.run_dir / "results" / "a.jsonl").stat().st_ino
+    assert two["a"]["sha256"] == one["a"]["sha256"] and two["a"]["rows"] == one["a"]["rows"]
+    assert two["a"]["drift"]["added"] == two["a"]["drift"]["removed"] == two["a"]["drift"]["changed"] == 0
+    assert two["b"]["timings"]["polls"] >= 1 and two["b"]["sha256"] == one["b"]["sha256"]  # fetched again, correctly
+    assert after["executions"] == before["executions"]  # both served from the sandbox's cache
+    assert after["polls"] - before["polls"] == two["b"]["timings"]["polls"]  # only b was polled

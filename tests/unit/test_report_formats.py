@@ -211,3 +211,19 @@ def test_reports_regenerate_byte_identically(tmp_path: Path) -> None:
     again = {p: p.read_bytes() for p in write_reports(run_dir, load_history(journal, QUERIES, until_run=RUN_ID))}
     assert first == again and len(first) == 7
     assert (run_dir / "report.html").read_text() == render_report(run_dir, "html", history=history)
+
+
+def test_csv_of_a_large_result_streams_twice_and_matches_the_kept_path(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above KEPT_ROWS the rows are flattened again in a second pass instead of being held: same bytes either way."""
+    from runner.report import csv_export
+
+    rows = [{"id": f"n{i}", "type": "OktaUser", "properties": {"status": "ACTIVE", "n": i}, "tags": []}
+            for i in range(30)]
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    csv_export.write_csv(jsonl, tmp_path / "kept.csv")
+    monkeypatch.setattr(csv_export, "KEPT_ROWS", 5)
+    csv_export.write_csv(jsonl, tmp_path / "streamed.csv")
+    assert (tmp_path / "kept.csv").read_bytes() == (tmp_path / "streamed.csv").read_bytes()
+    assert (tmp_path / "kept.csv").read_text().count("\n") == 31
