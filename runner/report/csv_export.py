@@ -31,7 +31,7 @@ def _rows(path: Path) -> Iterator[JSONValue]:
                 yield json.loads(line)
 
 
-KEPT_ROWS = 50_000  # flattened rows kept from the column pass, so a typical result is parsed and flattened once
+KEPT_ROWS = 5_000  # flattened rows kept from the column pass: a typical result is parsed and flattened once
 
 
 def _ordered(seen: set[str]) -> list[str]:
