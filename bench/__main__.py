@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             results += rows
     seconds = time.perf_counter() - started
     sys.stdout.write(format_table(results))
-    sys.stdout.write(f"({len(results)} results in {seconds:.1f} s; figures are medians (min-max) of {repeat} "
-                     f"pair(s); written to {args.output})\n")
+    sys.stdout.write(f"({len(results)} results in {seconds:.1f} s; figures are medians (min-max) of the n runs "
+                     f"or pairs shown; written to {args.output})\n")
     write_results(args.output, results, quick=args.quick, seconds=seconds)
     broken = any(r.verdict is Verdict.ERROR for r in results)
     missed = any(r.verdict is Verdict.FAIL for r in results)

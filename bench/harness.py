@@ -218,12 +218,14 @@ def _cell(spread: Spread | None, unit: str) -> str:
 
 def format_table(results: Sequence[Result]) -> str:
     """One line per result: medians with (min-max), the figure the target judges, and the verdict."""
-    header = ("benchmark", "ours", "peer or ideal", "figure", "target", "verdict")
+    header = ("benchmark", "n", "ours", "peer or ideal", "figure", "target", "verdict")
     rows = [header]
     for r in results:
         peer = f"{r.peer_label}: {_cell(r.peer, r.unit)}" if r.peer else r.peer_label or "-"
         figure_unit = r.target.unit if r.target.metric is not Metric.RATIO else ""
-        rows.append((r.name, _cell(r.ours, r.unit), peer, _cell(r.figure, figure_unit),
+        counted = r.figure or r.ours
+        runs = str(counted.n) if counted is not None else "-"
+        rows.append((r.name, runs, _cell(r.ours, r.unit), peer, _cell(r.figure, figure_unit),
                      r.target.describe(), r.verdict.value + (f": {r.error.splitlines()[0][:60]}" if r.error else "")))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
