@@ -28,7 +28,7 @@ def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
             "run-again-cached", "run-1m-rows-peak-rss", "sandbox-1m-paging-rss-growth", "sandbox-poll-throughput",
             "polls-per-5s-job"} <= set(rows)
     table = proc.stdout.splitlines()
-    assert table[0].split() == ["benchmark", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
+    assert table[0].split() == ["benchmark", "n", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
     for row in rows:
         line = next((text for text in table if text.startswith(row + " ")), None)
         assert line is not None, f"{row} missing from the table:\n{proc.stdout}"
