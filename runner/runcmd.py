@@ -163,6 +163,12 @@ def run_batch_command(project: Project, units: Sequence[QueryUnit], options: Run
                                     on_published=on_published, on_result=on_result))
 
 
+def _report_file(run_dir: Path) -> Path:
+    """What a person opens: the HTML report when the reports were written, else the run artifact itself."""
+    html = run_dir / "report.html"
+    return html if html.is_file() else run_dir / "run.json"
+
+
 def _resumed_units(units: Sequence[QueryUnit], records: Mapping[str, QueryRecord], err: TextIO) -> list[QueryUnit]:
     chosen = [u for u in units if u.name in records]
     gone = sorted(set(records) - {u.name for u in chosen})
@@ -232,7 +238,7 @@ async def _run(project: Project, env: Environment, options: RunOptions, journal:
         if state == RunState.INTERRUPTED:
             note = "interrupted: the journal is saved; `vqr run --resume` continues this run"
         text = summary(outcome.results, run_id=run_id, status=state, seconds=(finished - started).total_seconds(),
-                       run_file=str(rundir.run_file), note=note)
+                       run_file=str(_report_file(rundir.path)), note=note)
         (err if options.quiet else out).write(text if not options.quiet else text.splitlines()[-1] + "\n")
         return int(exit_code(outcome))
 

@@ -158,6 +158,7 @@ def test_run_against_the_embedded_sandbox_exit_0_and_report(project: Path) -> No
     assert [q["name"] for q in run["queries"]] == ["okta-users-with-s3-write"]
     assert run["queries"][0]["status"] == "succeeded"
     latest = project / "reports" / "latest"
+    assert f"report: {latest.resolve() / 'report.html'}" in done.stdout + done.stderr  # what a person opens
     for name in ("report.md", "report.html", "junit.xml", "results/okta-users-with-s3-write.csv"):
         assert (latest / name).stat().st_size > 0, name
     # the CSV written while the run went on is exactly what `vqr report --format csv` renders afterwards
