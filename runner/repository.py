@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
 
 from runner.catalog import known_node_types
 from runner.lintcache import LintCache, read_capped
@@ -127,18 +126,25 @@ class RepositoryCompiler:
         self.disabled[doc.path] = doc.disabled_rules
         found = schema_findings(self.schemas.query_file, doc.data, doc, rule_prefix="query")
         self.findings += found
-        if _has_errors(found) or not isinstance(doc.data, dict):
+        if not isinstance(doc.data, dict):
+            return []
+        if _has_errors(found):
+            # Still render, so template problems show in the same lint as the structural ones; nothing is planned.
+            self._expand(doc, doc.data, templates_only=True)
             return []
         units = self._expand(doc, doc.data)
         for unit in units:  # rules of one query alone run here, so their findings are cached with the file
             self.findings += check_unit(unit, self.rules)
         return units
 
-    def _expand(self, doc: Document, data: JSONObject) -> list[QueryUnit]:
-        own_vars = cast(JSONObject, data.get("vars") or {})
+    def _expand(self, doc: Document, data: JSONObject, *, templates_only: bool = False) -> list[QueryUnit]:
+        own_vars = data.get("vars")
+        own_vars = own_vars if isinstance(own_vars, dict) else {}
+        matrix = data.get("matrix")
+        matrix = matrix if isinstance(matrix, dict) and all(isinstance(v, list) for v in matrix.values()) else None
         units: list[QueryUnit] = []
         seen: set[Finding] = set()
-        for combination in matrix_combinations(cast(JSONObject | None, data.get("matrix"))):
+        for combination in matrix_combinations(matrix):
             variables = {**own_vars, **self.variables, **combination, "fragments": self.fragments}
             body: JSONObject = {}
             problems: list[Finding] = []
@@ -148,14 +154,14 @@ class RepositoryCompiler:
                     continue
                 body[key], found = self.renderer.render(value, variables=variables, doc=doc, base=(key,))
                 problems += found
-            if not _has_errors(problems) and "spec" in body:
+            if not templates_only and not _has_errors(problems) and "spec" in body:
                 problems += schema_findings(self.schemas.query_spec, body["spec"], doc, base=("spec",),
                                             rule_prefix="spec")
             # A problem in a template shared by every combination is reported once, not once per combination.
             fresh = [f for f in problems if f not in seen]
             seen.update(fresh)
             self.findings += fresh
-            if not _has_errors(problems):
+            if not templates_only and not _has_errors(problems):
                 units.append(QueryUnit(doc=doc, name=str(body.get("name", "")), matrix=combination, body=body))
         return units
 

@@ -212,3 +212,14 @@ def test_run_over_tls_trusts_only_a_given_ca(project: Path, tls_sandbox: tuple[s
         assert done.returncode == 0, done.stdout + done.stderr
         run = json.loads((project / "reports" / "latest" / "run.json").read_text())
         assert run["target"] == url  # VEZA_URL overrides the environment, and the artifact says so
+
+
+def test_template_problems_show_beside_structural_ones(project: Path) -> None:
+    """One lint shows every kind of problem: a bad enum does not hide an undefined variable."""
+    query = project / "queries" / "okta-users-with-s3-write.yaml"
+    text = query.read_text().replace("EFFECTIVE_ACCESS", "EFECTIVE_ACCESS")
+    query.write_text(text.replace("description: Active", "description: '{{ lookback_dayz }}' Active"))
+    done = vqr("lint", "--format", "json", cwd=project)
+    assert done.returncode == 1
+    rules = sorted(f["rule"] for f in json.loads(done.stdout)["findings"])
+    assert rules == ["query/enum", "template/undefined"]
