@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 VQR := $(BIN)/vqr
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run nightly lint check test pytest schemas schemas-check sandbox bench bench-quick clean
+.PHONY: help install run nightly lint check test pytest fuzz schemas schemas-check sandbox bench bench-quick clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -37,6 +37,9 @@ check: install  ## ruff + mypy --strict
 
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: install  ## property tests with fresh random examples on every run (make test replays fixed ones)
+	VQR_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 -p no:cacheprovider tests/unit/test_load_properties.py
 
 schemas: install  ## regenerate schemas/ from the OpenAPI subset and our format sources
 	$(VQR) schema build

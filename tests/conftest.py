@@ -4,7 +4,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from hypothesis import settings
+
 from tests.acceptance.sandbox_fixtures import sandbox, sandbox_client
+
+# `make test` must be repeatable: property tests replay the same examples every run (profile "repeatable").
+# `make fuzz` draws fresh random examples on every run (profile "fuzz").
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("fuzz", deadline=None)
+settings.load_profile(os.environ.get("VQR_HYPOTHESIS_PROFILE", "repeatable"))
 
 # The lint cache signs its packs with a per-user key; tests (and the CLI subprocesses they start) use their own.
 os.environ.setdefault("VQR_LINT_CACHE_KEY_FILE", str(Path(tempfile.mkdtemp(prefix="vqr-test-")) / "lint-cache.key"))

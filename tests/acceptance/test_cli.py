@@ -218,7 +218,7 @@ def test_template_problems_show_beside_structural_ones(project: Path) -> None:
     """One lint shows every kind of problem: a bad enum does not hide an undefined variable."""
     query = project / "queries" / "okta-users-with-s3-write.yaml"
     text = query.read_text().replace("EFFECTIVE_ACCESS", "EFECTIVE_ACCESS")
-    query.write_text(text.replace("description: Active", "description: '{{ lookback_dayz }}' Active"))
+    query.write_text(text.replace("description: Active", "description: Active {{ lookback_dayz }}"))
     done = vqr("lint", "--format", "json", cwd=project)
     assert done.returncode == 1
     rules = sorted(f["rule"] for f in json.loads(done.stdout)["findings"])

@@ -42,11 +42,23 @@ _FLOW_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ ./+-]*")
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+def _has_escapes(data: JSONValue) -> bool:
+    if isinstance(data, str):
+        return any(not ch.isprintable() for ch in data)
+    if isinstance(data, dict):
+        return any(_has_escapes(k) or _has_escapes(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_escapes(item) for item in data)
+    return False
+
+
 def _dump(data: JSONValue, *, flow: bool, width: int) -> str:
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = flow
     yaml.allow_unicode = True
-    yaml.width = width
+    # ruamel's emitter may fold a double-quoted line right after an escape (`\x7F`), where no space was: the
+    # parser (rightly) reads the fold as a space. Keep such documents on long lines; both parsers agree on them.
+    yaml.width = 4096 if flow and _has_escapes(data) else width
     yaml.representer.sort_base_mapping_type_on_output = False  # keep insertion order, so order is checked too
     if flow:
         # Inside flow collections ruamel's emitter writes plain scalars such as `0:0`, `?A` or `0?` that YAML 1.2
