@@ -17,6 +17,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[fast]' || \
+	  echo "note: libyaml bindings did not build (no C compiler?): YAML loads with the pure-Python parser, slower"
 	touch $(STAMP)
 
 run: install  ## start the embedded sandbox, run the nightly batch, write the report
