@@ -131,20 +131,26 @@ def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, 
 @click.option("--fail-fast", is_flag=True, help="Start no new query after the first failure.")
 @click.option("--reports", type=click.Path(path_type=Path, file_okay=False), help="Run directories go here.")
 @click.option("--quiet", is_flag=True, help="No progress display; the summary only.")
+@click.option("--deadline", metavar="DURATION",
+              help="Stop starting queries, and end those still running, after this long (e.g. 2h, 90m).")
 @click.option("--ca-bundle", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A private CA (PEM) to trust in addition to the system's (also: SSL_CERT_FILE).")
 @click.pass_context
 def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], env: str | None,
         vars_files: tuple[Path, ...], cli_vars: tuple[str, ...], concurrency: int | None, cache: str | None,
         snapshot_id: str | None, resume: bool, fail_fast: bool, reports: Path | None, quiet: bool,
-        ca_bundle: Path | None) -> None:
+        deadline: str | None, ca_bundle: Path | None) -> None:
     """Run queries in batches against Veza or the embedded sandbox, each with its own cache policy."""
     from runner import app
+    from runner.rules.durations import parse_duration
     from runner.runcmd import RunOptions
 
+    run_deadline = parse_duration(deadline) if deadline else None
+    if deadline and not run_deadline:
+        raise click.BadParameter(f"not a duration: {deadline!r} (use 90s, 15m, 2h, 1d)", param_hint="--deadline")
     options = RunOptions(env=env, select=select, exclude=exclude, concurrency=concurrency, cache=cache,
                          snapshot_id=snapshot_id, resume=resume, fail_fast=fail_fast, reports=reports, quiet=quiet,
-                         ca_bundle=ca_bundle)
+                         ca_bundle=ca_bundle, run_deadline=run_deadline)
     raise SystemExit(app.run(_common(ctx, env, vars_files, cli_vars), options=options))
 
 
