@@ -22,9 +22,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install  ## start the embedded sandbox, run the nightly batch, write the report
-	$(VQR) run --select tag:nightly
+	$(VQR) run --env sandbox --select tag:nightly
 
-# make exits 2 whenever a recipe fails, so vqr's own exit code (design.md §4) is kept in reports/.exit-code for
+# make exits 2 whenever a recipe fails, so vqr's own exit code (README: Exit codes) is kept in reports/.exit-code for
 # schedulers that need it (the nightly workflow fails the job by it).
 nightly: install  ## the scheduled batch: run tag:nightly against the VQR_ENV environment (default sandbox), write every report
 	@status=0; $(VQR) run --select tag:nightly || status=$$?; \

@@ -20,10 +20,15 @@ from runner.errors import ExitCode, VqrError
 EXIT_CODES = """\b
 Exit codes:
   0    lint: clean (warnings allowed)   run: every query succeeded
-  1    lint: findings                   run: a query or an error expectation failed
+  1    lint: errors found               run: a query or an error expectation failed
   2    usage error, invalid project file or specs: nothing was sent
   3    internal error; run: could not run at all (auth, API unreachable)
   130  interrupted
+
+\b
+Environment: VQR_ENV (default environment), VEZA_URL, VEZA_API_KEY,
+VEZA_API_KEY_FILE, SSL_CERT_FILE, VQR_NO_LINT_CACHE=1, VQR_SANDBOX_LATENCY,
+VQR_SANDBOX_NODES, VQR_SANDBOX_SEED (the embedded sandbox of `vqr run`).
 """
 
 _DEBUG = {"on": False}
@@ -123,7 +128,7 @@ def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, 
 @_env_option
 @_vars_file_option
 @_var_option
-@click.option("--concurrency", type=click.IntRange(1, 512), help="Queries in flight at once (default: vqr.yaml).")
+@click.option("--concurrency", type=click.IntRange(1, 256), help="Queries in flight at once (default: vqr.yaml).")
 @click.option("--cache", type=click.Choice(["if_available", "immediate", "context"]),
               help="Override every query's cache mode for this run.")
 @click.option("--snapshot-id", metavar="ID", help="Pin every spec of the batch to one Veza snapshot.")

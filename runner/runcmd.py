@@ -232,6 +232,7 @@ async def _run(project: Project, env: Environment, options: RunOptions, journal:
         journal.finish_run(run_id, _RUN_STATUS[state])
         if on_published is not None:
             on_published(rundir.path)
+        rundir.mark_latest()
         note = None
         if outcome.stopped is not None:
             note = f"stopped early: {outcome.stopped.value.replace('_', ' ')}"

@@ -144,8 +144,13 @@ class RunDir:
                 stale.unlink()
 
     def publish(self, artifact: JSONValue) -> None:
-        """Write run.json (last: it marks the run complete), then point `reports/latest` at this run."""
+        """Write run.json: once every query has ended, atomically; it marks the run complete (the reports are
+        rendered from it afterwards)."""
         write_json_atomically(self.run_file, artifact)
+
+    def mark_latest(self) -> None:
+        """Point `reports/latest` at this run: the very last step, so `latest` always shows a finished run with its
+        reports."""
         point_latest(self.reports, self.run_id)
 
 

@@ -16,6 +16,7 @@ from typing import NoReturn
 from runner.errors import UsageError
 
 REDACTED = "***"
+DEFAULT_KEY_VAR = "VEZA_API_KEY"  # the name Veza's SDK reads too; overrides an environment's api_key_env
 KEY_FILE_VAR = "VEZA_API_KEY_FILE"
 _MAX_KEY_FILE_BYTES = 64 * 1024
 
@@ -100,12 +101,15 @@ SECRET_FILTER = SecretFilter()
 
 def load_api_key(env: Mapping[str, str], *, env_var: str = "VEZA_API_KEY", key_file: Path | None = None,
                  registry: SecretFilter = SECRET_FILTER) -> Secret:
-    """The key from `env[env_var]`, else the file named by `VEZA_API_KEY_FILE`, else `key_file` (the project's).
+    """The key from `VEZA_API_KEY` (which overrides an environment's own `api_key_env`), else `env[env_var]`, else
+    the file named by `VEZA_API_KEY_FILE`, else `key_file` (the project's).
 
     Surrounding whitespace and newlines are stripped (files usually end with one). An empty key, a key with inner
     spaces or control characters, or both the variable and `VEZA_API_KEY_FILE` set, is a `SecretError` (exit 2).
     The loaded key is registered with `registry` so logs never show it.
     """
+    if env.get(DEFAULT_KEY_VAR, "").strip():
+        env_var = DEFAULT_KEY_VAR
     direct = env.get(env_var)
     file_name = env.get(KEY_FILE_VAR)
     if direct is not None and direct.strip() and file_name:

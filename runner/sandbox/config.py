@@ -28,7 +28,7 @@ class SandboxConfig:
     certfile: str | None = _opt(None, "PEM server certificate to use with --tls instead of a generated one.")
     keyfile: str | None = _opt(None, "PEM private key of --certfile.")
     api_key: str | None = _opt(None, "Accept only this bearer key (default: any non-empty key).")
-    nodes: int = _opt(5000, "Approximate number of nodes in the generated access graph.")
+    nodes: int = _opt(5000, "Number of nodes in the generated access graph (exact from a few hundred up).")
     seed: int = _opt(7, "Seed of the generated graph (same seed, same graph).")
     epoch: str = _opt("2026-11-01T00:00:00Z",
                       "The sandbox's 'now' (RFC 3339): generated timestamps and $COOKIE_TIMEVAR_* placeholders are "
@@ -38,7 +38,7 @@ class SandboxConfig:
     cache_ttl: float = _opt(3600.0, "Seconds a result stays in the server-side cache (cache_ids expire after it).")
     cache_joins_running: bool = _opt(
         True, "cached_result_if_available may attach to a still-RUNNING execution of the same spec "
-              "(Veza's behaviour is unknown: veza-api.md §8.3).")
+              "(Veza's behaviour here is unknown).")
     lenient: bool = _opt(False, "Drop unknown request fields silently (like Veza's gateway) instead of a 400.")
     fail_rate_429: float = _opt(0.0, "Probability that a request is refused with 429 and Retry-After.")
     retry_after: int = _opt(1, "Seconds announced in the Retry-After header of injected 429 replies.")

@@ -46,12 +46,14 @@ def test_an_abandoned_result_leaves_nothing(tmp_path: Path) -> None:
     assert list(target.parent.iterdir()) == []
 
 
-def test_publish_writes_run_json_then_points_latest_at_the_run(tmp_path: Path) -> None:
+def test_publish_writes_run_json_then_latest_points_at_the_run(tmp_path: Path) -> None:
     first, second = RunDir(reports=tmp_path, run_id="20260101T000000Z-aaaa"), RunDir(reports=tmp_path,
                                                                                      run_id="20260102T000000Z-bbbb")
     for run in (first, second):
         run.create()
         run.publish({"version": 1, "run_id": run.run_id})
+        assert (tmp_path / "latest").resolve() != run.path.resolve()  # not before the reports are rendered
+        run.mark_latest()
     latest = tmp_path / "latest"
     assert latest.is_symlink() and latest.resolve() == second.path.resolve()
     assert json.loads((latest / "run.json").read_text())["run_id"] == second.run_id

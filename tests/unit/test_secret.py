@@ -136,3 +136,10 @@ def test_log_filter_leaves_other_records_alone() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "plain %s", ("text",), None)
     assert registry.filter(record)
     assert record.getMessage() == "plain text"
+
+
+def test_veza_api_key_overrides_the_environments_own_variable() -> None:
+    registry = SecretFilter()
+    env = {"ACME_KEY": "from-acme", "VEZA_API_KEY": "from-veza"}
+    assert load_api_key(env, env_var="ACME_KEY", registry=registry).reveal() == "from-veza"
+    assert load_api_key({"ACME_KEY": "from-acme"}, env_var="ACME_KEY", registry=registry).reveal() == "from-acme"
