@@ -195,7 +195,8 @@ async def _run(project: Project, env: Environment, options: RunOptions, journal:
                           retry=options.retry or RetryPolicy(), poll_ladder=options.poll_ladder or PollLadder())
     async with VezaClient(config, budget=RetryBudget(capacity=options.retry_budget)) as client:
         try:
-            await client.check_connection()
+            await client.check_connection(
+                deadline=client.now() + options.run_deadline if options.run_deadline else None)
         except ApiError as error:
             err.write(f"vqr: could not run: {error}\n")
             return int(ExitCode.INTERNAL)

@@ -237,3 +237,10 @@ def test_run_deadline_ends_the_run_and_says_why(project: Path) -> None:
     assert [q["status"] for q in run["queries"]] == ["failed", "failed"]
     assert {q["error"]["category"] for q in run["queries"]} == {"deadline"}
     assert run["seconds"] < 2.0  # each job would have taken 2.5 s
+
+
+def test_run_deadline_also_bounds_the_connection_check(project: Path) -> None:
+    done = vqr("run", "--env", "prod", "--deadline", "2s", "--quiet", cwd=project,
+               env={"VEZA_URL": "http://127.0.0.1:9", "VEZA_API_KEY": "k"})  # nothing listens on port 9
+    assert done.returncode == 3, done.stderr
+    assert "deadline" in done.stderr and "Traceback" not in done.stderr
