@@ -10,7 +10,7 @@ from tests.acceptance.sandbox_fixtures import sandbox, sandbox_client
 
 # `make test` must be repeatable: property tests replay the same examples every run (profile "repeatable").
 # `make fuzz` draws fresh random examples on every run (profile "fuzz").
-settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("repeatable", derandomize=True, deadline=None)
 settings.register_profile("fuzz", deadline=None)
 settings.load_profile(os.environ.get("VQR_HYPOTHESIS_PROFILE", "repeatable"))
 

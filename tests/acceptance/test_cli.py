@@ -230,13 +230,13 @@ def test_run_deadline_ends_the_run_and_says_why(project: Path) -> None:
     text = (project / "queries" / "okta-users-with-s3-write.yaml").read_text()
     second.write_text(text.replace("name: okta-users-with-s3-write", "name: second").replace("OktaUser", "AzureADUser"))
     done = vqr("run", "--quiet", "--deadline", "1s", "--concurrency", "1", cwd=project,
-               env={"VQR_SANDBOX_LATENCY": "2.5", "VQR_SANDBOX_NODES": "400"})
+               env={"VQR_SANDBOX_LATENCY": "6", "VQR_SANDBOX_NODES": "400"})
     assert done.returncode == 1, done.stdout + done.stderr
     run = json.loads((project / "reports" / "latest" / "run.json").read_text())
     # A query whose next poll would fall past the run's deadline ends there; no query outlives the deadline.
     assert [q["status"] for q in run["queries"]] == ["failed", "failed"]
     assert {q["error"]["category"] for q in run["queries"]} == {"deadline"}
-    assert run["seconds"] < 2.0  # each job would have taken 2.5 s
+    assert run["seconds"] < 4.0  # each job would have taken 6 s
 
 
 def test_run_deadline_also_bounds_the_connection_check(project: Path) -> None:

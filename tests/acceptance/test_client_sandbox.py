@@ -155,9 +155,9 @@ def _seed_with_first_reply_slow() -> int:
 def test_a_lost_submit_reply_reuses_the_job_it_created() -> None:
     # The first create is processed (the job starts and, at 50 ms, finishes) but its reply is held for 1 s; the
     # client gives up after 0.3 s and resends as cached_result_if_available, which must find that job.
-    config = SandboxConfig(nodes=200, latency=0.05, slow_rate=0.5, slow_seconds=1.0,
+    config = SandboxConfig(nodes=200, latency=0.05, slow_rate=0.5, slow_seconds=3.0,
                            fault_seed=_seed_with_first_reply_slow())
-    retry = RetryPolicy(base=0.2, cap=0.4, attempt_timeout=0.3, max_attempts=5, request_deadline=20)
+    retry = RetryPolicy(base=0.2, cap=0.4, attempt_timeout=1.0, max_attempts=5, request_deadline=30)
     with EmbeddedSandbox(config) as slow:
         async def go() -> Any:
             async with client_for(slow.url, retry=retry) as client:

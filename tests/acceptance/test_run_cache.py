@@ -62,7 +62,7 @@ def test_context_previous_attaches_then_fails_or_runs_once_expired(tmp_path: Pat
         "ctx-fail": query_yaml("ctx-fail", "OktaGroup", cache="{mode: context, cache_id: previous}"),
         "ctx-run": query_yaml("ctx-run", "AwsIamRole", cache="{mode: context, cache_id: previous, on_expired: run}"),
     })
-    with fixed_sandbox(cache_ttl=1.5) as box:
+    with fixed_sandbox(cache_ttl=4.0) as box:
         none_yet = run_vqr(project, run_options(env="remote", select=("ctx-fail",)), environ=remote(box.url))
         assert none_yet.code == 1 and none_yet.run
         failed = by_name(none_yet.run)["ctx-fail"]
@@ -80,7 +80,7 @@ def test_context_previous_attaches_then_fails_or_runs_once_expired(tmp_path: Pat
             assert query["sha256"] == by_name(seeded.run)[name]["sha256"]
         assert stats(box.url)["executions"] == 2
 
-        time.sleep(1.7)  # both cached results expire
+        time.sleep(4.2)  # both cached results expire
         expired = run_vqr(project, run_options(env="remote"), environ=remote(box.url))
     assert expired.code == 1 and expired.run
     gone, rerun = by_name(expired.run)["ctx-fail"], by_name(expired.run)["ctx-run"]

@@ -36,8 +36,17 @@ def reference(tmp_path: Path) -> dict[str, str]:
 
 
 def wait_for_results(reports: Path, at_least: int, process: subprocess.Popen[str]) -> None:
+    """Until the journal says `at_least` queries are done (a results file is renamed into place a moment before its
+    `done` record, so counting files would race the kill)."""
     deadline = time.monotonic() + 30
-    while len([p for p in reports.glob("*/results/*.jsonl") if not p.name.startswith(".")]) < at_least:
+    journal = reports.parent / ".vqr" / "state.sqlite"
+    while True:
+        try:
+            done = list(journal_states(reports.parent).values()).count("done") if journal.is_file() else 0
+        except sqlite3.Error:
+            done = 0  # the writer may be creating the file or holding it exclusively for a moment
+        if done >= at_least:
+            return
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the run made no progress"
         time.sleep(0.02)

@@ -95,9 +95,8 @@ def test_concurrent_requests_spread_over_shards_and_connections_are_reused(serve
 def test_errors_and_cancellations_release_their_shard(server: tuple[str, _Recorder]) -> None:
     url, app = server
     closed = socket.socket()
-    closed.bind(("127.0.0.1", 0))
+    closed.bind(("127.0.0.1", 0))  # bound but never listening, and kept bound: connections are refused
     dead = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    closed.close()  # nothing listens there: connections are refused
     transport = sharded_transport(max_connections=4, verify=True)
 
     async def scenario() -> None:
@@ -119,4 +118,7 @@ def test_errors_and_cancellations_release_their_shard(server: tuple[str, _Record
                 await streamed.aread()
             assert _busy(transport) == [0] * transport.shard_count
 
-    asyncio.run(scenario())
+    try:
+        asyncio.run(scenario())
+    finally:
+        closed.close()

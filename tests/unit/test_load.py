@@ -110,7 +110,7 @@ def test_too_large_is_reported_at_the_start_without_parsing(backend: Backend) ->
     data = b"a: [" + b"[" * MAX_BYTES
     started = time.perf_counter()
     doc, findings = load_yaml(data, path="q.yaml", backend=backend)
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.5  # a real blow-up takes seconds; 0.5 s survives a loaded CI
     assert doc is None
     assert _where(findings) == [(1, 1, "yaml/too-large")]
 
@@ -156,7 +156,7 @@ def test_billion_laughs_is_rejected_in_milliseconds(backend: Backend) -> None:
         lines.append(f"{level}: &{level} [" + ",".join([f"*{previous}"] * 9) + "]")
     started = time.perf_counter()
     doc, findings = _load("\n".join(lines) + "\n", backend)
-    assert time.perf_counter() - started < 0.05
+    assert time.perf_counter() - started < 0.5  # a real blow-up takes seconds; 0.5 s survives a loaded CI
     assert doc is None
     assert _where(findings) == [(1, 4, "yaml/anchor")]
 

@@ -23,7 +23,10 @@ def test_heartbeats_keep_a_non_terminal_log_alive_and_failures_show_at_once() ->
             progress.finished(result("a", rows=5, cache=CacheUse.HIT))
             progress.finished(result("b", QueryStatus.FAILED, error=QueryError(
                 category=ErrorCategory.JOB_FAILED, message="the job ended FAILED")))
-            await asyncio.sleep(0.13)
+            for _ in range(500):  # until two heartbeats (0.05 s apart) were written, or 5 s
+                if stream.getvalue().count("2/3 done") >= 2:
+                    break
+                await asyncio.sleep(0.01)
 
     asyncio.run(scenario())
     lines = stream.getvalue().splitlines()
