@@ -16,7 +16,7 @@ from typing import TextIO
 
 from runner import __version__
 from runner.errors import ExitCode, UsageError
-from runner.model import QueryUnit, Severity
+from runner.model import Finding, QueryUnit, Severity
 from runner.repository import Compiled, compile_repository, discover_query_files
 from runner.runcmd import RunOptions
 from runner.settings import Project, find_project_file, format_findings_for_abort, load_project, resolve_variables
@@ -75,10 +75,8 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
     return ExitCode.FINDINGS if compiled.errors else ExitCode.OK
 
 
-def _report_invalid(common: Common, findings: Sequence[object]) -> int:
-    from runner.model import Finding
-
-    errors = [f for f in findings if isinstance(f, Finding) and f.severity is Severity.ERROR]
+def _report_invalid(common: Common, findings: Sequence[Finding]) -> int:
+    errors = [f for f in findings if f.severity is Severity.ERROR]
     common.err.write(format_findings_for_abort(errors) + "\n")
     common.err.write(f"{len(errors)} error(s): nothing was rendered (run `vqr lint` for details)\n")
     return ExitCode.USAGE
