@@ -244,3 +244,11 @@ def test_run_deadline_also_bounds_the_connection_check(project: Path) -> None:
                env={"VEZA_URL": "http://127.0.0.1:9", "VEZA_API_KEY": "k"})  # nothing listens on port 9
     assert done.returncode == 3, done.stderr
     assert "deadline" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_render_of_an_invalid_query_is_exit_2_with_the_findings(project: Path) -> None:
+    query = project / "queries" / "okta-users-with-s3-write.yaml"
+    query.write_text(query.read_text().replace("EFFECTIVE_ACCESS", "EFECTIVE_ACCESS"))
+    done = vqr("render", "queries/okta-users-with-s3-write.yaml", cwd=project)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "okta-users-with-s3-write.yaml:17:27" in done.stderr and "nothing was rendered" in done.stderr
