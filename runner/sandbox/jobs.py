@@ -65,9 +65,12 @@ def _spec_error(error: SpecError) -> ApiError:
 class Jobs:
     """The executions service behind the API routes."""
 
-    def __init__(self, *, config: SandboxConfig, graph: Graph, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, config: SandboxConfig, graph: Graph, clock: Callable[[], float] = time.monotonic,
+                 regenerate: Callable[[], Graph] | None = None) -> None:
         self.config = config
         self.graph = graph
+        self._regenerate = regenerate  # how to get the original graph back after `advance` (None: keep it)
+        self._initial_version = graph.version
         self.stats = Stats()
         self._clock = clock
         self._cache = ResultCache(ttl=config.cache_ttl, clock=clock)
@@ -76,6 +79,10 @@ class Jobs:
         self._tokens = PageTokens()
 
     def reset(self) -> None:
+        """Back to the start: no cache, jobs or counters, and the generated graph as it was before any advance."""
+        if self._regenerate is not None and self.graph.version != self._initial_version:
+            self.graph = self._regenerate()
+            self._initial_version = self.graph.version
         self._cache.clear()
         self._handles.clear()
         self._handle_order.clear()

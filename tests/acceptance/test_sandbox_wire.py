@@ -267,6 +267,7 @@ def test_stats_reset_and_advance(sandbox_client: httpx.Client) -> None:
     assert sandbox_client.post("/_sandbox/reset").json()["reset"] is True
     after = sandbox_client.get("/_sandbox/stats").json()
     assert (after["creates"], after["executions"], after["polls"]) == (0, 0, 0)
+    assert after["graph_version"] == 0  # the generated graph is back as it was before the advance
     assert_error(sandbox_client.post(GET, json={"query_result_id": job["query_result_id"]}), 404, "NotFound")
 
 
