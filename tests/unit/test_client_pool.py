@@ -12,9 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from runner.client_pool import SHARD_SIZE, ShardedTransport, sharded_transport
+from tests.acceptance.run_project import serve_asgi
 
 
 class _Recorder:
@@ -41,22 +41,11 @@ class _Recorder:
 @pytest.fixture
 def server() -> Iterator[tuple[str, _Recorder]]:
     app = _Recorder()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    uv = uvicorn.Server(uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False))
-    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not uv.started:
-        assert thread.is_alive()
-        threading.Event().wait(0.005)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}", app
-    finally:
-        app.release.set()
-        uv.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
+    with serve_asgi(app) as url:
+        try:
+            yield url, app
+        finally:
+            app.release.set()  # let held requests finish, so the server can stop
 
 
 def _busy(transport: ShardedTransport) -> list[int]:
