@@ -73,27 +73,25 @@ def _write_csvs(run: RunArtifact, *, keep_fresh: bool = False) -> list[Path]:
         if keep_fresh and _fresh(target, jsonl):
             written.append(target)
             continue
-        if not _link_previous_csv(run, query.results_file, jsonl, target):
+        previous_run = query.drift.previous_run if query.drift is not None else None
+        if previous_run is None or not _link_previous_csv(run.path.parent / previous_run / query.results_file,
+                                                          jsonl, target):
             write_csv(jsonl, target)
         written.append(target)
     return written
 
 
-def _link_previous_csv(run: RunArtifact, results_file: str, jsonl: Path, target: Path) -> bool:
+def _link_previous_csv(earlier: Path, jsonl: Path, target: Path) -> bool:
     """A result reused from the previous run is that run's very file (a hard link): its CSV is then the same too."""
-    for query in run.queries:
-        if query.results_file == results_file and query.drift is not None:
-            earlier = run.path.parent / query.drift.previous_run / results_file
-            earlier_csv = earlier.with_suffix(".csv")
-            try:
-                if not (earlier_csv.is_file() and earlier.samefile(jsonl)):
-                    return False
-                target.unlink(missing_ok=True)
-                os.link(earlier_csv, target)
-            except OSError:
-                return False
-            return True
-    return False
+    earlier_csv = earlier.with_suffix(".csv")
+    try:
+        if not (earlier_csv.is_file() and earlier.samefile(jsonl)):
+            return False
+        target.unlink(missing_ok=True)
+        os.link(earlier_csv, target)
+    except OSError:
+        return False
+    return True
 
 
 def _write(run: RunArtifact, fmt: str, history: History) -> list[Path]:
