@@ -41,7 +41,7 @@ pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 fuzz: install  ## property tests with fresh random examples on every run (make test replays fixed ones)
-	VQR_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 -p no:cacheprovider tests/unit/test_load_properties.py
+	VQR_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 -p no:cacheprovider tests/unit/load/test_properties.py
 
 schemas: install  ## regenerate schemas/ from the OpenAPI subset and our format sources
 	$(VQR) schema build

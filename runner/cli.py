@@ -2,7 +2,7 @@
 
 `main()` is the single error boundary: a `VqrError` becomes its one-line message and documented exit code; click's
 usage errors exit 2; Ctrl-C exits 130; anything else is an internal error (exit 3), with a traceback only under
-`--debug`. `runner.app` is imported inside the commands so that `vqr --help` stays fast.
+`--debug`. `runner.app.commands` is imported inside the commands so that `vqr --help` stays fast.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _DEBUG = {"on": False}
 
 def _common(ctx: click.Context, env: str | None = None, vars_files: tuple[Path, ...] = (),
             cli_vars: tuple[str, ...] = ()) -> Any:
-    from runner.app import Common
+    from runner.app.commands import Common
 
     return Common(project_file=ctx.obj.get("project"), env=env, vars_files=vars_files, cli_vars=cli_vars)
 
@@ -147,8 +147,8 @@ def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], e
         deadline: str | None, ca_bundle: Path | None) -> None:
     """Run queries in batches against Veza or the embedded sandbox, each with its own cache policy."""
     from runner import app
-    from runner.rules.durations import parse_duration
-    from runner.runcmd import RunOptions
+    from runner.app.run import RunOptions
+    from runner.durations import parse_duration
 
     run_deadline = parse_duration(deadline) if deadline else None
     if deadline and not run_deadline:

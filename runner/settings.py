@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import cast
 
 from runner.errors import ProjectError, UsageError
-from runner.load import load_yaml_file
-from runner.model import Document, Finding, JSONObject, JSONValue, Severity
+from runner.load.document import load_yaml_file
+from runner.model.values import Document, Finding, JSONObject, JSONValue, Severity
 from runner.resources import bundled_schemas_dir
 
 PROJECT_FILE = "vqr.yaml"
@@ -91,7 +91,7 @@ def format_findings_for_abort(findings: Sequence[Finding]) -> str:
 
 
 def load_project(file: Path) -> Project:
-    from runner.validate import load_schema_set, schema_findings  # deferred: compiling schemas is not free
+    from runner.validate.schemas import load_schema_set, schema_findings  # deferred: compiling schemas is not free
 
     root = file.resolve().parent
     doc, findings = load_yaml_file(file, path=PROJECT_FILE)

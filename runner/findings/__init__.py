@@ -17,7 +17,7 @@ from runner.findings.junit import format_junit
 from runner.findings.sarif import format_sarif
 from runner.findings.summary import Summary, sort_findings, summarize, summary_line
 from runner.findings.text import format_text
-from runner.model import Finding
+from runner.model.values import Finding
 
 FORMATS: tuple[str, ...] = ("text", "json", "sarif", "github", "junit")
 

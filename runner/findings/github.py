@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from runner.findings.summary import Summary, one_line, summarize, summary_line
-from runner.model import Finding, Severity
+from runner.model.values import Finding, Severity
 
 STEP_SUMMARY_LIMIT = 1024 * 1024
 _NOTE_RESERVE = 256  # bytes kept free for the truncation note

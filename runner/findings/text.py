@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from runner.findings.summary import Summary, one_line, summary_line
-from runner.model import Finding
+from runner.model.values import Finding
 
 
 def format_text(findings: Sequence[Finding], summary: Summary) -> str:

@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
+from runner.artifact.rundir import LATEST, write_atomically
 from runner.errors import ExitCode
-from runner.history import EMPTY_HISTORY, TREND_RUNS, History, history_table, load_history, prune_runs
 from runner.report.csv_export import write_csv
 from runner.report.html import render_html
 from runner.report.junit import render_junit
 from runner.report.load import ArtifactError, RunArtifact, load_run
 from runner.report.markdown import render_markdown
-from runner.rundir import LATEST, write_atomically
+from runner.state.history import EMPTY_HISTORY, TREND_RUNS, History, history_table, load_history, prune_runs
 
 __all__ = ["FORMATS", "ArtifactError", "after_run", "history_command", "render_report", "report_command",
            "resolve_run_dir", "write_reports", "write_result_csv", "write_step_summary"]

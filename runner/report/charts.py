@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-from runner.history import HistoryPoint
 from runner.report.figures import run_time_text
+from runner.state.history import HistoryPoint
 
 
 @dataclass(frozen=True, kw_only=True)

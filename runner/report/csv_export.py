@@ -15,8 +15,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from runner.drift import Scalar, flatten_row
-from runner.model import JSONValue
+from runner.assess.drift import Scalar, flatten_row
+from runner.model.values import JSONValue
 
 LEADING = ("id", "type", "name", "properties.name", "source.id", "source.type", "source.properties.name",
            "destination.id", "destination.type", "destination.properties.name", "risk_level",

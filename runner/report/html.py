@@ -11,7 +11,6 @@ import json
 import re
 from html import escape
 
-from runner.history import History
 from runner.report.charts import Bar, bar_chart, trend_chart
 from runner.report.figures import (
     STATUS_WORDS,
@@ -28,6 +27,7 @@ from runner.report.figures import (
 )
 from runner.report.html_assets import CSS
 from runner.report.load import DriftFigures, Entity, QueryRun, RunArtifact
+from runner.state.history import History
 
 # No script, no remote anything: the browser enforces what the renderer promises.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

@@ -15,7 +15,7 @@ from typing import cast
 import jsonschema
 
 from runner.errors import UsageError
-from runner.model import JSONObject, JSONValue
+from runner.model.values import JSONObject, JSONValue
 from runner.resources import bundled_schemas_dir
 
 RUN_FILE = "run.json"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from runner.model import Finding, QueryUnit, Severity
+from runner.durations import parse_duration, to_protobuf_duration
+from runner.model.values import Finding, QueryUnit, Severity
 from runner.rules import known_rules as _known_rules  # noqa: F401  (registers the other stages' ids)
 from runner.rules.cache import check_cache, check_cache_policy, check_timeout
 from runner.rules.context import RuleContext
-from runner.rules.durations import parse_duration, to_protobuf_duration
 from runner.rules.expectations import check_expectations
 from runner.rules.names import check_name, check_unique_names
 from runner.rules.node_types import check_node_types

@@ -6,9 +6,9 @@ it to a rendered query plus its `timeout`. Values of the wrong type are skipped:
 
 from __future__ import annotations
 
-from runner.model import Document, Finding, JSONPath, JSONValue, QueryUnit, Severity
+from runner.durations import parse_duration
+from runner.model.values import Document, Finding, JSONPath, JSONValue, QueryUnit, Severity
 from runner.rules.context import emit
-from runner.rules.durations import parse_duration
 from runner.rules.registry import register_rule
 
 _FORMS = "write e.g. '90s', '15m', '12h', '2d', '1h30m' or the protobuf form '43200s'"

@@ -1,6 +1,6 @@
 """Checks request bodies against the generated schemas (create body, bare spec), so the sandbox keeps clients honest.
 
-Loads the bundled schemas once through `runner.validate.load_schema_set` (file I/O at construction); then pure.
+Loads the bundled schemas once through `runner.validate.schemas.load_schema_set` (file I/O at construction); then pure.
 Strict mode refuses a body with a 400 listing every problem as a `google.rpc.BadRequest` field violation; lenient
 mode drops unknown fields silently (as Veza's gateway is believed to) and refuses only the rest. When the schema
 files are missing, only the wire parser's structural checks apply.
@@ -18,8 +18,8 @@ from jsonschema import Draft202012Validator
 from runner.errors import ProjectError
 from runner.resources import bundled_schemas_dir
 from runner.sandbox.wire import ApiError, field_violations, invalid_argument
-from runner.schema_messages import Problem, explain
-from runner.validate import SchemaSet, load_schema_set
+from runner.validate.messages import Problem, explain
+from runner.validate.schemas import SchemaSet, load_schema_set
 
 _MAX_VIOLATIONS = 20
 _MAX_PRUNE_PASSES = 32

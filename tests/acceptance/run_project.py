@@ -19,14 +19,14 @@ from typing import Any
 import httpx
 import jsonschema
 
-from runner.repository import compile_repository, discover_query_files
-from runner.retry import PollLadder, RetryPolicy
-from runner.runcmd import RunOptions, run_batch_command
+from runner.app.run import RunOptions, run_batch_command
+from runner.client.retry import PollLadder, RetryPolicy
+from runner.compile.repository import compile_repository, discover_query_files
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.generate import generate_graph
 from runner.sandbox.server import EmbeddedSandbox
 from runner.settings import load_project, resolve_variables
-from runner.validate import load_schema_set
+from runner.validate.schemas import load_schema_set
 
 REPO = Path(__file__).resolve().parents[2]
 FIXED_NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -177,7 +177,7 @@ import json, sys
 from pathlib import Path
 from runner.errors import VqrError
 from tests.acceptance.run_project import compile_units, run_options
-from runner.runcmd import run_batch_command
+from runner.app.run import run_batch_command
 settings = json.loads(sys.argv[1])
 project, units = compile_units(Path(settings.pop("project")))
 try:

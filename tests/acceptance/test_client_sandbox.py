@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from runner.client import ClientConfig, JobState, VezaClient
-from runner.client_errors import ApiError, AuthError, InvalidRequest, NotFoundError
-from runner.model import JSONObject
-from runner.retry import PollLadder, RetryBudget, RetryPolicy
+from runner.client.api import ClientConfig, JobState, VezaClient
+from runner.client.errors import ApiError, AuthError, InvalidRequest, NotFoundError
+from runner.client.retry import PollLadder, RetryBudget, RetryPolicy
+from runner.model.values import JSONObject
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.faults import FaultPlan
 from runner.sandbox.server import EmbeddedSandbox

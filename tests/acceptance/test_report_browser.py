@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.history import load_history
 from runner.report import write_reports
+from runner.state.history import load_history
 from tests.unit.report_fixture import RUN_ID, build_journal, copy_fixture
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

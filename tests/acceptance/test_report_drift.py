@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from runner import app
-from runner.drift import entity_key
-from runner.history import load_history, run_directories
+from runner.app.run import JOURNAL
+from runner.assess.drift import entity_key
 from runner.report import write_reports
-from runner.runcmd import JOURNAL
+from runner.state.history import load_history, run_directories
 from tests.acceptance.run_project import by_name, fixed_sandbox, make_project, remote, run_options, run_vqr
 
 USERS = """\

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from runner.model import JSONObject
-from runner.plan import spec_hash
+from runner.model.values import JSONObject
+from runner.plan.select import spec_hash
 from tests.acceptance.run_project import (
     by_name,
     fixed_sandbox,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from runner.client.retry import RetryPolicy
 from runner.errors import ExitCode, UsageError
-from runner.retry import RetryPolicy
 from tests.acceptance.run_project import (
     by_name,
     echo_app,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.retry import RetryPolicy
+from runner.client.retry import RetryPolicy
 from tests.acceptance.run_project import (
     batch_queries,
     by_name,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from runner.client.retry import RetryPolicy
 from runner.errors import VqrError
-from runner.retry import RetryPolicy
 from runner.secret import SECRET_FILTER
 from tests.acceptance.run_project import (
     echo_app,

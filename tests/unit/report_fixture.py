@@ -1,5 +1,5 @@
 """Shared by the report tests: the fixed run artifact under tests/golden/run-fixture, copied where tests may write,
-and a real journal (runner.state) holding earlier runs of its queries, for trends and `vqr report history`."""
+and a real journal (runner.state.journal) holding earlier runs of its queries, for trends and `vqr report history`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runner.state import QueryState, RunStatus, open_journal
+from runner.state.journal import QueryState, RunStatus, open_journal
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 FIXTURE = GOLDEN / "run-fixture"

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.client_pool import SHARD_SIZE, ShardedTransport, sharded_transport
+from runner.client.pool import SHARD_SIZE, ShardedTransport, sharded_transport
 from tests.acceptance.run_project import serve_asgi
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.client import ClientConfig, JobState, VezaClient
-from runner.client_errors import (
+from runner.client.api import ClientConfig, JobState, VezaClient
+from runner.client.errors import (
     ApiError,
     AuthError,
     DeadlineExceeded,
@@ -29,9 +29,9 @@ from runner.client_errors import (
     ResponseError,
     TransientError,
 )
+from runner.client.retry import RetryBudget, RetryPolicy
 from runner.errors import UsageError
-from runner.model import JSONObject
-from runner.retry import RetryBudget, RetryPolicy
+from runner.model.values import JSONObject
 from runner.secret import Secret
 
 CANARY = "canary-key-5d1b8e0f"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from runner.drift import IgnoreRule, compare_results, entity_key, entity_name, flatten_row
+from runner.assess.drift import IgnoreRule, compare_results, entity_key, entity_name, flatten_row
 
 
 def write(path: Path, rows: list[dict[str, Any]]) -> Path:

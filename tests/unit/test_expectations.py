@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from runner.expectations import (
+from runner.assess.expectations import (
     Drift,
     ExpectSeverity,
     Verdict,
     evaluate_expectations,
     evaluate_one,
 )
-from runner.model import JSONValue
+from runner.model.values import JSONValue
 
 DRIFT = Drift(added=3, removed=1, previous_run="20260101T000000Z-abcd")
 

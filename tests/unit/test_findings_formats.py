@@ -19,7 +19,7 @@ from runner.findings import (
     write_github_step_summary,
 )
 from runner.findings.github import escape_data, escape_property
-from runner.model import Finding, Severity
+from runner.model.values import Finding, Severity
 
 SARIF_SCHEMA = json.loads((Path(__file__).parents[1] / "sarif-2.1.0.schema.json").read_text(encoding="utf-8"))
 E, W = Severity.ERROR, Severity.WARNING

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from runner.catalog import known_node_types
-from runner.lintcache import CACHE_DIR, DISABLE_ENV, KEY_FILE_ENV, LintCache, read_capped
-from runner.lintcache_codec import FileResult
-from runner.load import MAX_BYTES, load_yaml
-from runner.model import Document, Finding, JSONObject, Position, QueryUnit, Severity
-from runner.repository import RepositoryCompiler, compile_repository, discover_query_files
+from runner.compile.codec import FileResult
+from runner.compile.lintcache import CACHE_DIR, DISABLE_ENV, KEY_FILE_ENV, LintCache, read_capped
+from runner.compile.repository import RepositoryCompiler, compile_repository, discover_query_files
+from runner.load.document import MAX_BYTES, load_yaml
+from runner.model.values import Document, Finding, JSONObject, Position, QueryUnit, Severity
 from runner.rules import RuleContext, check_units, filter_disabled
 from runner.settings import Project, load_project, resolve_variables
-from runner.validate import load_schema_set
+from runner.validate.schemas import load_schema_set
 
 MODELINE = "# yaml-language-server: $schema=../schemas/query-file.schema.json\n"
 SPEC = """\

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from runner import load
-from runner.load import MAX_BYTES, MAX_DEPTH, Backend, available_backends, load_yaml, load_yaml_file
-from runner.model import Document, Finding, Position, Severity
+from runner.load import document as load
+from runner.load.document import MAX_BYTES, MAX_DEPTH, Backend, available_backends, load_yaml, load_yaml_file
+from runner.model.values import Document, Finding, Position, Severity
 
 
 @pytest.fixture(params=available_backends(), ids=lambda backend: backend.value)

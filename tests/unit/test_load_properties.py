@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
-from runner.load import MAX_DEPTH, available_backends, load_yaml
-from runner.model import Document, JSONPath, JSONValue, Position, Severity
+from runner.load.document import MAX_DEPTH, available_backends, load_yaml
+from runner.model.values import Document, JSONPath, JSONValue, Position, Severity
 
 # Controls are left in: the dumper escapes them (`"\x01"`), which the loader must accept. NEL and the line and
 # paragraph separators are not: the dumper writes them raw, and the loader rejects them raw by design.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 
-from runner.expectations import ExpectSeverity, Outcome, Verdict
-from runner.progress import MAX_LISTED, Progress, summary
-from runner.run_records import CacheUse, ErrorCategory, QueryError, QueryResult, QueryStatus
+from runner.app.progress import MAX_LISTED, Progress, summary
+from runner.assess.expectations import ExpectSeverity, Outcome, Verdict
+from runner.model.results import CacheUse, ErrorCategory, QueryError, QueryResult, QueryStatus
 
 
 def result(name: str, status: QueryStatus = QueryStatus.SUCCEEDED, **extra: object) -> QueryResult:

@@ -16,12 +16,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from runner.history import load_history
 from runner.report import render_report, write_reports, write_step_summary
 from runner.report.csv_export import write_csv
 from runner.report.load import load_run
 from runner.report.markdown import render_markdown
 from runner.resources import bundled_schemas_dir
+from runner.state.history import load_history
 from tests.unit.report_fixture import FIXTURE, GOLDEN, RUN_ID, UPDATE, add_run, build_journal, copy_fixture
 
 QUERIES = ("okta-users-with-s3-write", "admin-roles", "stale-access-keys", "s3-write-paths", "inactive-admins",

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runner.model import JSONObject, JSONValue
-from runner.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body, parse_retry_after, poll_delays
+from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body, parse_retry_after, poll_delays
+from runner.model.values import JSONObject, JSONValue
 
 SPEC: JSONObject = {"query_type": "SOURCE_TO_DESTINATION"}
 

@@ -10,7 +10,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from runner import catalog
-from runner.model import Document, Finding, JSONPath, JSONValue, Position, QueryUnit, Severity
+from runner.model.values import Document, Finding, JSONPath, JSONValue, Position, QueryUnit, Severity
 from runner.rules import (
     RuleContext,
     check_cache_policy,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.rundir import ResultWriter, RunDir, file_sha256, new_run_id, result_file_name
+from runner.artifact.rundir import ResultWriter, RunDir, file_sha256, new_run_id, result_file_name
 
 
 def test_run_ids_sort_by_time() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from runner.model import JSONValue
+from runner.model.values import JSONValue
 from runner.sandbox.engine import SpecError, count, evaluate
 from runner.sandbox.graph import EdgeKind, Graph, Tag, encode_edge
 

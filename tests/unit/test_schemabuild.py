@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 
 from runner.errors import ProjectError
 from runner.resources import bundled_schemas_dir
-from runner.schemabuild import build_schema_files, stale_schema_files, write_schema_files
+from runner.schemagen.build import build_schema_files, stale_schema_files, write_schema_files
 
 SCHEMAS = bundled_schemas_dir()
 EXPECTED_FILES = sorted(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.state import (
+from runner.state.journal import (
     SCHEMA_VERSION,
     Journal,
     JournalError,
@@ -22,7 +22,7 @@ from runner.state import (
     RunStatus,
     open_journal,
 )
-from runner.state_model import ALLOWED
+from runner.state.records import ALLOWED
 
 S = QueryState
 CANARY = "canary-journal-91ab"
@@ -202,7 +202,7 @@ def test_no_secret_reaches_the_files(journal: Journal, path: Path) -> None:
 WRITER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from runner.state import QueryState, open_journal
+    from runner.state.journal import QueryState, open_journal
     journal = open_journal(Path(sys.argv[1]))
     journal.start_run("run", env="sandbox")
     for i in range(int(sys.argv[2])):

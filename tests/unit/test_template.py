@@ -1,4 +1,4 @@
-"""Tests of runner.template: native values, text, positions, undefined names, the sandbox and its limits."""
+"""Tests of runner.template.render: native values, text, positions, undefined names, the sandbox and its limits."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from runner.load import load_yaml
-from runner.model import Document, Finding, JSONValue
-from runner.template import MAX_OUTPUT, TIME_LIMIT, Renderer, is_template
+from runner.load.document import load_yaml
+from runner.model.values import Document, Finding, JSONValue
+from runner.template.render import MAX_OUTPUT, TIME_LIMIT, Renderer, is_template
 
 VARS: dict[str, JSONValue] = {
     "lookback_days": 90,

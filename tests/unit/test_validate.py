@@ -13,9 +13,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from runner.errors import ProjectError
-from runner.model import Document, Finding, JSONPath, JSONValue, Position, Severity
+from runner.model.values import Document, Finding, JSONPath, JSONValue, Position, Severity
 from runner.resources import bundled_schemas_dir
-from runner.validate import (
+from runner.validate.schemas import (
     SchemaSet,
     check_create_body,
     deprecated_fields,

@@ -1,0 +1,194 @@
+"""The run directory `reports/<run-id>/`: run ids, result files streamed row by row, atomic JSON, `reports/latest`.
+
+`new_run_id()` is sortable (`YYYYMMDDTHHMMSSZ-<4 hex>`). `ResultWriter` streams rows into a hidden temp file and
+renames it into `results/<query>.jsonl` only when complete, so a result file is either whole or absent. Does file I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+
+from runner.model.values import JSONValue
+
+LATEST = "latest"
+RUN_FILE = "run.json"
+RESULTS_DIR = "results"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return f"{moment:%Y%m%dT%H%M%SZ}-{secrets.token_hex(2)}"
+
+
+def result_file_name(query: str) -> str:
+    """Query names are linted to be filesystem-safe; anything else is replaced so a name can never leave the run
+    directory (`../x`) or hide a file (`.x`)."""
+    safe = _UNSAFE.sub("_", query).lstrip(".") or "_"
+    return f"{safe}.jsonl"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Readers never see a half-written file: a sibling temp file, flushed to disk, then renamed over the target."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temp.replace(path)
+
+
+def write_json_atomically(path: Path, value: JSONValue) -> None:
+    write_atomically(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode())
+
+
+# One encoder for every row: json.dumps with options builds a new encoder per call, which a million rows notice.
+_ROW_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResultFile:
+    path: Path
+    rows: int
+    sha256: str
+
+
+class ResultWriter:
+    """Rows of one query as JSON lines (sorted keys, so equal rows give equal bytes), hashed as they are written.
+
+    Use as a context manager: `commit()` renames the finished file into place; leaving without it removes the temp.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        self._handle = self._temp.open("wb")
+        self._digest = hashlib.sha256()
+        self.rows = 0
+
+    def write(self, rows: Iterable[JSONValue]) -> None:
+        encode = _ROW_ENCODER.encode
+        for row in rows:
+            line = (encode(row) + "\n").encode()
+            self._handle.write(line)
+            self._digest.update(line)
+            self.rows += 1
+
+    def commit(self) -> ResultFile:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        self._temp.replace(self.path)
+        return ResultFile(path=self.path, rows=self.rows, sha256=self._digest.hexdigest())
+
+    def discard(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._temp.unlink()
+
+    def __enter__(self) -> ResultWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.discard()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunDir:
+    """`reports/<run-id>/` of one run."""
+
+    reports: Path
+    run_id: str
+
+    @property
+    def path(self) -> Path:
+        return self.reports / self.run_id
+
+    @property
+    def run_file(self) -> Path:
+        return self.path / RUN_FILE
+
+    def result_path(self, query: str) -> Path:
+        return self.path / RESULTS_DIR / result_file_name(query)
+
+    def create(self) -> None:
+        (self.path / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
+
+    def remove_partials(self) -> None:
+        """Temp files left by a killed run (its pid is gone): they are never complete results."""
+        for stale in (self.path / RESULTS_DIR).glob(".*.partial"):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+
+    def publish(self, artifact: JSONValue) -> None:
+        """Write run.json: once every query has ended, atomically; it marks the run complete (the reports are
+        rendered from it afterwards)."""
+        write_json_atomically(self.run_file, artifact)
+
+    def mark_latest(self) -> None:
+        """Point `reports/latest` at this run: the very last step, so `latest` always shows a finished run with its
+        reports."""
+        point_latest(self.reports, self.run_id)
+
+
+def point_latest(reports: Path, run_id: str) -> None:
+    """`reports/latest` -> `<run-id>` as a relative symlink swapped in atomically; where symlinks are not allowed,
+    a `latest` text file holding the run id."""
+    link = reports / LATEST
+    temp = reports / f".{LATEST}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        temp.unlink()
+    try:
+        temp.symlink_to(run_id, target_is_directory=True)
+        temp.replace(link)
+    except OSError:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        if link.is_symlink():
+            link.unlink()
+        write_atomically(link, (run_id + "\n").encode())
+
+
+def link_verified(source: Path, target: Path, sha256: str) -> bool:
+    """Make `target` the same bytes as `source` (a hard link, or a copy across file systems), but only if those
+    bytes hash to `sha256`. Result files are never modified once committed, so sharing an inode is safe."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        digest = hashlib.sha256()
+        with target.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        if digest.hexdigest() == sha256:
+            return True
+        target.unlink(missing_ok=True)
+    except OSError:
+        target.unlink(missing_ok=True)
+    return False

@@ -1,0 +1,127 @@
+"""run.json, the run artifact (version 1, `schemas/run.schema.json`), built from the batch's results; and the exit code.
+
+Pure: `build_artifact(...)` returns plain JSON data and `exit_code(...)` an `ExitCode`; `rundir.py` writes the file.
+Nothing here may ever hold the API key: only names, ids, counts, hashes and the servers' (redacted) messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from runner import __version__
+from runner.errors import ExitCode
+from runner.execute.batch import BatchOutcome, StopReason
+from runner.model.results import QueryPlan, QueryResult, QueryStatus
+from runner.model.values import JSONObject, JSONValue
+
+ARTIFACT_VERSION = 1
+SCHEMA_ID = "https://vqr.dev/schemas/run.schema.json"
+
+
+class RunState:
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    ABORTED = "aborted"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunInfo:
+    run_id: str
+    env: str
+    target: str  # the API's base URL (no credentials in it), or "embedded"
+    started_at: datetime
+    finished_at: datetime
+    resumed: bool
+    options: JSONObject
+
+
+def run_state(outcome: BatchOutcome) -> str:
+    if outcome.interrupted:
+        return RunState.INTERRUPTED
+    if outcome.stopped in (StopReason.AUTH, StopReason.RETRY_BUDGET):
+        return RunState.ABORTED
+    return RunState.COMPLETED
+
+
+def exit_code(outcome: BatchOutcome) -> ExitCode:
+    """design.md §4: 130 interrupted; 3 when the run aborted and nothing succeeded; 1 when a query failed, did not
+    run, or an error-severity expectation failed; else 0."""
+    if outcome.interrupted:
+        return ExitCode.INTERRUPTED
+    succeeded = outcome.count(QueryStatus.SUCCEEDED)
+    if run_state(outcome) == RunState.ABORTED and succeeded == 0:
+        return ExitCode.INTERNAL
+    if succeeded < len(outcome.results) or any(r.error_expectation_failed for r in outcome.results):
+        return ExitCode.FINDINGS
+    return ExitCode.OK
+
+
+def _stamp(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject:
+    """One query's entry; with its plan, also the rendered spec sent, its description and owner (for reports)."""
+    seconds = ((result.finished_at - result.started_at).total_seconds()
+               if result.finished_at and result.started_at else None)
+    error: JSONValue = None
+    if result.error is not None:
+        error = {"category": result.error.category.value, "message": result.error.message,
+                 "request_id": result.error.request_id}
+    entry: JSONObject = {
+        "name": result.name, "file": result.file, "spec_hash": result.spec_hash, "status": result.status.value,
+        "mode": result.mode, "query_result_id": result.query_result_id, "cache_id": result.cache_id,
+        "last_completed_cache_id": result.last_completed_cache_id, "cache": result.cache.value,
+        "result_age_seconds": round(result.result_age_seconds, 3) if result.result_age_seconds is not None else None,
+        "timings": {"started_at": _stamp(result.started_at), "finished_at": _stamp(result.finished_at),
+                    "seconds": round(seconds, 3) if seconds is not None else None, "polls": result.polls},
+        "rows": result.rows, "sha256": result.sha256, "results_file": result.results_file,
+        "shared_submit": result.shared_submit, "kept_from_earlier_attempt": result.kept,
+        "expectations": [o.to_json() for o in result.expectations],
+        "drift": result.drift.to_json() if result.drift is not None else None, "error": error,
+    }
+    if plan is not None:
+        entry["spec"] = plan.spec
+        for key, value in (("description", plan.description), ("owner", plan.owner)):
+            if value is not None:
+                entry[key] = value
+    return entry
+
+
+def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, QueryPlan] | None = None) -> JSONObject:
+    results: Sequence[QueryResult] = outcome.results
+    expectation_failures = {"error": 0, "warn": 0}
+    for result in results:
+        for o in result.expectations:
+            if o.verdict.value == "failed":
+                expectation_failures[o.severity.value] += 1
+    summary: JSONObject = {
+        "queries": len(results),
+        "succeeded": outcome.count(QueryStatus.SUCCEEDED),
+        "failed": outcome.count(QueryStatus.FAILED),
+        "not_run": outcome.count(QueryStatus.NOT_RUN),
+        "interrupted": outcome.count(QueryStatus.INTERRUPTED),
+        "cache_hits": sum(1 for r in results if r.cache.value == "hit"),
+        "rows": sum(r.rows or 0 for r in results),
+        "expectations_failed": dict(expectation_failures),
+    }
+    return {
+        "$schema": SCHEMA_ID,
+        "version": ARTIFACT_VERSION,
+        "vqr_version": __version__,
+        "run_id": info.run_id,
+        "status": run_state(outcome),
+        "stopped_because": outcome.stopped.value if outcome.stopped else None,
+        "exit_code": int(exit_code(outcome)),
+        "env": info.env,
+        "target": info.target,
+        "resumed": info.resumed,
+        "started_at": _stamp(info.started_at),
+        "finished_at": _stamp(info.finished_at),
+        "seconds": round((info.finished_at - info.started_at).total_seconds(), 3),
+        "options": info.options,
+        "summary": summary,
+        "queries": [query_json(r, (plans or {}).get(r.name)) for r in results],
+    }

@@ -1,0 +1,268 @@
+"""Drift between two result files (JSON lines) of one query: entities added, removed and changed since the last run.
+
+`compare_results(previous, current, previous_run=..., ignore=...)` streams both files and returns a `DriftResult`
+(counts, plus small sorted samples of entities by key and name). Rows are keyed by `id`, or by the source and
+destination ids of a path row; only a 64-bit key digest and a 64-bit digest of the non-ignored fields are held per
+entity, never whole rows. Reads files, nothing else. `flatten_row` is the field model shared with the CSV export.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.model.values import JSONObject, JSONValue
+
+SAMPLE = 50  # entities listed per kind of change: enough to act on, small enough for run.json
+FIELD_LIMIT = 10  # changed field names kept per changed entity
+Scalar = str | int | float | bool | None
+_NAME_FIELDS = ("name", "display_name", "email", "login")
+
+
+def flatten_row(row: JSONValue, prefix: str = "") -> dict[str, Scalar]:
+    """Nested objects become dotted fields (`properties.status`); lists are kept whole as compact JSON text, so
+    a reordered list is a change and a column never multiplies with list length."""
+    if not isinstance(row, dict):
+        return {prefix or "value": _scalar(row)}
+    flat: dict[str, Scalar] = {}
+    for key, value in row.items():
+        field = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten_row(value, field + "."))
+        else:
+            flat[field] = _scalar(value)
+    return flat
+
+
+def _scalar(value: JSONValue) -> Scalar:
+    if value == []:  # most rows carry several empty lists: skip the encoder for them
+        return "[]"
+    if isinstance(value, list | dict):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return value
+
+
+@dataclass(frozen=True, kw_only=True)
+class IgnoreRule:
+    """`drift: {ignore: [...]}` of a query. A dotted entry (`properties.last_used_at`) names one field and what is
+    under it; a bare entry (`last_used_at`) names that key at any depth, which is what volatile timestamps need in
+    both entity rows and the source/destination halves of path rows."""
+
+    entries: tuple[str, ...] = ()
+
+    def ignores(self, field: str) -> bool:
+        for entry in self.entries:
+            if field == entry or field.startswith(entry + "."):
+                return True
+            if "." not in entry and entry in field.split("."):
+                return True
+        return False
+
+
+def entity_key(row: JSONValue) -> str:
+    """What makes a row the same entity in two runs, as shown to people: `id`, or `source id -> destination id`.
+    A row with neither (never seen from Veza) is keyed by its whole content."""
+    if isinstance(row, dict):
+        if isinstance(row.get("id"), str | int) and not isinstance(row.get("id"), bool):
+            return str(row["id"])
+        source, destination = row.get("source"), row.get("destination")
+        if isinstance(source, dict) and isinstance(destination, dict):
+            return f"{source.get('id')} -> {destination.get('id')}"
+    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entity_name(row: JSONValue) -> str | None:
+    """A human name for an entity row (or `source -> destination` names for a path row), if the row carries one."""
+    if not isinstance(row, dict):
+        return None
+    source, destination = row.get("source"), row.get("destination")
+    if "id" not in row and isinstance(source, dict) and isinstance(destination, dict):
+        return f"{entity_name(source) or source.get('id')} -> {entity_name(destination) or destination.get('id')}"
+    properties = row.get("properties")
+    for holder in (properties, row):
+        if isinstance(holder, dict):
+            for field in _NAME_FIELDS:
+                if isinstance(holder.get(field), str) and holder[field]:
+                    return str(holder[field])
+    return None
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def _key_digest(row: JSONValue) -> int:
+    # Tagged, so an entity whose id happens to read like "a -> b" never meets a path row's key.
+    tag = "path" if isinstance(row, dict) and "id" not in row and "source" in row else "id"
+    return _digest(f"{tag}\x00{entity_key(row)}")
+
+
+def _strip(value: JSONValue, rule: IgnoreRule, prefix: str = "") -> JSONValue:
+    """`value` without the fields `rule` ignores (fields as `flatten_row` names them; lists are whole fields)."""
+    if not isinstance(value, dict):
+        return value
+    return {key: _strip(item, rule, f"{prefix}{key}.") for key, item in value.items()
+            if not rule.ignores(f"{prefix}{key}")}
+
+
+def _fingerprint(line: bytes, row: JSONValue, rule: IgnoreRule) -> int:
+    # Result files hold canonical JSON (sorted keys, fixed separators: rundir.ResultWriter), so equal rows are
+    # equal lines and the line itself can be hashed; only ignored fields force a re-serialisation.
+    if not rule.entries:
+        return _digest_bytes(line.strip())
+    return _digest_bytes(json.dumps(_strip(row, rule), sort_keys=True, separators=(",", ":"),
+                                    ensure_ascii=False).encode())
+
+
+def _digest_bytes(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
+
+
+class _Index:
+    """The previous file's entities as two sorted arrays of 64-bit key digests and fingerprints (16 bytes per
+    entity, about a tenth of a dict's cost), with a flag per entity once the current file has matched it."""
+
+    def __init__(self, pairs: list[int]) -> None:
+        pairs.sort()
+        self.keys = array("Q")
+        self.prints = array("Q")
+        for packed in pairs:
+            key = packed >> 64
+            if self.keys and self.keys[-1] == key:
+                continue  # a key repeated in one file (never seen from Veza): the first occurrence stands
+            self.keys.append(key)
+            self.prints.append(packed & _MASK)
+        self.matched = bytearray(len(self.keys))
+
+    def find(self, key: int) -> int:
+        """The position of `key`, or -1."""
+        at = bisect_left(self.keys, key)
+        return at if at < len(self.keys) and self.keys[at] == key else -1
+
+    @property
+    def unmatched(self) -> int:
+        return len(self.matched) - sum(self.matched)
+
+
+_MASK = (1 << 64) - 1
+
+
+@dataclass(frozen=True, kw_only=True, order=True)
+class EntityRef:
+    """One entity named in a drift listing; `fields` are the changed fields (for changed entities only)."""
+
+    key: str
+    name: str | None = None
+    fields: tuple[str, ...] = ()
+
+    def to_json(self) -> JSONObject:
+        out: JSONObject = {"id": self.key, "name": self.name}
+        if self.fields:
+            out["fields"] = list(self.fields)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class DriftResult:
+    previous_run: str
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+    added_sample: tuple[EntityRef, ...] = ()
+    removed_sample: tuple[EntityRef, ...] = ()
+    changed_sample: tuple[EntityRef, ...] = ()
+    ignored: tuple[str, ...] = ()
+
+    def to_json(self) -> JSONObject:
+        """The `drift` object of a query in run.json."""
+        return {"previous_run": self.previous_run, "added": self.added, "removed": self.removed,
+                "changed": self.changed, "unchanged": self.unchanged, "ignored": list(self.ignored),
+                "added_sample": [e.to_json() for e in self.added_sample],
+                "removed_sample": [e.to_json() for e in self.removed_sample],
+                "changed_sample": [e.to_json() for e in self.changed_sample]}
+
+
+class _Smallest:
+    """The `limit` smallest rows pushed (by key), so samples are the same whatever order the API sent rows in.
+    Buffered: sorted and cut back to `limit` each time it doubles, so a million pushes cost little."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: list[tuple[str, int, JSONValue]] = []
+        self._count = 0
+
+    def push(self, key: str, row: JSONValue) -> None:
+        self._count += 1
+        self._items.append((key, self._count, row))
+        if len(self._items) >= 2 * self.limit + 16:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._items.sort(key=lambda item: (item[0], item[1]))
+        del self._items[self.limit:]
+
+    def items(self) -> list[tuple[str, JSONValue]]:
+        self._trim()
+        return [(key, row) for key, _, row in self._items]
+
+
+def _lines(path: Path) -> Iterator[tuple[bytes, JSONValue]]:
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                yield line, json.loads(line)
+
+
+def _changed_fields(before: JSONValue, after: JSONValue, ignore: IgnoreRule) -> tuple[str, ...]:
+    old, new = flatten_row(before), flatten_row(after)
+    fields = sorted(f for f in set(old) | set(new) if not ignore.ignores(f) and old.get(f) != new.get(f))
+    return tuple(fields[:FIELD_LIMIT])
+
+
+def compare_results(previous: Path, current: Path, *, previous_run: str, ignore: Sequence[str] = (),
+                    sample: int = SAMPLE) -> DriftResult:
+    """Stream `previous` once to index it, `current` once to classify its rows, and `previous` again only when
+    something was removed or changed (to name those entities). A key repeated in `current` counts as added.
+    Raises OSError or ValueError when a file is missing or is not JSON lines."""
+    rule = IgnoreRule(entries=tuple(ignore))
+    index = _Index([(_key_digest(row) << 64) | _fingerprint(line, row, rule) for line, row in _lines(previous)])
+    added, changed, unchanged = 0, 0, 0
+    added_rows, changed_rows = _Smallest(sample), _Smallest(sample)
+    for line, row in _lines(current):
+        at = index.find(_key_digest(row))
+        if at < 0 or index.matched[at]:
+            added += 1
+            added_rows.push(entity_key(row), row)
+            continue
+        index.matched[at] = 1
+        if index.prints[at] != _fingerprint(line, row, rule):
+            changed += 1
+            changed_rows.push(entity_key(row), row)
+        else:
+            unchanged += 1
+    removed = index.unmatched
+    kept_changed = changed_rows.items()
+    changed_digests = {_key_digest(row) for _, row in kept_changed}
+    removed_rows = _Smallest(sample)
+    old_versions: dict[int, JSONValue] = {}
+    if removed or changed_digests:
+        for _, row in _lines(previous):
+            digest = _key_digest(row)
+            if digest in changed_digests:
+                old_versions[digest] = row
+            elif not index.matched[index.find(digest)]:
+                removed_rows.push(entity_key(row), row)
+    changed_refs = [EntityRef(key=key, name=entity_name(row),
+                              fields=_changed_fields(old_versions.get(_key_digest(row)), row, rule))
+                    for key, row in kept_changed]
+    return DriftResult(
+        previous_run=previous_run, added=added, removed=removed, changed=changed, unchanged=unchanged,
+        added_sample=tuple(EntityRef(key=k, name=entity_name(r)) for k, r in added_rows.items()),
+        removed_sample=tuple(EntityRef(key=k, name=entity_name(r)) for k, r in removed_rows.items()),
+        changed_sample=tuple(changed_refs), ignored=rule.entries)

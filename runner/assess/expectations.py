@@ -1,0 +1,102 @@
+"""Expectations (`expect:` entries) evaluated after a query ran: `rows`, and `new_rows`/`removed_rows` (drift).
+
+`evaluate_expectations(entries, rows=..., drift=...)` is pure, no I/O: each entry becomes an `Outcome` (passed,
+failed or skipped, with its message). Drift itself is counted from the result files by `runner/drift.py`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from runner.model.values import JSONObject, JSONValue
+
+METRICS = ("rows", "new_rows", "removed_rows")
+
+
+class Verdict(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class ExpectSeverity(enum.Enum):
+    ERROR = "error"
+    WARN = "warn"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Drift:
+    """Rows added and removed since `previous_run` (same query, same spec hash)."""
+
+    added: int
+    removed: int
+    previous_run: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outcome:
+    metric: str
+    bounds: JSONObject
+    severity: ExpectSeverity
+    verdict: Verdict
+    actual: int | None
+    message: str
+
+    @property
+    def is_error_failure(self) -> bool:
+        return self.verdict is Verdict.FAILED and self.severity is ExpectSeverity.ERROR
+
+    def to_json(self) -> JSONObject:
+        return {"metric": self.metric, "bounds": self.bounds, "severity": self.severity.value,
+                "outcome": self.verdict.value, "actual": self.actual, "message": self.message}
+
+
+def _describe(bounds: JSONObject) -> str:
+    parts = [f"{name} {bounds[name]}" for name in ("eq", "min", "max") if name in bounds]
+    return ", ".join(parts) or "no bound"
+
+
+def _violated(actual: int, bounds: JSONObject) -> bool:
+    def number(name: str) -> float | None:
+        value = bounds.get(name)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    eq, low, high = number("eq"), number("min"), number("max")
+    return ((eq is not None and actual != eq) or (low is not None and actual < low)
+            or (high is not None and actual > high))
+
+
+def evaluate_one(entry: JSONObject, *, rows: int, drift: Drift | None, no_drift: str | None = None) -> Outcome | None:
+    """One `expect:` entry; None when it names no metric (the linter reports that). Without `drift`, a drift
+    metric is skipped (not failed) with `no_drift` as its message."""
+    metric = next((m for m in METRICS if m in entry), None)
+    if metric is None:
+        return None
+    raw = entry.get(metric)
+    bounds: JSONObject = dict(raw) if isinstance(raw, dict) else {}
+    severity = ExpectSeverity.WARN if entry.get("severity") == "warn" else ExpectSeverity.ERROR
+    custom = entry.get("message")
+    since = ""
+    if metric == "rows":
+        actual = rows
+    elif drift is None:
+        return Outcome(metric=metric, bounds=bounds, severity=severity, verdict=Verdict.SKIPPED, actual=None,
+                       message=no_drift or "skipped: no previous run")
+    else:
+        actual = drift.added if metric == "new_rows" else drift.removed
+        since = f" since run {drift.previous_run}"
+    failed = _violated(actual, bounds)
+    summary = f"{metric} = {actual}{since} (expected {_describe(bounds)})"
+    message = f"{custom}: {summary}" if failed and isinstance(custom, str) and custom else summary
+    return Outcome(metric=metric, bounds=bounds, severity=severity,
+                   verdict=Verdict.FAILED if failed else Verdict.PASSED, actual=actual, message=message)
+
+
+def evaluate_expectations(entries: JSONValue, *, rows: int, drift: Drift | None,
+                          no_drift: str | None = None) -> tuple[Outcome, ...]:
+    """Every entry of a query's `expect:` list, in order."""
+    if not isinstance(entries, list):
+        return ()
+    found = (evaluate_one(e, rows=rows, drift=drift, no_drift=no_drift) for e in entries if isinstance(e, dict))
+    return tuple(o for o in found if o is not None)

@@ -1,0 +1,324 @@
+"""The Veza query API over httpx: submit, poll, page, check the connection, with retries chosen per operation.
+
+Inputs: a frozen `ClientConfig` (URL, `Secret`, timeouts, limits, retry policy) and optionally an injected httpx
+transport, random generator, clock and sleep. Outputs: frozen `Submitted`/`Page` values, or the `ApiError` tree of
+`client_errors.py`. Does network I/O; all httpx exceptions are translated here (design.md §7, veza-api.md §2-§6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import certifi
+import httpx
+
+from runner import __version__
+from runner.client import endpoints
+from runner.client.errors import (
+    ApiError,
+    DeadlineExceeded,
+    Delivery,
+    ResponseError,
+    TransientError,
+    error_from_response,
+    error_from_transport,
+    request_id_of,
+)
+from runner.client.pages import JobState, Page, Submitted, parse_count, parse_page, parse_submitted
+from runner.client.pool import sharded_transport
+from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body, parse_retry_after, poll_delays
+from runner.errors import UsageError
+from runner.model.values import JSONObject, JSONValue
+from runner.secret import Secret
+
+__all__ = ["ClientConfig", "JobState", "Page", "Submitted", "VezaClient"]
+
+log = logging.getLogger("vqr.client")
+T = TypeVar("T")
+
+DEFAULT_FAILURE_STATUSES = frozenset({"FAILED", "ERROR", "CANCELED", "CANCELLED", "EXPIRED"})
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+MAX_EMPTY_PAGES = 50  # consecutive empty pages tolerated before a result is taken to be looping
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientConfig:
+    """How to reach one tenant. `max_connections` must be at least the run's concurrency (the engine sees to it)."""
+
+    base_url: str
+    api_key: Secret
+    ca_bundle: Path | None = None
+    max_connections: int = 16
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    write_timeout: float = 30.0
+    pool_timeout: float = 60.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    poll_ladder: PollLadder = field(default_factory=PollLadder)
+    failure_statuses: frozenset[str] = DEFAULT_FAILURE_STATUSES
+    use_env_proxies: bool = True  # HTTPS_PROXY and friends; never for loopback URLs
+
+    def __post_init__(self) -> None:
+        if self.max_connections < 1 or min(self.connect_timeout, self.read_timeout, self.write_timeout,
+                                           self.pool_timeout) <= 0:
+            raise ValueError("max_connections and every timeout must be positive")
+
+
+class VezaClient:
+    """One connection pool to one tenant; use as `async with VezaClient(config) as client:`.
+
+    `deadline` arguments are absolute times on `client.now()`'s clock (the query's or run's deadline); each
+    operation is also capped by `config.retry.request_deadline`. Every retry spends from the shared `budget`.
+    """
+
+    def __init__(self, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None,
+                 budget: RetryBudget | None = None, rng: random.Random | None = None,
+                 sleep: Callable[[float], Awaitable[None]] | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.config = config
+        self.budget = budget or RetryBudget()
+        self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
+        self._sleep = sleep or asyncio.sleep
+        self.now = clock or time.monotonic
+        base_url = _checked_url(config.base_url)
+        verify: ssl.SSLContext | bool = _tls_context(config.ca_bundle) if config.ca_bundle else True
+        trust_env = config.use_env_proxies and httpx.URL(config.base_url).host not in _LOOPBACK
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            headers={"authorization": f"Bearer {config.api_key.reveal()}", "user-agent": f"vqr/{__version__}",
+                     "accept": "application/json"},
+            timeout=httpx.Timeout(connect=config.connect_timeout, read=config.read_timeout,
+                                  write=config.write_timeout, pool=config.pool_timeout),
+            limits=httpx.Limits(max_connections=config.max_connections,
+                                max_keepalive_connections=config.max_connections),
+            verify=verify,
+            follow_redirects=False,
+            trust_env=trust_env,
+            transport=transport or sharded_transport(max_connections=config.max_connections, verify=verify,
+                                                     trust_env=trust_env),
+        )
+
+    async def __aenter__(self) -> VezaClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def job_state(self, status: str) -> JobState:
+        if status == "DONE":
+            return JobState.DONE
+        return JobState.FAILED if status in self.config.failure_statuses else JobState.RUNNING
+
+    # --- operations ------------------------------------------------------------------------------------------------
+
+    async def check_connection(self, *, deadline: float | None = None) -> None:
+        """GET the SDK's connection-check path: raises `AuthError` for a refused key, `TransientError` if down."""
+        await self._retrying("connection check", lambda t: self._exchange(
+            "connection check", "GET", endpoints.CONNECTION_CHECK, None, t), deadline)
+
+    async def submit(self, body: Mapping[str, JSONValue], *, deadline: float | None = None) -> Submitted:
+        """Create an async query from a create body (one of the three modes, veza-api.md §3).
+
+        A failure that provably never reached the server is resent as is. One whose outcome is unknown is resent as
+        `cached_result_if_available` over the same spec with `max_staleness` = whole seconds since the first attempt
+        (at least the original's), so a job the lost attempt started is reused rather than run twice. A
+        `cached_result_context` body is always resent as is (attaching twice costs nothing).
+        """
+        first_attempt = self.now()
+        uncertain = False
+        attempts = 0
+
+        async def attempt(timeout: float) -> Submitted:
+            nonlocal uncertain, attempts
+            attempts += 1
+            sent = cached_resend_body(body, self.now() - first_attempt) if uncertain else None
+            try:
+                reply, request_id = await self._exchange("submit", "POST", endpoints.NODES_ASYNC_CREATE,
+                                                         sent or dict(body), timeout)
+            except TransientError as error:
+                uncertain = uncertain or error.delivery is Delivery.UNKNOWN
+                raise
+            return parse_submitted(reply, request_id=request_id, attempts=attempts,
+                                   mode=next(iter(sent or body), ""), resent_as_cached=sent is not None)
+
+        return await self._retrying("submit", attempt, deadline)
+
+    async def poll(self, query_result_id: str, *, page_size: int, page_token: str = "",
+                   deadline: float | None = None) -> Page:
+        """One read of an async query: its status and, once DONE, the page at `page_token`. Retries every
+        transient failure (reads are free to repeat)."""
+        body: JSONObject = {"query_result_id": query_result_id, "page_size": str(page_size), "page_token": page_token}
+
+        async def attempt(timeout: float) -> Page:
+            reply, request_id = await self._exchange("poll", "POST", endpoints.NODES_ASYNC_GET, body, timeout)
+            return parse_page(reply, request_id=request_id, state_of=self.job_state, synchronous=False)
+
+        return await self._retrying("poll", attempt, deadline)
+
+    async def wait_until_finished(self, query_result_id: str, *, page_size: int, deadline: float) -> Page:
+        """Poll on the ladder (first poll at once) until the job is DONE or failed; returns that reply (when DONE,
+        the first page). Unknown statuses keep polling; `DeadlineExceeded` when `deadline` comes first."""
+        for polls, delay in enumerate(poll_delays(self.config.poll_ladder, self._rng)):
+            if delay:
+                if self.now() + delay > deadline:
+                    raise DeadlineExceeded(f"still not finished after {polls} polls", operation="poll")
+                log.debug("polling %s again in %.2fs", query_result_id, delay)
+                await self._sleep(delay)
+            page = await self.poll(query_result_id, page_size=page_size, deadline=deadline)
+            if page.state is not JobState.RUNNING:
+                return page
+        raise AssertionError("poll_delays never ends")  # pragma: no cover
+
+    async def iter_pages(self, query_result_id: str, *, page_size: int, first: Page | None = None,
+                         deadline: float | None = None) -> AsyncIterator[Page]:
+        """Every page of a finished job, from `first` (the DONE poll reply) or from the start, until `has_more` is
+        false. Empty pages are passed through, never taken as the end.
+
+        Loop guard: a server may answer "nothing yet" with an empty page that hands back the same token, so only a
+        token that comes back after rows were read from it (the rows would repeat), or more than
+        `MAX_EMPTY_PAGES` empty pages in a row, is a `ResponseError`.
+        """
+        token = ""
+        read_from: set[str] = set()
+        empty_streak = 0
+        page = first or await self.poll(query_result_id, page_size=page_size, deadline=deadline)
+        while True:
+            if page.state is not JobState.DONE:
+                raise ResponseError(f"a page read of {query_result_id} came back with status {page.status!r}",
+                                    operation="page read", request_id=page.request_id)
+            yield page
+            if not page.has_more:
+                return
+            if page.values or page.path_values:
+                read_from.add(token)
+                empty_streak = 0
+            else:
+                empty_streak += 1
+            token = page.next_page_token
+            if token in read_from:
+                raise ResponseError(f"the server sent page token {token[:40]!r} of {query_result_id} again after "
+                                    "its rows were read: stopping rather than repeating rows",
+                                    operation="page read", request_id=page.request_id)
+            if empty_streak > MAX_EMPTY_PAGES:
+                raise ResponseError(f"{empty_streak} empty pages in a row for {query_result_id}",
+                                    operation="page read", request_id=page.request_id)
+            page = await self.poll(query_result_id, page_size=page_size, page_token=token, deadline=deadline)
+
+    async def nodes_sync(self, spec: Mapping[str, JSONValue], *, page_size: int, page_token: str = "",
+                         deadline: float | None = None) -> Page:
+        """The synchronous `query_spec:nodes` (the SDK's call): one page of the spec's result."""
+        params = {"page_size": str(page_size), "page_token": page_token}
+
+        async def attempt(timeout: float) -> Page:
+            reply, request_id = await self._exchange("nodes", "POST", endpoints.NODES_SYNC, dict(spec), timeout,
+                                                     params=params)
+            return parse_page(reply, request_id=request_id, state_of=self.job_state, synchronous=True)
+
+        return await self._retrying("nodes", attempt, deadline)
+
+    async def count_sync(self, spec: Mapping[str, JSONValue], *, deadline: float | None = None) -> int:
+        """The synchronous `query_spec:result` count of a spec."""
+        async def attempt(timeout: float) -> int:
+            reply, _ = await self._exchange("count", "POST", endpoints.COUNT_SYNC, dict(spec), timeout)
+            return parse_count(reply)
+
+        return await self._retrying("count", attempt, deadline)
+
+    # --- retry loop and one exchange ---------------------------------------------------------------------------------
+
+    async def _retrying(self, operation: str, attempt: Callable[[float], Awaitable[T]], deadline: float | None) -> T:
+        policy = self.config.retry
+        limit = self.now() + policy.request_deadline
+        if deadline is not None:
+            limit = min(limit, deadline)
+        failures = 0
+        while True:
+            remaining = limit - self.now()
+            if remaining <= 0:
+                raise DeadlineExceeded(f"no time left after {failures} failed attempts", operation=operation)
+            try:
+                result = await attempt(min(policy.attempt_timeout, remaining))
+            except TransientError as error:
+                failures += 1
+                if failures >= policy.max_attempts:
+                    raise _final(error, f"gave up after {failures} attempts") from error
+                wait = policy.wait(failures, self._rng, error.retry_after)
+                if self.now() + wait >= limit:
+                    raise DeadlineExceeded(f"deadline reached while retrying; last error: {error}",
+                                           operation=operation, status=error.status, code=error.code,
+                                           request_id=error.request_id) from error
+                if not self.budget.try_spend():
+                    raise _final(error, "the run's retry budget is exhausted") from error
+                log.debug("%s failed (%s); retry %d in %.2fs", operation, error, failures, wait)
+                await self._sleep(wait)
+                continue
+            except ApiError:
+                self.budget.record_success()  # the API answered: it is up, the request was just refused
+                raise
+            self.budget.record_success()
+            return result
+
+    async def _exchange(self, operation: str, method: str, path: str, body: JSONObject | None, timeout: float, *,
+                        params: Mapping[str, str] | None = None) -> tuple[JSONObject, str | None]:
+        try:
+            async with asyncio.timeout(timeout):
+                response = await self._http.request(method, path, json=body, params=params)
+        except TimeoutError:
+            raise TransientError(f"no complete reply within {timeout:.1f}s", operation=operation,
+                                 delivery=Delivery.UNKNOWN) from None
+        except httpx.UnsupportedProtocol as error:
+            raise ApiError(str(error), operation=operation) from None
+        except httpx.TransportError as error:
+            raise error_from_transport(error, operation=operation) from error
+        except httpx.HTTPError as error:
+            raise ResponseError(f"{type(error).__name__}: {error}", operation=operation) from error
+        if not response.is_success:
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            raise error_from_response(response, operation=operation, secret=self.config.api_key,
+                                      retry_after=retry_after)
+        try:
+            reply: Any = response.json()
+        except ValueError:
+            reply = None
+        if not isinstance(reply, dict):
+            raise ResponseError(f"HTTP {response.status_code} reply is not a JSON object", operation=operation,
+                                status=response.status_code, request_id=request_id_of(response))
+        request_id = reply.get("request_id")
+        return reply, str(request_id) if isinstance(request_id, str) and request_id else request_id_of(response)
+
+
+def _final(error: TransientError, why: str) -> TransientError:
+    return TransientError(f"{error.detail} ({why})", operation=error.operation, delivery=error.delivery,
+                          status=error.status, code=error.code, request_id=error.request_id)
+
+
+def _checked_url(url: str) -> str:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UsageError(f"the Veza URL must be https://<tenant host>, got {url!r}")
+    if parsed.scheme == "http" and parsed.host not in _LOOPBACK:
+        # The key travels in a header: plain HTTP is only acceptable to this machine (the embedded sandbox).
+        raise UsageError(f"refusing to send the API key over plain http to {parsed.host}: use https://")
+    return url.rstrip("/")
+
+
+def _tls_context(ca_bundle: Path) -> ssl.SSLContext:
+    """System roots plus certifi's plus the private CA: a private CA adds trust, it never disables verification."""
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=certifi.where())
+    try:
+        context.load_verify_locations(cafile=str(ca_bundle))
+    except (OSError, ssl.SSLError) as error:
+        raise UsageError(f"cannot load the CA bundle {ca_bundle}: {error}") from None
+    return context

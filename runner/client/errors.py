@@ -1,0 +1,172 @@
+"""The Veza client's exception tree, and the translation of HTTP replies and httpx errors into it.
+
+Pure functions over an `httpx.Response` or exception, no I/O. Every message names the operation, the HTTP status,
+Veza's `code`, `message`, `request_id` and every field violation (what Veza support asks for); none ever contains
+the API key: server-provided text is passed through `Secret.redact` before it is kept.
+
+    ApiError                 any failed API call (exit 3 when it aborts a run)
+    ├── AuthError            401/403: the key is refused; a run aborts
+    ├── NotFoundError        404: e.g. an expired or unknown cache_id or query_result_id
+    ├── InvalidRequest       400: the spec or body was refused; retrying cannot help
+    ├── ResponseError        a 2xx reply that breaks the API contract (not JSON, repeated page token...)
+    ├── TransientError       429, 5xx, transport failures; `delivery` says whether the request may have arrived
+    └── DeadlineExceeded     the request's, query's or run's deadline, or the retry budget, ran out
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import ssl
+from dataclasses import dataclass
+
+import httpx
+
+from runner.client.endpoints import REQUEST_ID_HEADERS
+from runner.errors import ExitCode, VqrError
+from runner.secret import Secret
+
+_MAX_TEXT = 500  # server text kept in a message: enough for support, not a page of HTML
+
+
+@dataclass(frozen=True, kw_only=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class Delivery(enum.Enum):
+    """Whether a failed request may have been processed: decides how a submit is retried (design.md §7)."""
+
+    NOT_DELIVERED = "not_delivered"  # connect errors, 429, 503: provably never acted on
+    UNKNOWN = "unknown"  # read timeouts, resets after sending, 500/502/504: the job may exist
+
+
+class ApiError(VqrError):
+    exit_code = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, operation: str, status: int | None = None, code: str | None = None,
+                 request_id: str | None = None, field_violations: tuple[FieldViolation, ...] = ()) -> None:
+        self.operation = operation
+        self.status = status
+        self.code = code
+        self.detail = message
+        self.request_id = request_id
+        self.field_violations = field_violations
+        super().__init__(_describe(operation, status, code, message, request_id, field_violations))
+
+
+class AuthError(ApiError):
+    pass
+
+
+class NotFoundError(ApiError):
+    pass
+
+
+class InvalidRequest(ApiError):
+    pass
+
+
+class ResponseError(ApiError):
+    pass
+
+
+class TransientError(ApiError):
+    def __init__(self, message: str, *, operation: str, delivery: Delivery, retry_after: float | None = None,
+                 status: int | None = None, code: str | None = None, request_id: str | None = None) -> None:
+        super().__init__(message, operation=operation, status=status, code=code, request_id=request_id)
+        self.delivery = delivery
+        self.retry_after = retry_after
+
+
+class DeadlineExceeded(ApiError):
+    pass
+
+
+def _describe(operation: str, status: int | None, code: str | None, message: str, request_id: str | None,
+              violations: tuple[FieldViolation, ...]) -> str:
+    head = operation + (f": HTTP {status}" if status is not None else "") + (f" {code}" if code else "")
+    text = f"{head}: {message}" if message else head
+    if violations:
+        text += "; field violations: " + "; ".join(f"{v.field}: {v.description}" for v in violations)
+    if request_id:
+        text += f" (request_id {request_id})"
+    return text
+
+
+# Statuses whose request provably never ran (throttled or refused at the door) versus those whose outcome is unknown.
+_NOT_DELIVERED = frozenset({429, 503})
+_UNKNOWN = frozenset({408, 500, 502, 504})
+
+
+def error_from_response(response: httpx.Response, *, operation: str, secret: Secret,
+                        retry_after: float | None) -> ApiError:
+    """The exception for a non-2xx reply, with Veza's error body parsed when there is one."""
+    status = response.status_code
+    code, message, request_id, violations = _parse_error_body(response, secret)
+    request_id = request_id or (secret.redact(header) if (header := request_id_of(response)) else None)
+    if status in _NOT_DELIVERED or status in _UNKNOWN:
+        delivery = Delivery.NOT_DELIVERED if status in _NOT_DELIVERED else Delivery.UNKNOWN
+        return TransientError(message, operation=operation, delivery=delivery, retry_after=retry_after,
+                              status=status, code=code, request_id=request_id)
+    if 300 <= status < 400:
+        location = secret.redact(response.headers.get("location", "?"))[:_MAX_TEXT]
+        message = f"unexpected redirect to {location} (redirects are not followed: check the URL)"
+    kind = {400: InvalidRequest, 401: AuthError, 403: AuthError, 404: NotFoundError}.get(status, ApiError)
+    return kind(message, operation=operation, status=status, code=code, request_id=request_id,
+                field_violations=violations)
+
+
+def _parse_error_body(response: httpx.Response, secret: Secret
+                      ) -> tuple[str | None, str, str | None, tuple[FieldViolation, ...]]:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        text = response.text.strip().replace("\n", " ")[:_MAX_TEXT] if response.content else ""
+        return None, secret.redact(text or response.reason_phrase), None, ()
+
+    def text_of(key: str) -> str | None:
+        value = body.get(key)
+        return secret.redact(str(value))[:_MAX_TEXT] if value not in (None, "") else None
+
+    violations: list[FieldViolation] = []
+    details = body.get("details")
+    for detail in details if isinstance(details, list) else ():
+        found = detail.get("field_violations") if isinstance(detail, dict) else None
+        for item in found if isinstance(found, list) else ():
+            if isinstance(item, dict):
+                violations.append(FieldViolation(field=secret.redact(str(item.get("field", "")))[:_MAX_TEXT],
+                                                 description=secret.redact(str(item.get("description", "")))
+                                                 [:_MAX_TEXT]))
+    return text_of("code"), text_of("message") or response.reason_phrase, text_of("request_id"), tuple(violations)
+
+
+def request_id_of(response: httpx.Response) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        if name in response.headers:
+            return response.headers[name][:200]
+    return None
+
+
+def error_from_transport(error: httpx.TransportError, *, operation: str) -> ApiError:
+    """A transport failure, classified by whether the request can have reached the server.
+
+    Connect errors and pool timeouts happen before a byte is sent. Everything after the connection is up (write or
+    read failures, timeouts, a peer closing without a reply) leaves the outcome unknown. A certificate that fails
+    verification is final: retrying cannot make it trusted.
+    """
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return ApiError(f"TLS certificate verification failed: {cause.verify_message or cause} (for a private CA, "
+                            "use --ca-bundle or SSL_CERT_FILE)", operation=operation)
+        cause = cause.__cause__ or cause.__context__
+    delivery = (Delivery.NOT_DELIVERED if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout
+                                                               | httpx.PoolTimeout)
+                else Delivery.UNKNOWN)
+    # httpx messages name the host and the failure, never headers; the class name says which failure it was.
+    reason = str(error) or "no detail"
+    return TransientError(f"{type(error).__name__}: {reason}"[:_MAX_TEXT], operation=operation, delivery=delivery)

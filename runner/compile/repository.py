@@ -1,0 +1,181 @@
+"""Compile a query repository: discover files, load them hardened, check, render, expand matrices, check again.
+
+Input: a `Project`, the resolved variables, optionally the files to check. Output: `Compiled` — the rendered
+`QueryUnit`s that are clean enough to plan, and every `Finding`, in one pass. Reads files; never sends anything.
+A file that fails an early stage stops there, so one problem is reported once, where it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from runner.catalog import known_node_types
+from runner.compile.codec import FileResult
+from runner.compile.lintcache import LintCache, read_capped
+from runner.load.document import MAX_BYTES, load_yaml, load_yaml_file
+from runner.model.values import Document, Finding, JSONObject, JSONValue, QueryUnit, Severity
+from runner.plan.select import matrix_combinations
+from runner.rules import RuleContext, check_repository, check_unit, filter_disabled
+from runner.settings import Project
+from runner.template.render import Renderer
+from runner.validate.schemas import SchemaSet, schema_findings
+
+FRAGMENTS_DIR = "_fragments"
+VARS_DIR = "vars"
+QUERY_SUFFIXES = (".yaml", ".yml")
+NOT_RENDERED = frozenset({"matrix", "vars"})  # inputs of the render, not outputs
+
+
+@dataclass(frozen=True, kw_only=True)
+class Compiled:
+    units: tuple[QueryUnit, ...]
+    findings: tuple[Finding, ...]
+    files_checked: int
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity is Severity.ERROR]
+
+
+def _is_support_file(project: Project, file: Path) -> bool:
+    """Fragments and variable files live beside queries but are not queries."""
+    try:
+        parts = file.relative_to(project.queries_dir).parts
+    except ValueError:
+        try:
+            parts = file.resolve().relative_to(project.queries_dir.resolve()).parts
+        except ValueError:
+            return False
+    return bool(parts) and parts[0] in {FRAGMENTS_DIR, VARS_DIR}
+
+
+def discover_query_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
+    """The query files to check: all of `queries/` by default, else the given files and directories."""
+    roots = list(paths) or [project.queries_dir]
+    found: set[Path] = set()
+    for root in roots:
+        if root.is_dir():
+            found.update(p for p in root.rglob("*") if p.suffix in QUERY_SUFFIXES and p.is_file())
+        else:
+            found.add(root)
+    return sorted((p for p in found if not _is_support_file(project, p)), key=lambda p: p.as_posix())
+
+
+def _has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity is Severity.ERROR for f in findings)
+
+
+class RepositoryCompiler:
+    """Holds what is shared by every file of one compile: schemas, the template cache, variables, fragments."""
+
+    def __init__(self, project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
+                 use_cache: bool = False) -> None:
+        self.project = project
+        self.rules = RuleContext(known_node_types=known_node_types(project.node_types),
+                                 disabled=project.disabled_rules)
+        self.schemas = schemas
+        self.variables = dict(variables)
+        self.renderer = Renderer()
+        self.findings: list[Finding] = []
+        self.disabled: dict[str, frozenset[str]] = {}  # per-file `# vqr: disable=` comments, by display path
+        self.fragments = self._load_fragments()
+        # The fragments are rendered first: they are part of what decides every file's result, hence of the key.
+        self.cache = LintCache.open(root=project.root, project_file=project.file, schemas_dir=project.schemas_dir,
+                                    variables=self.variables, fragments=self.fragments) if use_cache else None
+
+    def _load_fragments(self) -> JSONObject:
+        """`queries/_fragments/NAME.yaml` -> `fragments.NAME`, rendered with the project variables."""
+        fragments: JSONObject = {}
+        directory = self.project.queries_dir / FRAGMENTS_DIR
+        files = sorted(p for p in directory.glob("*") if p.suffix in QUERY_SUFFIXES) if directory.is_dir() else []
+        for file in files:
+            doc, found = load_yaml_file(file, path=self.project.display(file))
+            self.findings += found
+            if doc is None or _has_errors(found):
+                continue
+            value, found = self.renderer.render(doc.data, variables=self.variables, doc=doc, base=())
+            self.findings += found
+            fragments[file.stem] = value
+        return fragments
+
+    def compile_file(self, file: Path) -> list[QueryUnit]:
+        """Units and findings of one file: from the lint cache when its bytes and context were seen before."""
+        display = self.project.display(file)
+        data = read_capped(file, MAX_BYTES) if self.cache is not None else None
+        if self.cache is None or data is None:
+            return self._compile_file(file, display, None)
+        hit = self.cache.get(display, data)
+        if hit is not None:
+            self.findings += hit.findings
+            if hit.disabled_rules is not None:
+                self.disabled[display] = hit.disabled_rules
+            return list(hit.units)
+        start = len(self.findings)
+        units = self._compile_file(file, display, data)
+        self.cache.put(display, data, FileResult(units=tuple(units), findings=tuple(self.findings[start:]),
+                                                 disabled_rules=self.disabled.get(display)))
+        return units
+
+    def _compile_file(self, file: Path, display: str, data: bytes | None) -> list[QueryUnit]:
+        doc, found = load_yaml(data, path=display) if data is not None else load_yaml_file(file, path=display)
+        self.findings += found
+        if doc is None or _has_errors(found):
+            return []
+        self.disabled[doc.path] = doc.disabled_rules
+        found = schema_findings(self.schemas.query_file, doc.data, doc, rule_prefix="query")
+        self.findings += found
+        if not isinstance(doc.data, dict):
+            return []
+        if _has_errors(found):
+            # Still render, so template problems show in the same lint as the structural ones; nothing is planned.
+            self._expand(doc, doc.data, templates_only=True)
+            return []
+        units = self._expand(doc, doc.data)
+        for unit in units:  # rules of one query alone run here, so their findings are cached with the file
+            self.findings += check_unit(unit, self.rules)
+        return units
+
+    def _expand(self, doc: Document, data: JSONObject, *, templates_only: bool = False) -> list[QueryUnit]:
+        own_vars = data.get("vars")
+        own_vars = own_vars if isinstance(own_vars, dict) else {}
+        matrix = data.get("matrix")
+        matrix = matrix if isinstance(matrix, dict) and all(isinstance(v, list) for v in matrix.values()) else None
+        units: list[QueryUnit] = []
+        seen: set[Finding] = set()
+        for combination in matrix_combinations(matrix):
+            variables = {**own_vars, **self.variables, **combination, "fragments": self.fragments}
+            body: JSONObject = {}
+            problems: list[Finding] = []
+            for key, value in data.items():
+                if key in NOT_RENDERED:
+                    body[key] = value
+                    continue
+                body[key], found = self.renderer.render(value, variables=variables, doc=doc, base=(key,))
+                problems += found
+            if not templates_only and not _has_errors(problems) and "spec" in body:
+                problems += schema_findings(self.schemas.query_spec, body["spec"], doc, base=("spec",),
+                                            rule_prefix="spec")
+            # A problem in a template shared by every combination is reported once, not once per combination.
+            fresh = [f for f in problems if f not in seen]
+            seen.update(fresh)
+            self.findings += fresh
+            if not templates_only and not _has_errors(problems):
+                units.append(QueryUnit(doc=doc, name=str(body.get("name", "")), matrix=combination, body=body))
+        return units
+
+
+def compile_repository(project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
+                       files: Sequence[Path], use_cache: bool = False) -> Compiled:
+    compiler = RepositoryCompiler(project, schemas, variables, use_cache=use_cache)
+    units: list[QueryUnit] = []
+    for file in files:
+        units += compiler.compile_file(file)
+    if compiler.cache is not None:
+        compiler.cache.finish()
+    # Matrix combinations of one file share positions: the same finding may come once per combination.
+    findings = list(dict.fromkeys(compiler.findings + check_repository(units)))
+    kept = filter_disabled(findings, project_disabled=project.disabled_rules, doc_disabled=compiler.disabled)
+    return Compiled(units=tuple(units), findings=tuple(sorted(set(kept), key=lambda f: f.sort_key)),
+                    files_checked=len(files))

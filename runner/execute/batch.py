@@ -1,0 +1,124 @@
+"""The batch engine: runs groups of queries (identical create bodies share one submit) with bounded concurrency.
+
+`run_batch(ctx, groups, concurrency=..., fail_fast=..., interrupt=...)` returns a `BatchOutcome` with one
+`QueryResult` per query, in plan order. It stops starting new groups after a failure with `--fail-fast`, when the
+key is refused, when the run's retry budget or deadline is spent, or when `interrupt` is set (Ctrl-C: in-flight
+groups are cancelled, their journal states kept for `--resume`). One query's failure never touches another's files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from runner.execute.task import Member, RunContext, run_group
+from runner.model.results import ErrorCategory, QueryResult, QueryStatus
+
+
+class StopReason(enum.Enum):
+    FAIL_FAST = "fail_fast"
+    AUTH = "auth_refused"
+    RETRY_BUDGET = "retry_budget_exhausted"
+    RUN_DEADLINE = "run_deadline"
+
+
+class ProgressSink(Protocol):
+    def started(self, names: Sequence[str]) -> None: ...
+
+    def finished(self, result: QueryResult) -> None: ...
+
+
+class _Silent:
+    def started(self, names: Sequence[str]) -> None:
+        pass
+
+    def finished(self, result: QueryResult) -> None:
+        pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchOutcome:
+    results: tuple[QueryResult, ...]
+    interrupted: bool
+    stopped: StopReason | None
+
+    def count(self, status: QueryStatus) -> int:
+        return sum(1 for r in self.results if r.status is status)
+
+
+class _Batch:
+    def __init__(self, ctx: RunContext, *, fail_fast: bool, progress: ProgressSink) -> None:
+        self.ctx = ctx
+        self.fail_fast = fail_fast
+        self.progress = progress
+        self.results: dict[str, QueryResult] = {}
+        self.running: set[str] = set()
+        self.stopped: StopReason | None = None
+
+    def _stop_reason(self) -> StopReason | None:
+        if self.stopped is not None:
+            return self.stopped
+        if self.ctx.client.budget.exhausted:
+            return StopReason.RETRY_BUDGET
+        if self.ctx.run_deadline is not None and self.ctx.client.now() >= self.ctx.run_deadline:
+            return StopReason.RUN_DEADLINE
+        return None
+
+    async def run(self, group: Sequence[Member], slots: asyncio.Semaphore) -> None:
+        async with slots:
+            self.stopped = self._stop_reason()
+            if self.stopped is not None:
+                return
+            names = [m.plan.name for m in group]
+            self.running.update(names)
+            self.progress.started(names)
+            limit = self.ctx.run_deadline if self.ctx.run_deadline is not None else math.inf
+            deadline = min(self.ctx.client.now() + max(m.plan.timeout for m in group), limit)
+            for result in await run_group(self.ctx, group, deadline):
+                self.results[result.name] = result
+                self.running.discard(result.name)
+                self.progress.finished(result)
+                if result.status is QueryStatus.FAILED and self.stopped is None:
+                    if result.error is not None and result.error.category is ErrorCategory.AUTH:
+                        self.stopped = StopReason.AUTH
+                    elif self.fail_fast:
+                        self.stopped = StopReason.FAIL_FAST
+            if self.stopped is None and self.ctx.client.budget.exhausted:
+                self.stopped = StopReason.RETRY_BUDGET
+
+
+async def run_batch(ctx: RunContext, groups: Sequence[Sequence[Member]], *, concurrency: int, fail_fast: bool,
+                    interrupt: asyncio.Event, progress: ProgressSink | None = None) -> BatchOutcome:
+    batch = _Batch(ctx, fail_fast=fail_fast, progress=progress or _Silent())
+    slots = asyncio.Semaphore(max(1, concurrency))
+    tasks = [asyncio.create_task(batch.run(group, slots)) for group in groups]
+    everything: asyncio.Future[list[None]] = asyncio.gather(*tasks)
+    stop_waiter = asyncio.ensure_future(interrupt.wait())
+    try:
+        await asyncio.wait((everything, stop_waiter), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop_waiter.cancel()
+        interrupted = interrupt.is_set() and not everything.done()
+        if not everything.done():
+            for task in tasks:
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if interrupted:
+        if not everything.cancelled():
+            everything.exception()  # mark it retrieved: cancelled tasks are expected here, not worth a log line
+    else:
+        everything.result()  # a bug in a task (API failures are results, not exceptions) surfaces here
+    ordered: list[QueryResult] = []
+    for group in groups:
+        for member in group:
+            plan = member.plan
+            found = batch.results.get(plan.name)
+            if found is None:
+                status = QueryStatus.INTERRUPTED if plan.name in batch.running else QueryStatus.NOT_RUN
+                found = QueryResult(name=plan.name, file=plan.file, spec_hash=plan.spec_hash, status=status)
+            ordered.append(found)
+    return BatchOutcome(results=tuple(ordered), interrupted=interrupted, stopped=batch.stopped)

@@ -1,0 +1,109 @@
+"""The batch engine's values: what one query is asked to do (`QueryPlan`) and what became of it (`QueryResult`).
+
+Frozen dataclasses and enums, no I/O. `query_task.py` produces results, `execute.py` collects them, and
+`run_artifact.py` turns them into run.json.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from runner.assess.drift import DriftResult
+from runner.assess.expectations import Outcome
+from runner.model.values import JSONObject, JSONValue
+
+
+class QueryStatus(enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    NOT_RUN = "not_run"  # never started: --fail-fast, an aborted run, or an interrupt before its turn
+    INTERRUPTED = "interrupted"  # started, then stopped by Ctrl-C; `--resume` continues it
+
+
+class CacheUse(enum.Enum):
+    """Whether the result came from Veza's cache. Rule (documented in run.schema.json): `hit` when the create mode
+    was `cached_result_context`, or the reply's `cache_id` equals its `last_completed_cache_id` (the result handed
+    back is the latest completed one, so nothing new ran); `miss` when the reply names a `cache_id` that is not the
+    latest completed one (a new or still-running execution); without ids, `hit` when the first poll, sent right after
+    the submit, already found the job DONE; else `unknown`."""
+
+    HIT = "hit"
+    MISS = "miss"
+    UNKNOWN = "unknown"
+
+
+def cache_use(*, mode: str | None, cache_id: str | None, last_completed_cache_id: str | None,
+              done_at_first_poll: bool) -> CacheUse:
+    if mode == "cached_result_context":
+        return CacheUse.HIT
+    if cache_id:
+        return CacheUse.HIT if cache_id == last_completed_cache_id else CacheUse.MISS
+    return CacheUse.HIT if done_at_first_poll else CacheUse.UNKNOWN
+
+
+class ErrorCategory(enum.Enum):
+    AUTH = "auth"  # 401/403: the key is refused (the run aborts)
+    NOT_FOUND = "not_found"  # an expired or unknown cache_id or query_result_id
+    INVALID_REQUEST = "invalid_request"  # 400: the spec was refused
+    TRANSIENT = "transient"  # retries or the run's retry budget ran out
+    DEADLINE = "deadline"  # the query's or the run's deadline passed
+    RESPONSE = "response"  # the API broke its contract (repeated page token, row count mismatch...)
+    JOB_FAILED = "job_failed"  # the async job ended with a failure status
+    CACHE_CONTEXT = "cache_context"  # `cache_id: previous` with nothing recorded
+    API = "api"  # any other API refusal
+    IO = "io"  # writing the result file failed
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryError:
+    category: ErrorCategory
+    message: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryPlan:
+    """One query as the batch will run it: the rendered spec (snapshot pinned), its effective cache policy and
+    deadline, and its expectations."""
+
+    name: str
+    file: str
+    spec: JSONObject
+    spec_hash: str
+    cache: JSONObject
+    expect: JSONValue
+    timeout: float  # seconds
+    drift_ignore: tuple[str, ...] = ()  # `drift: {ignore: [...]}`: fields left out when comparing rows
+    description: str | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryResult:
+    name: str
+    file: str
+    spec_hash: str
+    status: QueryStatus
+    mode: str | None = None  # the create mode last sent
+    query_result_id: str | None = None
+    cache_id: str | None = None
+    last_completed_cache_id: str | None = None
+    cache: CacheUse = CacheUse.UNKNOWN
+    result_age_seconds: float | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    polls: int = 0
+    rows: int | None = None
+    sha256: str | None = None
+    results_file: str | None = None  # relative to the run directory
+    expectations: tuple[Outcome, ...] = ()
+    drift: DriftResult | None = None
+    error: QueryError | None = None
+    shared_submit: bool = False  # its create body was identical to another query's: one submit served both
+    kept: bool = field(default=False)  # done in an earlier attempt of this run (`--resume`): not fetched again
+
+    @property
+    def error_expectation_failed(self) -> bool:
+        return any(o.is_error_failure for o in self.expectations)

@@ -1,0 +1,93 @@
+"""From rendered queries to the batch's work: `QueryPlan`s (spec pinned, cache policy, timeout), then groups of
+`Member`s whose create bodies are identical (one submit each), with `cache_id: previous` resolved from the journal.
+
+`build_plans` is pure; `build_groups` reads the journal's history (no network). Order is kept: plans follow the
+units, groups follow their first member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import cast
+
+from runner.durations import parse_duration
+from runner.errors import UsageError
+from runner.execute.task import Member
+from runner.model.results import ErrorCategory, QueryError, QueryPlan
+from runner.model.values import JSONObject, QueryUnit
+from runner.plan.select import PREVIOUS_CACHE_ID, canonical_json, create_body, effective_cache, spec_hash
+from runner.settings import Project
+from runner.state.journal import Journal, QueryRecord
+
+CACHE_MODES = ("if_available", "immediate", "context")
+FALLBACK_TIMEOUT = 900.0
+
+
+def _timeout(unit: QueryUnit, project: Project, override: float | None) -> float:
+    if override is not None:
+        return override
+    own = parse_duration(unit.body.get("timeout")) if unit.body.get("timeout") is not None else None
+    return own or parse_duration(project.defaults.timeout) or FALLBACK_TIMEOUT
+
+
+def _text(value: object) -> str | None:
+    return str(value) if isinstance(value, str) and value else None
+
+
+def build_plans(project: Project, units: Sequence[QueryUnit], *, cache_override: str | None,
+                snapshot_id: str | None, query_timeout: float | None) -> list[QueryPlan]:
+    """One plan per enabled unit. `snapshot_id` pins every spec (it is part of the spec, so of its hash too)."""
+    plans: list[QueryPlan] = []
+    seen: set[str] = set()
+    for unit in units:
+        if unit.body.get("enabled") is False:
+            continue
+        if unit.name in seen:
+            raise UsageError(f"two queries are named '{unit.name}' (run `vqr lint`)")
+        seen.add(unit.name)
+        spec = dict(cast(JSONObject, unit.body.get("spec") or {}))
+        if snapshot_id is not None:
+            spec["snapshot_id"] = snapshot_id
+        drift = unit.body.get("drift")
+        ignore = drift.get("ignore") if isinstance(drift, dict) else None
+        plans.append(QueryPlan(name=unit.name, file=unit.doc.path, spec=spec, spec_hash=spec_hash(spec),
+                               cache=effective_cache(unit, project.defaults.cache, cache_override),
+                               expect=unit.body.get("expect"), timeout=_timeout(unit, project, query_timeout),
+                               drift_ignore=tuple(str(f) for f in ignore) if isinstance(ignore, list) else (),
+                               description=_text(unit.body.get("description")), owner=_text(unit.body.get("owner"))))
+    return plans
+
+
+def resolve_member(plan: QueryPlan, journal: Journal, run_id: str, record: QueryRecord | None) -> Member:
+    """The create body of a plan. For `mode: context`, `previous` becomes the cache_id of this query's last
+    successful run with the same spec; with `on_expired: run` an unknown or expired id falls back to running."""
+    cache = plan.cache
+    if cache.get("mode") != "context":
+        return Member(plan=plan, body=create_body(plan.spec, cache), record=record)
+    fallback = create_body(plan.spec, {"mode": "immediate"}) if cache.get("on_expired") == "run" else None
+    wanted = str(cache.get("cache_id") or PREVIOUS_CACHE_ID)
+    if wanted != PREVIOUS_CACHE_ID:
+        return Member(plan=plan, body=create_body(plan.spec, cache), fallback=fallback, record=record)
+    found = journal.previous_cache_id(plan.name, plan.spec_hash, exclude_run=run_id)
+    if found is not None:
+        return Member(plan=plan, body=create_body(plan.spec, cache, cache_id=found), fallback=fallback,
+                      record=record)
+    if fallback is not None:
+        return Member(plan=plan, body=fallback, record=record)
+    problem = QueryError(category=ErrorCategory.CACHE_CONTEXT,
+                         message="cache_id: previous, but no earlier successful run of this query (with this spec) "
+                                 "recorded a cache_id; run it once with mode if_available or immediate, or add "
+                                 "on_expired: run")
+    return Member(plan=plan, body=None, record=record, problem=problem)
+
+
+def build_groups(plans: Sequence[QueryPlan], journal: Journal, run_id: str,
+                 records: Mapping[str, QueryRecord]) -> list[list[Member]]:
+    """Members grouped by identical create body (and fallback), in first-appearance order."""
+    groups: dict[str, list[Member]] = {}
+    for plan in plans:
+        member = resolve_member(plan, journal, run_id, records.get(plan.name))
+        key = (canonical_json([member.body, member.fallback]) if member.body is not None
+               else "\x00unsent:" + plan.name)
+        groups.setdefault(key, []).append(member)
+    return list(groups.values())

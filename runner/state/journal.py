@@ -1,0 +1,262 @@
+"""The run journal and query history in SQLite (`.vqr/state.sqlite`): what every query of every run has reached.
+
+`open_journal(path) -> Journal`; each `record(...)` is one committed transaction, durable once it returns, so a
+killed run can be resumed without resubmitting. Reads and writes the database file (WAL mode); one connection,
+used from the event loop's thread. Text is passed through the secret redactor before it is stored.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from runner.secret import SECRET_FILTER
+from runner.state.records import (
+    ALLOWED,
+    ERROR_FIELDS,
+    INT_FIELDS,
+    TEXT_FIELDS,
+    HistoryRecord,
+    JournalError,
+    QueryRecord,
+    QueryState,
+    RunRecord,
+    RunStatus,
+)
+
+__all__ = ["HistoryRecord", "Journal", "JournalError", "QueryRecord", "QueryState", "RunRecord", "RunStatus",
+           "open_journal"]
+
+# Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
+# in order when opened. A file from a newer vqr is refused rather than guessed at.
+SCHEMA_VERSION = 1
+_MIGRATIONS: tuple[tuple[str, ...], ...] = ((
+    """CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, env TEXT NOT NULL,
+       status TEXT NOT NULL)""",
+    """CREATE TABLE queries (run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, name TEXT NOT NULL,
+       spec_hash TEXT NOT NULL, file TEXT, state TEXT NOT NULL, query_result_id TEXT, cache_id TEXT,
+       last_completed_cache_id TEXT, mode TEXT, rows INTEGER, sha256 TEXT, error_category TEXT, error_detail TEXT,
+       request_id TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, PRIMARY KEY (run_id, name))""",
+    """CREATE TABLE history (name TEXT NOT NULL, spec_hash TEXT NOT NULL, run_id TEXT NOT NULL, cache_id TEXT,
+       row_count INTEGER, result_path TEXT, finished_at TEXT NOT NULL, PRIMARY KEY (name, run_id))""",
+    "CREATE INDEX history_by_name ON history (name, finished_at)",
+),)
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Journal:
+    """An open journal. Durability choice: WAL with `synchronous=NORMAL`. A commit is in the WAL file, in the OS
+    page cache, when `record` returns, which survives the process being killed (SIGKILL, OOM, a CI timeout): the
+    failure this journal exists for. Only a power loss or kernel crash can drop the last few commits, and then a
+    resume sees a query one state earlier and resubmits it as `cached_result_if_available`, costing at most one
+    execution. FULL would fsync every state change on the event loop thread (milliseconds each, six per query)."""
+
+    def __init__(self, connection: sqlite3.Connection, *, clock: Callable[[], datetime],
+                 redact: Callable[[str], str]) -> None:
+        self._db = connection
+        self._clock = clock
+        self._redact = redact
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _write(self, statements: list[tuple[str, Mapping[str, Any] | tuple[Any, ...]]]) -> None:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for sql, params in statements:
+                self._db.execute(sql, params)
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+
+    # --- runs ----------------------------------------------------------------------------------------------------
+
+    def start_run(self, run_id: str, *, env: str) -> RunRecord:
+        now = self._clock()
+        self._write([("INSERT INTO runs (run_id, started_at, finished_at, env, status) VALUES (?, ?, NULL, ?, ?)",
+                      (run_id, _stamp(now), env, RunStatus.RUNNING.value))])
+        return RunRecord(run_id=run_id, env=env, status=RunStatus.RUNNING, started_at=now, finished_at=None)
+
+    def resume_run(self, run_id: str) -> None:
+        """Mark an unfinished run as running again (what `vqr run --resume` does before continuing it)."""
+        self.run(run_id)
+        self._write([("UPDATE runs SET status = ?, finished_at = NULL WHERE run_id = ?",
+                      (RunStatus.RUNNING.value, run_id))])
+
+    def finish_run(self, run_id: str, status: RunStatus) -> None:
+        self.run(run_id)
+        self._write([("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?",
+                      (status.value, _stamp(self._clock()), run_id))])
+
+    def last_unfinished_run(self) -> RunRecord | None:
+        """The most recently started run whose status is not `completed` (killed, interrupted or aborted)."""
+        row = self._db.execute("SELECT * FROM runs WHERE status != ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
+                               (RunStatus.COMPLETED.value,)).fetchone()
+        return _run_record(row) if row else None
+
+    def run(self, run_id: str) -> RunRecord:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise JournalError(f"no run {run_id!r} in the journal")
+        return _run_record(row)
+
+    # --- queries -----------------------------------------------------------------------------------------------
+
+    def record(self, run_id: str, name: str, state: QueryState, *, result_path: str | None = None,
+               **fields: str | int | None) -> None:
+        """Move a query to `state`, setting `fields` (columns of `queries`), in one committed transaction.
+
+        The first record of a query must be PENDING with its `spec_hash`. Leaving `failed` clears the error
+        fields. Reaching DONE also writes the query's history row (with `result_path`) in the same transaction.
+        """
+        unknown = set(fields) - TEXT_FIELDS - INT_FIELDS
+        if unknown:
+            raise JournalError(f"unknown journal fields: {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for key, value in fields.items():
+            wanted = int if key in INT_FIELDS else str
+            if value is not None and (not isinstance(value, wanted) or isinstance(value, bool)):
+                raise JournalError(f"journal field {key} must be {wanted.__name__}, got {type(value).__name__}")
+            values[key] = self._redact(value) if isinstance(value, str) else value
+        current = self._db.execute("SELECT state FROM queries WHERE run_id = ? AND name = ?",
+                                   (run_id, name)).fetchone()
+        before = QueryState(current["state"]) if current else None
+        if state not in ALLOWED[before]:
+            raise JournalError(f"query {name!r} of run {run_id!r} cannot go from "
+                               f"{before.value if before else 'nothing'} to {state.value}")
+        if before is None and not values.get("spec_hash"):
+            raise JournalError(f"the first record of query {name!r} needs its spec_hash")
+        if state is not QueryState.FAILED:
+            for key in ERROR_FIELDS:
+                values.setdefault(key, None)
+        values.update(state=state.value, updated_at=_stamp(self._clock()))
+        statements: list[tuple[str, Mapping[str, Any] | tuple[Any, ...]]] = []
+        if before is None:
+            columns = ", ".join(values)
+            marks = ", ".join(f":{key}" for key in values)
+            statements.append((f"INSERT INTO queries (run_id, name, {columns}) VALUES (:run_id, :name, {marks})",  # noqa: S608
+                               {"run_id": run_id, "name": name, **values}))
+        else:
+            assignments = ", ".join(f"{key} = :{key}" for key in values)
+            statements.append((f"UPDATE queries SET {assignments} WHERE run_id = :run_id AND name = :name",  # noqa: S608
+                               {"run_id": run_id, "name": name, **values}))
+        if state is QueryState.DONE:
+            statements.append((
+                "INSERT OR REPLACE INTO history (name, spec_hash, run_id, cache_id, row_count, result_path, "
+                "finished_at) SELECT name, spec_hash, run_id, cache_id, rows, :result_path, updated_at FROM queries "
+                "WHERE run_id = :run_id AND name = :name",
+                {"run_id": run_id, "name": name, "result_path": result_path}))
+        self._write(statements)
+
+    def query_states(self, run_id: str) -> dict[str, QueryRecord]:
+        """Every query of a run by name, as last recorded."""
+        rows = self._db.execute("SELECT * FROM queries WHERE run_id = ? ORDER BY name", (run_id,)).fetchall()
+        return {row["name"]: _query_record(row) for row in rows}
+
+    # --- history -----------------------------------------------------------------------------------------------
+
+    def previous_cache_id(self, name: str, spec_hash: str | None = None, *,
+                          exclude_run: str | None = None) -> str | None:
+        """The cache_id of this query's latest successful run (with this spec, if given): `cache_id: previous`."""
+        found = self._latest(name, spec_hash, exclude_run, need_cache_id=True)
+        return found.cache_id if found else None
+
+    def previous_success(self, name: str, spec_hash: str | None, *,
+                         exclude_run: str | None = None) -> HistoryRecord | None:
+        """This query's latest successful run (with this spec, if given), for drift and expectations."""
+        return self._latest(name, spec_hash, exclude_run, need_cache_id=False)
+
+    def _latest(self, name: str, spec_hash: str | None, exclude_run: str | None, *,
+                need_cache_id: bool) -> HistoryRecord | None:
+        row = self._db.execute(
+            "SELECT h.*, q.sha256 AS sha256 FROM history AS h LEFT JOIN queries AS q "
+            "ON q.run_id = h.run_id AND q.name = h.name WHERE h.name = ? AND (? IS NULL OR h.spec_hash = ?) "
+            "AND (? IS NULL OR h.run_id != ?) AND (? = 0 OR h.cache_id IS NOT NULL) "
+            "ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1",
+            (name, spec_hash, spec_hash, exclude_run, exclude_run, int(need_cache_id))).fetchone()
+        if row is None:
+            return None
+        return HistoryRecord(name=row["name"], spec_hash=row["spec_hash"], run_id=row["run_id"],
+                             cache_id=row["cache_id"], row_count=row["row_count"], result_path=row["result_path"],
+                             finished_at=_parse(row["finished_at"]), sha256=row["sha256"])
+
+
+def _run_record(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(run_id=row["run_id"], env=row["env"], status=RunStatus(row["status"]),
+                     started_at=_parse(row["started_at"]),
+                     finished_at=_parse(row["finished_at"]) if row["finished_at"] else None)
+
+
+def _query_record(row: sqlite3.Row) -> QueryRecord:
+    data = dict(zip(row.keys(), tuple(row), strict=True))
+    data["state"] = QueryState(data["state"])
+    data["updated_at"] = _parse(data["updated_at"])
+    return QueryRecord(**data)
+
+
+def open_journal(path: Path, *, clock: Callable[[], datetime] = _utc_now,
+                 redact: Callable[[str], str] = SECRET_FILTER.redact) -> Journal:
+    """Open (creating it and its directory, and upgrading its schema, as needed) the journal at `path`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    except (OSError, sqlite3.Error) as error:
+        raise JournalError(f"cannot open the journal {path}: {error}") from None
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        _migrate(connection, path)
+    except sqlite3.Error as error:
+        connection.close()
+        raise JournalError(f"cannot use the journal {path} ({error}); move it aside to start a new one") from None
+    except BaseException:
+        connection.close()
+        raise
+    return Journal(connection, clock=clock, redact=redact)
+
+
+def _migrate(connection: sqlite3.Connection, path: Path) -> None:
+    while True:
+        connection.execute("BEGIN IMMEDIATE")  # re-read under the write lock: another process may have migrated
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        if version >= SCHEMA_VERSION:
+            connection.execute("COMMIT")
+            if version > SCHEMA_VERSION:
+                raise JournalError(f"the journal {path} has schema version {version}, newer than this vqr "
+                                   f"({SCHEMA_VERSION}): upgrade vqr")
+            return
+        try:
+            for statement in _MIGRATIONS[version]:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {version + 1}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise

@@ -1,0 +1,260 @@
+"""Render the string values of a loaded query file with sandboxed Jinja, one value at a time (never the file text).
+
+Input: a JSON value of a `Document`, its path, the variables. Output: the value with each templated string rendered (a
+lone `{{ expr }}` yields the expression's JSON value; a value that fails stays as written) and one `Finding` per
+problem at the value's line and column. No I/O; compiled templates are cached per `Renderer` by source text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.environment import Template
+from jinja2.exceptions import SecurityError, UndefinedError
+from jinja2.runtime import Undefined
+
+from runner.model.values import Document, Finding, JSONPath, JSONValue, Position, Severity
+from runner.template.env import SafeEnvironment, instrument
+from runner.template.limits import MAX_OUTPUT, TIME_LIMIT, LimitExceeded, TimedOut, TooLarge, render_budget
+from runner.template.survey import Violation, did_you_mean, survey
+
+__all__ = ["MAX_OUTPUT", "TEMPLATE_NAME", "TIME_LIMIT", "Renderer", "is_template"]
+
+TEMPLATE_NAME = "<query value>"  # every template has this name: nothing about the file leaks into the sandbox
+_RESULT = "vqr_result"
+_CACHE_LIMIT = 8192
+_JINJA_NAMES = frozenset({"lipsum", "cycler", "joiner", "namespace"})
+
+
+def is_template(text: str) -> bool:
+    return "{{" in text or "{%" in text or "{#" in text
+
+
+class NotJson(Exception):
+    """A whole-value expression produced something that has no JSON form."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Compiled:
+    template: Template | None  # None when `violations` stop it from ever running
+    native: bool  # the value is one `{{ expr }}`: yields the expression's value, not text
+    violations: tuple[Violation, ...]
+    names: Mapping[str, int]  # every name read and not guarded by `default`/`is defined` -> its first line
+
+
+class Renderer:
+    """Renders values for one lint or run; caches compiled templates by source text."""
+
+    def __init__(self) -> None:
+        self.environment = SafeEnvironment()
+        self._compiled: dict[str, _Compiled] = {}
+        self._timed_out: dict[str, Violation] = {}  # a template that ran out of time once is not run again
+
+    @property
+    def compiled_count(self) -> int:
+        """How many distinct templates are compiled and cached."""
+        return len(self._compiled)
+
+    def render(self, value: JSONValue, *, variables: Mapping[str, JSONValue], doc: Document,
+               base: JSONPath) -> tuple[JSONValue, list[Finding]]:
+        findings: list[Finding] = []
+        return self._walk(value, base, variables, doc, findings), findings
+
+    def _walk(self, value: JSONValue, path: JSONPath, variables: Mapping[str, JSONValue], doc: Document,
+              findings: list[Finding]) -> JSONValue:
+        if isinstance(value, str):
+            if not is_template(value):
+                return value
+            problems, rendered = self._render_text(value, variables)
+            findings += (_finding(doc, path, value, problem) for problem in problems)
+            return value if problems else rendered
+        if isinstance(value, list):
+            return [self._walk(item, (*path, index), variables, doc, findings) for index, item in enumerate(value)]
+        if isinstance(value, dict):
+            return {key: self._walk(item, (*path, key), variables, doc, findings) for key, item in value.items()}
+        return value
+
+    def _render_text(self, text: str, variables: Mapping[str, JSONValue]) -> tuple[list[Violation], JSONValue]:
+        compiled = self._compile(text)
+        if compiled.violations or compiled.template is None:
+            return list(compiled.violations), None
+        known = set(variables) | set(self.environment.globals)
+        missing = [Violation(rule="template/undefined", line=line, message=_undefined_message(name, known))
+                   for name, line in compiled.names.items() if name not in known]
+        if missing:
+            return missing, None
+        if text in self._timed_out:
+            return [self._timed_out[text]], None
+        try:
+            with render_budget(TIME_LIMIT):
+                if compiled.native:
+                    return [], _run_native(compiled.template, variables)
+                return [], _run_text(compiled.template, variables)
+        except Exception as error:  # the sandbox can raise anything; each becomes a finding
+            problem = _classify(error)
+            if isinstance(error, TimedOut):
+                self._timed_out[text] = problem
+            return [problem], None
+
+    def _compile(self, text: str) -> _Compiled:
+        compiled = self._compiled.get(text)
+        if compiled is None:
+            if len(self._compiled) >= _CACHE_LIMIT:
+                self._compiled.clear()
+            compiled = self._compiled[text] = self._build(text)
+        return compiled
+
+    def _build(self, text: str) -> _Compiled:
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_OUTPUT:
+            return _rejected(Violation(rule="template/too-large", line=1,
+                                       message=f"a templated value is longer than {MAX_OUTPUT:,} bytes"))
+        env = self.environment
+        try:
+            ast = env.parse(text, name=TEMPLATE_NAME, filename=TEMPLATE_NAME)
+            found = survey(ast, filters=env.filters, tests=env.tests)
+            if found.violations:
+                return _rejected(*found.violations)
+            expression = _single_expression(ast)
+            if expression is not None:
+                target = nodes.Name(_RESULT, "store", lineno=expression.lineno)
+                ast = nodes.Template([nodes.Assign(target, expression, lineno=expression.lineno)], lineno=1)
+            code = env.compile(instrument(ast, env), name=TEMPLATE_NAME, filename=TEMPLATE_NAME)
+            template = env.template_class.from_code(env, code, env.make_globals(None), None)
+        except TemplateSyntaxError as error:
+            return _rejected(Violation(rule="template/syntax", line=error.lineno or 1, message=_one_line(error)))
+        except RecursionError:
+            return _rejected(Violation(rule="template/syntax", line=1, message="the template is nested too deeply"))
+        except Exception as error:  # e.g. an integer literal too long for Python to read
+            return _rejected(Violation(rule="template/syntax", line=1, message=_one_line(error)))
+        return _Compiled(template=template, native=expression is not None, violations=(), names=found.names)
+
+
+def _rejected(*violations: Violation) -> _Compiled:
+    return _Compiled(template=None, native=False, violations=violations, names={})
+
+
+def _single_expression(ast: nodes.Template) -> nodes.Expr | None:
+    """The expression of a value that is exactly one `{{ expr }}` (whitespace around it allowed), else None."""
+    if len(ast.body) != 1 or not isinstance(ast.body[0], nodes.Output):
+        return None
+    parts = [node for node in ast.body[0].nodes if not (isinstance(node, nodes.TemplateData) and not node.data.strip())]
+    if len(parts) != 1 or isinstance(parts[0], nodes.TemplateData):
+        return None
+    return parts[0]
+
+
+def _run_text(template: Template, variables: Mapping[str, JSONValue]) -> str:
+    """Generate chunk by chunk, so an output bomb stops at the limit rather than after it is built."""
+    chunks: list[str] = []
+    size = 0
+    stream = cast(Generator[str, None, None], template.generate(dict(variables)))
+    try:
+        for chunk in stream:
+            size += len(chunk)
+            if size > MAX_OUTPUT:
+                raise TooLarge(f"the rendered value is longer than {MAX_OUTPUT:,} bytes")
+            chunks.append(chunk)
+    finally:
+        stream.close()
+    text = "".join(chunks)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_OUTPUT:
+        raise TooLarge(f"the rendered value is longer than {MAX_OUTPUT:,} bytes")
+    return text
+
+
+def _run_native(template: Template, variables: Mapping[str, JSONValue]) -> JSONValue:
+    context = template.new_context(dict(variables))
+    try:
+        for _ in template.root_render_func(context):
+            pass
+        value = _to_json(context.vars[_RESULT])
+    except Exception:  #  re-raised with template line numbers in the traceback
+        template.environment.handle_exception()
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_OUTPUT:
+        raise TooLarge(f"the rendered value is longer than {MAX_OUTPUT:,} bytes")
+    return value
+
+
+def _to_json(value: Any) -> JSONValue:
+    """Plain JSON values only: no Python object (function, Undefined, generator...) ever leaves the sandbox."""
+    if isinstance(value, Undefined):
+        str(value)  # strict: raises the UndefinedError that says what is missing
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotJson(f"the expression yields {value}, which is not a JSON number")
+        return float(value)
+    if isinstance(value, str):
+        return str(value)  # Markup (from tojson) becomes a plain string
+    if isinstance(value, list | tuple | range):
+        return [_to_json(item) for item in value]
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise NotJson(f"the expression yields a mapping with the key {key!r}; JSON keys are strings")
+        return {str(key): _to_json(item) for key, item in value.items()}
+    hint = "; add '|list'" if hasattr(value, "__iter__") else ""
+    raise NotJson(f"the expression yields a {type(value).__name__}, which is not a JSON value{hint}")
+
+
+def _classify(error: Exception) -> Violation:
+    line = _template_line(error)
+    if isinstance(error, TimedOut):
+        return Violation(rule="template/timeout", line=line, message=str(error))
+    if isinstance(error, TooLarge | MemoryError):
+        return Violation(rule="template/too-large", line=line, message=str(error) or "the value is too large")
+    if isinstance(error, LimitExceeded):
+        return Violation(rule="template/too-large", line=line, message=str(error))
+    if isinstance(error, SecurityError):
+        return Violation(rule="template/security", line=line, message=_one_line(error))
+    if isinstance(error, UndefinedError):
+        return Violation(rule="template/undefined", line=line, message=_one_line(error))
+    if isinstance(error, NotJson):
+        return Violation(rule="template/not-json", line=line, message=str(error))
+    if isinstance(error, RecursionError):
+        return Violation(rule="template/error", line=line, message="the value is nested too deeply")
+    return Violation(rule="template/error", line=line, message=f"{type(error).__name__}: {_one_line(error)}")
+
+
+def _template_line(error: BaseException) -> int:
+    """The template line a runtime error happened on: Jinja rewrites tracebacks to template lines."""
+    line = 1
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == TEMPLATE_NAME:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def _undefined_message(name: str, known: set[str]) -> str:
+    if name in _JINJA_NAMES:
+        return f"undefined variable {name!r} (Jinja's {name!r} is not available in query values)"
+    return f"undefined variable {name!r}{did_you_mean(name, sorted(known))}"
+
+
+def _one_line(error: BaseException) -> str:
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    first = str(text).strip().splitlines()[0] if str(text).strip() else type(error).__name__
+    return first if len(first) <= 200 else first[:197] + "..."
+
+
+def _finding(doc: Document, path: JSONPath, text: str, problem: Violation) -> Finding:
+    """At the value; inside a value that spans lines (a block scalar: its text starts on the line after the `|` or
+    `>` where the value is recorded), at the template's own line, and the message says which line of the template."""
+    where = doc.position(path)
+    message = problem.message
+    if "\n" in text:
+        where = Position(line=where.line + problem.line, column=where.column)
+        message = f"{message} (template line {problem.line})"
+    return Finding(path=doc.path, line=where.line, column=where.column, severity=Severity.ERROR, rule=problem.rule,
+                   message=message)

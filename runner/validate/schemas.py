@@ -1,0 +1,197 @@
+"""Schema validation into findings: query files (before rendering), specs (after), create bodies, `vqr.yaml`.
+
+`load_schema_set` reads and compiles the generated schemas once per directory (ProjectError when one is missing or
+invalid). `schema_findings` turns every validation error into one `Finding` at the document position to blame, plus a
+warning for each deprecated field; rule ids are `<prefix>/<kind>`. No I/O besides `load_schema_set`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from runner.errors import ProjectError
+from runner.model.values import Document, Finding, JSONPath, JSONValue, Severity
+from runner.resources import bundled_schemas_dir
+from runner.schemagen.build import CREATE_BODY_FILE, PROJECT_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE
+from runner.validate.messages import Problem, explain, in_place
+
+QUERY_PREFIX = "query"  # the query file before rendering; "spec" is the spec after it, "project" is vqr.yaml
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchemaSet:
+    """The compiled validators of one schemas directory; build it with `load_schema_set` (cached)."""
+
+    query_file: Draft202012Validator
+    query_spec: Draft202012Validator
+    create_body: Draft202012Validator
+    project: Draft202012Validator
+
+
+def _is_bundled_copy(file: Path, data: bytes) -> bool:
+    """The bundled schemas are checked against the metaschema by the test suite; checking them again in every
+    process cost ~100 ms of each lint. A project's own (possibly vendor-built) schema is always checked."""
+    try:
+        return (bundled_schemas_dir() / file.name).read_bytes() == data
+    except OSError:
+        return False
+
+
+def _compile(file: Path) -> Draft202012Validator:
+    try:
+        data = file.read_bytes()
+        schema = json.loads(data)
+        if not _is_bundled_copy(file, data):
+            Draft202012Validator.check_schema(schema)
+    except FileNotFoundError:
+        raise ProjectError(f"{file}: schema file missing (run `vqr schema build`)") from None
+    except (OSError, ValueError) as exc:
+        raise ProjectError(f"{file}: cannot read schema: {exc}") from None
+    except SchemaError as exc:
+        raise ProjectError(f"{file}: not a valid JSON Schema: {exc.message}") from None
+    return Draft202012Validator(schema)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(directory: Path, stamps: tuple[tuple[int, int], ...]) -> SchemaSet:
+    del stamps  # part of the cache key only: a rebuilt schema file is compiled again
+    return SchemaSet(query_file=_compile(directory / QUERY_FILE_FILE), query_spec=_compile(directory / QUERY_SPEC_FILE),
+                     create_body=_compile(directory / CREATE_BODY_FILE), project=_compile(directory / PROJECT_FILE))
+
+
+def load_schema_set(schemas_dir: Path) -> SchemaSet:
+    """The compiled validators of `schemas_dir`; compiled once per directory and file version, then reused."""
+    directory = schemas_dir.resolve()
+    stamps = []
+    for name in (QUERY_FILE_FILE, QUERY_SPEC_FILE, CREATE_BODY_FILE, PROJECT_FILE):
+        try:
+            stat = (directory / name).stat()
+        except OSError:
+            raise ProjectError(f"{directory / name}: schema file missing (run `vqr schema build`)") from None
+        stamps.append((stat.st_mtime_ns, stat.st_size))
+    return _load(directory, tuple(stamps))
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Node:
+    """What the deprecation walk needs of one schema: its properties' schemas and its items' schemas."""
+
+    properties: Mapping[str, Sequence[Mapping[str, Any]]]
+    items: Sequence[Mapping[str, Any]]
+
+
+@dataclass(kw_only=True)
+class _DeprecationWalker:
+    """Finds deprecated fields by walking an instance along its schema; per-schema facts are memoized."""
+
+    root: Mapping[str, Any]
+    memo: dict[int, _Node] = field(default_factory=dict)
+
+    def node(self, schema: Mapping[str, Any]) -> _Node:
+        found = self.memo.get(id(schema))
+        if found is None:
+            properties: dict[str, list[Mapping[str, Any]]] = {}
+            items: list[Mapping[str, Any]] = []
+            for part in in_place(self.root, schema):
+                for name, sub in (part.get("properties") or {}).items():
+                    if isinstance(sub, Mapping):
+                        properties.setdefault(name, []).append(sub)
+                if isinstance(part.get("items"), Mapping):
+                    items.append(part["items"])
+            found = self.memo[id(schema)] = _Node(properties=properties, items=items)
+        return found
+
+    def walk(self, schema: Mapping[str, Any], value: Any, path: JSONPath, out: list[Problem]) -> None:
+        node = self.node(schema)
+        if isinstance(value, dict) and node.properties:
+            for key, sub_value in value.items():
+                subs = node.properties.get(key, ())
+                deprecated = next((s for s in subs if s.get("deprecated") is True), None)
+                if deprecated is not None:
+                    replacement = deprecated.get("x-replacement")
+                    use = f"; use '{replacement}'" if isinstance(replacement, str) else ""
+                    out.append(Problem(path=(*path, key), kind="deprecated", key=True, severity=Severity.WARNING,
+                                       message=f"'{key}' is deprecated{use}"))
+                for sub in subs:
+                    self.walk(sub, sub_value, (*path, key), out)
+        elif isinstance(value, list) and node.items:
+            for index, item in enumerate(value):
+                for sub in node.items:
+                    self.walk(sub, item, (*path, index), out)
+
+
+# Keyed by the id of a validator's schema, holding the schema itself so the id cannot be reused while cached.
+_WALKERS: dict[int, tuple[Mapping[str, Any], _DeprecationWalker]] = {}
+
+
+def _walker(validator: Draft202012Validator) -> _DeprecationWalker:
+    schema: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
+    cached = _WALKERS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = _WALKERS[id(schema)] = (schema, _DeprecationWalker(root=schema))
+    return cached[1]
+
+
+def _problems(validator: Draft202012Validator, instance: JSONValue, *, deprecations: bool) -> list[Problem]:
+    root: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
+    problems = [problem for error in validator.iter_errors(instance) for problem in explain(error, root)]
+    if deprecations:
+        _walker(validator).walk(root, instance, (), problems)
+    return problems
+
+
+def schema_findings(validator: Draft202012Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
+                    rule_prefix: str, deprecations: bool | None = None) -> list[Finding]:
+    """Every schema problem of `instance` (found at `base` inside `doc`) as findings `<rule_prefix>/<kind>`.
+
+    Deprecated fields are warned about unless `deprecations` is False; by default not for the `query` prefix: the
+    spec is checked again after rendering, and its deprecated fields are reported there once, as `spec/deprecated`.
+    """
+    if deprecations is None:
+        deprecations = rule_prefix != QUERY_PREFIX
+    findings: dict[tuple[int, int, str, str], Finding] = {}
+    for problem in _problems(validator, instance, deprecations=deprecations):
+        finding = doc.finding((*base, *problem.path), rule=f"{rule_prefix}/{problem.kind}", message=problem.message,
+                              severity=problem.severity, key=problem.key)
+        findings.setdefault((finding.line, finding.column, finding.rule, finding.message), finding)
+    return sorted(findings.values(), key=lambda f: f.sort_key)
+
+
+def check_create_body(schema_set: SchemaSet, body: JSONValue) -> list[str]:
+    """The errors of a create-request body as plain sentences, each prefixed by its dotted path (no warnings)."""
+    messages = []
+    for problem in _problems(schema_set.create_body, body, deprecations=False):
+        where = ".".join(str(step) for step in problem.path)
+        text = f"{where}: {problem.message}" if where else problem.message
+        if text not in messages:
+            messages.append(text)
+    return messages
+
+
+def deprecated_fields(schema_set: SchemaSet, body: JSONValue) -> list[str]:
+    """Warnings for the deprecated fields a create-request body uses (e.g. the top-level `request`)."""
+    problems: list[Problem] = []
+    _walker(schema_set.create_body).walk(schema_set.create_body.schema, body, (), problems)  # type: ignore[arg-type]
+    return [problem.message for problem in problems]
+
+
+def drop_repeated(earlier: Iterable[Finding], later: Iterable[Finding]) -> list[Finding]:
+    """`later` without the findings that repeat one of `earlier` (same place, same kind of problem).
+
+    The query file is checked before rendering and its spec again after: a literal typo fails both checks, with
+    rule ids `query/<kind>` then `spec/<kind>`; keep only the first.
+    """
+    seen = {(f.path, f.line, f.column, f.rule.partition("/")[2]) for f in earlier}
+    return [f for f in later if (f.path, f.line, f.column, f.rule.partition("/")[2]) not in seen]
+
+
+__all__ = ["SchemaSet", "check_create_body", "deprecated_fields", "drop_repeated", "load_schema_set",
+           "schema_findings"]
