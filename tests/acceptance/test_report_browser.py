@@ -14,7 +14,7 @@ import pytest
 
 from runner.report import write_reports
 from runner.state.history import load_history
-from tests.unit.report_fixture import RUN_ID, build_journal, copy_fixture
+from tests.support.report_fixture import RUN_ID, build_journal, copy_fixture
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",

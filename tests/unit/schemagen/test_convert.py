@@ -15,7 +15,7 @@ from runner.errors import ProjectError
 from runner.schemagen.convert import INT64_PATTERN, OpenAPIDocument, convert_document, dumps_schema
 from runner.schemagen.variants import TEMPLATE_REF, TEMPLATE_SCHEMA, templated_defs, to_draft07
 
-SUBSET = Path(__file__).resolve().parents[2] / "schemas" / "openapi" / "veza-query-api.yaml"
+SUBSET = Path(__file__).resolve().parents[3] / "schemas" / "openapi" / "veza-query-api.yaml"
 
 
 def openapi(schemas: dict[str, Any], *, version: str = "3.0.3", paths: dict[str, Any] | None = None) -> OpenAPIDocument:

@@ -12,7 +12,7 @@ import pytest
 from runner.report import after_run, history_command, report_command, resolve_run_dir
 from runner.report.load import ArtifactError, load_run
 from runner.state.history import load_history, prune_runs, run_directories
-from tests.unit.report_fixture import FIXTURE, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
+from tests.support.report_fixture import FIXTURE, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
 
 
 def call(run_dir: Path | None, fmt: str, reports: Path, journal: Path) -> tuple[int, str, str]:

@@ -21,7 +21,7 @@ from runner.findings import (
 from runner.findings.github import escape_data, escape_property
 from runner.model.values import Finding, Severity
 
-SARIF_SCHEMA = json.loads((Path(__file__).parents[1] / "sarif-2.1.0.schema.json").read_text(encoding="utf-8"))
+SARIF_SCHEMA = json.loads((Path(__file__).parents[2] / "sarif-2.1.0.schema.json").read_text(encoding="utf-8"))
 E, W = Severity.ERROR, Severity.WARNING
 
 

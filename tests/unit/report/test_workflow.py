@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NIGHTLY = ROOT / ".github" / "workflows" / "nightly.yml"
 LINT = ROOT / ".github" / "workflows" / "lint.yml"
 SHA_PIN = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@[0-9a-f]{40}$")

@@ -22,7 +22,7 @@ from runner.report.load import load_run
 from runner.report.markdown import render_markdown
 from runner.resources import bundled_schemas_dir
 from runner.state.history import load_history
-from tests.unit.report_fixture import FIXTURE, GOLDEN, RUN_ID, UPDATE, add_run, build_journal, copy_fixture
+from tests.support.report_fixture import FIXTURE, GOLDEN, RUN_ID, UPDATE, add_run, build_journal, copy_fixture
 
 QUERIES = ("okta-users-with-s3-write", "admin-roles", "stale-access-keys", "s3-write-paths", "inactive-admins",
            "snowflake-roles")

@@ -215,7 +215,7 @@ WRITER = textwrap.dedent("""
 
 def start_writer(path: Path, count: int) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(count)], stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+                            text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])})
 
 
 def test_a_second_process_reads_while_one_writes(path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Helpers shared by unit and acceptance tests."""
