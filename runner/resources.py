@@ -1,6 +1,8 @@
-"""Where the files that ship with vqr live: the bundled schemas (OpenAPI subset, generated JSON Schemas).
+"""Where the files that ship with vqr live, and the names and shapes they share: the bundled schemas (OpenAPI
+subset, generated JSON Schemas), their file names, and the patterns generated schemas use (int64, templates).
 
-No I/O beyond path checks. In a wheel the top-level `schemas/` directory is installed as `runner/bundled_schemas`
+No I/O beyond path checks. `schemagen` writes these files and `validate` reads them; both take the names from here.
+In a wheel the top-level `schemas/` directory is installed as `runner/bundled_schemas`
 (pyproject's package-dir mapping); in a source checkout or editable install it is the repository's own `schemas/`.
 """
 
@@ -9,6 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+# The generated schemas (`vqr schema build` writes them, lint and the sandbox validate with them).
+SCHEMA_BASE_URL = "https://vqr.dev/schemas/"
+QUERY_SPEC_FILE = "query-spec.schema.json"
+CREATE_BODY_FILE = "nodes-async-create.schema.json"
+QUERY_FILE_FILE = "query-file.schema.json"
+PROJECT_FILE = "project.schema.json"
+RUN_SCHEMA_FILE = "run.schema.json"
+
+# Shapes inside the generated schemas: Veza's int64-as-string, and a `{{ expr }}` that templating replaces.
+INT64_PATTERN = "^-?[0-9]+$"
+UINT64_PATTERN = "^[0-9]+$"
+TEMPLATE_EXPRESSION = "TemplateExpression"
+TEMPLATE_REF = "#/$defs/" + TEMPLATE_EXPRESSION
+TEMPLATE_PATTERN = r"^\s*\{\{.*\}\}\s*$"
 
 
 def bundled_schemas_dir() -> Path:

@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 from runner.errors import ProjectError
+from runner.files import write_atomically
 from runner.resources import bundled_schemas_dir
 
 PROJECT = """\
@@ -109,8 +110,7 @@ def scaffold_project(directory: Path) -> list[str]:
     written: list[str] = []
     for name, text in files.items():
         target = directory / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        write_atomically(target, text)
         written.append(name)
     source = bundled_schemas_dir()
     shipped = [*source.glob("*.schema.json"), *source.glob("draft-07/*.schema.json"), *source.glob("openapi/*.yaml")]

@@ -18,6 +18,7 @@ from runner import __version__
 from runner.app.run import RunOptions
 from runner.compile.repository import Compiled, compile_repository, discover_query_files
 from runner.errors import ExitCode, UsageError
+from runner.files import write_atomically
 from runner.model.values import Finding, QueryUnit, Severity
 from runner.settings import Project, find_project_file, format_findings_for_abort, load_project, resolve_variables
 from runner.validate.schemas import load_schema_set
@@ -37,14 +38,6 @@ class Common:
 
 def _project(common: Common) -> Project:
     return load_project(common.project_file or find_project_file(Path.cwd()))
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Readers never see a half-written file: write a sibling temp file, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    temp.replace(path)
 
 
 def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, use_cache: bool = False) -> Compiled:

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from runner.assess.expectations import Verdict
+from runner.model.assessment import Verdict
 from runner.model.results import CacheUse, QueryResult, QueryStatus
 
 MAX_LISTED = 10

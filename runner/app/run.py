@@ -28,7 +28,7 @@ from runner.client.retry import PollLadder, RetryBudget, RetryPolicy
 from runner.errors import ExitCode, UsageError
 from runner.execute.batch import run_batch
 from runner.execute.task import RunContext
-from runner.model.results import QueryPlan
+from runner.model.plans import QueryPlan
 from runner.model.values import QueryUnit
 from runner.plan.batch import CACHE_MODES, build_groups, build_plans
 from runner.plan.select import select_units
@@ -212,10 +212,10 @@ async def _run(project: Project, env: Environment, options: RunOptions, journal:
         for plan in plans:
             if plan.name not in records:
                 journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash, file=plan.file)
-        groups = build_groups(plans, journal, run_id, records)
+        groups = build_groups(plans, lambda name, spec: journal.previous_cache_id(name, spec, exclude_run=run_id))
         ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id, page_size=options.page_size,
                          run_deadline=client.now() + options.run_deadline if options.run_deadline else None,
-                         on_result=on_result)
+                         on_result=on_result, records=records)
         interrupt = asyncio.Event()
         with _signals(interrupt):
             async with Progress(total=len(plans), stream=err, quiet=options.quiet,

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from runner.files import write_atomically, write_json_atomically
 from runner.model.values import JSONValue
 
 LATEST = "latest"
@@ -37,21 +38,6 @@ def result_file_name(query: str) -> str:
     directory (`../x`) or hide a file (`.x`)."""
     safe = _UNSAFE.sub("_", query).lstrip(".") or "_"
     return f"{safe}.jsonl"
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Readers never see a half-written file: a sibling temp file, flushed to disk, then renamed over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temp.replace(path)
-
-
-def write_json_atomically(path: Path, value: JSONValue) -> None:
-    write_atomically(path, (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 # One encoder for every row: json.dumps with options builds a new encoder per call, which a million rows notice.

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from runner import __version__
 from runner.errors import ExitCode
-from runner.execute.batch import BatchOutcome, StopReason
-from runner.model.results import QueryPlan, QueryResult, QueryStatus
+from runner.model.plans import QueryPlan
+from runner.model.results import BatchOutcome, QueryResult, QueryStatus, StopReason
 from runner.model.values import JSONObject, JSONValue
 
 ARTIFACT_VERSION = 1

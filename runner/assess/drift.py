@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.model.values import JSONObject, JSONValue
+from runner.model.assessment import DriftResult, EntityRef
+from runner.model.values import JSONValue
 
 SAMPLE = 50  # entities listed per kind of change: enough to act on, small enough for run.json
 FIELD_LIMIT = 10  # changed field names kept per changed entity
@@ -150,42 +151,6 @@ class _Index:
 
 
 _MASK = (1 << 64) - 1
-
-
-@dataclass(frozen=True, kw_only=True, order=True)
-class EntityRef:
-    """One entity named in a drift listing; `fields` are the changed fields (for changed entities only)."""
-
-    key: str
-    name: str | None = None
-    fields: tuple[str, ...] = ()
-
-    def to_json(self) -> JSONObject:
-        out: JSONObject = {"id": self.key, "name": self.name}
-        if self.fields:
-            out["fields"] = list(self.fields)
-        return out
-
-
-@dataclass(frozen=True, kw_only=True)
-class DriftResult:
-    previous_run: str
-    added: int
-    removed: int
-    changed: int
-    unchanged: int
-    added_sample: tuple[EntityRef, ...] = ()
-    removed_sample: tuple[EntityRef, ...] = ()
-    changed_sample: tuple[EntityRef, ...] = ()
-    ignored: tuple[str, ...] = ()
-
-    def to_json(self) -> JSONObject:
-        """The `drift` object of a query in run.json."""
-        return {"previous_run": self.previous_run, "added": self.added, "removed": self.removed,
-                "changed": self.changed, "unchanged": self.unchanged, "ignored": list(self.ignored),
-                "added_sample": [e.to_json() for e in self.added_sample],
-                "removed_sample": [e.to_json() for e in self.removed_sample],
-                "changed_sample": [e.to_json() for e in self.changed_sample]}
 
 
 class _Smallest:

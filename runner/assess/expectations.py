@@ -6,50 +6,10 @@ failed or skipped, with its message). Drift itself is counted from the result fi
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass
-
+from runner.model.assessment import Drift, ExpectSeverity, Outcome, Verdict
 from runner.model.values import JSONObject, JSONValue
 
 METRICS = ("rows", "new_rows", "removed_rows")
-
-
-class Verdict(enum.Enum):
-    PASSED = "passed"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-class ExpectSeverity(enum.Enum):
-    ERROR = "error"
-    WARN = "warn"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Drift:
-    """Rows added and removed since `previous_run` (same query, same spec hash)."""
-
-    added: int
-    removed: int
-    previous_run: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Outcome:
-    metric: str
-    bounds: JSONObject
-    severity: ExpectSeverity
-    verdict: Verdict
-    actual: int | None
-    message: str
-
-    @property
-    def is_error_failure(self) -> bool:
-        return self.verdict is Verdict.FAILED and self.severity is ExpectSeverity.ERROR
-
-    def to_json(self) -> JSONObject:
-        return {"metric": self.metric, "bounds": self.bounds, "severity": self.severity.value,
-                "outcome": self.verdict.value, "actual": self.actual, "message": self.message}
 
 
 def _describe(bounds: JSONObject) -> str:

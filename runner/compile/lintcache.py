@@ -22,6 +22,7 @@ from pathlib import Path
 
 from runner import __version__
 from runner.compile.codec import FORMAT, FileResult, decode_result, encode_result
+from runner.files import write_atomically
 from runner.model.values import JSONValue
 
 CACHE_DIR = Path(".vqr") / "lint-cache"
@@ -204,18 +205,13 @@ class LintCache:
         entries = sorted((key, used, payload) for key, (used, payload) in self._load().items() if used >= cutoff)
         body = b"\n".join([json.dumps(self._header()).encode(),
                            *(b"%s %d %s" % (key.encode(), used, payload) for key, used, payload in entries)])
-        temp = self.file.with_name(f".{self.file.name}.{os.getpid()}.tmp")
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(self._sign(body) + b"\n" + body)
-            temp.replace(self.file)
+        with contextlib.suppress(OSError):  # failing to write only means a slower next run
+            # Not flushed to disk: a cache lost in a crash only costs a slower lint.
+            write_atomically(self.file, self._sign(body) + b"\n" + body, durable=False)
             self._dirty = False
             for other in self.directory.iterdir():
                 if other != self.file and other.stat().st_mtime < cutoff:
                     other.unlink()
-        except OSError:
-            with contextlib.suppress(OSError):
-                temp.unlink(missing_ok=True)
 
     def _header(self) -> dict[str, object]:
         return {"format": FORMAT, "context": self.context}

@@ -9,21 +9,13 @@ groups are cancelled, their journal states kept for `--resume`). One query's fai
 from __future__ import annotations
 
 import asyncio
-import enum
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from runner.execute.task import Member, RunContext, run_group
-from runner.model.results import ErrorCategory, QueryResult, QueryStatus
-
-
-class StopReason(enum.Enum):
-    FAIL_FAST = "fail_fast"
-    AUTH = "auth_refused"
-    RETRY_BUDGET = "retry_budget_exhausted"
-    RUN_DEADLINE = "run_deadline"
+from runner.execute.task import RunContext, run_group
+from runner.model.plans import Member
+from runner.model.results import BatchOutcome, ErrorCategory, QueryResult, QueryStatus, StopReason
 
 
 class ProgressSink(Protocol):
@@ -38,16 +30,6 @@ class _Silent:
 
     def finished(self, result: QueryResult) -> None:
         pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class BatchOutcome:
-    results: tuple[QueryResult, ...]
-    interrupted: bool
-    stopped: StopReason | None
-
-    def count(self, status: QueryStatus) -> int:
-        return sum(1 for r in self.results if r.status is status)
 
 
 class _Batch:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.artifact.rundir import ResultWriter, RunDir, link_verified
-from runner.assess.drift import DriftResult, compare_results
-from runner.assess.expectations import Drift, evaluate_expectations
+from runner.assess.drift import compare_results
+from runner.assess.expectations import evaluate_expectations
 from runner.client.api import JobState, Page, Submitted, VezaClient
 from runner.client.errors import (
     ApiError,
@@ -28,16 +28,9 @@ from runner.client.errors import (
     TransientError,
 )
 from runner.client.retry import cached_resend_body, poll_delays
-from runner.model.results import (
-    CacheUse,
-    ErrorCategory,
-    QueryError,
-    QueryPlan,
-    QueryResult,
-    QueryStatus,
-    cache_use,
-)
-from runner.model.values import JSONObject
+from runner.model.assessment import Drift, DriftResult
+from runner.model.plans import Member
+from runner.model.results import CacheUse, ErrorCategory, QueryError, QueryResult, QueryStatus, cache_use
 from runner.state.journal import Journal, QueryRecord, QueryState
 
 S = QueryState
@@ -55,18 +48,7 @@ class RunContext:
     run_deadline: float | None = None
     rng: random.Random | None = None
     on_result: Callable[[Path], None] | None = None  # called in a worker thread with each committed results file
-
-
-@dataclass(frozen=True, kw_only=True)
-class Member:
-    """A query of a group: its plan, resolved create body (and the body to fall back to when a context id has
-    expired and the query says `on_expired: run`), and what the journal recorded for it in this run so far."""
-
-    plan: QueryPlan
-    body: JSONObject | None
-    fallback: JSONObject | None = None
-    record: QueryRecord | None = None
-    problem: QueryError | None = None  # known before any call: fails without sending
+    records: Mapping[str, QueryRecord] = field(default_factory=dict)  # what the journal holds of this run (--resume)
 
 
 class JobFailed(ApiError):
@@ -121,7 +103,8 @@ class SharedSubmit:
 
 
 async def run_group(ctx: RunContext, members: Sequence[Member], deadline: float) -> list[QueryResult]:
-    waiting = [m.record.updated_at for m in members if m.record and m.record.state is S.SUBMITTING]
+    recorded = [ctx.records.get(m.plan.name) for m in members]
+    waiting = [r.updated_at for r in recorded if r is not None and r.state is S.SUBMITTING]
     shared = SharedSubmit(ctx, members[0], min(waiting) if waiting else None)
     return list(await asyncio.gather(*(run_member(ctx, m, shared, deadline, shared=len(members) > 1)
                                        for m in members)))
@@ -129,7 +112,8 @@ async def run_group(ctx: RunContext, members: Sequence[Member], deadline: float)
 
 async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, deadline: float, *,
                      shared: bool) -> QueryResult:
-    plan, record, journal = member.plan, member.record, ctx.journal
+    plan, journal = member.plan, ctx.journal
+    record = ctx.records.get(plan.name)
     base = QueryResult(name=plan.name, file=plan.file, spec_hash=plan.spec_hash, status=QueryStatus.FAILED,
                        started_at=_now(), shared_submit=shared)
     if record is not None and record.state is S.DONE:

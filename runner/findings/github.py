@@ -10,10 +10,10 @@ import html
 from collections.abc import Sequence
 from pathlib import Path
 
+from runner.files import STEP_SUMMARY_LIMIT, append_step_summary
 from runner.findings.summary import Summary, one_line, summarize, summary_line
 from runner.model.values import Finding, Severity
 
-STEP_SUMMARY_LIMIT = 1024 * 1024
 _NOTE_RESERVE = 256  # bytes kept free for the truncation note
 
 
@@ -74,15 +74,5 @@ def write_github_step_summary(findings: Sequence[Finding], path: str | Path | No
     """Append the summary to `path` (the value of `$GITHUB_STEP_SUMMARY`); False, doing nothing, when unset."""
     if not path:
         return False
-    target = Path(path)
-    try:
-        used = target.stat().st_size
-    except FileNotFoundError:
-        used = 0
-    limit = STEP_SUMMARY_LIMIT - used
-    if limit <= _NOTE_RESERVE * 2:
-        return False  # earlier output of this step already used the allowance
-    text = render_github_step_summary(findings, files_checked=files_checked, limit=limit)
-    with target.open("a", encoding="utf-8") as stream:
-        stream.write(text)
-    return True
+    return append_step_summary(Path(path), lambda room: render_github_step_summary(
+        findings, files_checked=files_checked, limit=room))

@@ -1,7 +1,7 @@
-"""The batch engine's values: what one query is asked to do (`QueryPlan`) and what became of it (`QueryResult`).
+"""What became of each query of a batch (`QueryResult`, with its cache use and error) and of the batch as a whole
+(`BatchOutcome`, `StopReason`).
 
-Frozen dataclasses and enums, no I/O. `query_task.py` produces results, `execute.py` collects them, and
-`run_artifact.py` turns them into run.json.
+Frozen dataclasses and enums, no I/O. `execute` produces them, `artifact` turns them into run.json.
 """
 
 from __future__ import annotations
@@ -10,9 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from runner.assess.drift import DriftResult
-from runner.assess.expectations import Outcome
-from runner.model.values import JSONObject, JSONValue
+from runner.model.assessment import DriftResult, Outcome
 
 
 class QueryStatus(enum.Enum):
@@ -64,23 +62,6 @@ class QueryError:
 
 
 @dataclass(frozen=True, kw_only=True)
-class QueryPlan:
-    """One query as the batch will run it: the rendered spec (snapshot pinned), its effective cache policy and
-    deadline, and its expectations."""
-
-    name: str
-    file: str
-    spec: JSONObject
-    spec_hash: str
-    cache: JSONObject
-    expect: JSONValue
-    timeout: float  # seconds
-    drift_ignore: tuple[str, ...] = ()  # `drift: {ignore: [...]}`: fields left out when comparing rows
-    description: str | None = None
-    owner: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class QueryResult:
     name: str
     file: str
@@ -107,3 +88,20 @@ class QueryResult:
     @property
     def error_expectation_failed(self) -> bool:
         return any(o.is_error_failure for o in self.expectations)
+
+
+class StopReason(enum.Enum):
+    FAIL_FAST = "fail_fast"
+    AUTH = "auth_refused"
+    RETRY_BUDGET = "retry_budget_exhausted"
+    RUN_DEADLINE = "run_deadline"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchOutcome:
+    results: tuple[QueryResult, ...]
+    interrupted: bool
+    stopped: StopReason | None
+
+    def count(self, status: QueryStatus) -> int:
+        return sum(1 for r in self.results if r.status is status)

@@ -1,23 +1,22 @@
 """From rendered queries to the batch's work: `QueryPlan`s (spec pinned, cache policy, timeout), then groups of
 `Member`s whose create bodies are identical (one submit each), with `cache_id: previous` resolved from the journal.
 
-`build_plans` is pure; `build_groups` reads the journal's history (no network). Order is kept: plans follow the
+Pure: the journal's `cache_id: previous` lookup is passed in as a function. Order is kept: plans follow the
 units, groups follow their first member.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import cast
 
 from runner.durations import parse_duration
 from runner.errors import UsageError
-from runner.execute.task import Member
-from runner.model.results import ErrorCategory, QueryError, QueryPlan
+from runner.model.plans import Member, QueryPlan
+from runner.model.results import ErrorCategory, QueryError
 from runner.model.values import JSONObject, QueryUnit
 from runner.plan.select import PREVIOUS_CACHE_ID, canonical_json, create_body, effective_cache, spec_hash
 from runner.settings import Project
-from runner.state.journal import Journal, QueryRecord
 
 CACHE_MODES = ("if_available", "immediate", "context")
 FALLBACK_TIMEOUT = 900.0
@@ -58,35 +57,37 @@ def build_plans(project: Project, units: Sequence[QueryUnit], *, cache_override:
     return plans
 
 
-def resolve_member(plan: QueryPlan, journal: Journal, run_id: str, record: QueryRecord | None) -> Member:
+PreviousCacheId = Callable[[str, str], str | None]  # (query name, spec hash) -> cache_id of its last success
+
+
+def resolve_member(plan: QueryPlan, previous_cache_id: PreviousCacheId) -> Member:
     """The create body of a plan. For `mode: context`, `previous` becomes the cache_id of this query's last
     successful run with the same spec; with `on_expired: run` an unknown or expired id falls back to running."""
     cache = plan.cache
     if cache.get("mode") != "context":
-        return Member(plan=plan, body=create_body(plan.spec, cache), record=record)
+        return Member(plan=plan, body=create_body(plan.spec, cache))
     fallback = create_body(plan.spec, {"mode": "immediate"}) if cache.get("on_expired") == "run" else None
     wanted = str(cache.get("cache_id") or PREVIOUS_CACHE_ID)
     if wanted != PREVIOUS_CACHE_ID:
-        return Member(plan=plan, body=create_body(plan.spec, cache), fallback=fallback, record=record)
-    found = journal.previous_cache_id(plan.name, plan.spec_hash, exclude_run=run_id)
+        return Member(plan=plan, body=create_body(plan.spec, cache), fallback=fallback)
+    found = previous_cache_id(plan.name, plan.spec_hash)
     if found is not None:
-        return Member(plan=plan, body=create_body(plan.spec, cache, cache_id=found), fallback=fallback,
-                      record=record)
+        return Member(plan=plan, body=create_body(plan.spec, cache, cache_id=found), fallback=fallback)
     if fallback is not None:
-        return Member(plan=plan, body=fallback, record=record)
+        return Member(plan=plan, body=fallback)
     problem = QueryError(category=ErrorCategory.CACHE_CONTEXT,
                          message="cache_id: previous, but no earlier successful run of this query (with this spec) "
                                  "recorded a cache_id; run it once with mode if_available or immediate, or add "
                                  "on_expired: run")
-    return Member(plan=plan, body=None, record=record, problem=problem)
+    return Member(plan=plan, body=None, problem=problem)
 
 
-def build_groups(plans: Sequence[QueryPlan], journal: Journal, run_id: str,
-                 records: Mapping[str, QueryRecord]) -> list[list[Member]]:
-    """Members grouped by identical create body (and fallback), in first-appearance order."""
+def build_groups(plans: Sequence[QueryPlan], previous_cache_id: PreviousCacheId) -> list[list[Member]]:
+    """Members grouped by identical create body (and fallback), in first-appearance order. `previous_cache_id` is
+    the journal's lookup, passed in so that planning stays pure."""
     groups: dict[str, list[Member]] = {}
     for plan in plans:
-        member = resolve_member(plan, journal, run_id, records.get(plan.name))
+        member = resolve_member(plan, previous_cache_id)
         key = (canonical_json([member.body, member.fallback]) if member.body is not None
                else "\x00unsent:" + plan.name)
         groups.setdefault(key, []).append(member)

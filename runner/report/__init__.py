@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TextIO
 
-from runner.artifact.rundir import LATEST, write_atomically
+from runner.artifact.rundir import LATEST
 from runner.errors import ExitCode
+from runner.files import append_step_summary, write_atomically
 from runner.report.csv_export import write_csv
 from runner.report.html import render_html
 from runner.report.junit import render_junit
@@ -29,7 +30,6 @@ __all__ = ["FORMATS", "ArtifactError", "after_run", "history_command", "render_r
 
 FORMATS = ("md", "html", "junit", "csv")
 FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}
-STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary larger than 1 MiB
 
 
 def _render(run: RunArtifact, fmt: str, history: History) -> str:
@@ -115,14 +115,8 @@ def write_step_summary(run_dir: Path, *, environ: Mapping[str, str] | None = Non
     if not target:
         return None
     path = Path(target)
-    used = path.stat().st_size if path.is_file() else 0
-    room = STEP_SUMMARY_LIMIT - used - 1024
-    if room <= 0:
-        return None
-    text = render_markdown(load_run(run_dir), limit=room)
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write(text)
-    return path
+    run = load_run(run_dir)
+    return path if append_step_summary(path, lambda room: render_markdown(run, limit=room)) else None
 
 
 def resolve_run_dir(run_dir: Path | None, reports_dir: Path) -> Path:

@@ -10,12 +10,13 @@ that a spreadsheet would run as a formula is prefixed with `'`.
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from runner.assess.drift import Scalar, flatten_row
+from runner.files import atomic_output
 from runner.model.values import JSONValue
 
 LEADING = ("id", "type", "name", "properties.name", "source.id", "source.type", "source.properties.name",
@@ -70,17 +71,14 @@ def write_csv(jsonl: Path, csv_path: Path) -> int:
     """Raises OSError or ValueError when the results file is missing or not JSON lines."""
     columns, kept = _scan(jsonl)
     flat_rows = kept if kept is not None else (flatten_row(row) for row in _rows(jsonl))
-    temp = csv_path.with_name(f".{csv_path.name}.{os.getpid()}.tmp")
     count = 0
-    try:
-        with temp.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\r\n")
-            writer.writerow(columns)
-            for flat in flat_rows:
-                writer.writerow([cell(flat.get(c)) for c in columns])
-                count += 1
-        temp.replace(csv_path)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    with atomic_output(csv_path) as raw:
+        handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+        writer = csv.writer(handle, lineterminator="\r\n")
+        writer.writerow(columns)
+        for flat in flat_rows:
+            writer.writerow([cell(flat.get(c)) for c in columns])
+            count += 1
+        handle.flush()
+        handle.detach()  # leave the binary stream open: atomic_output flushes, syncs and renames it
     return count

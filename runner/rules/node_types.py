@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import difflib
-import functools
 from collections.abc import Iterable
 
 from runner import catalog
@@ -15,6 +13,7 @@ from runner.model.values import Finding, JSONPath, JSONValue, QueryUnit, Severit
 from runner.rules.context import RuleContext, emit
 from runner.rules.registry import register_rule
 from runner.rules.spec_walk import iter_mappings, iter_node_specs, iter_node_type_names
+from runner.suggest import closest
 
 register_rule("spec/unknown-node-type", "A node type the catalog does not know.", Severity.WARNING,
               help_text="Veza rejects an unknown node type with HTTP 400. vqr knows common Veza types, the "
@@ -24,22 +23,6 @@ register_rule("spec/unknown-property", "A condition property the catalog does no
               Severity.WARNING,
               help_text="Veza answers a condition on a misspelled property with zero rows and no error. Fix the "
               "spelling; custom (OAA) properties start with 'customprop_'.")
-
-
-def closest(name: str, choices: Iterable[str]) -> str | None:
-    """The best suggestion for a misspelling: a case-insensitive match first, then difflib's closest."""
-    return _closest(name, frozenset(choices))
-
-
-@functools.lru_cache(maxsize=4096)
-def _closest(name: str, choices: frozenset[str]) -> str | None:
-    # Cached: a repository repeats the same typo across many files and matrix combinations.
-    ordered = sorted(choices)
-    folded = [choice for choice in ordered if choice.lower() == name.lower()]
-    if folded:
-        return folded[0]
-    matches = difflib.get_close_matches(name, ordered, n=1, cutoff=0.6)
-    return matches[0] if matches else None
 
 
 def _is_template(text: str) -> bool:

@@ -9,8 +9,6 @@ Output: `{relative path: bytes}` for the 2020-12 schemas and their draft-07 copi
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,15 +17,19 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from runner.errors import ProjectError
-from runner.resources import bundled_schemas_dir
+from runner.files import write_atomically
+from runner.resources import (
+    CREATE_BODY_FILE,
+    PROJECT_FILE,
+    QUERY_FILE_FILE,
+    QUERY_SPEC_FILE,
+    SCHEMA_BASE_URL,
+    TEMPLATE_EXPRESSION,
+    bundled_schemas_dir,
+)
 from runner.schemagen.convert import DIALECT_2020_12, OpenAPIDocument, convert_document, dumps_schema
-from runner.schemagen.variants import TEMPLATE_EXPRESSION, TEMPLATE_SCHEMA, templated_defs, to_draft07
+from runner.schemagen.variants import TEMPLATE_SCHEMA, templated_defs, to_draft07
 
-SCHEMA_BASE_URL = "https://vqr.dev/schemas/"
-QUERY_SPEC_FILE = "query-spec.schema.json"
-CREATE_BODY_FILE = "nodes-async-create.schema.json"
-QUERY_FILE_FILE = "query-file.schema.json"
-PROJECT_FILE = "project.schema.json"
 DRAFT_07_DIR = "draft-07"
 DEFAULT_OPENAPI = Path("openapi") / "veza-query-api.yaml"
 # The placeholder our query-file source refers to, whatever the vendor calls its spec component.
@@ -149,22 +151,12 @@ def stale_schema_files(schemas_dir: Path, files: Mapping[str, bytes]) -> list[st
 
 
 def write_schema_files(schemas_dir: Path, files: Mapping[str, bytes]) -> list[str]:
-    """Write the files that changed, each atomically (temp file + os.replace); returns their names."""
+    """Write the files that changed, each atomically; returns their names."""
     changed = stale_schema_files(schemas_dir, files)
     for name in changed:
         target = schemas_dir / name
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            mode = target.stat().st_mode & 0o777 if target.exists() else 0o644  # mkstemp would leave 0600
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            try:
-                os.fchmod(fd, mode)
-                with os.fdopen(fd, "wb") as out:
-                    out.write(files[name])
-                Path(tmp).replace(target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            write_atomically(target, files[name])
         except OSError as exc:
             raise ProjectError(f"{target}: cannot write: {exc}") from None
     return changed

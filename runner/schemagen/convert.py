@@ -14,10 +14,9 @@ from typing import Any
 
 from runner.errors import ProjectError
 from runner.model.values import JSONValue
+from runner.resources import INT64_PATTERN, UINT64_PATTERN
 
 DIALECT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-INT64_PATTERN = "^-?[0-9]+$"
-UINT64_PATTERN = "^[0-9]+$"
 # Extensions the linter reads (see validate.py); every other `x-*` key is vendor noise and is dropped.
 KEPT_EXTENSIONS = frozenset({"x-replacement", "x-assumed"})
 ENUM_INTEGERS = "x-enum-integers"

@@ -12,11 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from runner.model.values import JSONObject
+from runner.resources import TEMPLATE_PATTERN, TEMPLATE_REF
 
 DIALECT_DRAFT_07 = "http://json-schema.org/draft-07/schema#"
-TEMPLATE_EXPRESSION = "TemplateExpression"
-TEMPLATE_REF = "#/$defs/" + TEMPLATE_EXPRESSION
-TEMPLATE_PATTERN = r"^\s*\{\{.*\}\}\s*$"
 TEMPLATE_SCHEMA: JSONObject = {
     "type": "string",
     "pattern": TEMPLATE_PATTERN,

@@ -22,8 +22,8 @@ from jinja2.tests import TESTS
 from jinja2.utils import missing
 from jinja2.visitor import NodeTransformer
 
+from runner.suggest import did_you_mean
 from runner.template.limits import MAX_RANGE, MAX_WEIGHT, TooLarge, check_operator, check_result, checkpoint
-from runner.template.survey import did_you_mean
 
 ALLOWED_FILTERS = frozenset({
     "abs", "capitalize", "count", "d", "default", "dictsort", "first", "float", "int", "items", "join", "last",

@@ -19,9 +19,10 @@ from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Undefined
 
 from runner.model.values import Document, Finding, JSONPath, JSONValue, Position, Severity
+from runner.suggest import did_you_mean
 from runner.template.env import SafeEnvironment, instrument
 from runner.template.limits import MAX_OUTPUT, TIME_LIMIT, LimitExceeded, TimedOut, TooLarge, render_budget
-from runner.template.survey import Violation, did_you_mean, survey
+from runner.template.survey import Violation, survey
 
 __all__ = ["MAX_OUTPUT", "TEMPLATE_NAME", "TIME_LIMIT", "Renderer", "is_template"]
 

@@ -6,15 +6,16 @@ Input: a Jinja AST and the allowed filters and tests. Output: a `Survey`. Statem
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from jinja2 import nodes
 from jinja2.filters import FILTERS
 from jinja2.meta import find_undeclared_variables
 from jinja2.tests import TESTS
+
+from runner.suggest import did_you_mean
 
 ALLOWED_STATEMENTS = (nodes.Output, nodes.If, nodes.For, nodes.Assign, nodes.With)
 STATEMENT_TAGS = {
@@ -40,11 +41,6 @@ class Survey:
     violations: tuple[Violation, ...]
     names: Mapping[str, int]  # names read that the template does not set (nor guard with `default`/`is defined`)
     #                           -> the template line where each is first read
-
-
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def survey(ast: nodes.Template, *, filters: Collection[str], tests: Collection[str]) -> Survey:

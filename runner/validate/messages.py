@@ -8,7 +8,6 @@ value are skipped, so the user reads the error of the branch they meant.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -18,8 +17,8 @@ from typing import Any
 from jsonschema.exceptions import ValidationError, best_match
 
 from runner.model.values import JSONPath, Severity
-from runner.schemagen.convert import INT64_PATTERN, UINT64_PATTERN
-from runner.schemagen.variants import TEMPLATE_REF
+from runner.resources import INT64_PATTERN, TEMPLATE_REF, UINT64_PATTERN
+from runner.suggest import did_you_mean
 
 _RANGE = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems",
                     "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"})
@@ -74,20 +73,6 @@ def describe(value: Any) -> str:
     return "a mapping" if isinstance(value, dict) else "a list"
 
 
-def closest(word: str, choices: Sequence[str]) -> str | None:
-    """The choice the user most likely meant (case differences first, then edit similarity)."""
-    by_fold = {choice.casefold(): choice for choice in choices}
-    if word.casefold() in by_fold:
-        return by_fold[word.casefold()]
-    match = difflib.get_close_matches(word.casefold(), list(by_fold), n=1, cutoff=0.6)
-    return by_fold[match[0]] if match else None
-
-
-def _did_you_mean(word: Any, choices: Sequence[str]) -> str:
-    guess = closest(word, choices) if isinstance(word, str) else None
-    return f"; did you mean '{guess}'?" if guess and guess != word else ""
-
-
 def _listing(values: Sequence[Any]) -> str:
     shown = ", ".join(v if isinstance(v, str) else json.dumps(v) for v in values[:_MAX_LISTED])
     return shown + (", ..." if len(values) > _MAX_LISTED else "")
@@ -104,8 +89,8 @@ def explain(error: ValidationError, root: Mapping[str, Any]) -> Iterator[Problem
         yield from _unknown_keys(path, instance, schema, root)
     elif kind == "enum":
         names = [v for v in value if isinstance(v, str)] or list(value)
-        yield Problem(path=path, kind="enum",
-                      message=f"{show(instance)} is not one of {_listing(names)}{_did_you_mean(instance, names)}")
+        hint = did_you_mean(instance, [str(n) for n in names]) if isinstance(instance, str) else ""
+        yield Problem(path=path, kind="enum", message=f"{show(instance)} is not one of {_listing(names)}{hint}")
     elif kind == "const":
         yield Problem(path=path, kind="enum", message=f"{show(instance)} must be {show(value)}")
     elif kind == "type":
@@ -135,7 +120,7 @@ def _unknown_keys(path: JSONPath, instance: dict[str, Any], schema: Mapping[str,
         if key in known or any(re.search(p, key) for p in patterns):
             continue
         yield Problem(path=(*path, key), kind="unknown-key", key=True,
-                      message=f"unknown key '{key}'{_did_you_mean(key, known)}")
+                      message=f"unknown key '{key}'{did_you_mean(key, known)}")
 
 
 def _expected(schema: Mapping[str, Any]) -> str:

@@ -19,8 +19,7 @@ from jsonschema.exceptions import SchemaError
 
 from runner.errors import ProjectError
 from runner.model.values import Document, Finding, JSONPath, JSONValue, Severity
-from runner.resources import bundled_schemas_dir
-from runner.schemagen.build import CREATE_BODY_FILE, PROJECT_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE
+from runner.resources import CREATE_BODY_FILE, PROJECT_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
 from runner.validate.messages import Problem, explain, in_place
 
 QUERY_PREFIX = "query"  # the query file before rendering; "spec" is the spec after it, "project" is vqr.yaml

@@ -6,7 +6,7 @@ import asyncio
 import io
 
 from runner.app.progress import MAX_LISTED, Progress, summary
-from runner.assess.expectations import ExpectSeverity, Outcome, Verdict
+from runner.model.assessment import ExpectSeverity, Outcome, Verdict
 from runner.model.results import CacheUse, ErrorCategory, QueryError, QueryResult, QueryStatus
 
 

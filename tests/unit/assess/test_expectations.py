@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from runner.assess.expectations import (
-    Drift,
-    ExpectSeverity,
-    Verdict,
-    evaluate_expectations,
-    evaluate_one,
-)
+from runner.assess.expectations import evaluate_expectations, evaluate_one
+from runner.model.assessment import Drift, ExpectSeverity, Verdict
 from runner.model.values import JSONValue
 
 DRIFT = Drift(added=3, removed=1, previous_run="20260101T000000Z-abcd")

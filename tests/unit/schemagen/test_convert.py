@@ -12,8 +12,9 @@ from jsonschema import Draft7Validator, Draft202012Validator
 from ruamel.yaml import YAML
 
 from runner.errors import ProjectError
-from runner.schemagen.convert import INT64_PATTERN, OpenAPIDocument, convert_document, dumps_schema
-from runner.schemagen.variants import TEMPLATE_REF, TEMPLATE_SCHEMA, templated_defs, to_draft07
+from runner.resources import INT64_PATTERN, TEMPLATE_REF
+from runner.schemagen.convert import OpenAPIDocument, convert_document, dumps_schema
+from runner.schemagen.variants import TEMPLATE_SCHEMA, templated_defs, to_draft07
 
 SUBSET = Path(__file__).resolve().parents[3] / "schemas" / "openapi" / "veza-query-api.yaml"
 

@@ -1,0 +1,71 @@
+"""Writing files, one helper per concept: `write_atomically` (readers never see half a file, a crash never leaves
+one) and `append_step_summary` (GitHub's per-step Markdown summary, within its size limit). Filesystem I/O only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from runner.model.values import JSONValue
+
+STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary larger than 1 MiB
+STEP_SUMMARY_RESERVE = 1024  # bytes left free for whatever else the step appends after us
+_DEFAULT_MODE = 0o644  # mkstemp creates 0600; a report or schema file is meant to be read by others
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, *, durable: bool = True) -> Iterator[IO[bytes]]:
+    """A binary stream whose bytes replace `path` only when the block ends without an exception.
+
+    The temp file is a unique sibling (so two writers never share one) and keeps the target's permissions.
+    `durable` flushes it to disk before the rename, which a crash-safe run needs and a cache does not.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mode = _DEFAULT_MODE
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = Path(temp_name)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            if durable:
+                os.fsync(handle.fileno())
+        temp.replace(path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def write_atomically(path: Path, data: bytes | str, *, durable: bool = True) -> None:
+    """Write `data` (text is UTF-8) to `path` atomically; see `atomic_output`."""
+    with atomic_output(path, durable=durable) as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
+
+
+def write_json_atomically(path: Path, value: JSONValue) -> None:
+    write_atomically(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def append_step_summary(target: Path, render: Callable[[int], str]) -> bool:
+    """Append `render(room)` to the step summary file; `room` is what is left of GitHub's limit (less a reserve),
+    and `render` must stay within it. False, writing nothing, when earlier output already used the allowance."""
+    try:
+        used = target.stat().st_size
+    except FileNotFoundError:
+        used = 0
+    room = STEP_SUMMARY_LIMIT - used - STEP_SUMMARY_RESERVE
+    if room < STEP_SUMMARY_RESERVE:
+        return False
+    with target.open("a", encoding="utf-8") as stream:
+        stream.write(render(room))
+    return True

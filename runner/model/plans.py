@@ -1,0 +1,39 @@
+"""The batch's work: what one query is asked to do (`QueryPlan`) and the create body it is sent with (`Member`).
+
+Frozen values, no I/O. `plan` builds them, `execute` runs them, `artifact` records the plan beside the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner.model.results import QueryError
+from runner.model.values import JSONObject, JSONValue
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueryPlan:
+    """One query as the batch will run it: the rendered spec (snapshot pinned), its effective cache policy and
+    deadline, and its expectations."""
+
+    name: str
+    file: str
+    spec: JSONObject
+    spec_hash: str
+    cache: JSONObject
+    expect: JSONValue
+    timeout: float  # seconds
+    drift_ignore: tuple[str, ...] = ()  # `drift: {ignore: [...]}`: fields left out when comparing rows
+    description: str | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Member:
+    """A query of a group: its plan, resolved create body (and the body to fall back to when a context id has
+    expired and the query says `on_expired: run`)."""
+
+    plan: QueryPlan
+    body: JSONObject | None
+    fallback: JSONObject | None = None
+    problem: QueryError | None = None  # known before any call: fails without sending
