@@ -14,9 +14,9 @@ from pathlib import Path
 from runner.catalog import known_node_types
 from runner.compile.codec import FileResult
 from runner.compile.lintcache import LintCache, read_capped
+from runner.compile.matrix import matrix_combinations
 from runner.load.document import MAX_BYTES, load_yaml, load_yaml_file
 from runner.model.values import Document, Finding, JSONObject, JSONValue, QueryUnit, Severity
-from runner.plan.select import matrix_combinations
 from runner.rules import RuleContext, check_repository, check_unit, filter_disabled
 from runner.settings import Project
 from runner.template.render import Renderer

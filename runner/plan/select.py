@@ -1,4 +1,4 @@
-"""Pure planning helpers: matrix combinations, selectors, spec hashes and the create-request body.
+"""Pure planning helpers: selectors, spec hashes and the create-request body.
 
 No I/O. Inputs are rendered `QueryUnit`s and plain values; outputs are new values. The batch engine and `vqr render`
 share `create_body`, so what `render` prints is exactly what `run` sends.
@@ -8,28 +8,14 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import itertools
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from typing import cast
+from collections.abc import Mapping, Sequence
 
 from runner.durations import parse_duration
 from runner.errors import UsageError
 from runner.model.values import JSONObject, JSONValue, QueryUnit
 
 PREVIOUS_CACHE_ID = "previous"
-
-
-def matrix_combinations(matrix: Mapping[str, JSONValue] | None) -> Iterator[dict[str, JSONValue]]:
-    """Every combination of a `matrix:` block, in file order; one empty combination without a matrix."""
-    if not matrix:
-        yield {}
-        return
-    names = list(matrix)
-    columns = [cast(list[JSONValue], matrix[name]) if isinstance(matrix[name], list) else [matrix[name]]
-               for name in names]
-    for values in itertools.product(*columns):
-        yield dict(zip(names, values, strict=True))
 
 
 def canonical_json(value: JSONValue) -> str:

@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from runner.compile.matrix import matrix_combinations
 from runner.errors import UsageError
 from runner.model.values import Document, JSONObject, Position, QueryUnit
-from runner.plan.select import (
-    create_body,
-    effective_cache,
-    matrix_combinations,
-    protobuf_duration,
-    select_units,
-    spec_hash,
-)
+from runner.plan.select import create_body, effective_cache, protobuf_duration, select_units, spec_hash
 
 
 def unit(name: str, path: str = "queries/a.yaml", **body: object) -> QueryUnit:
