@@ -33,9 +33,10 @@ nightly: install  ## the scheduled batch: run tag:nightly against the VQR_ENV en
 lint: install  ## lint the query repository (what pre-commit and CI run)
 	$(VQR) lint
 
-check: install  ## ruff + mypy --strict
+check: install  ## ruff, mypy --strict, and the import-linter contracts (the layers of docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 pytest: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,21 +1,19 @@
 """The command line: click parsing only. Each command builds options, calls one `runner.app` function, exits once.
 
-`main()` is the single error boundary: a `VqrError` becomes its one-line message and documented exit code; click's
-usage errors exit 2; Ctrl-C exits 130; anything else is an internal error (exit 3), with a traceback only under
-`--debug`. `runner.app.commands` is imported inside the commands so that `vqr --help` stays fast.
+Imports nothing of vqr but `runner.app` (an import-linter contract). `main()` runs the whole command inside
+`app.guarded`, the single error boundary (`VqrError` → its one-line message and documented exit code, Ctrl-C 130,
+anything else 3); click's own usage errors exit 2. `app` loads the commands on first use: `vqr --help` stays fast.
 """
 
 from __future__ import annotations
 
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
-from runner import __version__
-from runner.errors import ExitCode, VqrError
+from runner import __version__, app
 
 EXIT_CODES = """\b
 Exit codes:
@@ -36,9 +34,7 @@ _DEBUG = {"on": False}
 
 def _common(ctx: click.Context, env: str | None = None, vars_files: tuple[Path, ...] = (),
             cli_vars: tuple[str, ...] = ()) -> Any:
-    from runner.app.commands import Common
-
-    return Common(project_file=ctx.obj.get("project"), env=env, vars_files=vars_files, cli_vars=cli_vars)
+    return app.Common(project_file=ctx.obj.get("project"), env=env, vars_files=vars_files, cli_vars=cli_vars)
 
 
 _env_option = click.option("--env", "env", metavar="E",
@@ -69,10 +65,8 @@ def _configure_logging(verbose: int) -> None:
     records of its child loggers (httpx, httpcore), and those can carry headers."""
     import logging
 
-    from runner.secret import SECRET_FILTER
-
     handler = logging.StreamHandler()
-    handler.addFilter(SECRET_FILTER)
+    handler.addFilter(app.SECRET_FILTER)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, handlers=[handler], force=True)
 
@@ -82,15 +76,12 @@ def _configure_logging(verbose: int) -> None:
 @_env_option
 @_vars_file_option
 @_var_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github", "junit"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(app.LINT_FORMATS), default="text", show_default=True)
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write findings here, not stdout.")
 @click.pass_context
 def lint(ctx: click.Context, paths: tuple[Path, ...], env: str | None, vars_files: tuple[Path, ...],
          cli_vars: tuple[str, ...], fmt: str, output: Path | None) -> None:
     """Check query files offline: YAML safety, schema, templates, meaning rules. No network, no API key."""
-    from runner import app
-
     raise SystemExit(app.lint(_common(ctx, env, vars_files, cli_vars), paths=paths, fmt=fmt, output=output))
 
 
@@ -103,8 +94,6 @@ def lint(ctx: click.Context, paths: tuple[Path, ...], env: str | None, vars_file
 def render(ctx: click.Context, query: str, env: str | None, vars_files: tuple[Path, ...],
            cli_vars: tuple[str, ...]) -> None:
     """Print the exact create-request body(ies) for QUERY (a name, glob or file) as JSON; nothing is sent."""
-    from runner import app
-
     raise SystemExit(app.render(_common(ctx, env, vars_files, cli_vars), query=query))
 
 
@@ -117,8 +106,6 @@ def render(ctx: click.Context, query: str, env: str | None, vars_files: tuple[Pa
 def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], env: str | None,
                fmt: str) -> None:
     """List the queries of the repository (after matrix expansion)."""
-    from runner import app
-
     raise SystemExit(app.ls(_common(ctx, env), select=select, exclude=exclude, fmt=fmt))
 
 
@@ -128,8 +115,9 @@ def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, 
 @_env_option
 @_vars_file_option
 @_var_option
-@click.option("--concurrency", type=click.IntRange(1, 256), help="Queries in flight at once (default: vqr.yaml).")
-@click.option("--cache", type=click.Choice(["if_available", "immediate", "context"]),
+@click.option("--concurrency", type=click.IntRange(1, app.MAX_CONCURRENCY),
+              help="Queries in flight at once (default: vqr.yaml).")
+@click.option("--cache", type=click.Choice(app.CACHE_MODES),
               help="Override every query's cache mode for this run.")
 @click.option("--snapshot-id", metavar="ID", help="Pin every spec of the batch to one Veza snapshot.")
 @click.option("--resume", is_flag=True, help="Continue the last unfinished run; nothing done is sent again.")
@@ -146,14 +134,10 @@ def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], e
         snapshot_id: str | None, resume: bool, fail_fast: bool, reports: Path | None, quiet: bool,
         deadline: str | None, ca_bundle: Path | None) -> None:
     """Run queries in batches against Veza or the embedded sandbox, each with its own cache policy."""
-    from runner import app
-    from runner.app.run import RunOptions
-    from runner.durations import parse_duration
-
-    run_deadline = parse_duration(deadline) if deadline else None
+    run_deadline = app.parse_duration(deadline) if deadline else None
     if deadline and not run_deadline:
         raise click.BadParameter(f"not a duration: {deadline!r} (use 90s, 15m, 2h, 1d)", param_hint="--deadline")
-    options = RunOptions(env=env, select=select, exclude=exclude, concurrency=concurrency, cache=cache,
+    options = app.RunOptions(env=env, select=select, exclude=exclude, concurrency=concurrency, cache=cache,
                          snapshot_id=snapshot_id, resume=resume, fail_fast=fail_fast, reports=reports, quiet=quiet,
                          ca_bundle=ca_bundle, run_deadline=run_deadline)
     raise SystemExit(app.run(_common(ctx, env, vars_files, cli_vars), options=options))
@@ -161,15 +145,13 @@ def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], e
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("target", nargs=-1, metavar="[RUN_DIR] | history QUERY")
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "junit", "csv"]), default="html",
+@click.option("--format", "fmt", type=click.Choice(app.REPORT_FORMATS), default="html",
               show_default=True, help="Which report to write into the run directory.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=30, show_default=True,
               help="With `history`: how many runs to show.")
 @click.pass_context
 def report(ctx: click.Context, target: tuple[str, ...], fmt: str, limit: int) -> None:
     """Re-render a run's report from its run.json (default RUN_DIR: reports/latest), or show a query's history."""
-    from runner import app
-
     raise SystemExit(app.report(_common(ctx), target=target, fmt=fmt, limit=limit))
 
 
@@ -179,9 +161,7 @@ def sandbox() -> None:
 
 
 def _sandbox_options(command: Any) -> Any:
-    from runner.sandbox.config import option_specs
-
-    for spec in reversed(option_specs()):
+    for spec in reversed(app.sandbox_option_specs()):
         command = click.option(spec.flag, spec.field_name, type=spec.type, default=spec.default,
                                show_default=spec.default is not None, help=spec.help)(command)
     return command
@@ -191,8 +171,6 @@ def _sandbox_options(command: Any) -> Any:
 @_sandbox_options
 def sandbox_serve(**options: Any) -> None:
     """Serve the sandbox until interrupted; the first line of stdout is its URL."""
-    from runner import app
-
     raise SystemExit(app.sandbox_serve(options))
 
 
@@ -208,8 +186,6 @@ def schema() -> None:
 @click.pass_context
 def schema_build(ctx: click.Context, openapi: Path | None, check: bool) -> None:
     """Generate schemas/*.schema.json (and draft-07 copies for editors), byte-for-byte deterministic."""
-    from runner import app
-
     raise SystemExit(app.schema_build(project_file=ctx.find_root().obj.get("project"), openapi=openapi, check=check,
                                       out=sys.stdout))
 
@@ -218,31 +194,20 @@ def schema_build(ctx: click.Context, openapi: Path | None, check: bool) -> None:
 @click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
 def init(directory: Path) -> None:
     """Scaffold a working query repository in DIRECTORY."""
-    from runner import app
-
     raise SystemExit(app.init(directory, out=sys.stdout))
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    try:
-        cli.main(args=argv, prog_name="vqr", standalone_mode=False)
-    except SystemExit as done:
-        sys.exit(done.code)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except click.ClickException as problem:
-        problem.show()
-        sys.exit(ExitCode.USAGE)
-    except VqrError as problem:
-        click.echo(f"vqr: {problem.message}", err=True)
-        sys.exit(problem.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
-    except Exception as problem:  # the boundary: never a traceback unless asked for
-        if _DEBUG["on"]:
-            traceback.print_exc()
-        click.echo(f"vqr: internal error: {type(problem).__name__}: {problem} (rerun with --debug)", err=True)
-        sys.exit(ExitCode.INTERNAL)
-    sys.exit(ExitCode.OK)
+    def invoke() -> int:
+        try:
+            cli.main(args=argv, prog_name="vqr", standalone_mode=False)
+        except SystemExit as done:
+            return done.code if isinstance(done.code, int) else int(app.ExitCode.OK if done.code is None else 1)
+        except click.exceptions.Abort:
+            raise KeyboardInterrupt from None
+        except click.ClickException as problem:
+            problem.show()
+            return int(app.ExitCode.USAGE)
+        return int(app.ExitCode.OK)
+
+    sys.exit(app.guarded(invoke, err=sys.stderr, debug=_DEBUG["on"]))

@@ -1,7 +1,8 @@
-"""The project file (`vqr.yaml`) and the environment: found, loaded, validated and frozen into `Project`.
+"""The project file (`vqr.yaml`) and the process environment, each read once into a frozen value.
 
-Inputs: a start directory (or an explicit file), environment variables, command-line overrides. Output: frozen
-settings, or `ProjectError` (exit 2) listing every problem of the project file at its line and column. Reads files.
+`load_project(file)` → `Project` (or `ProjectError`, exit 2, listing every problem at its line and column);
+`read_env()` → `ProcessEnv`. This is the only module that reads `os.environ` (ruff's banned-API rule enforces it):
+everything else is handed the `ProcessEnv` it needs. Reads files.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from pathlib import Path
 from typing import cast
 
 from runner.errors import ProjectError, UsageError
+from runner.findings.text import format_abort
 from runner.load.document import load_yaml_file
 from runner.model.values import Document, Finding, JSONObject, JSONValue, Severity
 from runner.resources import bundled_schemas_dir
 
 PROJECT_FILE = "vqr.yaml"
+LINT_CACHE_KEY_ENV = "VQR_LINT_CACHE_KEY_FILE"  # where the lint cache's signing key lives
+NO_LINT_CACHE_ENV = "VQR_NO_LINT_CACHE"  # set to 1 to neither read nor write the lint cache
 DEFAULT_ENV = "sandbox"
 EMBEDDED_URL = "embedded"
 
@@ -66,14 +70,49 @@ class Project:
         except ValueError:
             return path.as_posix()
 
-    def environment(self, name: str | None) -> Environment:
-        chosen = name or os.environ.get("VQR_ENV") or DEFAULT_ENV
+    def environment(self, name: str | None, process: ProcessEnv | None = None) -> Environment:
+        """`name`, else `VQR_ENV` from `process`, else the sandbox."""
+        chosen = name or (process.default_env if process is not None else None) or DEFAULT_ENV
         if chosen in self.environments:
             return self.environments[chosen]
         if chosen == DEFAULT_ENV:  # the sandbox needs no configuration
             return Environment(name=DEFAULT_ENV, url=EMBEDDED_URL)
         known = ", ".join(sorted(self.environments)) or "none"
         raise UsageError(f"unknown environment '{chosen}' (known: {known})")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProcessEnv:
+    """What vqr takes from the process environment (README: Environment), read once and passed down.
+
+    `variables` is kept for the API key lookup only (`secret.load_api_key`: the variable's name comes from
+    vqr.yaml); it is left out of `repr` so that no key reaches a log or a traceback.
+    """
+
+    default_env: str | None = None  # VQR_ENV
+    veza_url: str | None = None  # VEZA_URL: overrides the environment's url
+    ssl_cert_file: Path | None = None  # SSL_CERT_FILE: a private CA
+    step_summary: Path | None = None  # GITHUB_STEP_SUMMARY
+    lint_cache_key_file: Path | None = None  # None: VQR_NO_LINT_CACHE is set, so no lint cache
+    sandbox: Mapping[str, str] = field(default_factory=dict)  # VQR_SANDBOX_LATENCY / _NODES / _SEED
+    variables: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+def read_env(variables: Mapping[str, str] | None = None) -> ProcessEnv:
+    """The `ProcessEnv` of `variables` (default: this process's environment)."""
+    source = dict(os.environ if variables is None else variables)
+
+    def path(name: str) -> Path | None:
+        return Path(source[name]) if source.get(name) else None
+
+    cache_home = Path(source.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key_file = path(LINT_CACHE_KEY_ENV) or cache_home / "vqr" / "lint-cache.key"
+    return ProcessEnv(
+        default_env=source.get("VQR_ENV") or None, veza_url=source.get("VEZA_URL") or None,
+        ssl_cert_file=path("SSL_CERT_FILE"), step_summary=path("GITHUB_STEP_SUMMARY"),
+        lint_cache_key_file=None if source.get(NO_LINT_CACHE_ENV, "") not in ("", "0") else key_file,
+        sandbox={k: v for k, v in source.items() if k.startswith("VQR_SANDBOX_")},
+        variables=source)
 
 
 def find_project_file(start: Path) -> Path:
@@ -86,10 +125,6 @@ def find_project_file(start: Path) -> Path:
     raise ProjectError(f"no {PROJECT_FILE} found in {here} or any parent directory (create one with `vqr init`)")
 
 
-def format_findings_for_abort(findings: Sequence[Finding]) -> str:
-    return "\n".join(f"{f.path}:{f.line}:{f.column}: {f.severity}: {f.message} [{f.rule}]" for f in findings)
-
-
 def load_project(file: Path) -> Project:
     from runner.validate.schemas import load_schema_set, schema_findings  # deferred: compiling schemas is not free
 
@@ -100,7 +135,7 @@ def load_project(file: Path) -> Project:
         findings += schema_findings(bundled.project, doc.data, doc, rule_prefix="project")
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if doc is None or errors:
-        raise ProjectError("invalid project file:\n" + format_findings_for_abort(errors or findings))
+        raise ProjectError("invalid project file:\n" + format_abort(errors or findings))
     return _build_project(root, file, doc)
 
 
@@ -171,7 +206,7 @@ def load_vars_file(file: Path, project: Project) -> JSONObject:
         raise UsageError(f"variables file not found: {project.display(file)}")
     doc, findings = load_yaml_file(file, path=project.display(file))
     if doc is None or _has_errors(findings):
-        raise UsageError("invalid variables file:\n" + format_findings_for_abort(findings))
+        raise UsageError("invalid variables file:\n" + format_abort(findings))
     if doc.data is None:
         return {}
     if not isinstance(doc.data, dict):

@@ -1,5 +1,48 @@
-"""The composition root: one function per command, each returning its exit code (see `commands`)."""
+"""The composition root, and the only thing `cli.py` imports: one function per command, each returning its exit code
+(`commands`, `run`), the run's options (`options`), and what the error boundary and click's choices need.
 
-from runner.app.commands import Common, init, lint, ls, render, report, run, sandbox_serve, schema_build
+The commands load on first use, so `vqr --help` imports neither the stages nor httpx; `vqr lint` loads no HTTP,
+server or terminal-UI library (tests/unit/app/test_startup.py holds both).
+"""
 
-__all__ = ["Common", "init", "lint", "ls", "render", "report", "run", "sandbox_serve", "schema_build"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from runner.durations import parse_duration
+from runner.errors import ExitCode, VqrError
+from runner.model.plans import MAX_CONCURRENCY
+from runner.model.query import CACHE_MODES
+
+if TYPE_CHECKING:
+    from runner.app.boundary import guarded
+    from runner.app.commands import Common, init, lint, ls, render, report, run, sandbox_serve, schema_build
+    from runner.app.options import RunOptions
+    from runner.findings import FORMATS as LINT_FORMATS
+    from runner.report.kinds import REPORT_FORMATS
+    from runner.sandbox.config import option_specs as sandbox_option_specs
+    from runner.secret import SECRET_FILTER
+
+_HOMES = {
+    "Common": ("commands", None), "init": ("commands", None), "lint": ("commands", None), "ls": ("commands", None),
+    "render": ("commands", None), "report": ("commands", None), "run": ("commands", None),
+    "sandbox_serve": ("commands", None), "schema_build": ("commands", None), "RunOptions": ("options", None),
+    "guarded": ("boundary", None), "LINT_FORMATS": ("runner.findings", "FORMATS"),
+    "REPORT_FORMATS": ("runner.report.kinds", None),
+    "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
+}
+
+__all__ = [
+    "CACHE_MODES", "LINT_FORMATS", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common", "ExitCode",
+    "RunOptions", "VqrError", "guarded", "init", "lint", "ls", "parse_duration", "render", "report", "run",
+    "sandbox_option_specs", "sandbox_serve", "schema_build",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _HOMES[name]
+    home = importlib.import_module(module if module.startswith("runner.") else f"{__name__}.{module}")
+    return getattr(home, attribute or name)

@@ -7,7 +7,6 @@ wiring stages, writing output) happens here. Output goes to the given streams; f
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,12 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from runner import __version__
-from runner.app.run import RunOptions
+from runner.app.options import RunOptions
 from runner.compile.repository import Compiled, compile_repository, discover_query_files
 from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
-from runner.model.values import Finding, QueryUnit, Severity
-from runner.settings import Project, find_project_file, format_findings_for_abort, load_project, resolve_variables
+from runner.findings.text import format_abort
+from runner.model.values import Finding, Severity
+from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
 from runner.validate.schemas import load_schema_set
 
 
@@ -34,6 +34,7 @@ class Common:
     cli_vars: tuple[str, ...] = ()
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
+    process: ProcessEnv = field(default_factory=read_env)  # read once, here, for the whole command
 
 
 def _project(common: Common) -> Project:
@@ -41,14 +42,14 @@ def _project(common: Common) -> Project:
 
 
 def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, use_cache: bool = False) -> Compiled:
-    env = project.environment(common.env)
+    env = project.environment(common.env, common.process)
     variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
     files = discover_query_files(project, [p.resolve() for p in paths])
     missing = [p for p in files if not p.is_file()]
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
     return compile_repository(project, load_schema_set(project.schemas_dir), variables, files=files,
-                              use_cache=use_cache)
+                              lint_cache_key=common.process.lint_cache_key_file if use_cache else None)
 
 
 def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None) -> int:
@@ -62,55 +63,52 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
         write_atomically(output, text)
     else:
         common.out.write(text)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if fmt == "github" and summary:
-        write_github_step_summary(compiled.findings, Path(summary), files_checked=compiled.files_checked)
+    if fmt == "github" and common.process.step_summary is not None:
+        write_github_step_summary(compiled.findings, common.process.step_summary, files_checked=compiled.files_checked)
     return ExitCode.FINDINGS if compiled.errors else ExitCode.OK
 
 
 def _report_invalid(common: Common, findings: Sequence[Finding]) -> int:
     errors = [f for f in findings if f.severity is Severity.ERROR]
-    common.err.write(format_findings_for_abort(errors) + "\n")
+    common.err.write(format_abort(errors) + "\n")
     common.err.write(f"{len(errors)} error(s): nothing was rendered (run `vqr lint` for details)\n")
     return ExitCode.USAGE
 
 
 def render(common: Common, *, query: str) -> int:
     """Print the exact create-request body (or bodies) `vqr run` would send for QUERY; nothing is sent."""
-    from runner.plan.select import create_body, effective_cache, select_units
+    from runner.plan.select import create_body, select_queries
 
     project = _project(common)
     as_path = Path(query)
-    compiled = _compile(common, project, [as_path] if as_path.suffix in {".yaml", ".yml"} else ())
-    units: list[QueryUnit] = list(compiled.units) if as_path.suffix in {".yaml", ".yml"} else select_units(
-        compiled.units, select=[query])
-    if compiled.errors and (not units or {f.path for f in compiled.errors} & {u.doc.path for u in units}):
+    by_file = as_path.suffix in {".yaml", ".yml"}
+    compiled = _compile(common, project, [as_path] if by_file else ())
+    chosen = list(compiled.queries) if by_file else select_queries(compiled.queries, select=[query])
+    if compiled.errors and (not chosen or {f.path for f in compiled.errors} & {q.file for q in chosen}):
         return _report_invalid(common, compiled.errors)
-    if not units:
+    if not chosen:
         raise UsageError(f"no query named {query!r} (see `vqr ls`)")
-    bodies = {u.name: create_body(u.body["spec"], effective_cache(u, project.defaults.cache)) for u in units}
-    chosen = bodies[units[0].name] if len(bodies) == 1 else bodies
-    common.out.write(json.dumps(chosen, indent=2, ensure_ascii=False) + "\n")
+    bodies = {q.name: create_body(q.spec, q.cache) for q in chosen}
+    shown = bodies[chosen[0].name] if len(bodies) == 1 else bodies
+    common.out.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
     if any(body.get("cached_result_context") for body in bodies.values()):
         common.err.write("note: cache_id 'previous' is resolved from the journal when the query runs\n")
     return ExitCode.OK
 
 
 def ls(common: Common, *, select: Sequence[str], exclude: Sequence[str], fmt: str) -> int:
-    from runner.plan.select import effective_cache, select_units
+    from runner.plan.select import select_queries
 
     project = _project(common)
     compiled = _compile(common, project)
-    units = select_units(compiled.units, select=select, exclude=exclude)
-    rows = [{"name": u.name, "file": u.doc.path, "owner": u.body.get("owner"), "tags": u.body.get("tags") or [],
-             "cache": effective_cache(u, project.defaults.cache).get("mode")} for u in units]
+    queries = select_queries(compiled.queries, select=select, exclude=exclude)
     if fmt == "json":
+        rows = [{"name": q.name, "file": q.file, "owner": q.owner, "tags": list(q.tags), "cache": q.cache.mode}
+                for q in queries]
         common.out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     else:
         table = [("NAME", "CACHE", "OWNER", "FILE", "TAGS")] + [
-            (str(r["name"]), str(r["cache"]), str(r["owner"] or "-"), str(r["file"]),
-             ",".join(str(t) for t in r["tags"]))  # type: ignore[union-attr]
-            for r in rows]
+            (q.name, q.cache.mode, q.owner or "-", q.file, ",".join(q.tags)) for q in queries]
         widths = [max(len(row[i]) for row in table) for i in range(4)]
         for row in table:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -156,29 +154,30 @@ def sandbox_serve(options: dict[str, object]) -> int:
 def run(common: Common, *, options: RunOptions) -> int:
     """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
     its run.json is written, render every report into the run directory and prune runs beyond `retention:`."""
-    from runner.app.run import JOURNAL, run_batch_command
+    from runner.app.run_command import JOURNAL, run_batch_command
+    from runner.app.session import Hooks
     from runner.report import after_run, write_result_csv
 
     project = _project(common)
     compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
     if compiled.errors:
-        common.err.write(format_findings_for_abort(compiled.errors) + "\n")
+        common.err.write(format_abort(compiled.errors) + "\n")
         common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
                          "(run `vqr lint`)\n")
         return ExitCode.USAGE
 
     def reports(run_dir: Path) -> None:
         after_run(run_dir, journal_path=project.root / JOURNAL, reports_dir=run_dir.parent,
-                  retention=project.retention, err=common.err)
+                  retention=project.retention, step_summary=common.process.step_summary, err=common.err)
 
-    return run_batch_command(project, compiled.units, options, out=common.out, err=common.err,
-                             on_published=reports, on_result=write_result_csv)
+    return run_batch_command(project, compiled.queries, options, process=common.process, out=common.out,
+                             err=common.err, hooks=Hooks(published=reports, result=write_result_csv))
 
 
 def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> int:
     """`vqr report [RUN_DIR]` re-renders one format from a run's run.json; `vqr report history QUERY` prints the
     query's last runs from the journal."""
-    from runner.app.run import JOURNAL
+    from runner.app.run_command import JOURNAL
     from runner.report import history_command, report_command
 
     project = _project(common)
@@ -186,8 +185,11 @@ def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> in
     if target and target[0] == "history":
         if len(target) != 2:
             raise UsageError("usage: vqr report history QUERY")
-        return history_command(target[1], journal, limit=limit, out=common.out, err=common.err)
+        common.out.write(history_command(target[1], journal, limit=limit))
+        return ExitCode.OK
     if len(target) > 1:
         raise UsageError("vqr report takes at most one RUN_DIR (or: vqr report history QUERY)")
     run_dir = Path(target[0]) if target else None
-    return report_command(run_dir, fmt, project.reports_dir, journal, out=common.out, err=common.err)
+    for path in report_command(run_dir, fmt, project.reports_dir, journal):
+        common.out.write(f"{path}\n")
+    return ExitCode.OK

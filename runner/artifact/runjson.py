@@ -1,6 +1,7 @@
-"""run.json, the run artifact (version 1, `schemas/run.schema.json`), built from the batch's results; and the exit code.
+"""run.json, the run artifact (version 1, `schemas/run.schema.json`), built from the batch's results.
 
-Pure: `build_artifact(...)` returns plain JSON data and `exit_code(...)` an `ExitCode`; `rundir.py` writes the file.
+Pure: `build_artifact(...)` returns plain JSON data (its status and exit code are the `BatchOutcome`'s own);
+`rundir.py` writes the file.
 Nothing here may ever hold the API key: only names, ids, counts, hashes and the servers' (redacted) messages.
 """
 
@@ -11,19 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from runner import __version__
-from runner.errors import ExitCode
 from runner.model.plans import QueryPlan
-from runner.model.results import BatchOutcome, QueryResult, QueryStatus, StopReason
+from runner.model.results import BatchOutcome, QueryResult, QueryStatus
 from runner.model.values import JSONObject, JSONValue
+from runner.resources import RUN_SCHEMA_FILE, SCHEMA_BASE_URL
 
 ARTIFACT_VERSION = 1
-SCHEMA_ID = "https://vqr.dev/schemas/run.schema.json"
-
-
-class RunState:
-    COMPLETED = "completed"
-    INTERRUPTED = "interrupted"
-    ABORTED = "aborted"
+SCHEMA_ID = SCHEMA_BASE_URL + RUN_SCHEMA_FILE
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,27 +30,6 @@ class RunInfo:
     finished_at: datetime
     resumed: bool
     options: JSONObject
-
-
-def run_state(outcome: BatchOutcome) -> str:
-    if outcome.interrupted:
-        return RunState.INTERRUPTED
-    if outcome.stopped in (StopReason.AUTH, StopReason.RETRY_BUDGET):
-        return RunState.ABORTED
-    return RunState.COMPLETED
-
-
-def exit_code(outcome: BatchOutcome) -> ExitCode:
-    """design.md §4: 130 interrupted; 3 when the run aborted and nothing succeeded; 1 when a query failed, did not
-    run, or an error-severity expectation failed; else 0."""
-    if outcome.interrupted:
-        return ExitCode.INTERRUPTED
-    succeeded = outcome.count(QueryStatus.SUCCEEDED)
-    if run_state(outcome) == RunState.ABORTED and succeeded == 0:
-        return ExitCode.INTERNAL
-    if succeeded < len(outcome.results) or any(r.error_expectation_failed for r in outcome.results):
-        return ExitCode.FINDINGS
-    return ExitCode.OK
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -112,9 +86,9 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "version": ARTIFACT_VERSION,
         "vqr_version": __version__,
         "run_id": info.run_id,
-        "status": run_state(outcome),
+        "status": outcome.status.value,
         "stopped_because": outcome.stopped.value if outcome.stopped else None,
-        "exit_code": int(exit_code(outcome)),
+        "exit_code": int(outcome.exit_code),
         "env": info.env,
         "target": info.target,
         "resumed": info.resumed,

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from runner.durations import parse_protobuf_duration, to_protobuf_duration
 from runner.model.values import JSONObject, JSONValue
 
 DEFAULT_MAX_STALENESS = 86400.0  # Veza's documented default for cached_result_if_available (veza-api.md §3)
-_SECONDS = re.compile(r"^(\d+(?:\.\d{1,9})?)s$")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,11 +149,8 @@ def cached_resend_body(body: Mapping[str, JSONValue], elapsed: float) -> JSONObj
         if isinstance(inner, dict) and "request" in inner:
             staleness = max(1, math.ceil(elapsed))
             if mode == "cached_result_if_available":
-                staleness = max(staleness, math.ceil(_seconds(inner.get("max_staleness"))))
-            return {"cached_result_if_available": {"request": inner["request"], "max_staleness": f"{staleness}s"}}
+                original = parse_protobuf_duration(inner.get("max_staleness"))
+                staleness = max(staleness, math.ceil(DEFAULT_MAX_STALENESS if original is None else original))
+            return {"cached_result_if_available": {"request": inner["request"],
+                                                   "max_staleness": to_protobuf_duration(staleness)}}
     return None
-
-
-def _seconds(value: JSONValue) -> float:
-    match = _SECONDS.match(value) if isinstance(value, str) else None
-    return float(match.group(1)) if match else DEFAULT_MAX_STALENESS

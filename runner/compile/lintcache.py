@@ -26,8 +26,6 @@ from runner.files import write_atomically
 from runner.model.values import JSONValue
 
 CACHE_DIR = Path(".vqr") / "lint-cache"
-DISABLE_ENV = "VQR_NO_LINT_CACHE"  # set to 1 to neither read nor write the cache
-KEY_FILE_ENV = "VQR_LINT_CACHE_KEY_FILE"  # where the signing key lives (default: the user's cache directory)
 PRUNE_AFTER = 7 * 24 * 3600  # seconds an entry (or another context's pack) may go unused before a write drops it
 _TOUCH_AFTER = 24 * 3600
 _LIBRARIES = ("jinja2", "markupsafe", "jsonschema", "referencing", "jsonschema_specifications", "ruamel.yaml")
@@ -75,17 +73,9 @@ def context_key(*, root: Path, project_file: Path, schemas_dir: Path, variables:
     return digest.hexdigest()
 
 
-def _key_file() -> Path:
-    configured = os.environ.get(KEY_FILE_ENV)
-    if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vqr" / "lint-cache.key"
-
-
-def _signing_key() -> bytes | None:
+def _signing_key(file: Path) -> bytes | None:
     """A random key kept outside the repository: entries committed by someone else (a pull request adding
     `.vqr/lint-cache/`) fail the signature check, so they can never make a bad file lint clean."""
-    file = _key_file()
     for _ in range(2):
         try:
             key = file.read_bytes()
@@ -130,14 +120,16 @@ class LintCache:
 
     @classmethod
     def open(cls, *, root: Path, project_file: Path, schemas_dir: Path, variables: Mapping[str, JSONValue],
-             fragments: Mapping[str, JSONValue], clock: Callable[[], float] = time.time) -> LintCache | None:
-        """The cache for this compile context, or None when disabled (`VQR_NO_LINT_CACHE=1`) or unusable."""
-        if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+             fragments: Mapping[str, JSONValue], key_file: Path | None,
+             clock: Callable[[], float] = time.time) -> LintCache | None:
+        """The cache for this compile context, or None when disabled (no `key_file`: `VQR_NO_LINT_CACHE=1`, see
+        `settings.ProcessEnv`) or unusable. `key_file` holds the signing key, outside the repository."""
+        if key_file is None:
             return None
         # A checked-in symlink must not steer our writes outside the project.
         if (root / CACHE_DIR.parent).is_symlink() or (root / CACHE_DIR).is_symlink():
             return None
-        signing_key = _signing_key()
+        signing_key = _signing_key(key_file)
         if signing_key is None:
             return None
         try:

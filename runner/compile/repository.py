@@ -15,9 +15,19 @@ from runner.catalog import known_node_types
 from runner.compile.codec import FileResult
 from runner.compile.lintcache import LintCache, read_capped
 from runner.compile.matrix import matrix_combinations
-from runner.load.document import MAX_BYTES, load_yaml, load_yaml_file
-from runner.model.values import Document, Finding, JSONObject, JSONValue, QueryUnit, Severity
-from runner.rules import RuleContext, check_repository, check_unit, filter_disabled
+from runner.compile.queries import to_query
+from runner.load.document import MAX_BYTES, disable_comments, load_yaml, load_yaml_file
+from runner.model.query import Query
+from runner.model.values import Document, Finding, JSONObject, JSONValue, Position, QueryUnit, Severity
+from runner.rules import (
+    PROJECT_UNKNOWN_RULE,
+    QUERY_UNKNOWN_RULE,
+    RuleContext,
+    check_unit,
+    finish_lint,
+    unknown_disables,
+    unknown_rule_patterns,
+)
 from runner.settings import Project
 from runner.template.render import Renderer
 from runner.validate.schemas import SchemaSet, schema_findings
@@ -30,7 +40,8 @@ NOT_RENDERED = frozenset({"matrix", "vars"})  # inputs of the render, not output
 
 @dataclass(frozen=True, kw_only=True)
 class Compiled:
-    units: tuple[QueryUnit, ...]
+    units: tuple[QueryUnit, ...]  # what the rules saw: the rendered bodies, with their documents' positions
+    queries: tuple[Query, ...]  # the same queries, typed, for plan, render and ls (one per unit, in order)
     findings: tuple[Finding, ...]
     files_checked: int
 
@@ -71,7 +82,8 @@ class RepositoryCompiler:
     """Holds what is shared by every file of one compile: schemas, the template cache, variables, fragments."""
 
     def __init__(self, project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
-                 use_cache: bool = False) -> None:
+                 lint_cache_key: Path | None = None) -> None:
+        """`lint_cache_key` is the lint cache's signing key file (`ProcessEnv.lint_cache_key_file`); None: no cache."""
         self.project = project
         self.rules = RuleContext(known_node_types=known_node_types(project.node_types),
                                  disabled=project.disabled_rules)
@@ -80,10 +92,27 @@ class RepositoryCompiler:
         self.renderer = Renderer()
         self.findings: list[Finding] = []
         self.disabled: dict[str, frozenset[str]] = {}  # per-file `# vqr: disable=` comments, by display path
+        self.findings += self._unknown_project_disables()
         self.fragments = self._load_fragments()
         # The fragments are rendered first: they are part of what decides every file's result, hence of the key.
         self.cache = LintCache.open(root=project.root, project_file=project.file, schemas_dir=project.schemas_dir,
-                                    variables=self.variables, fragments=self.fragments) if use_cache else None
+                                    variables=self.variables, fragments=self.fragments, key_file=lint_cache_key)
+
+    def _unknown_project_disables(self) -> list[Finding]:
+        """vqr.yaml's `rules.disable` entries that match no rule. The project keeps no positions, so only then is
+        vqr.yaml loaded again, to point at the entries."""
+        if not unknown_rule_patterns(self.project.disabled_rules):
+            return []
+        display = self.project.display(self.project.file)
+        doc, _ = load_yaml_file(self.project.file, path=display)
+        rules = doc.data.get("rules") if doc is not None and isinstance(doc.data, dict) else None
+        entries = rules.get("disable") if isinstance(rules, dict) else None
+        if doc is None or not isinstance(entries, list):
+            return []
+        start = Position(line=1, column=1)
+        placed = [(str(entry), doc.values.get(("rules", "disable", index), start))
+                  for index, entry in enumerate(entries)]
+        return unknown_disables(placed, path=display, rule=PROJECT_UNKNOWN_RULE)
 
     def _load_fragments(self) -> JSONObject:
         """`queries/_fragments/NAME.yaml` -> `fragments.NAME`, rendered with the project variables."""
@@ -124,6 +153,9 @@ class RepositoryCompiler:
         if doc is None or _has_errors(found):
             return []
         self.disabled[doc.path] = doc.disabled_rules
+        if unknown_rule_patterns(doc.disabled_rules):  # a typo, so rare: only then are the comments placed
+            placed = disable_comments(data if data is not None else read_capped(file, MAX_BYTES) or b"")
+            self.findings += unknown_disables(placed, path=display, rule=QUERY_UNKNOWN_RULE)
         found = schema_findings(self.schemas.query_file, doc.data, doc, rule_prefix="query")
         self.findings += found
         if not isinstance(doc.data, dict):
@@ -167,15 +199,13 @@ class RepositoryCompiler:
 
 
 def compile_repository(project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
-                       files: Sequence[Path], use_cache: bool = False) -> Compiled:
-    compiler = RepositoryCompiler(project, schemas, variables, use_cache=use_cache)
+                       files: Sequence[Path], lint_cache_key: Path | None = None) -> Compiled:
+    compiler = RepositoryCompiler(project, schemas, variables, lint_cache_key=lint_cache_key)
     units: list[QueryUnit] = []
     for file in files:
         units += compiler.compile_file(file)
     if compiler.cache is not None:
         compiler.cache.finish()
-    # Matrix combinations of one file share positions: the same finding may come once per combination.
-    findings = list(dict.fromkeys(compiler.findings + check_repository(units)))
-    kept = filter_disabled(findings, project_disabled=project.disabled_rules, doc_disabled=compiler.disabled)
-    return Compiled(units=tuple(units), findings=tuple(sorted(set(kept), key=lambda f: f.sort_key)),
-                    files_checked=len(files))
+    findings = finish_lint(compiler.findings, units, compiler.rules, doc_disabled=compiler.disabled)
+    return Compiled(units=tuple(units), queries=tuple(to_query(u, project.defaults.cache) for u in units),
+                    findings=tuple(findings), files_checked=len(files))

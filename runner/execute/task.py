@@ -17,7 +17,7 @@ from pathlib import Path
 from runner.artifact.rundir import ResultWriter, RunDir, link_verified
 from runner.assess.drift import compare_results
 from runner.assess.expectations import evaluate_expectations
-from runner.client.api import JobState, Page, Submitted, VezaClient
+from runner.client.api import JobState, Submitted, VezaClient
 from runner.client.errors import (
     ApiError,
     AuthError,
@@ -27,7 +27,7 @@ from runner.client.errors import (
     ResponseError,
     TransientError,
 )
-from runner.client.retry import cached_resend_body, poll_delays
+from runner.client.retry import cached_resend_body
 from runner.model.assessment import Drift, DriftResult
 from runner.model.plans import Member
 from runner.model.results import CacheUse, ErrorCategory, QueryError, QueryResult, QueryStatus, cache_use
@@ -155,32 +155,12 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
         return replace(base, error=error, finished_at=_now())
 
 
-async def _wait(ctx: RunContext, query_result_id: str, deadline: float) -> tuple[Page, int]:
-    """Poll on the client's ladder (first poll at once) until the job is DONE or failed; unknown statuses keep
-    polling until `deadline`. Returns the final reply and how many polls it took."""
-    client = ctx.client
-    # The ladder is kept on the clock from the first poll, not from each reply: slow replies must not stretch it
-    # (under load, 4 polls' round trips used to add ~0.1 s to every 1 s job). A quarter of each step is always
-    # waited, so a server whose replies are slower than the ladder is never polled back to back.
-    started, at = client.now(), 0.0
-    for polls, delay in enumerate(poll_delays(client.config.poll_ladder, ctx.rng), start=1):
-        at += delay
-        wait = max(started + at - client.now(), delay / 4)
-        if wait > 0:
-            if client.now() + wait > deadline:
-                raise DeadlineExceeded(f"the job was still not finished after {polls - 1} polls", operation="poll")
-            await asyncio.sleep(wait)
-        page = await client.poll(query_result_id, page_size=ctx.page_size, deadline=deadline)
-        if page.state is not JobState.RUNNING:
-            return page, polls
-    raise AssertionError("poll_delays never ends")  # pragma: no cover
-
-
 async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline: float, *,
                  submitted_at: float | None) -> QueryResult:
     plan, journal, client = member.plan, ctx.journal, ctx.client
     assert current.query_result_id is not None
-    first, polls = await _wait(ctx, current.query_result_id, deadline)
+    first, polls = await client.wait_until_finished(current.query_result_id, page_size=ctx.page_size,
+                                                    deadline=deadline, rng=ctx.rng)
     if first.state is JobState.FAILED:
         raise JobFailed(f"the job ended {first.status}" + (f": {first.error}" if first.error else ""),
                         operation="poll", request_id=first.request_id)

@@ -29,6 +29,7 @@ _BOM = b"\xef\xbb\xbf"
 # not, so positions (and even the data) would depend on the parser. Likewise a byte order mark after the start.
 _NOT_ALLOWED = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 _DISABLE = re.compile(r"#[ \t]*vqr:[ \t]*disable[ \t]*=[ \t]*([\w./*-]+(?:[ \t]*,[ \t]*[\w./*-]+)*)")
+_ENTRY = re.compile(r"[\w./*-]+")  # one name of a disable comment's list
 
 
 class Backend(enum.Enum):
@@ -166,19 +167,37 @@ def _parser_failure(exc: Exception, path: str) -> Finding:
     return _finding(path, where, "yaml/syntax", " ".join(message.split()))
 
 
+def disable_comments(data: bytes, *, backend: Backend | None = None) -> list[tuple[str, Position]]:
+    """Every entry of the `# vqr: disable=` comments of a loadable file, with where it is written, in file order:
+    what `Document.disabled_rules` holds, placed (a second parse, so callers ask only when an entry needs placing)."""
+    text = _decode(data, "")
+    if isinstance(text, Finding) or "vqr:" not in text:
+        return []
+    walker = EventWalker(text=text, path="", max_depth=MAX_DEPTH, track_spans=True)
+    _run(walker, text, backend or DEFAULT_BACKEND, "")
+    return [(name, position_at(text, at)) for name, at in _disable_entries(text, walker.spans)]
+
+
 def _disabled_rules(text: str, spans: list[tuple[int, int]]) -> frozenset[str]:
-    """Rules named in `# vqr: disable=a,b` comments; text inside quoted or block scalars is not a comment."""
+    """Rules named in `# vqr: disable=a,b` comments."""
     if "vqr:" not in text:
         return frozenset()
-    rules: set[str] = set()
+    return frozenset(name for name, _ in _disable_entries(text, spans))
+
+
+def _disable_entries(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, int]]:
+    """Each entry of the `# vqr: disable=` comments with its offset; text inside quoted or block scalars is not a
+    comment."""
+    entries: list[tuple[str, int]] = []
     for match in _DISABLE.finditer(text):
         at = match.start()
         if at > 0 and text[at - 1] not in " \t\r\n":
             continue
         if any(begin <= at < end for begin, end in spans):
             continue
-        rules.update(name.strip() for name in match.group(1).split(","))
-    return frozenset(rules)
+        for entry in _ENTRY.finditer(match.group(1)):
+            entries.append((entry.group(), match.start(1) + entry.start()))
+    return entries
 
 
 def _finding(path: str, where: Position, rule: str, message: str) -> Finding:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runner.model.query import CachePolicy
 from runner.model.results import QueryError
 from runner.model.values import JSONObject, JSONValue
+
+MAX_CONCURRENCY = 256  # queries in flight at once: `--concurrency` and vqr.yaml's defaults.concurrency
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -20,7 +23,7 @@ class QueryPlan:
     file: str
     spec: JSONObject
     spec_hash: str
-    cache: JSONObject
+    cache: CachePolicy
     expect: JSONValue
     timeout: float  # seconds
     drift_ignore: tuple[str, ...] = ()  # `drift: {ignore: [...]}`: fields left out when comparing rows

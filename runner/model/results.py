@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from runner.errors import ExitCode
 from runner.model.assessment import DriftResult, Outcome
 
 
@@ -90,6 +91,15 @@ class QueryResult:
         return any(o.is_error_failure for o in self.expectations)
 
 
+class RunStatus(enum.Enum):
+    """A run's status, the one vocabulary of the journal, run.json and the summary line."""
+
+    RUNNING = "running"  # also what a killed run is left at (journal only)
+    INTERRUPTED = "interrupted"
+    ABORTED = "aborted"  # could not go on at all (auth refused, retry budget spent)
+    COMPLETED = "completed"  # every query reached done or failed; the only status `--resume` skips
+
+
 class StopReason(enum.Enum):
     FAIL_FAST = "fail_fast"
     AUTH = "auth_refused"
@@ -105,3 +115,24 @@ class BatchOutcome:
 
     def count(self, status: QueryStatus) -> int:
         return sum(1 for r in self.results if r.status is status)
+
+    @property
+    def status(self) -> RunStatus:
+        if self.interrupted:
+            return RunStatus.INTERRUPTED
+        if self.stopped in (StopReason.AUTH, StopReason.RETRY_BUDGET):
+            return RunStatus.ABORTED
+        return RunStatus.COMPLETED
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """README: Exit codes. 130 interrupted; 3 when the run aborted and nothing succeeded; 1 when a query failed,
+        did not run, or an error-severity expectation failed; else 0."""
+        if self.interrupted:
+            return ExitCode.INTERRUPTED
+        succeeded = self.count(QueryStatus.SUCCEEDED)
+        if self.status is RunStatus.ABORTED and succeeded == 0:
+            return ExitCode.INTERNAL
+        if succeeded < len(self.results) or any(r.error_expectation_failed for r in self.results):
+            return ExitCode.FINDINGS
+        return ExitCode.OK

@@ -2,58 +2,50 @@
 `Member`s whose create bodies are identical (one submit each), with `cache_id: previous` resolved from the journal.
 
 Pure: the journal's `cache_id: previous` lookup is passed in as a function. Order is kept: plans follow the
-units, groups follow their first member.
+queries, groups follow their first member.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import cast
 
 from runner.durations import parse_duration
 from runner.errors import UsageError
 from runner.model.plans import Member, QueryPlan
+from runner.model.query import PREVIOUS_CACHE_ID, Context, Immediate, Query, with_mode
 from runner.model.results import ErrorCategory, QueryError
-from runner.model.values import JSONObject, QueryUnit
-from runner.plan.select import PREVIOUS_CACHE_ID, canonical_json, create_body, effective_cache, spec_hash
+from runner.plan.select import canonical_json, create_body, spec_hash
 from runner.settings import Project
 
-CACHE_MODES = ("if_available", "immediate", "context")
 FALLBACK_TIMEOUT = 900.0
 
 
-def _timeout(unit: QueryUnit, project: Project, override: float | None) -> float:
+def _timeout(query: Query, project: Project, override: float | None) -> float:
     if override is not None:
         return override
-    own = parse_duration(unit.body.get("timeout")) if unit.body.get("timeout") is not None else None
+    own = parse_duration(query.timeout) if query.timeout is not None else None
     return own or parse_duration(project.defaults.timeout) or FALLBACK_TIMEOUT
 
 
-def _text(value: object) -> str | None:
-    return str(value) if isinstance(value, str) and value else None
-
-
-def build_plans(project: Project, units: Sequence[QueryUnit], *, cache_override: str | None,
+def build_plans(project: Project, queries: Sequence[Query], *, cache_override: str | None,
                 snapshot_id: str | None, query_timeout: float | None) -> list[QueryPlan]:
-    """One plan per enabled unit. `snapshot_id` pins every spec (it is part of the spec, so of its hash too)."""
+    """One plan per enabled query. `snapshot_id` pins every spec (it is part of the spec, so of its hash too);
+    `cache_override` (`--cache MODE`) replaces every query's mode."""
     plans: list[QueryPlan] = []
     seen: set[str] = set()
-    for unit in units:
-        if unit.body.get("enabled") is False:
+    for query in queries:
+        if not query.enabled:
             continue
-        if unit.name in seen:
-            raise UsageError(f"two queries are named '{unit.name}' (run `vqr lint`)")
-        seen.add(unit.name)
-        spec = dict(cast(JSONObject, unit.body.get("spec") or {}))
+        if query.name in seen:
+            raise UsageError(f"two queries are named '{query.name}' (run `vqr lint`)")
+        seen.add(query.name)
+        spec = dict(query.spec)
         if snapshot_id is not None:
             spec["snapshot_id"] = snapshot_id
-        drift = unit.body.get("drift")
-        ignore = drift.get("ignore") if isinstance(drift, dict) else None
-        plans.append(QueryPlan(name=unit.name, file=unit.doc.path, spec=spec, spec_hash=spec_hash(spec),
-                               cache=effective_cache(unit, project.defaults.cache, cache_override),
-                               expect=unit.body.get("expect"), timeout=_timeout(unit, project, query_timeout),
-                               drift_ignore=tuple(str(f) for f in ignore) if isinstance(ignore, list) else (),
-                               description=_text(unit.body.get("description")), owner=_text(unit.body.get("owner"))))
+        cache = with_mode(query.cache, cache_override) if cache_override else query.cache
+        plans.append(QueryPlan(name=query.name, file=query.file, spec=spec, spec_hash=spec_hash(spec), cache=cache,
+                               expect=query.expect, timeout=_timeout(query, project, query_timeout),
+                               drift_ignore=query.drift_ignore, description=query.description, owner=query.owner))
     return plans
 
 
@@ -64,11 +56,10 @@ def resolve_member(plan: QueryPlan, previous_cache_id: PreviousCacheId) -> Membe
     """The create body of a plan. For `mode: context`, `previous` becomes the cache_id of this query's last
     successful run with the same spec; with `on_expired: run` an unknown or expired id falls back to running."""
     cache = plan.cache
-    if cache.get("mode") != "context":
+    if not isinstance(cache, Context):
         return Member(plan=plan, body=create_body(plan.spec, cache))
-    fallback = create_body(plan.spec, {"mode": "immediate"}) if cache.get("on_expired") == "run" else None
-    wanted = str(cache.get("cache_id") or PREVIOUS_CACHE_ID)
-    if wanted != PREVIOUS_CACHE_ID:
+    fallback = create_body(plan.spec, Immediate()) if cache.on_expired == "run" else None
+    if cache.cache_id != PREVIOUS_CACHE_ID:
         return Member(plan=plan, body=create_body(plan.spec, cache), fallback=fallback)
     found = previous_cache_id(plan.name, plan.spec_hash)
     if found is not None:

@@ -14,12 +14,10 @@ from typing import cast
 
 import jsonschema
 
+from runner.artifact.rundir import RUN_FILE
 from runner.errors import UsageError
 from runner.model.values import JSONObject, JSONValue
-from runner.resources import bundled_schemas_dir
-
-RUN_FILE = "run.json"
-SCHEMA_FILE = "run.schema.json"
+from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 
 
 class ArtifactError(UsageError):
@@ -131,7 +129,7 @@ class RunArtifact:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((bundled_schemas_dir() / SCHEMA_FILE).read_text(encoding="utf-8"))
+    schema = json.loads((bundled_schemas_dir() / RUN_SCHEMA_FILE).read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 
@@ -149,7 +147,7 @@ def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:
     problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))) if validate else []
     if problems:
         shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
-        raise ArtifactError(f"{path} does not match {SCHEMA_FILE}: {shown}")
+        raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
     return _artifact(run_dir, cast(JSONObject, data))
 
 

@@ -1,19 +1,19 @@
 """Meaning rules: checks on rendered `QueryUnit`s that run after the schema checks, and rule disabling.
 
-`check_units(units, ctx)` returns the per-unit and cross-unit findings (deduplicated across matrix combinations,
-disabled rules removed); `filter_disabled` applies vqr.yaml's and each file's disable lists to any stage's findings.
-Importing this package registers every known rule id (see `registry`). Pure, no I/O.
+`check_unit(unit, ctx)`: one query's rules (compile caches them with its file); `finish_lint(findings, units, ctx,
+doc_disabled=)`: the cross-unit rules added, matrix repeats merged, disabled findings dropped; `unknown_disables`:
+disable entries that match no rule. Importing this package registers every known rule id (see `registry`). Pure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from runner.durations import parse_duration, to_protobuf_duration
 from runner.model.values import Finding, QueryUnit, Severity
 from runner.rules import known_rules as _known_rules  # noqa: F401  (registers the other stages' ids)
 from runner.rules.cache import check_cache, check_cache_policy, check_timeout
 from runner.rules.context import RuleContext
+from runner.rules.disables import PROJECT_UNKNOWN_RULE, QUERY_UNKNOWN_RULE, unknown_disables
 from runner.rules.expectations import check_expectations
 from runner.rules.names import check_name, check_unique_names
 from runner.rules.node_types import check_node_types
@@ -28,21 +28,21 @@ from runner.rules.registry import (
 from runner.rules.spec_checks import check_spec
 
 __all__ = [
+    "PROJECT_UNKNOWN_RULE",
+    "QUERY_UNKNOWN_RULE",
     "RuleContext",
     "RuleInfo",
     "check_cache_policy",
-    "check_repository",
     "check_timeout",
     "check_unit",
-    "check_units",
     "describe",
     "filter_disabled",
+    "finish_lint",
     "is_disablable",
-    "parse_duration",
     "register_rule",
     "registered_rules",
     "rule_matches",
-    "to_protobuf_duration",
+    "unknown_disables",
     "unknown_rule_patterns",
 ]
 
@@ -79,18 +79,12 @@ def check_unit(unit: QueryUnit, ctx: RuleContext) -> list[Finding]:
             *check_spec(unit)]
 
 
-def check_repository(units: Sequence[QueryUnit]) -> list[Finding]:
-    """The rules that need every query of the repository at once."""
-    return check_unique_names(units)
-
-
-def check_units(units: Sequence[QueryUnit], ctx: RuleContext) -> list[Finding]:
-    """Every meaning-rule finding for `units` (one repository's queries after matrix expansion and rendering)."""
-    found: list[Finding] = []
-    for unit in units:
-        found += check_unit(unit, ctx)
-    found += check_repository(units)
+def finish_lint(findings: Iterable[Finding], units: Sequence[QueryUnit], ctx: RuleContext, *,
+                doc_disabled: Mapping[str, frozenset[str]]) -> list[Finding]:
+    """A repository's findings: `findings` (every earlier stage's, `check_unit`'s included, gathered per file,
+    perhaps from the lint cache) plus the rules that need every unit at once; each once, those disabled in vqr.yaml
+    (`ctx.disabled`) or in their own file (`doc_disabled`, by path) removed, in file order."""
     # Matrix combinations of one file share positions, so the same problem would otherwise repeat per combination.
-    unique = list(dict.fromkeys(found))
-    doc_disabled = {unit.doc.path: unit.doc.disabled_rules for unit in units}
-    return filter_disabled(unique, project_disabled=ctx.disabled, doc_disabled=doc_disabled)
+    unique = list(dict.fromkeys([*findings, *check_unique_names(units)]))
+    kept = filter_disabled(unique, project_disabled=ctx.disabled, doc_disabled=doc_disabled)
+    return sorted(set(kept), key=lambda f: f.sort_key)

@@ -14,6 +14,8 @@ _W = Severity.WARNING
 _YAML: dict[str, tuple[str, str]] = {
     "too-large": ("The file is larger than 1 MiB.", "Split the query file; vqr refuses files over 1 MiB unread."),
     "encoding": ("The file is not valid UTF-8.", "Save the file as UTF-8 (a byte-order mark is fine; NUL is not)."),
+    "unreadable": ("The file cannot be read.", "Check that the file exists and is readable; the message gives the "
+                   "operating system's reason."),
     "multiple-documents": ("The file holds more than one YAML document.", "Keep one query per file; remove `---`."),
     "empty": ("The file is empty.", "Write a query or delete the file."),
     "directive": ("YAML directives (%YAML, %TAG) are not allowed.", "Remove the directive line."),

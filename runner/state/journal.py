@@ -3,18 +3,21 @@
 `open_journal(path) -> Journal`; each `record(...)` is one committed transaction, durable once it returns, so a
 killed run can be resumed without resubmitting. Reads and writes the database file (WAL mode); one connection,
 used from the event loop's thread. Text is passed through the secret redactor before it is stored.
+`read_history(path, names, ...)` reads query series for trends, opening the file read-only.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
+from runner.model.results import RunStatus
 from runner.secret import SECRET_FILTER
+from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
 from runner.state.records import (
     ALLOWED,
     ERROR_FIELDS,
@@ -25,11 +28,10 @@ from runner.state.records import (
     QueryRecord,
     QueryState,
     RunRecord,
-    RunStatus,
 )
 
-__all__ = ["HistoryRecord", "Journal", "JournalError", "QueryRecord", "QueryState", "RunRecord", "RunStatus",
-           "open_journal"]
+__all__ = ["EMPTY_HISTORY", "History", "HistoryPoint", "HistoryRecord", "Journal", "JournalError", "QueryRecord",
+           "QueryState", "RunRecord", "RunStatus", "open_journal", "read_history"]
 
 # Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
 # in order when opened. A file from a newer vqr is refused rather than guessed at.
@@ -260,3 +262,38 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
+
+
+# Read-only, so it never writes to (or migrates) a file another vqr process may be using. Runs are ordered by start
+# time, not run id: two runs started in the same second sort by their random suffix.
+_SERIES = """
+SELECT q.run_id, q.state, q.rows, q.spec_hash, q.updated_at FROM queries q JOIN runs r ON r.run_id = q.run_id
+WHERE q.name = ? AND r.started_at <= COALESCE((SELECT started_at FROM runs WHERE run_id = ?), ?)
+ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?
+"""
+_END_OF_TIME = "9999-12-31T23:59:59.999999Z"
+
+
+def read_history(path: Path, names: Iterable[str], *, until_run: str | None, not_after: datetime | None,
+                 limit: int) -> History:
+    """The last `limit` runs of each query in `names`, among the runs that started no later than `until_run` did
+    (for a run this journal does not know: than `not_after`; None: up to now). No journal, or an unreadable one,
+    gives an empty history."""
+    if not path.is_file():
+        return EMPTY_HISTORY
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
+    except sqlite3.Error:
+        return EMPTY_HISTORY
+    bound = _END_OF_TIME if not_after is None else _stamp(not_after)
+    series: dict[str, tuple[HistoryPoint, ...]] = {}
+    try:
+        for name in names:
+            rows = connection.execute(_SERIES, (name, until_run, bound, limit)).fetchall()
+            series[name] = tuple(HistoryPoint(run_id=r[0], state=r[1], rows=r[2], spec_hash=r[3], updated_at=r[4])
+                                 for r in reversed(rows))
+    except sqlite3.Error:
+        return EMPTY_HISTORY
+    finally:
+        connection.close()
+    return History(series=MappingProxyType(series))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from runner.errors import InternalError
+from runner.model.results import RunStatus
 
 
 class JournalError(InternalError):
@@ -24,13 +25,6 @@ class QueryState(enum.Enum):
     FETCHING = "fetching"
     DONE = "done"
     FAILED = "failed"
-
-
-class RunStatus(enum.Enum):
-    RUNNING = "running"  # also what a killed run is left at
-    INTERRUPTED = "interrupted"
-    ABORTED = "aborted"  # could not run at all (auth refused, API down)
-    COMPLETED = "completed"  # every query reached done or failed; the only status `--resume` skips
 
 
 _S = QueryState

@@ -4,6 +4,7 @@ a graph with a fixed clock (so two sandboxes serve byte-identical rows), and a s
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -19,13 +20,16 @@ from typing import Any
 import httpx
 import jsonschema
 
-from runner.app.run import RunOptions, run_batch_command
+from runner.app.boundary import guarded
+from runner.app.options import RunOptions, Tuning
+from runner.app.run_command import run_batch_command
 from runner.client.retry import PollLadder, RetryPolicy
 from runner.compile.repository import compile_repository, discover_query_files
+from runner.errors import InternalError
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.generate import generate_graph
 from runner.sandbox.server import EmbeddedSandbox
-from runner.settings import load_project, resolve_variables
+from runner.settings import load_project, read_env, resolve_variables
 from runner.validate.schemas import load_schema_set
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +93,7 @@ def compile_units(project_file: Path) -> tuple[Any, tuple[Any, ...]]:
     compiled = compile_repository(project, load_schema_set(project.schemas_dir), resolve_variables(project, env),
                                   files=discover_query_files(project))
     assert not compiled.errors, compiled.errors
-    return project, compiled.units
+    return project, compiled.queries
 
 
 def check_run_json(run: dict[str, Any]) -> dict[str, Any]:
@@ -101,12 +105,18 @@ def check_run_json(run: dict[str, Any]) -> dict[str, Any]:
     return run
 
 
+_TUNING = frozenset(Tuning.__dataclass_fields__)
+
+
 def run_options(**overrides: Any) -> RunOptions:
-    values: dict[str, Any] = {"page_size": 25, "retry": FAST_RETRY, "poll_ladder": QUICK_POLLS,
-                              "retry_budget": 1000.0, "quiet": True,
-                              "sandbox": SandboxConfig(nodes=NODES, latency=0.05)}
-    values.update(overrides)
-    return RunOptions(**values)
+    """`RunOptions` for tests: fast retries and polls, small pages, a small sandbox; `overrides` may name the fields
+    of either `RunOptions` or `Tuning`."""
+    tuning: dict[str, Any] = {"page_size": 25, "retry": FAST_RETRY, "poll_ladder": QUICK_POLLS,
+                              "retry_budget": 1000.0, "sandbox": SandboxConfig(nodes=NODES, latency=0.05)}
+    values: dict[str, Any] = {"quiet": True}
+    for name, value in overrides.items():
+        (tuning if name in _TUNING else values)[name] = value
+    return RunOptions(**values, tuning=Tuning(**tuning))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,12 +133,19 @@ def run_vqr(project_file: Path, options: RunOptions | None = None, *, environ: M
     """`vqr run` through `run_batch_command` on the real compile pipeline; reads back the newest run.json."""
     project, units = compile_units(project_file)
     out, err = io.StringIO(), io.StringIO()
-    code = run_batch_command(project, units, options or run_options(), environ=dict(environ or {}), out=out,
-                             err=err)
+    try:
+        code = run_batch_command(project, units, options or run_options(), process=read_env(dict(environ or {})),
+                                 out=out, err=err)
+    except InternalError as problem:  # a target that cannot be reached: the CLI's boundary makes it exit 3
+        code = guarded(functools.partial(_raise, problem), err=err)
     latest = project.reports_dir / "latest"
     run_dir = latest.resolve() if latest.exists() else None
     run = check_run_json(json.loads((run_dir / "run.json").read_text())) if run_dir else None
     return Ran(code=code, out=out.getvalue(), err=err.getvalue(), run=run, run_dir=run_dir)
+
+
+def _raise(problem: Exception) -> int:
+    raise problem
 
 
 def by_name(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -171,20 +188,16 @@ with EmbeddedSandbox(config, graph=generate_graph(nodes=NODES, seed=config.seed,
     threading.Event().wait()
 """
 
-# Until `vqr run` is wired in cli.py, the subprocess calls run_batch_command the way app.run will.
+# The subprocess calls run_batch_command inside the CLI's error boundary, with test tuning the CLI cannot set.
 _RUNNER = """
 import json, sys
 from pathlib import Path
-from runner.errors import VqrError
+from runner.app.boundary import guarded
 from tests.acceptance.run_project import compile_units, run_options
-from runner.app.run import run_batch_command
+from runner.app.run_command import run_batch_command
 settings = json.loads(sys.argv[1])
 project, units = compile_units(Path(settings.pop("project")))
-try:
-    sys.exit(run_batch_command(project, units, run_options(**settings)))
-except VqrError as error:
-    print(f"vqr: {error}", file=sys.stderr)
-    sys.exit(error.exit_code)
+sys.exit(guarded(lambda: run_batch_command(project, units, run_options(**settings)), err=sys.stderr))
 """
 
 
@@ -198,16 +211,16 @@ def _python_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 @contextlib.contextmanager
 def external_sandbox(latency: float) -> Iterator[str]:
     """The sandbox in its own process (it must outlive a killed `vqr run`); yields its URL."""
-    process = subprocess.Popen([sys.executable, "-c", _SERVER, str(latency)], stdout=subprocess.PIPE, text=True,
-                               env=_python_env(), cwd=REPO)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:"), url
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with subprocess.Popen([sys.executable, "-c", _SERVER, str(latency)], stdout=subprocess.PIPE, text=True,
+                          env=_python_env(), cwd=REPO) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:"), url
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 def start_run_process(project_file: Path, url: str, **settings: Any) -> subprocess.Popen[str]:

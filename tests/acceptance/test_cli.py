@@ -185,18 +185,18 @@ def test_run_without_api_key_exit_2(project: Path) -> None:
 @pytest.fixture(scope="module")
 def tls_sandbox() -> Iterator[tuple[str, str]]:
     """A real `vqr sandbox serve --tls` process: its URL (line 1) and the path of its generated CA (line 2)."""
-    process = subprocess.Popen([*VQR, "sandbox", "serve", "--tls", "--nodes", "400", "--latency", "0.02"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        ca_line = process.stdout.readline().strip()
-        ca_file = next(word for word in ca_line.split() if word.endswith(".pem"))
-        assert url.startswith("https://127.0.0.1:"), url
-        yield url, ca_file
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    with subprocess.Popen([*VQR, "sandbox", "serve", "--tls", "--nodes", "400", "--latency", "0.02"],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            ca_line = process.stdout.readline().strip()
+            ca_file = next(word for word in ca_line.split() if word.endswith(".pem"))
+            assert url.startswith("https://127.0.0.1:"), url
+            yield url, ca_file
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
 
 
 @pytest.mark.parametrize("trust", ["ca-bundle", "ssl-cert-file", "none"])

@@ -44,8 +44,8 @@ def client_for(url: str, **overrides: Any) -> VezaClient:
 
 async def fetch_all(client: VezaClient, body: JSONObject, *, page_size: int = 40) -> tuple[list[Any], Any]:
     submitted = await client.submit(body)
-    first = await client.wait_until_finished(submitted.query_result_id, page_size=page_size,
-                                             deadline=client.now() + 30)
+    first, _ = await client.wait_until_finished(submitted.query_result_id, page_size=page_size,
+                                                deadline=client.now() + 30)
     assert first.state is JobState.DONE, first
     rows: list[Any] = []
     async for page in client.iter_pages(submitted.query_result_id, page_size=page_size, first=first):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from runner.report import write_reports
-from runner.state.history import load_history
+from runner.report.history import load_history
 from tests.support.report_fixture import RUN_ID, build_journal, copy_fixture
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

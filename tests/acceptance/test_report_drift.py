@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from runner import app
-from runner.app.run import JOURNAL
+from runner.app.run_command import JOURNAL
+from runner.artifact.retention import run_directories
 from runner.assess.drift import entity_key
 from runner.report import write_reports
-from runner.state.history import load_history, run_directories
+from runner.report.history import load_history
+from runner.settings import read_env
 from tests.acceptance.run_project import by_name, fixed_sandbox, make_project, remote, run_options, run_vqr
 
 USERS = """\
@@ -113,15 +114,12 @@ def test_two_runs_around_an_advance_report_exactly_what_the_sandbox_changed(tmp_
     assert (second.run_dir / "results" / "memberships.csv").is_file()
 
 
-def test_vqr_run_writes_every_report_and_prunes_runs_beyond_retention(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_vqr_run_writes_every_report_and_prunes_runs_beyond_retention(tmp_path: Path) -> None:
     project = make_project(tmp_path, {"users": USERS, "memberships": MEMBERSHIPS})
     project.write_text(project.read_text() + "retention: 2\n")
     out, err = io.StringIO(), io.StringIO()
-    common = app.Common(project_file=project, env="remote", out=out, err=err)
     with fixed_sandbox() as box:
-        for name, value in remote(box.url).items():
-            monkeypatch.setenv(name, value)
+        common = app.Common(project_file=project, env="remote", out=out, err=err, process=read_env(remote(box.url)))
         codes = [app.run(common, options=run_options(env="remote")) for _ in range(3)]
     assert codes == [0, 0, 0], err.getvalue()
     runs = run_directories(tmp_path / "reports")

@@ -298,4 +298,8 @@ def test_serve_prints_the_url_first_and_stops_on_interrupt() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
-    assert process.returncode == 0, process.stderr.read() if process.stderr else ""
+    problems = process.stderr.read() if process.stderr else ""
+    for stream in (process.stdout, process.stderr):
+        if stream is not None:
+            stream.close()
+    assert process.returncode == 0, problems

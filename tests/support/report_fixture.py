@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from runner.state.journal import QueryState, RunStatus, open_journal
+from runner.model.results import RunStatus
+from runner.state.journal import QueryState, open_journal
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 FIXTURE = GOLDEN / "run-fixture"

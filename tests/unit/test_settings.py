@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from runner.errors import ProjectError, UsageError
-from runner.settings import find_project_file, load_project, parse_cli_var, resolve_variables
+from runner.settings import find_project_file, load_project, parse_cli_var, read_env, resolve_variables
 
 PROJECT = """\
 queries: queries/
@@ -51,12 +51,11 @@ def test_variable_precedence_lowest_first(project_file: Path) -> None:
     assert merged["environment"] == "prod"
 
 
-def test_environment_selection(project_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_selection(project_file: Path) -> None:
     project = load_project(project_file)
-    monkeypatch.delenv("VQR_ENV", raising=False)
-    assert project.environment(None).url == "embedded"  # sandbox needs no configuration
-    monkeypatch.setenv("VQR_ENV", "prod")
-    assert project.environment(None).name == "prod"
+    assert project.environment(None, read_env({})).url == "embedded"  # sandbox needs no configuration
+    assert project.environment(None, read_env({"VQR_ENV": "prod"})).name == "prod"
+    assert project.environment("sandbox", read_env({"VQR_ENV": "prod"})).name == "sandbox"  # --env wins
     with pytest.raises(UsageError, match="unknown environment 'stage'"):
         project.environment("stage")
 
@@ -77,3 +76,14 @@ def test_vars_file_must_be_a_mapping(project_file: Path) -> None:
     project = load_project(project_file)
     with pytest.raises(UsageError, match="mapping"):
         resolve_variables(project, project.environment("prod"), vars_files=[project_file.parent / "extra.yaml"])
+
+
+def test_process_env_is_read_once_and_never_shows_the_variables(tmp_path: Path) -> None:
+    process = read_env({"VEZA_API_KEY": "canary-key-123", "GITHUB_STEP_SUMMARY": str(tmp_path / "s.md"),
+                        "VQR_SANDBOX_NODES": "50", "XDG_CACHE_HOME": str(tmp_path), "VQR_NO_LINT_CACHE": "0"})
+    assert "canary-key-123" not in repr(process)
+    assert process.step_summary == tmp_path / "s.md"
+    assert process.sandbox == {"VQR_SANDBOX_NODES": "50"}
+    assert process.lint_cache_key_file == tmp_path / "vqr" / "lint-cache.key"
+    assert read_env({"VQR_NO_LINT_CACHE": "1"}).lint_cache_key_file is None
+    assert read_env({"VQR_LINT_CACHE_KEY_FILE": "/k"}).lint_cache_key_file == Path("/k")

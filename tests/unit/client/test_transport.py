@@ -7,6 +7,7 @@ status sequences, a server echoing the key. Time is a fake clock advanced by the
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import random
@@ -29,7 +30,7 @@ from runner.client.errors import (
     ResponseError,
     TransientError,
 )
-from runner.client.retry import RetryBudget, RetryPolicy
+from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, poll_delays
 from runner.errors import UsageError
 from runner.model.values import JSONObject
 from runner.secret import Secret
@@ -372,9 +373,10 @@ def test_waiting_polls_on_the_ladder_through_unknown_statuses() -> None:
         async with make_client(script, time) as client:
             return await client.wait_until_finished("qr-1", page_size=10, deadline=time.now + 60)
 
-    done = run(go())
+    done, polls = run(go())
     assert done.state is JobState.DONE and done.values == (1,)
     assert len(script.requests) == 4 and len(time.sleeps) == 3 and time.sleeps[0] <= 0.25
+    assert polls == 4
 
 
 def test_failure_words_end_the_wait_with_the_reason() -> None:
@@ -385,8 +387,33 @@ def test_failure_words_end_the_wait_with_the_reason() -> None:
         async with make_client(script, time) as client:
             return await client.wait_until_finished("qr-1", page_size=10, deadline=time.now + 60)
 
-    done = run(go())
+    done, polls = run(go())
     assert done.state is JobState.FAILED and done.error == "Internal: job died"
+    assert polls == 1 and time.sleeps == []
+
+
+def test_slow_replies_do_not_stretch_the_ladder_but_a_quarter_step_is_always_waited() -> None:
+    time, sent = FakeTime(), []
+
+    def slow(status: str, seconds: float) -> Callable[[httpx.Request], Awaitable[httpx.Response]]:
+        async def answer(request: httpx.Request) -> httpx.Response:
+            sent.append(time.now)
+            time.now += seconds
+            return page([1], None, False, status)
+        return answer
+
+    script = Script(slow("RUNNING", 0.1), slow("RUNNING", 1.0), slow("DONE", 0.0))
+
+    async def go() -> Any:
+        async with make_client(script, time) as client:
+            return await client.wait_until_finished("qr-1", page_size=10, deadline=time.now + 60,
+                                                    rng=random.Random(0))
+
+    done, polls = run(go())
+    _, first, second = itertools.islice(poll_delays(PollLadder(), random.Random(0)), 3)
+    assert done.state is JobState.DONE and polls == 3
+    assert sent[1] - sent[0] == pytest.approx(first)  # on the ladder's clock: the 0.1 s reply is not added
+    assert sent[2] - sent[1] == pytest.approx(1.0 + second / 4)  # the 1 s reply overran the step: a quarter of it
 
 
 def test_a_job_that_never_finishes_hits_the_query_deadline() -> None:

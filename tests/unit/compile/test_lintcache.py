@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from runner.catalog import known_node_types
 from runner.compile.codec import FileResult
-from runner.compile.lintcache import CACHE_DIR, DISABLE_ENV, KEY_FILE_ENV, LintCache, read_capped
+from runner.compile.lintcache import CACHE_DIR, LintCache, read_capped
 from runner.compile.repository import RepositoryCompiler, compile_repository, discover_query_files
 from runner.load.document import MAX_BYTES, load_yaml
 from runner.model.values import Document, Finding, JSONObject, Position, QueryUnit, Severity
-from runner.rules import RuleContext, check_units, filter_disabled
-from runner.settings import Project, load_project, resolve_variables
+from runner.rules import finish_lint
+from runner.settings import Project, load_project, read_env, resolve_variables
 from runner.validate.schemas import load_schema_set
 
 MODELINE = "# yaml-language-server: $schema=../schemas/query-file.schema.json\n"
@@ -60,9 +59,11 @@ FILES = {
 
 
 @pytest.fixture(autouse=True)
-def _signing_key(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path_factory.mktemp("key") / "lint-cache.key"))
-    monkeypatch.delenv(DISABLE_ENV, raising=False)
+def _signing_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    KEY["file"] = tmp_path_factory.mktemp("key") / "lint-cache.key"
+
+
+KEY: dict[str, Path | None] = {"file": None}  # this test's signing key file (what ProcessEnv would name)
 
 
 @pytest.fixture
@@ -93,7 +94,8 @@ def cached_compile(root: Path, *, cli_vars: tuple[str, ...] = (), only: tuple[st
     project, variables = _setup(root, cli_vars)
     compiler = RepositoryCompiler(project, load_schema_set(project.schemas_dir), variables)
     cache = LintCache.open(root=project.root, project_file=project.file, schemas_dir=project.schemas_dir,
-                           variables=compiler.variables, fragments=compiler.fragments, clock=clock)
+                           variables=compiler.variables, fragments=compiler.fragments, key_file=KEY["file"],
+                           clock=clock)
     assert cache is not None
     units: list[QueryUnit] = []
     for file in discover_query_files(project, [root / name for name in only]):
@@ -113,11 +115,8 @@ def cached_compile(root: Path, *, cli_vars: tuple[str, ...] = (), only: tuple[st
                                             disabled_rules=compiler.disabled.get(display)))
         units += got
     cache.finish()
-    context = RuleContext(known_node_types=known_node_types(project.node_types), disabled=project.disabled_rules)
-    found = filter_disabled(compiler.findings + check_units(units, context), project_disabled=project.disabled_rules,
-                            doc_disabled=compiler.disabled)
-    return Outcome(findings=sorted(set(found), key=lambda f: f.sort_key), units=units, hits=cache.hits,
-                   misses=cache.misses)
+    found = finish_lint(compiler.findings, units, compiler.rules, doc_disabled=compiler.disabled)
+    return Outcome(findings=found, units=units, hits=cache.hits, misses=cache.misses)
 
 
 def uncached_compile(root: Path, *, cli_vars: tuple[str, ...] = ()) -> Outcome:
@@ -188,7 +187,7 @@ def test_schema_content_is_part_of_the_context(root: Path, tmp_path_factory: pyt
 
     def open_cache() -> LintCache | None:
         return LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=schemas, variables={},
-                              fragments={})
+                              fragments={}, key_file=KEY["file"])
 
     first = open_cache()
     (schemas / "query-file.schema.json").write_text('{"type": "object"}', encoding="utf-8")
@@ -225,14 +224,13 @@ def test_a_corrupt_pack_is_a_miss_and_is_rewritten(root: Path, damage: str) -> N
         assert cached_compile(root).hits == 8
 
 
-def test_a_pack_signed_with_another_key_is_ignored(root: Path, tmp_path_factory: pytest.TempPathFactory,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pack_signed_with_another_key_is_ignored(root: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     """A pull request that commits `.vqr/lint-cache/` cannot make its own files lint clean."""
     (root / "queries/typo.yaml").unlink()
     cached_compile(root)
     assert _packs(root)  # the pack exists: below it is refused, not missing
     (root / "queries/typo.yaml").write_text(FILES["queries/typo.yaml"], encoding="utf-8")
-    monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path_factory.mktemp("other-key") / "k"))
+    KEY["file"] = tmp_path_factory.mktemp("other-key") / "k"
     warm = cached_compile(root)  # same content, same entry keys, another signing key: nothing may be trusted
     assert warm.hits == 0
     assert "spec/unknown-node-type" in {f.rule for f in warm.findings}
@@ -250,17 +248,18 @@ def test_an_unchanged_run_writes_nothing_and_a_subset_run_keeps_the_rest(root: P
     assert cached_compile(root).hits == 8  # the other seven survived the subset run's write
 
 
-def test_disabled_by_environment(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DISABLE_ENV, "1")
+def test_disabled_by_environment(root: Path) -> None:
+    KEY["file"] = read_env({"VQR_NO_LINT_CACHE": "1"}).lint_cache_key_file
+    assert KEY["file"] is None
     assert LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={},
-                          fragments={}) is None
+                          fragments={}, key_file=KEY["file"]) is None
 
 
 def test_a_symlinked_cache_directory_is_not_used(root: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     (root / ".vqr").symlink_to(elsewhere, target_is_directory=True)
     assert LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={},
-                          fragments={}) is None
+                          fragments={}, key_file=KEY["file"]) is None
 
 
 def test_an_unwritable_cache_never_fails_the_lint(root: Path) -> None:
@@ -269,12 +268,12 @@ def test_an_unwritable_cache_never_fails_the_lint(root: Path) -> None:
     assert cached_compile(root).hits == 0
 
 
-def test_unreadable_signing_key_location_disables_the_cache(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_signing_key_location_disables_the_cache(root: Path) -> None:
     blocker = root / "blocker"
     blocker.write_text("x", encoding="utf-8")
-    monkeypatch.setenv(KEY_FILE_ENV, str(blocker / "key"))  # a path below a regular file cannot exist
+    KEY["file"] = blocker / "key"  # a path below a regular file cannot exist
     assert LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={},
-                          fragments={}) is None
+                          fragments={}, key_file=KEY["file"]) is None
 
 
 def test_prune_drops_old_unused_entries_and_old_packs(root: Path) -> None:
@@ -302,11 +301,13 @@ def test_positions_out_of_document_order_round_trip(root: Path) -> None:
                         keys=dict(doc.keys), disabled_rules=frozenset({"cache/*"}))
     unit = QueryUnit(doc=shuffled, name="n", matrix={}, body={"name": "n"})
     finding = Finding(path="queries/x.yaml", line=2, column=7, severity=Severity.WARNING, rule="r/x", message="m")
-    cache = LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={}, fragments={})
+    cache = LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={},
+                           fragments={}, key_file=KEY["file"])
     assert cache is not None
     cache.put("queries/x.yaml", b"bytes", FileResult(units=(unit,), findings=(finding,), disabled_rules=None))
     cache.finish()
-    cache = LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={}, fragments={})
+    cache = LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={},
+                           fragments={}, key_file=KEY["file"])
     assert cache is not None
     hit = cache.get("queries/x.yaml", b"bytes")
     assert hit is not None and hit.findings == (finding,) and hit.disabled_rules is None
@@ -337,15 +338,14 @@ def test_read_capped_stops_after_the_limit(tmp_path: Path) -> None:
     assert read_capped(tmp_path / "small.yaml", 10) == text.encode()
 
 
-def test_a_truncated_signing_key_is_replaced_once_it_is_stale(root: Path, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_truncated_signing_key_is_replaced_once_it_is_stale(root: Path, tmp_path: Path) -> None:
     key_file = tmp_path / "short.key"
-    monkeypatch.setenv(KEY_FILE_ENV, str(key_file))
+    KEY["file"] = key_file
     key_file.write_bytes(b"short")
 
     def open_cache() -> LintCache | None:
         return LintCache.open(root=root, project_file=root / "vqr.yaml", schemas_dir=root, variables={},
-                              fragments={})
+                              fragments={}, key_file=KEY["file"])
 
     assert open_cache() is None  # maybe still being written by a concurrent first run
     os.utime(key_file, (time.time() - 60, time.time() - 60))

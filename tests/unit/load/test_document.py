@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 
 from runner.load import document as load
-from runner.load.document import MAX_BYTES, MAX_DEPTH, Backend, available_backends, load_yaml, load_yaml_file
+from runner.load.document import (
+    MAX_BYTES,
+    MAX_DEPTH,
+    Backend,
+    available_backends,
+    disable_comments,
+    load_yaml,
+    load_yaml_file,
+)
 from runner.model.values import Document, Finding, Position, Severity
 
 
@@ -288,6 +296,17 @@ def test_disable_text_inside_strings_is_not_a_comment(backend: Backend) -> None:
     text = "a: '# vqr: disable=x'\nb: \"v # vqr: disable=y\"\nc: |\n  # vqr: disable=z\nd: e#vqr:disable=w\n"
     doc = _ok(text, backend)
     assert doc.disabled_rules == frozenset()
+
+
+def test_disable_comment_entries_are_placed_in_file_order(backend: Backend) -> None:
+    text = ("\ufeff# vqr: disable=spec/unknown-node-type\nname: q  # vqr: disable = a/b,\tc/d\n"
+            "s: '# vqr: disable=x'\nspec:\n  x: 1 #vqr:disable=e,cache/*\n")
+    placed = disable_comments(text.encode(), backend=backend)
+    assert placed == [("spec/unknown-node-type", _pos(1, 16)), ("a/b", _pos(2, 27)), ("c/d", _pos(2, 32)),
+                      ("e", _pos(5, 21)), ("cache/*", _pos(5, 23))]
+    assert {name for name, _ in placed} == _ok(text, backend).disabled_rules
+    assert disable_comments(b"name: q\n", backend=backend) == []
+    assert disable_comments(b"\xff# vqr: disable=x\n", backend=backend) == []
 
 
 def test_disabled_warning_is_dropped_but_errors_are_not(backend: Backend) -> None:

@@ -9,15 +9,33 @@ from pathlib import Path
 
 import pytest
 
+from runner.app.boundary import guarded
+from runner.artifact.retention import prune_runs, run_directories
 from runner.report import after_run, history_command, report_command, resolve_run_dir
+from runner.report.history import load_history
 from runner.report.load import ArtifactError, load_run
-from runner.state.history import load_history, prune_runs, run_directories
 from tests.support.report_fixture import FIXTURE, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
 
 
 def call(run_dir: Path | None, fmt: str, reports: Path, journal: Path) -> tuple[int, str, str]:
+    """`vqr report` as the CLI runs it: the command inside the app's error boundary, the paths printed."""
     out, err = io.StringIO(), io.StringIO()
-    code = report_command(run_dir, fmt, reports, journal, out=out, err=err)
+
+    def command() -> int:
+        out.writelines(f"{path}\n" for path in report_command(run_dir, fmt, reports, journal))
+        return 0
+
+    code = guarded(command, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def history(name: str, journal: Path, **options: int) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    def command() -> int:
+        out.write(history_command(name, journal, **options))
+        return 0
+
+    code = guarded(command, err=err)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -70,22 +88,21 @@ def test_bad_run_directories_and_formats_are_usage_errors(tmp_path: Path) -> Non
 
 def test_history_command_prints_the_newest_run_first(tmp_path: Path) -> None:
     journal = build_journal(tmp_path / "state.sqlite")
-    out, err = io.StringIO(), io.StringIO()
-    assert history_command("okta-users-with-s3-write", journal, limit=5, out=out, err=err) == 0
-    lines = out.getvalue().splitlines()
+    code, out, err = history("okta-users-with-s3-write", journal, limit=5)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
     assert lines[0] == "history of okta-users-with-s3-write (5 runs)"
     assert lines[1].split() == ["run", "state", "rows", "change", "spec"]
     assert lines[2].split()[:4] == [RUN_ID, "done", "29", "+1"]
     assert [line.split()[0] for line in lines[2:]] == [RUN_ID, *[past_run_id(d) for d in (28, 27, 26, 25)]]
-    assert history_command("nope", journal, out=out, err=err) == 2 and "no run of query 'nope'" in err.getvalue()
-    assert history_command("x", tmp_path / "missing.sqlite", out=out, err=err) == 2
+    code, _, err = history("nope", journal)
+    assert code == 2 and err.startswith("vqr: no run of query 'nope'") and err.count("\n") == 1
+    assert history("x", tmp_path / "missing.sqlite")[0] == 2
 
 
 def test_history_table_marks_failures_and_spec_changes(tmp_path: Path) -> None:
     journal = build_journal(tmp_path / "state.sqlite")
-    out = io.StringIO()
-    history_command("okta-users-with-s3-write", journal, out=out, err=io.StringIO())
-    rows = {line.split()[0]: line for line in out.getvalue().splitlines()[2:]}
+    rows = {line.split()[0]: line for line in history_command("okta-users-with-s3-write", journal).splitlines()[2:]}
     assert rows[past_run_id(10)].split()[1:] == ["failed", "000000000000"]
     assert rows[past_run_id(11)].split()[1:4] == ["done", "11", "+2"]  # against the last run that had a count
     assert rows[past_run_id(20)].endswith("(changed)")
@@ -140,7 +157,7 @@ def test_after_run_writes_every_report_summary_and_prunes(tmp_path: Path) -> Non
     summary = tmp_path / "step-summary.md"
     err = io.StringIO()
     written = after_run(run_dir, journal_path=journal, reports_dir=reports, retention=2,
-                        environ={"GITHUB_STEP_SUMMARY": str(summary)}, err=err)
+                        step_summary=summary, err=err)
     assert err.getvalue() == ""
     assert {p.name for p in written} >= {"report.md", "report.html", "junit.xml", "admin-roles.csv",
                                          "step-summary.md"}
@@ -155,6 +172,6 @@ def test_after_run_only_warns_when_reports_cannot_be_written(tmp_path: Path) -> 
     shutil.copytree(FIXTURE, run_dir)
     (run_dir / "run.json").write_text((run_dir / "run.json").read_text()[:200])  # cut short: not JSON
     err = io.StringIO()
-    assert after_run(run_dir, journal_path=tmp_path / "j", reports_dir=reports, retention=30, environ={},
+    assert after_run(run_dir, journal_path=tmp_path / "j", reports_dir=reports, retention=30,
                      err=err) == []
     assert "warning: the reports could not be written" in err.getvalue()

@@ -18,10 +18,10 @@ import pytest
 
 from runner.report import render_report, write_reports, write_step_summary
 from runner.report.csv_export import write_csv
+from runner.report.history import load_history
 from runner.report.load import load_run
 from runner.report.markdown import render_markdown
 from runner.resources import bundled_schemas_dir
-from runner.state.history import load_history
 from tests.support.report_fixture import FIXTURE, GOLDEN, RUN_ID, UPDATE, add_run, build_journal, copy_fixture
 
 QUERIES = ("okta-users-with-s3-write", "admin-roles", "stale-access-keys", "s3-write-paths", "inactive-admins",
@@ -76,10 +76,10 @@ def test_markdown_shrinks_to_a_size_limit_and_says_so() -> None:
 
 
 def test_step_summary_is_appended_only_when_github_sets_it(tmp_path: Path) -> None:
-    assert write_step_summary(FIXTURE, environ={}) is None
+    assert write_step_summary(FIXTURE, None) is None
     target = tmp_path / "summary.md"
     target.write_text("# earlier step\n")
-    assert write_step_summary(FIXTURE, environ={"GITHUB_STEP_SUMMARY": str(target)}) == target
+    assert write_step_summary(FIXTURE, target) == target
     text = target.read_text()
     assert text.startswith("# earlier step\n") and RUN_ID.replace("-", "\\-") not in text and "a1b2" in text
     assert len(text.encode()) < 1024 * 1024

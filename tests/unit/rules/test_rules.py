@@ -12,16 +12,18 @@ from ruamel.yaml import YAML
 from runner import catalog
 from runner.model.values import Document, Finding, JSONPath, JSONValue, Position, QueryUnit, Severity
 from runner.rules import (
+    PROJECT_UNKNOWN_RULE,
+    QUERY_UNKNOWN_RULE,
     RuleContext,
     check_cache_policy,
-    check_units,
+    check_unit,
     describe,
     filter_disabled,
-    parse_duration,
+    finish_lint,
     register_rule,
     registered_rules,
     rule_matches,
-    to_protobuf_duration,
+    unknown_disables,
     unknown_rule_patterns,
 )
 
@@ -82,36 +84,15 @@ def got(findings: list[Finding]) -> list[tuple[int, int, str]]:
     return sorted((f.line, f.column, f.rule) for f in findings)
 
 
+def check_units(units: list[QueryUnit], ctx: RuleContext) -> list[Finding]:
+    """What `compile_repository` does with rendered units: each unit's own rules (there, cached with its file), then
+    `finish_lint` over them all."""
+    per_unit = [finding for unit in units for finding in check_unit(unit, ctx)]
+    return finish_lint(per_unit, units, ctx, doc_disabled={unit.doc.path: unit.doc.disabled_rules for unit in units})
+
+
 def lint(*texts: str) -> list[Finding]:
     return check_units([make_unit(text, path=f"queries/q{i}.yaml") for i, text in enumerate(texts)], CTX)
-
-
-# --- durations ---------------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90s", 90.0), ("15m", 900.0), ("12h", 43200.0), ("2d", 172800.0), ("1h30m", 5400.0), ("1d12h", 129600.0),
-    ("43200s", 43200.0), ("1.5s", 1.5), ("0s", 0.0), ("0.000000001s", 1e-9), ("1d2h3m4.5s", 93784.5),
-    ("315576000000s", 315576000000.0),
-])
-def test_parse_duration_accepts(text: str, seconds: float) -> None:
-    assert parse_duration(text) == seconds
-
-
-@pytest.mark.parametrize("text", [
-    "", "12", "12 h", " 12h", "12H", "-5s", "1.5h", "30m1h", "1h1h", "1.0000000001s", "1w", "h", "s",
-    "315576000001s", "9" * 70 + "s", 12, None, True,
-])
-def test_parse_duration_rejects(text: object) -> None:
-    assert parse_duration(text) is None
-
-
-def test_protobuf_duration_round_trips() -> None:
-    assert to_protobuf_duration(43200.0) == "43200s"
-    assert to_protobuf_duration(1.5) == "1.5s"
-    assert to_protobuf_duration(0.0) == "0s"
-    assert parse_duration(to_protobuf_duration(5400.25)) == 5400.25
-    with pytest.raises(ValueError, match="out of range"):
-        to_protobuf_duration(-1)
 
 
 # --- cache ---------------------------------------------------------------------------------------------------------
@@ -413,3 +394,24 @@ def test_rule_patterns() -> None:
     assert rule_matches("spec/x", frozenset({"all"}))
     assert unknown_rule_patterns(["cache/*", "cahce/bad-duration", "all", "spec/unknown-node-type"]) == [
         "cahce/bad-duration"]
+
+
+def test_disable_entries_that_match_no_rule_are_warnings_with_a_did_you_mean() -> None:
+    entries = [("cahce/bad-duration", Position(line=4, column=7)), ("cache/*", Position(line=5, column=7)),
+               ("spec/", Position(line=6, column=7)), ("all", Position(line=7, column=7)),
+               ("cahce/*", Position(line=8, column=7)), ("zzzz", Position(line=9, column=7))]
+    found = unknown_disables(entries, path="vqr.yaml", rule=PROJECT_UNKNOWN_RULE)
+    assert [(f.path, f.line, f.column, f.rule, f.severity) for f in found] == [
+        ("vqr.yaml", line, 7, "project/unknown-rule", Severity.WARNING) for line in (4, 8, 9)]
+    assert found[0].message == ("'cahce/bad-duration' matches no rule id, so it disables nothing; did you mean "
+                                "'cache/bad-duration'?")
+    assert found[1].message.endswith("did you mean 'cache/*'?")
+    assert found[2].message == "'zzzz' matches no rule id, so it disables nothing"
+    assert unknown_disables(entries[1:4], path="queries/a.yaml", rule=QUERY_UNKNOWN_RULE) == []
+
+
+def test_the_unknown_rule_warnings_are_registered_for_sarif() -> None:
+    ids = {info.id: info for info in registered_rules()}
+    for rule in (PROJECT_UNKNOWN_RULE, QUERY_UNKNOWN_RULE):
+        assert ids[rule].default_severity is Severity.WARNING and "disables nothing" in ids[rule].help
+    assert "yaml/unreadable" in ids  # the loader's own id: disabling it is not a typo

@@ -14,14 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.state.journal import (
-    SCHEMA_VERSION,
-    Journal,
-    JournalError,
-    QueryState,
-    RunStatus,
-    open_journal,
-)
+from runner.model.results import RunStatus
+from runner.state.journal import SCHEMA_VERSION, Journal, JournalError, QueryState, open_journal
 from runner.state.records import ALLOWED
 
 S = QueryState
@@ -222,7 +216,7 @@ def test_a_second_process_reads_while_one_writes(path: Path) -> None:
     writer = start_writer(path, 2000)
     assert writer.stdout is not None
     seen: list[int] = []
-    with open_journal(path) as reader:
+    with writer, open_journal(path) as reader:
         for line in writer.stdout:
             acknowledged = int(line)
             if acknowledged % 100 == 0:  # read while the writer goes on writing
@@ -246,6 +240,7 @@ def test_a_killed_writer_leaves_every_acknowledged_record(path: Path) -> None:
             break
     os.kill(writer.pid, signal.SIGKILL)
     writer.wait(timeout=30)
+    writer.stdout.close()
     assert writer.returncode == -signal.SIGKILL
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -1,0 +1,134 @@
+"""`vqr run` after compile: select and plan the queries, open the journal (resuming if asked), find the target (or
+start the embedded sandbox), then hand over to a `RunSession`. `run_batch_command(project, units, options)` is what
+`app.commands.run` calls; it returns the exit code. Network and file I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import httpx
+
+from runner.app.options import MAX_PAGE_SIZE, RunOptions
+from runner.app.session import Hooks, RunSession, Target
+from runner.errors import UsageError
+from runner.model.plans import MAX_CONCURRENCY, QueryPlan
+from runner.model.query import CACHE_MODES, Query
+from runner.plan.batch import build_plans
+from runner.plan.select import select_queries
+from runner.sandbox.config import SandboxConfig
+from runner.secret import Secret, load_api_key
+from runner.settings import EMBEDDED_URL, Environment, ProcessEnv, Project, read_env
+from runner.state.journal import QueryRecord, QueryState, open_journal
+
+JOURNAL = Path(".vqr") / "state.sqlite"
+EMBEDDED_KEY = "vqr-embedded-sandbox"  # the in-process sandbox accepts any key; this one is not a secret
+
+
+def _check(options: RunOptions, concurrency: int) -> None:
+    if not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise UsageError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}")
+    if options.cache is not None and options.cache not in CACHE_MODES:
+        raise UsageError(f"--cache must be one of {', '.join(CACHE_MODES)}, got {options.cache!r}")
+    if options.snapshot_id is not None and not options.snapshot_id.isdigit():
+        raise UsageError(f"--snapshot-id must be a snapshot number (digits), got {options.snapshot_id!r}")
+    if not 1 <= options.tuning.page_size <= MAX_PAGE_SIZE:
+        raise UsageError(f"the page size must be between 1 and {MAX_PAGE_SIZE}, got {options.tuning.page_size}")
+    for name, value in (("query timeout", options.query_timeout), ("run deadline", options.run_deadline)):
+        if value is not None and value <= 0:
+            raise UsageError(f"the {name} must be positive, got {value}")
+
+
+def _resolve_env(project: Project, process: ProcessEnv, options: RunOptions, resumed: str | None) -> Environment:
+    if resumed is not None and options.env is not None and options.env != resumed:
+        raise UsageError(f"the run to resume used environment '{resumed}', not '{options.env}'")
+    env = project.environment(resumed or options.env, process)
+    # A private CA: the command line's, else the environment's in vqr.yaml, else SSL_CERT_FILE.
+    return dataclasses.replace(env, ca_bundle=options.ca_bundle or env.ca_bundle or process.ssl_cert_file)
+
+
+@contextlib.contextmanager
+def _target(env: Environment, process: ProcessEnv, options: RunOptions) -> Iterator[Target]:
+    """The base URL and key: `VEZA_URL` over the environment's URL; `embedded` starts the sandbox for the run."""
+    url = process.veza_url or env.url
+    if url != EMBEDDED_URL:
+        key = load_api_key(process.variables, env_var=env.api_key_env, key_file=env.api_key_file)
+        yield Target(url=url, shown=_shown_url(url), key=key)
+        return
+    from runner.sandbox.server import EmbeddedSandbox
+
+    config = options.tuning.sandbox or _sandbox_config(process.sandbox)
+    with EmbeddedSandbox(config) as sandbox:
+        yield Target(url=sandbox.url, shown=EMBEDDED_URL, key=Secret(config.api_key or EMBEDDED_KEY))
+
+
+def _sandbox_config(settings: Mapping[str, str]) -> SandboxConfig:
+    """The embedded sandbox's defaults, tunable with VQR_SANDBOX_LATENCY / _NODES / _SEED (no CLI options: the
+    sandbox is the default target, not something to configure per run)."""
+    values: dict[str, float | int] = {}
+    try:
+        for name, kind in (("latency", float), ("nodes", int), ("seed", int)):
+            raw = settings.get(f"VQR_SANDBOX_{name.upper()}")
+            if raw:
+                values[name] = kind(raw)
+    except ValueError as error:
+        raise UsageError(f"invalid VQR_SANDBOX_* setting: {error}") from None
+    return SandboxConfig(**values)  # type: ignore[arg-type]
+
+
+def _shown_url(url: str) -> str:
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(username=None, password=None, query=None, fragment=None))
+
+
+def run_batch_command(project: Project, queries: Sequence[Query], options: RunOptions, *,
+                      process: ProcessEnv | None = None, out: TextIO | None = None, err: TextIO | None = None,
+                      hooks: Hooks | None = None) -> int:
+    """The whole `vqr run` after a clean compile (`queries` are the whole repository's; selection happens here)."""
+    process = read_env() if process is None else process
+    out, err = out or sys.stdout, err or sys.stderr
+    concurrency = project.defaults.concurrency if options.concurrency is None else options.concurrency
+    _check(options, concurrency)
+    with open_journal(project.root / JOURNAL) as journal:
+        resumed = journal.last_unfinished_run() if options.resume else None
+        if options.resume and resumed is None:
+            raise UsageError("nothing to resume: the last run finished (run without --resume)")
+        env = _resolve_env(project, process, options, resumed.env if resumed else None)
+        records = journal.query_states(resumed.run_id) if resumed else {}
+        chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
+            queries, select=options.select, exclude=options.exclude)
+        plans = build_plans(project, chosen, cache_override=options.cache, snapshot_id=options.snapshot_id,
+                            query_timeout=options.query_timeout)
+        if not plans:
+            raise UsageError("no query selected (see `vqr ls --select ...`)")
+        _check_resumable(plans, records)
+        session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
+                             records=records, resumed_run=resumed.run_id if resumed else None,
+                             concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks())
+        with _target(env, process, options) as target:
+            return asyncio.run(session.run(target))
+
+
+def _resumed_queries(queries: Sequence[Query], records: Mapping[str, QueryRecord], err: TextIO) -> list[Query]:
+    chosen = [q for q in queries if q.name in records]
+    gone = sorted(set(records) - {q.name for q in chosen})
+    if gone:
+        err.write(f"vqr run: {len(gone)} queries of the interrupted run are no longer in the repository: "
+                  f"{', '.join(gone[:5])}\n")
+    return chosen
+
+
+def _check_resumable(plans: Sequence[QueryPlan], records: Mapping[str, QueryRecord]) -> None:
+    for plan in plans:
+        record = records.get(plan.name)
+        if record is not None and record.spec_hash != plan.spec_hash and record.state is not QueryState.DONE:
+            raise UsageError(f"the spec of '{plan.name}' changed since the interrupted run; resuming would mix "
+                             "results (run without --resume)")
+
+

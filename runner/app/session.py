@@ -1,0 +1,162 @@
+"""One `vqr run` against a reachable target, in four steps: connect, open the run, execute the batch, publish.
+
+`RunSession(...).run()` returns the run's exit code; a target that cannot be reached raises `InternalError`
+(exit 3) before anything is written. Network, journal and run-directory I/O; the planning happened before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from runner.app.options import RunOptions
+from runner.app.progress import Progress, summary
+from runner.artifact.rundir import RunDir, new_run_id
+from runner.artifact.runjson import RunInfo, build_artifact
+from runner.client.api import ClientConfig, VezaClient
+from runner.client.errors import ApiError
+from runner.client.retry import PollLadder, RetryBudget, RetryPolicy
+from runner.errors import InternalError
+from runner.execute.batch import run_batch
+from runner.execute.task import RunContext
+from runner.model.plans import QueryPlan
+from runner.model.results import BatchOutcome, RunStatus
+from runner.plan.batch import build_groups
+from runner.secret import Secret
+from runner.settings import Environment, Project
+from runner.state.journal import Journal, QueryRecord, QueryState
+
+
+@dataclass(frozen=True, kw_only=True)
+class Target:
+    url: str  # what the client connects to
+    shown: str  # what run.json says was queried: the URL without credentials, or "embedded"
+    key: Secret
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hooks:
+    """`published(run_dir)` runs once run.json is written and the journal closed the run (reports, retention);
+    `result(results_file)` runs in a worker thread as each query's rows are committed."""
+
+    published: Callable[[Path], None] | None = None
+    result: Callable[[Path], None] | None = None
+
+
+@dataclass(kw_only=True)
+class RunSession:
+    project: Project
+    env: Environment
+    options: RunOptions
+    journal: Journal
+    plans: Sequence[QueryPlan]
+    records: Mapping[str, QueryRecord]  # the interrupted run's journal states (`--resume`), else empty
+    resumed_run: str | None
+    concurrency: int
+    out: TextIO
+    err: TextIO
+    hooks: Hooks
+
+    async def run(self, target: Target) -> int:
+        tuning = self.options.tuning
+        config = ClientConfig(base_url=target.url, api_key=target.key, ca_bundle=self.env.ca_bundle,
+                              max_connections=self.concurrency + 8, retry=tuning.retry or RetryPolicy(),
+                              poll_ladder=tuning.poll_ladder or PollLadder())
+        async with VezaClient(config, budget=RetryBudget(capacity=tuning.retry_budget)) as client:
+            await self._connect(client)
+            started = datetime.now(UTC)
+            run_id, rundir = self._open_run(started)
+            outcome = await self._execute(client, run_id, rundir)
+            return self._publish(outcome, run_id=run_id, rundir=rundir, target=target, started=started)
+
+    async def _connect(self, client: VezaClient) -> None:
+        deadline = self.options.run_deadline
+        try:
+            await client.check_connection(deadline=client.now() + deadline if deadline else None)
+        except ApiError as error:
+            raise InternalError(f"could not run: {error}") from None  # the message is already redacted
+
+    def _open_run(self, started: datetime) -> tuple[str, RunDir]:
+        run_id = self.resumed_run
+        if run_id is None:
+            run_id = new_run_id(started)
+            self.journal.start_run(run_id, env=self.env.name)
+        else:
+            self.journal.resume_run(run_id)
+        rundir = RunDir(reports=self.options.reports or self.project.reports_dir, run_id=run_id)
+        rundir.create()
+        rundir.remove_partials()
+        for plan in self.plans:
+            if plan.name not in self.records:
+                self.journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash, file=plan.file)
+        return run_id, rundir
+
+    async def _execute(self, client: VezaClient, run_id: str, rundir: RunDir) -> BatchOutcome:
+        journal, options = self.journal, self.options
+        groups = build_groups(self.plans, lambda name, spec: journal.previous_cache_id(name, spec, exclude_run=run_id))
+        ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id,
+                         page_size=options.tuning.page_size,
+                         run_deadline=client.now() + options.run_deadline if options.run_deadline else None,
+                         on_result=self.hooks.result, records=self.records)
+        interrupt = asyncio.Event()
+        with _signals(interrupt):
+            async with Progress(total=len(self.plans), stream=self.err, quiet=options.quiet,
+                                heartbeat=options.tuning.heartbeat) as progress:
+                return await run_batch(ctx, groups, concurrency=self.concurrency, fail_fast=options.fail_fast,
+                                       interrupt=interrupt, progress=progress)
+
+    def _publish(self, outcome: BatchOutcome, *, run_id: str, rundir: RunDir, target: Target,
+                 started: datetime) -> int:
+        """run.json, then the journal's verdict, then the reports (hook), then `latest`; then the summary."""
+        options = self.options
+        finished = datetime.now(UTC)
+        info = RunInfo(run_id=run_id, env=self.env.name, target=target.shown, started_at=started,
+                       finished_at=finished, resumed=bool(self.records),
+                       options={"concurrency": self.concurrency, "cache": options.cache,
+                                "snapshot_id": options.snapshot_id, "fail_fast": options.fail_fast,
+                                "page_size": options.tuning.page_size})
+        rundir.publish(build_artifact(info, outcome, {plan.name: plan for plan in self.plans}))
+        self.journal.finish_run(run_id, outcome.status)
+        if self.hooks.published is not None:
+            self.hooks.published(rundir.path)
+        rundir.mark_latest()
+        note = None
+        if outcome.stopped is not None:
+            note = f"stopped early: {outcome.stopped.value.replace('_', ' ')}"
+        if outcome.status is RunStatus.INTERRUPTED:
+            note = "interrupted: the journal is saved; `vqr run --resume` continues this run"
+        text = summary(outcome.results, run_id=run_id, status=outcome.status.value,
+                       seconds=(finished - started).total_seconds(), run_file=str(_report_file(rundir.path)),
+                       note=note)
+        (self.err if options.quiet else self.out).write(text if not options.quiet else text.splitlines()[-1] + "\n")
+        return int(outcome.exit_code)
+
+
+def _report_file(run_dir: Path) -> Path:
+    """What a person opens: the HTML report when the reports were written, else the run artifact itself."""
+    html = run_dir / "report.html"
+    return html if html.is_file() else run_dir / "run.json"
+
+
+@contextlib.contextmanager
+def _signals(interrupt: asyncio.Event) -> Iterator[None]:
+    """Ctrl-C and SIGTERM set `interrupt` (the engine then stops cleanly) instead of killing the loop mid-write."""
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, interrupt.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread, or a platform without signal handlers: Ctrl-C stays KeyboardInterrupt
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,140 @@
+"""Reports of a finished run, written into its run directory from run.json, the result files and the journal.
+
+`render_report(run_dir, fmt, history=...)` returns one format's text; `write_reports(run_dir, history)` writes
+report.md, report.html, junit.xml and results/*.csv atomically; `after_run` is what `vqr run` calls once run.json is
+published (reports, the GitHub step summary, retention). Reads and writes files only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from runner.artifact.retention import prune_runs
+from runner.files import append_step_summary, write_atomically
+from runner.report.csv_export import write_csv
+from runner.report.history import load_history
+from runner.report.html import render_html
+from runner.report.junit import render_junit
+from runner.report.kinds import REPORT_FILES
+from runner.report.load import ArtifactError, RunArtifact, load_run
+from runner.report.markdown import render_markdown
+from runner.state.journal import EMPTY_HISTORY, History
+
+
+def _render(run: RunArtifact, fmt: str, history: History) -> str:
+    if fmt == "md":
+        return render_markdown(run)
+    if fmt == "html":
+        return render_html(run, history)
+    if fmt == "junit":
+        return render_junit(run)
+    raise ValueError(f"no text rendering for format {fmt!r} (one of: md, html, junit)")
+
+
+def render_report(run_dir: Path, fmt: str, *, history: History = EMPTY_HISTORY) -> str:
+    """One report as text: `md`, `html` or `junit`. The same run.json and history always give the same bytes."""
+    return _render(load_run(run_dir), fmt, history)
+
+
+def write_result_csv(jsonl: Path) -> None:
+    """The CSV beside one results file, written while the run goes on (`vqr run` calls this as each query's rows
+    are committed). Best effort: after the run, `after_run` writes whatever is missing or stale."""
+    with contextlib.suppress(OSError, ValueError):
+        write_csv(jsonl, jsonl.with_suffix(".csv"))
+
+
+def _fresh(csv_file: Path, jsonl: Path) -> bool:
+    try:
+        return csv_file.stat().st_mtime_ns >= jsonl.stat().st_mtime_ns
+    except OSError:
+        return False
+
+
+def _write_csvs(run: RunArtifact, *, keep_fresh: bool = False) -> list[Path]:
+    written: list[Path] = []
+    for query in run.queries:
+        if query.status != "succeeded" or not query.results_file:
+            continue
+        jsonl = run.path / query.results_file
+        if jsonl.suffix != ".jsonl" or not jsonl.is_file():
+            continue
+        target = jsonl.with_suffix(".csv")
+        if keep_fresh and _fresh(target, jsonl):
+            written.append(target)
+            continue
+        previous_run = query.drift.previous_run if query.drift is not None else None
+        if previous_run is None or not _link_previous_csv(run.path.parent / previous_run / query.results_file,
+                                                          jsonl, target):
+            write_csv(jsonl, target)
+        written.append(target)
+    return written
+
+
+def _link_previous_csv(earlier: Path, jsonl: Path, target: Path) -> bool:
+    """A result reused from the previous run is that run's very file (a hard link): its CSV is then the same too."""
+    earlier_csv = earlier.with_suffix(".csv")
+    try:
+        if not (earlier_csv.is_file() and earlier.samefile(jsonl)):
+            return False
+        target.unlink(missing_ok=True)
+        os.link(earlier_csv, target)
+    except OSError:
+        return False
+    return True
+
+
+def write_format(run: RunArtifact, fmt: str, history: History) -> list[Path]:
+    """One format (csv: one file per query) into the run directory; returns the files written."""
+    if fmt == "csv":
+        return _write_csvs(run)
+    target = run.path / REPORT_FILES[fmt]
+    write_atomically(target, _render(run, fmt, history).encode())
+    return [target]
+
+
+def write_reports(run_dir: Path, history: History = EMPTY_HISTORY) -> list[Path]:
+    """Every format into the run directory; returns the files written."""
+    run = load_run(run_dir)
+    return [path for fmt in ("md", "html", "junit", "csv") for path in write_format(run, fmt, history)]
+
+
+def write_step_summary(run_dir: Path, target: Path | None) -> Path | None:
+    """Append the Markdown summary to `target` (`$GITHUB_STEP_SUMMARY`, from `ProcessEnv.step_summary`), cut to fit
+    what is left of GitHub's 1 MiB per step; returns the file, or None outside GitHub Actions (no target)."""
+    if target is None:
+        return None
+    path = target
+    run = load_run(run_dir)
+    return path if append_step_summary(path, lambda room: render_markdown(run, limit=room)) else None
+
+
+def history_for(run: RunArtifact, journal_path: Path) -> History:
+    return load_history(journal_path, [q.name for q in run.queries], until_run=run.run_id)
+
+
+def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention: int,
+              step_summary: Path | None = None, err: TextIO | None = None) -> list[Path]:
+    """What `vqr run` does once run.json is published: every report, the step summary, then pruning old runs.
+    A report that cannot be written is a warning, never a change of the run's exit code."""
+    err = err or sys.stderr
+    written: list[Path] = []
+    try:
+        run = load_run(run_dir, validate=False)
+        history = history_for(run, journal_path)
+        for fmt in ("md", "html", "junit"):
+            written += write_format(run, fmt, history)
+        written += _write_csvs(run, keep_fresh=True)  # most were written during the run (write_result_csv)
+        summary = write_step_summary(run_dir, step_summary)
+        if summary is not None:
+            written.append(summary)
+    except (ArtifactError, OSError, ValueError) as error:
+        err.write(f"vqr run: warning: the reports could not be written: {error}\n")
+    try:
+        prune_runs(reports_dir, retention)
+    except OSError as error:
+        err.write(f"vqr run: warning: old runs could not be pruned: {error}\n")
+    return written

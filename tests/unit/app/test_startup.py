@@ -1,0 +1,59 @@
+"""Start-up by command: what each command imports, read from `python -X importtime` of the real CLI.
+
+`vqr --help` loads no stage at all; `vqr lint`, `render` and `ls` load no HTTP, server, journal or terminal-UI
+library (those belong to `vqr run`, `vqr report` and the sandbox).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+NETWORK_AND_UI = {"httpx", "httpcore", "anyio", "h11", "rich", "starlette", "uvicorn", "sqlite3", "cryptography"}
+STAGES = {"jinja2", "jsonschema", "ruamel", "runner.compile", "runner.report.publish", "runner.findings.sarif"}
+
+
+def imported(*args: str, cwd: Path) -> set[str]:
+    """Every module the command imported (and each of its parent packages), as `-X importtime` lists them."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "runner", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+    assert "Traceback" not in done.stderr, done.stderr
+    names: set[str] = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            name = line.rsplit("|", 1)[1].strip()
+            parts = name.split(".")
+            names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    assert "runner.cli" in names, done.stderr[-2000:]  # the parse really saw the command's imports
+    return names
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("startup") / "repo"
+    subprocess.run([sys.executable, "-m", "runner", "init", str(directory)], check=True, capture_output=True,
+                   cwd=ROOT, timeout=60)
+    return directory
+
+
+def test_help_loads_no_stage(project: Path) -> None:
+    names = imported("--help", cwd=project)
+    assert not names & (NETWORK_AND_UI | STAGES), sorted(names & (NETWORK_AND_UI | STAGES))
+
+
+@pytest.mark.parametrize("args", [("lint",), ("lint", "--format", "sarif"), ("render", "okta-users-with-s3-write"),
+                                  ("ls",)])
+def test_offline_commands_load_no_network_server_or_terminal_ui(project: Path, args: tuple[str, ...]) -> None:
+    names = imported(*args, cwd=project)
+    assert "runner.compile" in names  # the command did its work
+    assert not names & NETWORK_AND_UI, sorted(names & NETWORK_AND_UI)
+
+
+def test_run_does_load_the_client(project: Path) -> None:
+    """The guard above is not vacuous: the same parse sees httpx when the command needs it."""
+    names = imported("run", "--quiet", cwd=project)
+    assert {"httpx", "runner.client", "runner.execute"} <= names
