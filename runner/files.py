@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary larger than 1 MiB
 STEP_SUMMARY_RESERVE = 1024  # bytes left free for whatever else the step appends after us

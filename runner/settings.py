@@ -12,12 +12,11 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from runner.errors import ProjectError, UsageError
 from runner.findings.text import format_abort
-from runner.load.document import load_yaml_file
-from runner.model.values import Document, Finding, JSONObject, JSONValue, Severity
+from runner.load import load_yaml_file
+from runner.model import Document, Finding, JSONObject, JSONValue, Severity
 from runner.resources import bundled_schemas_dir
 
 PROJECT_FILE = "vqr.yaml"
@@ -143,17 +142,35 @@ def _has_errors(findings: Sequence[Finding]) -> bool:
     return any(f.severity is Severity.ERROR for f in findings)
 
 
+# The project file has passed its schema (load_project) before it is read: these only narrow the JSON types, with
+# the schema's defaults, so the settings are typed without casts.
+def _object(value: JSONValue) -> JSONObject:
+    return value if isinstance(value, dict) else {}
+
+
+def _items(value: JSONValue) -> list[JSONValue]:
+    return value if isinstance(value, list) else []
+
+
+def _integer(value: JSONValue, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _text(value: JSONValue, default: str) -> str:
+    return value if isinstance(value, str) else default
+
+
 def _build_project(root: Path, file: Path, doc: Document) -> Project:
-    data = cast(JSONObject, doc.data or {})
-    defaults = cast(JSONObject, data.get("defaults") or {})
-    schemas_dir = root / str(data.get("schemas", "schemas"))
+    data = _object(doc.data)
+    defaults = _object(data.get("defaults"))
+    schemas_dir = root / _text(data.get("schemas"), "schemas")
     if not (schemas_dir / "query-spec.schema.json").is_file():
         schemas_dir = bundled_schemas_dir()
     environments = {
-        name: _environment(root, name, cast(JSONObject, raw or {}))
-        for name, raw in cast(JSONObject, data.get("environments") or {}).items()
+        name: _environment(root, name, _object(raw))
+        for name, raw in _object(data.get("environments")).items()
     }
-    rules = cast(JSONObject, data.get("rules") or {})
+    rules = _object(data.get("rules"))
     return Project(
         root=root,
         file=file.resolve(),
@@ -161,15 +178,15 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         reports_dir=root / str(data.get("reports", "reports")),
         schemas_dir=schemas_dir,
         defaults=Defaults(
-            cache=cast(JSONObject, defaults.get("cache") or {"mode": "if_available", "max_staleness": "24h"}),
-            concurrency=int(cast(int, defaults.get("concurrency", 8))),
+            cache=_object(defaults.get("cache")) or {"mode": "if_available", "max_staleness": "24h"},
+            concurrency=_integer(defaults.get("concurrency"), 8),
             timeout=str(defaults.get("timeout", "15m")),
         ),
         environments=environments,
-        vars=cast(JSONObject, data.get("vars") or {}),
-        node_types=frozenset(str(t) for t in cast(list[JSONValue], data.get("node_types") or [])),
-        disabled_rules=frozenset(str(r) for r in cast(list[JSONValue], rules.get("disable") or [])),
-        retention=int(cast(int, data.get("retention", 30))),
+        vars=_object(data.get("vars")),
+        node_types=frozenset(str(t) for t in _items(data.get("node_types"))),
+        disabled_rules=frozenset(str(r) for r in _items(rules.get("disable"))),
+        retention=_integer(data.get("retention"), 30),
     )
 
 
@@ -182,8 +199,8 @@ def _environment(root: Path, name: str, raw: JSONObject) -> Environment:
         api_key_env=str(raw.get("api_key_env", "VEZA_API_KEY")),
         api_key_file=root / str(key_file) if key_file else None,
         ca_bundle=root / str(ca_bundle) if ca_bundle else None,
-        vars=cast(JSONObject, raw.get("vars") or {}),
-        vars_files=tuple(root / str(p) for p in cast(list[JSONValue], raw.get("vars_files") or [])),
+        vars=_object(raw.get("vars")),
+        vars_files=tuple(root / str(p) for p in _items(raw.get("vars_files"))),
     )
 
 
@@ -194,7 +211,7 @@ def parse_cli_var(text: str) -> tuple[str, JSONValue]:
     if not sep or not name.isidentifier():
         raise UsageError(f"--var expects NAME=VALUE with NAME a valid identifier, got {text!r}")
     try:
-        value = cast(JSONValue, json.loads(raw))
+        value: JSONValue = json.loads(raw)
     except ValueError:
         value = raw
     return name, value

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from runner.durations import parse_duration
 from runner.errors import ExitCode, VqrError
-from runner.model.plans import MAX_CONCURRENCY
-from runner.model.query import CACHE_MODES
+from runner.model import CACHE_MODES, MAX_CONCURRENCY
 
 if TYPE_CHECKING:
     from runner.app.boundary import guarded

@@ -15,13 +15,13 @@ from typing import TextIO
 
 from runner import __version__
 from runner.app.options import RunOptions
-from runner.compile.repository import Compiled, compile_repository, discover_query_files
+from runner.compile import Compiled, compile_repository, discover_query_files
 from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
-from runner.model.values import Finding, Severity
+from runner.model import Finding, Severity
 from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
-from runner.validate.schemas import load_schema_set
+from runner.validate import load_schema_set
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,8 +18,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from runner.model.assessment import Verdict
-from runner.model.results import CacheUse, QueryResult, QueryStatus
+from runner.model import CacheUse, QueryResult, QueryStatus, Verdict
 
 MAX_LISTED = 10
 

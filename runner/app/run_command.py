@@ -18,14 +18,12 @@ import httpx
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
 from runner.errors import UsageError
-from runner.model.plans import MAX_CONCURRENCY, QueryPlan
-from runner.model.query import CACHE_MODES, Query
-from runner.plan.batch import build_plans
-from runner.plan.select import select_queries
+from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
+from runner.plan import build_plans, select_queries
 from runner.sandbox.config import SandboxConfig
 from runner.secret import Secret, load_api_key
 from runner.settings import EMBEDDED_URL, Environment, ProcessEnv, Project, read_env
-from runner.state.journal import QueryRecord, QueryState, open_journal
+from runner.state import QueryRecord, QueryState, open_journal
 
 JOURNAL = Path(".vqr") / "state.sqlite"
 EMBEDDED_KEY = "vqr-embedded-sandbox"  # the in-process sandbox accepts any key; this one is not a secret

@@ -17,20 +17,15 @@ from typing import TextIO
 
 from runner.app.options import RunOptions
 from runner.app.progress import Progress, summary
-from runner.artifact.rundir import RunDir, new_run_id
-from runner.artifact.runjson import RunInfo, build_artifact
-from runner.client.api import ClientConfig, VezaClient
-from runner.client.errors import ApiError
-from runner.client.retry import PollLadder, RetryBudget, RetryPolicy
+from runner.artifact import RunDir, RunInfo, build_artifact, new_run_id
+from runner.client import ApiError, ClientConfig, PollLadder, RetryBudget, RetryPolicy, VezaClient
 from runner.errors import InternalError
-from runner.execute.batch import run_batch
-from runner.execute.task import RunContext
-from runner.model.plans import QueryPlan
-from runner.model.results import BatchOutcome, RunStatus
-from runner.plan.batch import build_groups
+from runner.execute import RunContext, run_batch
+from runner.model import BatchOutcome, QueryPlan, RunStatus
+from runner.plan import build_groups
 from runner.secret import Secret
 from runner.settings import Environment, Project
-from runner.state.journal import Journal, QueryRecord, QueryState
+from runner.state import Journal, QueryRecord, QueryState
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from runner.files import write_atomically, write_json_atomically
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 
 LATEST = "latest"
 RUN_FILE = "run.json"

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from runner import __version__
-from runner.model.plans import QueryPlan
-from runner.model.results import BatchOutcome, QueryResult, QueryStatus
-from runner.model.values import JSONObject, JSONValue
+from runner.model import BatchOutcome, JSONObject, JSONValue, QueryPlan, QueryResult, QueryStatus
 from runner.resources import RUN_SCHEMA_FILE, SCHEMA_BASE_URL
 
 ARTIFACT_VERSION = 1

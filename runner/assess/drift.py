@@ -16,8 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.model.assessment import DriftResult, EntityRef
-from runner.model.values import JSONValue
+from runner.model import DriftResult, EntityRef, JSONValue
 
 SAMPLE = 50  # entities listed per kind of change: enough to act on, small enough for run.json
 FIELD_LIMIT = 10  # changed field names kept per changed entity

@@ -6,8 +6,7 @@ failed or skipped, with its message). Drift itself is counted from the result fi
 
 from __future__ import annotations
 
-from runner.model.assessment import Drift, ExpectSeverity, Outcome, Verdict
-from runner.model.values import JSONObject, JSONValue
+from runner.model import Drift, ExpectSeverity, JSONObject, JSONValue, Outcome, Verdict
 
 METRICS = ("rows", "new_rows", "removed_rows")
 

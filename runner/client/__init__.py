@@ -1,1 +1,35 @@
-"""TODO face."""
+"""Veza's query API over httpx: typed replies or the `ApiError` tree (httpx exceptions never leave this package),
+retries chosen per operation, the poll ladder and the run-wide retry budget. Network I/O.
+"""
+
+from __future__ import annotations
+
+from runner.client.api import ClientConfig, JobState, Submitted, VezaClient
+from runner.client.errors import (
+    ApiError,
+    AuthError,
+    DeadlineExceeded,
+    InvalidRequest,
+    NotFoundError,
+    ResponseError,
+    TransientError,
+)
+from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body
+
+__all__ = [
+    "ApiError",
+    "AuthError",
+    "ClientConfig",
+    "DeadlineExceeded",
+    "InvalidRequest",
+    "JobState",
+    "NotFoundError",
+    "PollLadder",
+    "ResponseError",
+    "RetryBudget",
+    "RetryPolicy",
+    "Submitted",
+    "TransientError",
+    "VezaClient",
+    "cached_resend_body",
+]

@@ -13,15 +13,13 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
-import certifi
 import httpx
 
 from runner import __version__
 from runner.client import endpoints
+from runner.client.config import LOOPBACK, ClientConfig, checked_url, tls_context
 from runner.client.errors import (
     ApiError,
     DeadlineExceeded,
@@ -34,42 +32,15 @@ from runner.client.errors import (
 )
 from runner.client.pages import JobState, Page, Submitted, parse_count, parse_page, parse_submitted
 from runner.client.pool import sharded_transport
-from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body, parse_retry_after, poll_delays
-from runner.errors import UsageError
-from runner.model.values import JSONObject, JSONValue
-from runner.secret import Secret
+from runner.client.retry import RetryBudget, cached_resend_body, parse_retry_after, poll_delays
+from runner.model import JSONObject, JSONValue
 
 __all__ = ["ClientConfig", "JobState", "Page", "Submitted", "VezaClient"]
 
 log = logging.getLogger("vqr.client")
 T = TypeVar("T")
 
-DEFAULT_FAILURE_STATUSES = frozenset({"FAILED", "ERROR", "CANCELED", "CANCELLED", "EXPIRED"})
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 MAX_EMPTY_PAGES = 50  # consecutive empty pages tolerated before a result is taken to be looping
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClientConfig:
-    """How to reach one tenant. `max_connections` must be at least the run's concurrency (the engine sees to it)."""
-
-    base_url: str
-    api_key: Secret
-    ca_bundle: Path | None = None
-    max_connections: int = 16
-    connect_timeout: float = 10.0
-    read_timeout: float = 60.0
-    write_timeout: float = 30.0
-    pool_timeout: float = 60.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    poll_ladder: PollLadder = field(default_factory=PollLadder)
-    failure_statuses: frozenset[str] = DEFAULT_FAILURE_STATUSES
-    use_env_proxies: bool = True  # HTTPS_PROXY and friends; never for loopback URLs
-
-    def __post_init__(self) -> None:
-        if self.max_connections < 1 or min(self.connect_timeout, self.read_timeout, self.write_timeout,
-                                           self.pool_timeout) <= 0:
-            raise ValueError("max_connections and every timeout must be positive")
 
 
 class VezaClient:
@@ -88,9 +59,9 @@ class VezaClient:
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self._sleep = sleep or asyncio.sleep
         self.now = clock or time.monotonic
-        base_url = _checked_url(config.base_url)
-        verify: ssl.SSLContext | bool = _tls_context(config.ca_bundle) if config.ca_bundle else True
-        trust_env = config.use_env_proxies and httpx.URL(config.base_url).host not in _LOOPBACK
+        base_url = checked_url(config.base_url)
+        verify: ssl.SSLContext | bool = tls_context(config.ca_bundle) if config.ca_bundle else True
+        trust_env = config.use_env_proxies and httpx.URL(config.base_url).host not in LOOPBACK
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={"authorization": f"Bearer {config.api_key.reveal()}", "user-agent": f"vqr/{__version__}",
@@ -310,24 +281,3 @@ class VezaClient:
 def _final(error: TransientError, why: str) -> TransientError:
     return TransientError(f"{error.detail} ({why})", operation=error.operation, delivery=error.delivery,
                           status=error.status, code=error.code, request_id=error.request_id)
-
-
-def _checked_url(url: str) -> str:
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise UsageError(f"the Veza URL must be https://<tenant host>, got {url!r}")
-    if parsed.scheme == "http" and parsed.host not in _LOOPBACK:
-        # The key travels in a header: plain HTTP is only acceptable to this machine (the embedded sandbox).
-        raise UsageError(f"refusing to send the API key over plain http to {parsed.host}: use https://")
-    return url.rstrip("/")
-
-
-def _tls_context(ca_bundle: Path) -> ssl.SSLContext:
-    """System roots plus certifi's plus the private CA: a private CA adds trust, it never disables verification."""
-    context = ssl.create_default_context()
-    context.load_verify_locations(cafile=certifi.where())
-    try:
-        context.load_verify_locations(cafile=str(ca_bundle))
-    except (OSError, ssl.SSLError) as error:
-        raise UsageError(f"cannot load the CA bundle {ca_bundle}: {error}") from None
-    return context

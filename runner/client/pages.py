@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runner.client.errors import ResponseError
-from runner.model.values import JSONObject, JSONValue
+from runner.model import JSONObject, JSONValue
 
 
 class JobState(enum.Enum):

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from runner.durations import parse_protobuf_duration, to_protobuf_duration
-from runner.model.values import JSONObject, JSONValue
+from runner.model import JSONObject, JSONValue
 
 DEFAULT_MAX_STALENESS = 86400.0  # Veza's documented default for cached_result_if_available (veza-api.md §3)
 

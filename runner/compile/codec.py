@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from runner.model.values import Document, Finding, JSONObject, JSONPath, JSONValue, Position, QueryUnit, Severity
+from runner.model import Document, Finding, JSONObject, JSONPath, JSONValue, Position, QueryUnit, Severity
 
 FORMAT = 1  # bump when the stored layout changes: older packs then simply miss
 

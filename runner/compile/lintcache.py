@@ -23,7 +23,7 @@ from pathlib import Path
 from runner import __version__
 from runner.compile.codec import FORMAT, FileResult, decode_result, encode_result
 from runner.files import write_atomically
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 
 CACHE_DIR = Path(".vqr") / "lint-cache"
 PRUNE_AFTER = 7 * 24 * 3600  # seconds an entry (or another context's pack) may go unused before a write drops it

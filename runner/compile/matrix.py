@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Iterator, Mapping
 from typing import cast
 
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 
 
 def matrix_combinations(matrix: Mapping[str, JSONValue] | None) -> Iterator[dict[str, JSONValue]]:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from runner.model.query import Query, cache_policy
-from runner.model.values import JSONObject, JSONValue, QueryUnit
+from runner.model import JSONObject, JSONValue, Query, QueryUnit, cache_policy
 
 
 def effective_cache(own: JSONValue, defaults: Mapping[str, JSONValue]) -> JSONObject:

@@ -16,9 +16,8 @@ from runner.compile.codec import FileResult
 from runner.compile.lintcache import LintCache, read_capped
 from runner.compile.matrix import matrix_combinations
 from runner.compile.queries import to_query
-from runner.load.document import MAX_BYTES, disable_comments, load_yaml, load_yaml_file
-from runner.model.query import Query
-from runner.model.values import Document, Finding, JSONObject, JSONValue, Position, QueryUnit, Severity
+from runner.load import MAX_BYTES, disable_comments, load_yaml, load_yaml_file
+from runner.model import Document, Finding, JSONObject, JSONValue, Position, Query, QueryUnit, Severity
 from runner.rules import (
     PROJECT_UNKNOWN_RULE,
     QUERY_UNKNOWN_RULE,
@@ -29,8 +28,8 @@ from runner.rules import (
     unknown_rule_patterns,
 )
 from runner.settings import Project
-from runner.template.render import Renderer
-from runner.validate.schemas import SchemaSet, schema_findings
+from runner.template import Renderer
+from runner.validate import SchemaSet, schema_findings
 
 FRAGMENTS_DIR = "_fragments"
 VARS_DIR = "vars"

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from runner.execute.task import RunContext, run_group
-from runner.model.plans import Member
-from runner.model.results import BatchOutcome, ErrorCategory, QueryResult, QueryStatus, StopReason
+from runner.model import BatchOutcome, ErrorCategory, Member, QueryResult, QueryStatus, StopReason
 
 
 class ProgressSink(Protocol):

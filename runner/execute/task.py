@@ -14,24 +14,33 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.artifact.rundir import ResultWriter, RunDir, link_verified
-from runner.assess.drift import compare_results
-from runner.assess.expectations import evaluate_expectations
-from runner.client.api import JobState, Submitted, VezaClient
-from runner.client.errors import (
+from runner.artifact import ResultWriter, RunDir, link_verified
+from runner.assess import compare_results, evaluate_expectations
+from runner.client import (
     ApiError,
     AuthError,
     DeadlineExceeded,
     InvalidRequest,
+    JobState,
     NotFoundError,
     ResponseError,
+    Submitted,
     TransientError,
+    VezaClient,
+    cached_resend_body,
 )
-from runner.client.retry import cached_resend_body
-from runner.model.assessment import Drift, DriftResult
-from runner.model.plans import Member
-from runner.model.results import CacheUse, ErrorCategory, QueryError, QueryResult, QueryStatus, cache_use
-from runner.state.journal import Journal, QueryRecord, QueryState
+from runner.model import (
+    CacheUse,
+    Drift,
+    DriftResult,
+    ErrorCategory,
+    Member,
+    QueryError,
+    QueryResult,
+    QueryStatus,
+    cache_use,
+)
+from runner.state import Journal, QueryRecord, QueryState
 
 S = QueryState
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from runner.files import STEP_SUMMARY_LIMIT, append_step_summary
 from runner.findings.summary import Summary, one_line, summarize, summary_line
-from runner.model.values import Finding, Severity
+from runner.model import Finding, Severity
 
 _NOTE_RESERVE = 256  # bytes kept free for the truncation note
 

@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 
 from runner.findings.summary import Summary
-from runner.model.values import Finding
+from runner.model import Finding
 
 FORMAT_VERSION = 1
 

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 from runner.findings.summary import Summary, plural
-from runner.model.values import Finding, Severity
+from runner.model import Finding, Severity
 
 _SUITE = "vqr lint"
 # Everything outside XML 1.0's Char production: most C0 controls, surrogates, U+FFFE and U+FFFF.

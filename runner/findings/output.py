@@ -15,7 +15,7 @@ from runner.findings.junit import format_junit
 from runner.findings.sarif import format_sarif
 from runner.findings.summary import sort_findings, summarize
 from runner.findings.text import format_text
-from runner.model.values import Finding
+from runner.model import Finding
 
 
 def format_findings(findings: Sequence[Finding], *, fmt: str, root: Path, files_checked: int, tool_version: str,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from runner.model.values import Finding, Severity
+from runner.model import Finding, Severity
 from runner.rules import describe
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from runner.model.values import Finding, Severity
+from runner.model import Finding, Severity
 
 # C0 controls other than tab/newline/CR, DEL and C1 controls: a message quoting user data must not be able to
 # drive a terminal (ANSI escapes) or break a line-oriented format.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from runner.findings.summary import Summary, one_line, summary_line
-from runner.model.values import Finding
+from runner.model import Finding
 
 
 def _line(finding: Finding) -> str:

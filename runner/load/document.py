@@ -19,7 +19,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.loader import BaseLoader
 
 from runner.load.events import EventWalker, StopWalk, position_at
-from runner.model.values import Document, Finding, Position, Severity
+from runner.model import Document, Finding, Position, Severity
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64  # nesting of mappings/sequences

@@ -22,7 +22,7 @@ from ruamel.yaml.events import (
 )
 
 from runner.load.scalars import ScalarProblem, describe, resolve_plain, shown
-from runner.model.values import Finding, JSONPath, JSONValue, Position, Severity
+from runner.model import Finding, JSONPath, JSONValue, Position, Severity
 
 _DIRECTIVE = re.compile(r"^%(\S*)", re.MULTILINE)
 _CORE_TAG_PREFIX = "tag:yaml.org,2002:"

@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from runner.model.values import JSONValue, Severity
+from runner.model import JSONValue, Severity
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUES = frozenset({"true", "True", "TRUE"})

@@ -1,1 +1,15 @@
-"""TODO face."""
+"""Pure planning: `Query` values and selectors → `QueryPlan`s → groups of members that share one submit, and the
+exact create body (`create_body`). The journal's lookup is passed in as a function.
+"""
+
+from __future__ import annotations
+
+from runner.plan.batch import build_groups, build_plans
+from runner.plan.select import create_body, select_queries
+
+__all__ = [
+    "build_groups",
+    "build_plans",
+    "create_body",
+    "select_queries",
+]

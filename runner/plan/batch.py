@@ -11,9 +11,17 @@ from collections.abc import Callable, Sequence
 
 from runner.durations import parse_duration
 from runner.errors import UsageError
-from runner.model.plans import Member, QueryPlan
-from runner.model.query import PREVIOUS_CACHE_ID, Context, Immediate, Query, with_mode
-from runner.model.results import ErrorCategory, QueryError
+from runner.model import (
+    PREVIOUS_CACHE_ID,
+    Context,
+    ErrorCategory,
+    Immediate,
+    Member,
+    Query,
+    QueryError,
+    QueryPlan,
+    with_mode,
+)
 from runner.plan.select import canonical_json, create_body, spec_hash
 from runner.settings import Project
 

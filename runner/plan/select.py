@@ -13,8 +13,7 @@ from collections.abc import Sequence
 
 from runner.durations import protobuf_duration
 from runner.errors import UsageError
-from runner.model.query import CachePolicy, Context, IfAvailable, Immediate, Query
-from runner.model.values import JSONObject, JSONValue
+from runner.model import CachePolicy, Context, IfAvailable, Immediate, JSONObject, JSONValue, Query
 
 
 def canonical_json(value: JSONValue) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from runner.report.figures import run_time_text
-from runner.state.journal import HistoryPoint
+from runner.state import HistoryPoint
 
 
 @dataclass(frozen=True, kw_only=True)

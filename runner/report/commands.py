@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runner.artifact.rundir import LATEST
+from runner.artifact import LATEST
 from runner.errors import InternalError, UsageError
 from runner.report.history import TREND_RUNS, history_table, load_history
 from runner.report.kinds import REPORT_FORMATS

@@ -15,9 +15,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from runner.assess.drift import Scalar, flatten_row
+from runner.assess import Scalar, flatten_row
 from runner.files import atomic_output
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 
 LEADING = ("id", "type", "name", "properties.name", "source.id", "source.type", "source.properties.name",
            "destination.id", "destination.type", "destination.properties.name", "risk_level",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from runner.model.values import JSONObject
+from runner.model import JSONObject
 from runner.report.load import QueryRun, RunArtifact
 
 STATUSES = ("succeeded", "failed", "not_run", "interrupted")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from runner.artifact.retention import latest_start
-from runner.state.journal import History, HistoryPoint, read_history
+from runner.artifact import latest_start
+from runner.state import History, HistoryPoint, read_history
 
 TREND_RUNS = 30
 

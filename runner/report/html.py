@@ -27,7 +27,7 @@ from runner.report.figures import (
 )
 from runner.report.html_assets import CSS
 from runner.report.load import DriftFigures, Entity, QueryRun, RunArtifact
-from runner.state.journal import History
+from runner.state import History
 
 # No script, no remote anything: the browser enforces what the renderer promises.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"

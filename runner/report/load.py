@@ -14,9 +14,9 @@ from typing import cast
 
 import jsonschema
 
-from runner.artifact.rundir import RUN_FILE
+from runner.artifact import RUN_FILE
 from runner.errors import UsageError
-from runner.model.values import JSONObject, JSONValue
+from runner.model import JSONObject, JSONValue
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 
 

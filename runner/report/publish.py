@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from runner.artifact.retention import prune_runs
+from runner.artifact import prune_runs
 from runner.files import append_step_summary, write_atomically
 from runner.report.csv_export import write_csv
 from runner.report.history import load_history
@@ -22,7 +22,7 @@ from runner.report.junit import render_junit
 from runner.report.kinds import REPORT_FILES
 from runner.report.load import ArtifactError, RunArtifact, load_run
 from runner.report.markdown import render_markdown
-from runner.state.journal import EMPTY_HISTORY, History
+from runner.state import EMPTY_HISTORY, History
 
 
 def _render(run: RunArtifact, fmt: str, history: History) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from runner.model.values import Finding, QueryUnit, Severity
+from runner.model import Finding, QueryUnit, Severity
 from runner.rules import known_rules as _known_rules  # noqa: F401  (registers the other stages' ids)
 from runner.rules.cache import check_cache, check_cache_policy, check_timeout
 from runner.rules.context import RuleContext

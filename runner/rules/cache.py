@@ -7,7 +7,7 @@ it to a rendered query plus its `timeout`. Values of the wrong type are skipped:
 from __future__ import annotations
 
 from runner.durations import parse_duration
-from runner.model.values import Document, Finding, JSONPath, JSONValue, QueryUnit, Severity
+from runner.model import Document, Finding, JSONPath, JSONValue, QueryUnit, Severity
 from runner.rules.context import emit
 from runner.rules.registry import register_rule
 

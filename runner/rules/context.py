@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.model.values import Document, Finding, JSONPath
+from runner.model import Document, Finding, JSONPath
 from runner.rules.registry import describe
 
 

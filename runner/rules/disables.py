@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from runner.model.values import Finding, Position, Severity
+from runner.model import Finding, Position, Severity
 from runner.rules.registry import describe, register_rule, registered_rules, unknown_rule_patterns
 from runner.suggest import did_you_mean
 

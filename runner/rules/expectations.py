@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from runner.model.values import Finding, JSONValue, QueryUnit
+from runner.model import Finding, JSONValue, QueryUnit
 from runner.rules.context import emit
 from runner.rules.registry import register_rule
 

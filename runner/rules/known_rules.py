@@ -6,7 +6,7 @@ texts; the registry keeps the last). Pure data, no I/O.
 
 from __future__ import annotations
 
-from runner.model.values import Severity
+from runner.model import Severity
 from runner.rules.registry import register_rule
 
 _W = Severity.WARNING

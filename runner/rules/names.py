@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from runner.model.values import Finding, QueryUnit
+from runner.model import Finding, QueryUnit
 from runner.rules.context import emit
 from runner.rules.registry import register_rule
 

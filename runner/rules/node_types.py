@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from runner import catalog
-from runner.model.values import Finding, JSONPath, JSONValue, QueryUnit, Severity
+from runner.model import Finding, JSONPath, JSONValue, QueryUnit, Severity
 from runner.rules.context import RuleContext, emit
 from runner.rules.registry import register_rule
 from runner.rules.spec_walk import iter_mappings, iter_node_specs, iter_node_type_names

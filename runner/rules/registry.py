@@ -9,7 +9,7 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from runner.model.values import Severity
+from runner.model import Severity
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from runner.model.values import Finding, JSONValue, QueryUnit
+from runner.model import Finding, JSONValue, QueryUnit
 from runner.rules.context import emit
 from runner.rules.registry import register_rule
 from runner.rules.spec_walk import iter_mappings

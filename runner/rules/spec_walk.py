@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from runner.model.values import JSONPath, JSONValue
+from runner.model import JSONPath, JSONValue
 
 _OPAQUE_KEYS = frozenset({"value"})
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 from runner.sandbox.graph import Tag
 
 _M64 = (1 << 64) - 1

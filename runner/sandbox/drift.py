@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 from runner.sandbox.attributes import RISK_LEVELS
 from runner.sandbox.graph import EdgeKind, Graph, edge_kind, edge_target
 

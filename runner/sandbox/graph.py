@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 
 T = TypeVar("T")
 

@@ -18,8 +18,7 @@ from jsonschema import Draft202012Validator
 from runner.errors import ProjectError
 from runner.resources import bundled_schemas_dir
 from runner.sandbox.wire import ApiError, field_violations, invalid_argument
-from runner.validate.messages import Problem, explain
-from runner.validate.schemas import SchemaSet, load_schema_set
+from runner.validate import Problem, SchemaSet, explain, load_schema_set
 
 _MAX_VIOLATIONS = 20
 _MAX_PRUNE_PASSES = 32

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from runner.errors import ProjectError
-from runner.model.values import JSONValue
+from runner.model import JSONValue
 from runner.resources import INT64_PATTERN, UINT64_PATTERN
 
 DIALECT_2020_12 = "https://json-schema.org/draft/2020-12/schema"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from runner.model.values import JSONObject
+from runner.model import JSONObject
 from runner.resources import TEMPLATE_PATTERN, TEMPLATE_REF
 
 DIALECT_DRAFT_07 = "http://json-schema.org/draft-07/schema#"

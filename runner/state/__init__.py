@@ -1,1 +1,27 @@
-"""TODO face."""
+"""The SQLite journal: the run and query state machine with its migrations, and its read-only history series.
+The only code that runs SQL.
+"""
+
+from __future__ import annotations
+
+from runner.state.journal import (
+    EMPTY_HISTORY,
+    History,
+    HistoryPoint,
+    Journal,
+    QueryRecord,
+    QueryState,
+    open_journal,
+    read_history,
+)
+
+__all__ = [
+    "EMPTY_HISTORY",
+    "History",
+    "HistoryPoint",
+    "Journal",
+    "QueryRecord",
+    "QueryState",
+    "open_journal",
+    "read_history",
+]

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import Any
 
-from runner.model.results import RunStatus
+from runner.model import RunStatus
 from runner.secret import SECRET_FILTER
 from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
 from runner.state.records import (

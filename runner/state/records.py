@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from runner.errors import InternalError
-from runner.model.results import RunStatus
+from runner.model import RunStatus
 
 
 class JournalError(InternalError):

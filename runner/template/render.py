@@ -18,7 +18,7 @@ from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Undefined
 
-from runner.model.values import Document, Finding, JSONPath, JSONValue, Position, Severity
+from runner.model import Document, Finding, JSONPath, JSONValue, Position, Severity
 from runner.suggest import did_you_mean
 from runner.template.env import SafeEnvironment, instrument
 from runner.template.limits import MAX_OUTPUT, TIME_LIMIT, LimitExceeded, TimedOut, TooLarge, render_budget

@@ -1,1 +1,16 @@
-"""TODO face."""
+"""A value + a bundled JSON Schema → findings at file:line:col, each error explained in one sentence.
+Reads the bundled schemas.
+"""
+
+from __future__ import annotations
+
+from runner.validate.messages import Problem, explain
+from runner.validate.schemas import SchemaSet, load_schema_set, schema_findings
+
+__all__ = [
+    "Problem",
+    "SchemaSet",
+    "explain",
+    "load_schema_set",
+    "schema_findings",
+]

@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema.exceptions import ValidationError, best_match
 
-from runner.model.values import JSONPath, Severity
+from runner.model import JSONPath, Severity
 from runner.resources import INT64_PATTERN, TEMPLATE_REF, UINT64_PATTERN
 from runner.suggest import did_you_mean
 

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from runner.errors import ProjectError
-from runner.model.values import Document, Finding, JSONPath, JSONValue, Severity
+from runner.model import Document, Finding, JSONPath, JSONValue, Severity
 from runner.resources import CREATE_BODY_FILE, PROJECT_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
 from runner.validate.messages import Problem, explain, in_place
 

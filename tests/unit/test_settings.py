@@ -87,3 +87,18 @@ def test_process_env_is_read_once_and_never_shows_the_variables(tmp_path: Path) 
     assert process.lint_cache_key_file == tmp_path / "vqr" / "lint-cache.key"
     assert read_env({"VQR_NO_LINT_CACHE": "1"}).lint_cache_key_file is None
     assert read_env({"VQR_LINT_CACHE_KEY_FILE": "/k"}).lint_cache_key_file == Path("/k")
+
+
+def test_one_concurrency_limit_for_the_cli_the_engine_and_the_project_schema() -> None:
+    import json
+
+    import click
+
+    from runner.cli import run
+    from runner.model.plans import MAX_CONCURRENCY
+    from runner.resources import PROJECT_FILE, bundled_schemas_dir
+
+    schema = json.loads((bundled_schemas_dir() / PROJECT_FILE).read_text(encoding="utf-8"))
+    assert schema["properties"]["defaults"]["properties"]["concurrency"]["maximum"] == MAX_CONCURRENCY
+    option = next(p for p in run.params if p.name == "concurrency")
+    assert isinstance(option.type, click.IntRange) and option.type.max == MAX_CONCURRENCY
