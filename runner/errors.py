@@ -1,6 +1,6 @@
 """Exit codes and the exceptions that abort a whole command.
 
-Problems in user data are `Finding` values (see `model.py`); only aborts are exceptions. Each carries the exit code
+Problems in user data are `Finding` values (see `runner.model`); only aborts are exceptions. Each carries the exit code
 the CLI's single error boundary maps it to, and a one-line message that never includes a secret.
 """
 

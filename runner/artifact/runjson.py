@@ -1,7 +1,7 @@
 """run.json, the run artifact (version 1, `schemas/run.schema.json`), built from the batch's results.
 
 Pure: `build_artifact(...)` returns plain JSON data (its status and exit code are the `BatchOutcome`'s own);
-`rundir.py` writes the file.
+`artifact/rundir.py` writes the file.
 Nothing here may ever hold the API key: only names, ids, counts, hashes and the servers' (redacted) messages.
 """
 

@@ -1,7 +1,7 @@
 """Expectations (`expect:` entries) evaluated after a query ran: `rows`, and `new_rows`/`removed_rows` (drift).
 
 `evaluate_expectations(entries, rows=..., drift=...)` is pure, no I/O: each entry becomes an `Outcome` (passed,
-failed or skipped, with its message). Drift itself is counted from the result files by `runner/drift.py`.
+failed or skipped, with its message). Drift itself is counted from the result files by `assess/drift.py`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Inputs: a frozen `ClientConfig` (URL, `Secret`, timeouts, limits, retry policy) and optionally an injected httpx
 transport, random generator, clock and sleep. Outputs: frozen `Submitted`/`Page` values, or the `ApiError` tree of
-`client_errors.py`. Does network I/O; all httpx exceptions are translated here (design.md §7, veza-api.md §2-§6).
+`client/errors.py`. Does network I/O; all httpx exceptions are translated here (design.md §7, veza-api.md §2-§6).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `EventWalker.feed(event)` takes the events of either parser (libyaml or pure Python) one at a time; problems become
 `Finding`s, and a fatal one (anchor, alias, depth, second document) raises `StopWalk` so no further byte is read.
-No I/O; used only by `load.py`.
+No I/O; used only by `load/document.py`.
 """
 
 from __future__ import annotations

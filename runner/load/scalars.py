@@ -1,7 +1,8 @@
 """YAML 1.2 core-schema resolution of plain (unquoted) scalars, with the ambiguities other parsers read differently.
 
 `resolve_plain(text)` returns the JSON value a plain scalar stands for and at most one `ScalarProblem` (an unquoted
-date, `.inf`/`.nan`, a YAML 1.1 boolean...). Pure functions, no I/O; used by `load.py` while it walks parser events.
+date, `.inf`/`.nan`, a YAML 1.1 boolean...). Pure functions, no I/O; used by `load/events.py` while it walks parser
+events.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ class Finding:
 
 @dataclass(frozen=True, kw_only=True)
 class Document:
-    """A YAML file loaded by `load.py`: plain JSON data plus the position of every value and mapping key.
+    """A YAML file loaded by `runner.load`: plain JSON data plus the position of every value and mapping key.
 
     `values[path]` is where the value at `path` starts; `keys[path]` is where the key of the mapping entry at `path`
     starts (absent for sequence items and the root). `disabled_rules` come from `# vqr: disable=rule[,rule]` comments.

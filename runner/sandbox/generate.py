@@ -2,7 +2,7 @@
 
 `generate_graph(nodes=, seed=)` is a pure function of its arguments (timestamps are relative to `now`): type sizes
 follow fixed proportions, ids and attributes come from `attributes.Company`, edges from one seeded random stream.
-No I/O. See SEMANTICS.md for the shape of the company.
+No I/O. The shape of the company: README, "The embedded sandbox".
 """
 
 from __future__ import annotations

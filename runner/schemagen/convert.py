@@ -2,7 +2,7 @@
 
 Input: the parsed OpenAPI document (plain dicts) and a root schema; output: a plain JSON-able dict holding the root
 and, under `$defs`, only the components reachable from it. Pure: no I/O. Problems in the document (a dangling or
-external `$ref`) raise `ProjectError`. Variants of the output (templated, draft-07) live in `schemavariants.py`.
+external `$ref`) raise `ProjectError`. Variants of the output (templated, draft-07) live in `schemagen/variants.py`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from runner.model import JSONValue
 from runner.resources import INT64_PATTERN, UINT64_PATTERN
 
 DIALECT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-# Extensions the linter reads (see validate.py); every other `x-*` key is vendor noise and is dropped.
+# Extensions the linter reads (see `runner.validate`); every other `x-*` key is vendor noise and is dropped.
 KEPT_EXTENSIONS = frozenset({"x-replacement", "x-assumed"})
 ENUM_INTEGERS = "x-enum-integers"
 # OpenAPI-only keywords with no JSON Schema meaning.

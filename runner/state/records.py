@@ -1,6 +1,6 @@
 """The journal's vocabulary: query states and the moves between them, run statuses, and the records read back.
 
-Frozen values and enums, no I/O; `state.py` stores them in SQLite.
+Frozen values and enums, no I/O; `state/journal.py` stores them in SQLite.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `SafeEnvironment` is an `ImmutableSandboxedEnvironment` with strict undefined, no loader, allow-listed filters,
 tests, globals and attributes, and intercepted operators. `instrument(ast)` routes loops, `~` joins and literals
-through the limits of `template_limits`. No I/O.
+through the limits of `template/limits.py`. No I/O.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Turn jsonschema's `ValidationError`s into `Problem`s: one clear sentence each, a kind, and the path to blame.
 
-Input: an error from a validator over one of our generated schemas (see schemagen.py), and that schema's root (to
+Input: an error from a validator over one of our generated schemas (see `runner.schemagen`), and that schema's root (to
 resolve local `#/$defs/` refs). Output: `Problem` values, not yet anchored in a file. Pure, no I/O. `anyOf`/`oneOf`
 failures are rewritten: the template-expression branch is ignored, and branches that do not apply to this kind of
 value are skipped, so the user reads the error of the branch they meant.
