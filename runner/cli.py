@@ -210,4 +210,4 @@ def main(argv: list[str] | None = None) -> NoReturn:
             return int(app.ExitCode.USAGE)
         return int(app.ExitCode.OK)
 
-    sys.exit(app.guarded(invoke, err=sys.stderr, debug=_DEBUG["on"]))
+    sys.exit(app.guarded(invoke, err=sys.stderr, debug=lambda: _DEBUG["on"]))

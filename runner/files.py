@@ -15,22 +15,31 @@ from typing import IO
 from runner.model import JSONValue
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary larger than 1 MiB
-STEP_SUMMARY_RESERVE = 1024  # bytes left free for whatever else the step appends after us
-_DEFAULT_MODE = 0o644  # mkstemp creates 0600; a report or schema file is meant to be read by others
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only way to read it is to set it; done once, at import, before any thread starts
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates 0600; a new file gets what open() would have given it, so a tightened umask is honoured.
+_DEFAULT_MODE = 0o666 & ~_umask()
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, *, durable: bool = True) -> Iterator[IO[bytes]]:
+def atomic_output(path: Path, *, durable: bool = True, mode: int | None = None) -> Iterator[IO[bytes]]:
     """A binary stream whose bytes replace `path` only when the block ends without an exception.
 
-    The temp file is a unique sibling (so two writers never share one) and keeps the target's permissions.
+    The temp file is a unique sibling (so two writers never share one) and keeps the target's permissions (a new
+    file: `mode`, else what the umask allows).
     `durable` flushes it to disk before the rename, which a crash-safe run needs and a cache does not.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = path.stat().st_mode & 0o777
     except FileNotFoundError:
-        mode = _DEFAULT_MODE
+        mode = _DEFAULT_MODE if mode is None else mode
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp = Path(temp_name)
     try:
@@ -46,9 +55,9 @@ def atomic_output(path: Path, *, durable: bool = True) -> Iterator[IO[bytes]]:
         raise
 
 
-def write_atomically(path: Path, data: bytes | str, *, durable: bool = True) -> None:
+def write_atomically(path: Path, data: bytes | str, *, durable: bool = True, mode: int | None = None) -> None:
     """Write `data` (text is UTF-8) to `path` atomically; see `atomic_output`."""
-    with atomic_output(path, durable=durable) as handle:
+    with atomic_output(path, durable=durable, mode=mode) as handle:
         handle.write(data.encode() if isinstance(data, str) else data)
 
 
@@ -56,15 +65,15 @@ def write_json_atomically(path: Path, value: JSONValue) -> None:
     write_atomically(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
-def append_step_summary(target: Path, render: Callable[[int], str]) -> bool:
-    """Append `render(room)` to the step summary file; `room` is what is left of GitHub's limit (less a reserve),
-    and `render` must stay within it. False, writing nothing, when earlier output already used the allowance."""
+def append_step_summary(target: Path, render: Callable[[int], str], *, reserve: int = 0, least: int = 1) -> bool:
+    """Append `render(room)` to the step summary file; `room` is what is left of GitHub's limit less `reserve` (kept
+    for later steps), and `render` must stay within it. False, writing nothing, when less than `least` is left."""
     try:
         used = target.stat().st_size
     except FileNotFoundError:
         used = 0
-    room = STEP_SUMMARY_LIMIT - used - STEP_SUMMARY_RESERVE
-    if room < STEP_SUMMARY_RESERVE:
+    room = STEP_SUMMARY_LIMIT - used - reserve
+    if room < least:
         return False
     with target.open("a", encoding="utf-8") as stream:
         stream.write(render(room))

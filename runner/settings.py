@@ -104,8 +104,12 @@ def read_env(variables: Mapping[str, str] | None = None) -> ProcessEnv:
     def path(name: str) -> Path | None:
         return Path(source[name]) if source.get(name) else None
 
-    cache_home = Path(source.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key_file = path(LINT_CACHE_KEY_ENV) or cache_home / "vqr" / "lint-cache.key"
+    key_file = path(LINT_CACHE_KEY_ENV)
+    if key_file is None:
+        try:
+            key_file = Path(source.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vqr" / "lint-cache.key"
+        except RuntimeError:  # no home directory (a bare container): lint without the cache rather than fail
+            key_file = None
     return ProcessEnv(
         default_env=source.get("VQR_ENV") or None, veza_url=source.get("VEZA_URL") or None,
         ssl_cert_file=path("SSL_CERT_FILE"), step_summary=path("GITHUB_STEP_SUMMARY"),

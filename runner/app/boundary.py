@@ -13,7 +13,8 @@ from typing import TextIO
 from runner.errors import ExitCode, VqrError
 
 
-def guarded(command: Callable[[], int], *, err: TextIO, debug: bool = False) -> int:
+def guarded(command: Callable[[], int], *, err: TextIO, debug: Callable[[], bool] = lambda: False) -> int:
+    """`debug` is asked only when an unexpected exception is caught: `--debug` is parsed inside `command`."""
     try:
         return command()
     except VqrError as problem:
@@ -23,7 +24,7 @@ def guarded(command: Callable[[], int], *, err: TextIO, debug: bool = False) -> 
         err.write("interrupted\n")
         return int(ExitCode.INTERRUPTED)
     except Exception as problem:  # the boundary: never a traceback unless asked for
-        if debug:
+        if debug():
             traceback.print_exc(file=err)
         err.write(f"vqr: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
         return int(ExitCode.INTERNAL)

@@ -34,10 +34,11 @@ def to_query(unit: QueryUnit, default_cache: Mapping[str, JSONValue]) -> Query:
     spec = body.get("spec")
     drift = body.get("drift")
     timeout = body.get("timeout")
+    cache = effective_cache(body.get("cache"), default_cache)
     return Query(
         name=unit.name, file=unit.doc.path, matrix=unit.matrix,
         spec=dict(spec) if isinstance(spec, dict) else {},
-        cache=cache_policy(effective_cache(body.get("cache"), default_cache)),
+        cache=cache_policy(cache), max_staleness=_text(cache.get("max_staleness")),
         enabled=body.get("enabled") is not False, tags=_strings(body.get("tags")),
         owner=_text(body.get("owner")), description=_text(body.get("description")),
         timeout=str(timeout) if timeout is not None else None, expect=body.get("expect"),

@@ -74,5 +74,6 @@ def write_github_step_summary(findings: Sequence[Finding], path: str | Path | No
     """Append the summary to `path` (the value of `$GITHUB_STEP_SUMMARY`); False, doing nothing, when unset."""
     if not path:
         return False
+    # Below twice the note's reserve there is no room for a single row: leave the allowance to later steps.
     return append_step_summary(Path(path), lambda room: render_github_step_summary(
-        findings, files_checked=files_checked, limit=room))
+        findings, files_checked=files_checked, limit=room), least=_NOTE_RESERVE * 2 + 1)

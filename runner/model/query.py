@@ -59,9 +59,12 @@ def cache_policy(raw: Mapping[str, JSONValue]) -> CachePolicy:
     return IfAvailable(max_staleness=str(staleness) if staleness else DEFAULT_MAX_STALENESS)
 
 
-def with_mode(policy: CachePolicy, mode: str) -> CachePolicy:
-    """`--cache MODE` for a whole run: that mode, keeping the query's `max_staleness` when both are if_available."""
+def with_mode(policy: CachePolicy, mode: str, *, max_staleness: str | None = None) -> CachePolicy:
+    """`--cache MODE` for a whole run: that mode. For if_available, the `max_staleness` the query's cache mapping
+    names (whatever its own mode), else the policy's own when it already is if_available, else the default."""
     if mode == "if_available":
+        if max_staleness:
+            return IfAvailable(max_staleness=max_staleness)
         return policy if isinstance(policy, IfAvailable) else IfAvailable()
     return Immediate() if mode == "immediate" else Context()
 
@@ -74,6 +77,7 @@ class Query:
     file: str  # the query file, as findings name it (relative to the project root)
     spec: JSONObject
     cache: CachePolicy  # effective: the project default under the query's own
+    max_staleness: str | None = None  # in that cache mapping, whatever its mode: what `--cache if_available` keeps
     matrix: Mapping[str, JSONValue] = field(default_factory=dict)
     enabled: bool = True
     tags: tuple[str, ...] = ()

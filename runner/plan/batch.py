@@ -50,7 +50,8 @@ def build_plans(project: Project, queries: Sequence[Query], *, cache_override: s
         spec = dict(query.spec)
         if snapshot_id is not None:
             spec["snapshot_id"] = snapshot_id
-        cache = with_mode(query.cache, cache_override) if cache_override else query.cache
+        cache = (with_mode(query.cache, cache_override, max_staleness=query.max_staleness) if cache_override
+                 else query.cache)
         plans.append(QueryPlan(name=query.name, file=query.file, spec=spec, spec_hash=spec_hash(spec), cache=cache,
                                expect=query.expect, timeout=_timeout(query, project, query_timeout),
                                drift_ignore=query.drift_ignore, description=query.description, owner=query.owner))

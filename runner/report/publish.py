@@ -109,7 +109,7 @@ def write_step_summary(run_dir: Path, target: Path | None) -> Path | None:
         return None
     path = target
     run = load_run(run_dir)
-    return path if append_step_summary(path, lambda room: render_markdown(run, limit=room)) else None
+    return path if append_step_summary(path, lambda room: render_markdown(run, limit=room), reserve=1024) else None
 
 
 def history_for(run: RunArtifact, journal_path: Path) -> History:

@@ -156,7 +156,7 @@ def write_schema_files(schemas_dir: Path, files: Mapping[str, bytes]) -> list[st
     for name in changed:
         target = schemas_dir / name
         try:
-            write_atomically(target, files[name])
+            write_atomically(target, files[name], mode=0o644)  # committed files, as git checks them out
         except OSError as exc:
             raise ProjectError(f"{target}: cannot write: {exc}") from None
     return changed

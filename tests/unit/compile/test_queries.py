@@ -48,3 +48,8 @@ def test_defaults_and_each_mode() -> None:
     assert plain.spec == {} and plain.tags == () and plain.timeout is None
     assert to_query(unit("i", cache={"mode": "immediate"}), DEFAULTS).cache == Immediate()
     assert to_query(unit("c", cache={"mode": "context", "cache_id": "c-1"}), DEFAULTS).cache == Context(cache_id="c-1")
+
+
+def test_the_staleness_named_under_another_default_mode_is_kept_for_a_cache_override() -> None:
+    query = to_query(unit("s", cache={"max_staleness": "12h"}), {"mode": "immediate"})
+    assert query.cache == Immediate() and query.max_staleness == "12h"

@@ -36,6 +36,8 @@ def test_cache_override_keeps_the_staleness_only_within_if_available() -> None:
     assert with_mode(Immediate(), "if_available") == IfAvailable()
     assert with_mode(IfAvailable(max_staleness="1h"), "immediate") == Immediate()
     assert with_mode(Context(cache_id="c-1", on_expired="run"), "context") == Context()
+    # a query under an immediate default that names only max_staleness keeps it under `--cache if_available`
+    assert with_mode(Immediate(), "if_available", max_staleness="12h") == IfAvailable(max_staleness="12h")
 
 
 def names(chosen: list[Query]) -> list[str]:
