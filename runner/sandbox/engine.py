@@ -2,8 +2,7 @@
 
 Input: a graph and a spec mapping (wire JSON); output: a `QueryOutcome` whose `page()` yields wire-shaped rows, or a
 `SpecError` (InvalidArgument; NotFound for a snapshot other than the current one). No I/O. Property columns and
-reach maps are cached on the graph per version, so repeated queries are cheap. Semantics: README, "What the
-sandbox's query engine implements".
+reach maps are cached on the graph per version, so repeated queries are cheap. Semantics: the README's sandbox part.
 """
 
 from __future__ import annotations
