@@ -17,6 +17,7 @@ from runner.errors import ProjectError, UsageError
 from runner.findings.text import format_abort
 from runner.load import load_yaml_file
 from runner.model import Document, Finding, JSONObject, JSONValue, Severity
+from runner.model.query import DEFAULT_MAX_STALENESS
 from runner.resources import bundled_schemas_dir
 
 PROJECT_FILE = "vqr.yaml"
@@ -182,7 +183,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         reports_dir=root / str(data.get("reports", "reports")),
         schemas_dir=schemas_dir,
         defaults=Defaults(
-            cache=_object(defaults.get("cache")) or {"mode": "if_available", "max_staleness": "24h"},
+            cache=_object(defaults.get("cache")) or {"mode": "if_available", "max_staleness": DEFAULT_MAX_STALENESS},
             concurrency=_integer(defaults.get("concurrency"), 8),
             timeout=str(defaults.get("timeout", "15m")),
         ),

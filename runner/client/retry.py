@@ -13,10 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from runner.durations import parse_protobuf_duration, to_protobuf_duration
+from runner.durations import parse_duration, parse_protobuf_duration, to_protobuf_duration
 from runner.model import JSONObject, JSONValue
+from runner.model.query import DEFAULT_MAX_STALENESS as DEFAULT_POLICY_STALENESS
 
-DEFAULT_MAX_STALENESS = 86400.0  # Veza's documented default for cached_result_if_available (veza-api.md §3)
+# Veza's documented default for cached_result_if_available (veza-api.md §3), in seconds: one definition, the model's.
+_DEFAULT = parse_duration(DEFAULT_POLICY_STALENESS)
+assert _DEFAULT is not None  # a constant duration: it always parses
+DEFAULT_MAX_STALENESS: float = _DEFAULT
 
 
 @dataclass(frozen=True, kw_only=True)

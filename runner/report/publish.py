@@ -107,9 +107,8 @@ def write_step_summary(run_dir: Path, target: Path | None) -> Path | None:
     what is left of GitHub's 1 MiB per step; returns the file, or None outside GitHub Actions (no target)."""
     if target is None:
         return None
-    path = target
     run = load_run(run_dir)
-    return path if append_step_summary(path, lambda room: render_markdown(run, limit=room), reserve=1024) else None
+    return target if append_step_summary(target, lambda room: render_markdown(run, limit=room), reserve=1024) else None
 
 
 def history_for(run: RunArtifact, journal_path: Path) -> History:
