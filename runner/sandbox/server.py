@@ -8,6 +8,7 @@ code. `EmbeddedSandbox` serves on a free port of 127.0.0.1 in a background threa
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import socket
 import ssl
@@ -44,7 +45,9 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.listen(512)
     except OSError as error:
         sock.close()
-        raise InternalError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+        # A port in use, a privileged port or a host that is not this machine's: the environment, not vqr (exit 2).
+        hint = "; pick another --port, or 0 for a free one" if error.errno == errno.EADDRINUSE else ""
+        raise UsageError(f"cannot listen on {host}:{port}: {error.strerror or error}{hint}") from None
     sock.setblocking(False)
     return sock
 

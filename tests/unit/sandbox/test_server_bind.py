@@ -1,0 +1,47 @@
+"""A port that is already taken is the environment's problem: one line on stderr and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from runner.errors import ExitCode, UsageError
+from runner.sandbox.config import SandboxConfig
+from runner.sandbox.server import EmbeddedSandbox
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    blocker = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)  # a listening socket: SO_REUSEADDR does not let a second one bind beside it
+    try:
+        yield blocker.getsockname()[1]
+    finally:
+        blocker.close()
+
+
+def test_sandbox_serve_on_a_taken_port_exits_2_with_one_line(taken_port: int) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "runner", "sandbox", "serve", "--port", str(taken_port),
+                           "--nodes", "50"], capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+    assert done.returncode == ExitCode.USAGE == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"127.0.0.1:{taken_port}" in lines[0] and "Address already in use" in lines[0]
+    assert "Traceback" not in done.stderr and done.stdout == ""  # no URL printed for a server that is not there
+
+
+def test_the_embedded_sandbox_on_a_taken_fixed_port_is_a_usage_error(taken_port: int) -> None:
+    with pytest.raises(UsageError) as caught, EmbeddedSandbox(SandboxConfig(port=taken_port, nodes=50)):
+        pass
+    assert caught.value.exit_code == ExitCode.USAGE
+    assert f"cannot listen on 127.0.0.1:{taken_port}: Address already in use" in str(caught.value)
