@@ -18,6 +18,10 @@ from runner.rules import describe
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "vqrFinding/v1"
+# Where code scanning and SARIF viewers send a reader who asks "what is vqr?": the project's home, the domain its
+# schema ids already use, and pyproject.toml's [project.urls] Homepage (a test holds the two together). No rule has
+# its own documentation anchor yet, so rules carry no helpUri.
+INFORMATION_URI = "https://vqr.dev/"
 
 
 def _level(severity: Severity) -> str:
@@ -75,7 +79,7 @@ def format_sarif(findings: Sequence[Finding], *, root: Path, tool_version: str) 
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "vqr", "version": tool_version,
+            "tool": {"driver": {"name": "vqr", "version": tool_version, "informationUri": INFORMATION_URI,
                                 "rules": [_rule_descriptor(rule_id) for rule_id in rule_ids]}},
             "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(root)}},
             "columnKind": "unicodeCodePoints",

@@ -18,7 +18,9 @@ def test_every_subpackage_is_listed_for_the_wheel() -> None:
 
 def test_the_bundled_schema_globs_cover_every_schema_file() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
-    globs = config["package-data"]["runner.bundled_schemas"]
-    shipped = {p for pattern in globs for p in (ROOT / "schemas").glob(pattern)}
+    # Each `runner.bundled_schemas[.sub]` entry globs inside schemas[/sub] (openapi/ and src/ are data packages).
+    shipped = {p for package, globs in config["package-data"].items() if package.startswith("runner.bundled_schemas")
+               for pattern in globs
+               for p in (ROOT / "schemas" / Path(*package.split(".")[2:])).glob(pattern)}
     wanted = {p for p in (ROOT / "schemas").rglob("*") if p.is_file()}
     assert wanted <= shipped, f"not shipped: {sorted(str(p.relative_to(ROOT)) for p in wanted - shipped)}"
