@@ -8,7 +8,10 @@ In a wheel the top-level `schemas/` directory is installed as `runner/bundled_sc
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -26,6 +29,24 @@ UINT64_PATTERN = "^[0-9]+$"
 TEMPLATE_EXPRESSION = "TemplateExpression"
 TEMPLATE_REF = "#/$defs/" + TEMPLATE_EXPRESSION
 TEMPLATE_PATTERN = r"^\s*\{\{.*\}\}\s*$"
+
+# A deprecated field's replacement, in published schemas: a sentence of its `description` (editors show it on
+# hover), not a vendor keyword (`x-replacement` in the OpenAPI subset), which strict validators such as ajv reject.
+_REPLACEMENT = re.compile(r"Deprecated: use '([^']+)' instead\.$")
+
+
+def deprecation_note(description: object, replacement: str | None) -> str:
+    note = f"Deprecated: use '{replacement}' instead." if replacement else "Deprecated."
+    return f"{description} {note}" if isinstance(description, str) and description else note
+
+
+def replacement_of(schema: Mapping[str, Any]) -> str | None:
+    """The replacement named by a deprecated field's schema (older generated schemas: `x-replacement`)."""
+    legacy = schema.get("x-replacement")
+    if isinstance(legacy, str):
+        return legacy
+    found = _REPLACEMENT.search(schema["description"]) if isinstance(schema.get("description"), str) else None
+    return found.group(1) if found else None
 
 
 def bundled_schemas_dir() -> Path:

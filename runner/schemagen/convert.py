@@ -14,11 +14,13 @@ from typing import Any
 
 from runner.errors import ProjectError
 from runner.model import JSONValue
-from runner.resources import INT64_PATTERN, UINT64_PATTERN
+from runner.resources import INT64_PATTERN, UINT64_PATTERN, deprecation_note
 
 DIALECT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-# Extensions the linter reads (see `runner.validate`); every other `x-*` key is vendor noise and is dropped.
-KEPT_EXTENSIONS = frozenset({"x-replacement", "x-assumed"})
+# No `x-*` key reaches a published schema: strict validators (ajv's default) reject unknown keywords. The evidence
+# (`x-assumed`) stays in the OpenAPI subset; a deprecated field's replacement becomes a sentence of its description,
+# which the linter reads back (`runner.resources.replacement_of`); `x-enum-integers` widens the enum.
+REPLACEMENT = "x-replacement"
 ENUM_INTEGERS = "x-enum-integers"
 # OpenAPI-only keywords with no JSON Schema meaning.
 _DROPPED = frozenset({"nullable", "discriminator", "xml", "externalDocs", "example", "x-nullable"})
@@ -27,7 +29,7 @@ _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_VALUES = ("additionalProperties", "items", "not", "if", "then", "else", "contains", "propertyNames",
                   "unevaluatedProperties", "unevaluatedItems", "additionalItems")
 _ANNOTATIONS = frozenset({"description", "title", "deprecated", "default", "examples", "readOnly", "writeOnly",
-                          "$comment", *KEPT_EXTENSIONS})
+                          "$comment"})
 
 Schema = dict[str, Any]
 
@@ -166,7 +168,7 @@ class _Converter:
             raise ProjectError(f"{self.doc.name}: a schema must be a mapping, found {type(node).__name__}")
         out: Schema = {}
         for key, value in node.items():
-            if key in _DROPPED or (key.startswith("x-") and key not in KEPT_EXTENSIONS and key != ENUM_INTEGERS):
+            if key in _DROPPED or (key.startswith("x-") and key != ENUM_INTEGERS):
                 continue
             if key == "$ref":
                 out[key] = def_ref(self.doc.component_of(value))
@@ -181,6 +183,10 @@ class _Converter:
                 out["prefixItems"] = [self.convert(v) for v in value]
             else:
                 out[key] = _jsonable(value)
+        if node.get("deprecated") is True:  # said in words too: draft-07 has no `deprecated` keyword
+            replacement = node.get(REPLACEMENT)
+            out["description"] = deprecation_note(out.get("description"),
+                                                  replacement if isinstance(replacement, str) else None)
         if "example" in node and "examples" not in node and not self.doc.is_31:
             out["examples"] = [_jsonable(node["example"])]
         self._fix_numbers(node, out)

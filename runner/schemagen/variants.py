@@ -3,7 +3,7 @@
 Inputs and outputs are plain JSON-able dicts; pure, no I/O. `templated_defs` lets a value that is one `{{ expr }}`
 stand wherever a non-string is expected (query files are checked before rendering); `to_draft07` rewrites `$defs`,
 `$ref` siblings and 2020-12-only keywords. The draft-07 copy is a little looser: it cannot express
-`unevaluatedProperties`, which it drops.
+`unevaluatedProperties`, which it drops (and `deprecated`, which only its description then states).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ TEMPLATE_SCHEMA: JSONObject = {
 }
 
 _ANNOTATIONS = frozenset({"description", "title", "deprecated", "default", "examples", "readOnly", "writeOnly",
-                          "$comment", "x-replacement", "x-assumed"})
+                          "$comment"})
 # Where an instance value sits (wrapped when templated) versus in-place applicators (left alone: wrapping a oneOf
 # branch would let a template string satisfy every branch at once).
 _VALUE_MAPS = ("properties", "patternProperties")
@@ -86,7 +86,7 @@ def _downgrade(schema: Any) -> Any:
             dependencies.update(value)
         elif key == "$ref" and isinstance(value, str):
             out[key] = _ref07(value)
-        elif key == "unevaluatedProperties":
+        elif key in ("unevaluatedProperties", "deprecated"):  # 2019-09 keywords; the description says deprecated
             continue
         elif key == "prefixItems" and isinstance(value, list):
             out["items"] = [_downgrade(sub) for sub in value]

@@ -19,7 +19,14 @@ from jsonschema.exceptions import SchemaError
 
 from runner.errors import ProjectError
 from runner.model import Document, Finding, JSONPath, JSONValue, Severity
-from runner.resources import CREATE_BODY_FILE, PROJECT_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
+from runner.resources import (
+    CREATE_BODY_FILE,
+    PROJECT_FILE,
+    QUERY_FILE_FILE,
+    QUERY_SPEC_FILE,
+    bundled_schemas_dir,
+    replacement_of,
+)
 from runner.validate.messages import Problem, explain, in_place
 
 QUERY_PREFIX = "query"  # the query file before rendering; "spec" is the spec after it, "project" is vqr.yaml
@@ -115,8 +122,8 @@ class _DeprecationWalker:
                 subs = node.properties.get(key, ())
                 deprecated = next((s for s in subs if s.get("deprecated") is True), None)
                 if deprecated is not None:
-                    replacement = deprecated.get("x-replacement")
-                    use = f"; use '{replacement}'" if isinstance(replacement, str) else ""
+                    replacement = replacement_of(deprecated)
+                    use = f"; use '{replacement}'" if replacement else ""
                     out.append(Problem(path=(*path, key), kind="deprecated", key=True, severity=Severity.WARNING,
                                        message=f"'{key}' is deprecated{use}"))
                 for sub in subs:

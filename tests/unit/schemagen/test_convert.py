@@ -125,8 +125,9 @@ def test_oneof_and_anyof_are_kept_and_single_ref_allof_becomes_an_annotated_ref(
     assert body["oneOf"] == [{"required": ["a"]}, {"required": ["b"]}]
     assert body["additionalProperties"] is False
     assert "x-internal" not in body
-    assert body["properties"]["old"] == {"$ref": "#/$defs/Old", "deprecated": True, "x-replacement": "a",
-                                         "x-assumed": True}
+    # Vendor notes stay in the OpenAPI document; the replacement becomes a sentence of the description.
+    assert body["properties"]["old"] == {"$ref": "#/$defs/Old", "deprecated": True,
+                                         "description": "Deprecated: use 'a' instead."}
     assert out["$defs"]["Old"] == {"anyOf": [{"type": "string"}, {"type": "integer"}]}
     assert valid(out, {"a": True}) and not valid(out, {"a": True, "b": True}) and not valid(out, {})
 
@@ -256,7 +257,8 @@ def test_templated_defs_widen_every_non_string_value_and_only_those() -> None:
 def test_draft07_copy_renames_defs_and_wraps_ref_siblings() -> None:
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://x/a.json", "title": "T",
               "$ref": "#/$defs/A",
-              "$defs": {"A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B", "deprecated": True},
+              "$defs": {"A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B", "deprecated": True,
+                                                                      "description": "Deprecated."},
                                                                 "t": {"prefixItems": [{"type": "string"}],
                                                                       "items": False},
                                                                 "e": {"enum": ["#/$defs/not-a-ref"]}},
@@ -267,7 +269,8 @@ def test_draft07_copy_renames_defs_and_wraps_ref_siblings() -> None:
     assert out["$id"] == "https://x/draft-07/a.json"
     assert out["allOf"] == [{"$ref": "#/definitions/A"}]
     a = out["definitions"]["A"]
-    assert a["properties"]["b"] == {"allOf": [{"$ref": "#/definitions/B"}], "deprecated": True}
+    # `deprecated` is a 2019-09 keyword: draft-07 keeps only the description that says it.
+    assert a["properties"]["b"] == {"allOf": [{"$ref": "#/definitions/B"}], "description": "Deprecated."}
     assert a["properties"]["t"] == {"items": [{"type": "string"}], "additionalItems": False}
     assert a["properties"]["e"] == {"enum": ["#/$defs/not-a-ref"]}  # literal values are never rewritten
     assert a["dependencies"] == {"b": ["t"]}
