@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from runner import __version__
 from runner.errors import ProjectError
 from runner.files import write_atomically
 from runner.resources import bundled_schemas_dir
@@ -70,16 +71,20 @@ operator: AND
 
 VARS = {"sandbox": "aws_account_ids: []\n", "prod": "aws_account_ids: []\n"}
 
-PRE_COMMIT = """\
+# vqr's own repository publishes the hook (.pre-commit-hooks.yaml, `language: python`): pre-commit builds the
+# hook's environment from this release's tag, so it works from a fresh clone without a venv on PATH. Not a
+# `language: python` local hook with `additional_dependencies: [vqr]`: the name `vqr` on PyPI is another project.
+# The same URL as pyproject.toml's [project.urls] Repository (a test holds the two together).
+HOOK_REPOSITORY = "https://github.com/vqr-dev/vqr"
+
+PRE_COMMIT = f"""\
+# `pre-commit install` once; every commit then lints its staged query files, with the whole repository as context
+# (untracked drafts are not reported). The hook's environment is built by pre-commit from vqr's own repository.
 repos:
-  - repo: local
+  - repo: {HOOK_REPOSITORY}
+    rev: v{__version__}
     hooks:
       - id: vqr-lint
-        name: vqr lint
-        entry: vqr lint
-        language: system
-        files: ^(queries/.*\\.ya?ml|vqr\\.yaml)$
-        pass_filenames: false   # names must be unique and fragments affect every query: lint the whole repository
 """
 
 VSCODE = """\

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from runner import __version__
 from runner.app.options import RunOptions
-from runner.compile import Compiled, compile_repository, discover_query_files
+from runner.compile import Compiled, compile_repository, discover_query_files, lint_scope, scoped_findings
 from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
@@ -41,10 +41,12 @@ def _project(common: Common) -> Project:
     return load_project(common.project_file or find_project_file(Path.cwd()))
 
 
-def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, use_cache: bool = False) -> Compiled:
+def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, use_cache: bool = False,
+             files: Sequence[Path] | None = None) -> Compiled:
     env = project.environment(common.env, common.process)
     variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
-    files = discover_query_files(project, [p.resolve() for p in paths])
+    if files is None:
+        files = discover_query_files(project, [p.resolve() for p in paths])
     missing = [p for p in files if not p.is_file()]
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
@@ -56,16 +58,19 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
     from runner.findings import format_findings, write_github_step_summary
 
     project = _project(common)
-    compiled = _compile(common, project, paths, use_cache=True)
-    text = format_findings(compiled.findings, fmt=fmt, root=project.root, files_checked=compiled.files_checked,
+    # PATHS (pre-commit passes the staged files): cross-file rules still see the whole repository, findings are
+    # those of PATHS, so an untracked draft neither fails the commit nor hides a name collision with it.
+    scope = lint_scope(project, paths)
+    findings = scoped_findings(scope, _compile(common, project, use_cache=True, files=scope.files))
+    text = format_findings(findings, fmt=fmt, root=project.root, files_checked=scope.checked,
                            tool_version=__version__)
     if output is not None:
         write_atomically(output, text)
     else:
         common.out.write(text)
     if fmt == "github" and common.process.step_summary is not None:
-        write_github_step_summary(compiled.findings, common.process.step_summary, files_checked=compiled.files_checked)
-    return ExitCode.FINDINGS if compiled.errors else ExitCode.OK
+        write_github_step_summary(findings, common.process.step_summary, files_checked=scope.checked)
+    return ExitCode.FINDINGS if any(f.severity is Severity.ERROR for f in findings) else ExitCode.OK
 
 
 def _report_invalid(common: Common, findings: Sequence[Finding]) -> int:

@@ -5,9 +5,13 @@ validate → rules, with the signed per-file lint cache. Reads the query reposit
 from __future__ import annotations
 
 from runner.compile.repository import Compiled, compile_repository, discover_query_files
+from runner.compile.scope import LintScope, lint_scope, scoped_findings
 
 __all__ = [
     "Compiled",
+    "LintScope",
     "compile_repository",
     "discover_query_files",
+    "lint_scope",
+    "scoped_findings",
 ]
