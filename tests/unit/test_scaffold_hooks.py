@@ -10,7 +10,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from pre_commit.clientlib import load_config, load_manifest
+from pre_commit.clientlib import load_config, load_manifest  # type: ignore[import-untyped]
 
 from runner import __version__
 from runner.scaffold import HOOK_REPOSITORY, scaffold_project
