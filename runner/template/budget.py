@@ -72,8 +72,10 @@ class LintBudget:
         return False
 
     def take_combinations(self, count: int, *, path: str, where: Position) -> bool:
-        """Reserve `count` combinations; False (and the budget spent here) when fewer are left."""
-        if self.combinations + count <= self.limits.combinations:
+        """Reserve `count` combinations; False (and the budget spent here) when fewer are left, or none are because
+        they already ran out (a smaller file after a refused one is not checked either: the lint stopped there)."""
+        out = self.spent is not None and self.spent.what == "combinations"
+        if not out and self.combinations + count <= self.limits.combinations:
             self.combinations += count
             return True
         self.spend("combinations", path=path, where=where)
