@@ -21,7 +21,7 @@ from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Undefined
 
-from runner.model import Document, Finding, JSONPath, JSONValue, Position, Severity
+from runner.model import Document, Finding, JSONPath, JSONValue, Severity
 from runner.suggest import did_you_mean
 from runner.template.budget import LintBudget
 from runner.template.env import SafeEnvironment, instrument
@@ -290,12 +290,15 @@ def _one_line(error: BaseException) -> str:
 
 
 def _finding(doc: Document, path: JSONPath, text: str, problem: Violation) -> Finding:
-    """At the value; inside a value that spans lines (a block scalar: its text starts on the line after the `|` or
-    `>` where the value is recorded), at the template's own line, and the message says which line of the template."""
+    """At the value; in a value of several lines, at the start of the template's own line as the loader mapped it
+    for the scalar's style (`Document.lines`), else at the value's start, and the message says which template line:
+    never at a line computed as if every style were a block scalar."""
     where = doc.position(path)
     message = problem.message
-    if "\n" in text:
-        where = Position(line=where.line + problem.line, column=where.column)
+    if "\n" in text or "\r" in text:
+        lines = doc.lines.get(tuple(path))
+        if lines is not None and 1 <= problem.line <= len(lines):
+            where = lines[problem.line - 1]
         message = f"{message} (template line {problem.line})"
     return Finding(path=doc.path, line=where.line, column=where.column, severity=Severity.ERROR, rule=problem.rule,
                    message=message)

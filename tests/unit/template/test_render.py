@@ -163,7 +163,7 @@ def test_positions_in_a_block_scalar_map_to_the_template_line() -> None:
     doc = load(text)
     _, findings = Renderer().render(doc.data, variables=VARS, doc=doc, base=())
     finding = only(findings)
-    assert (finding.line, finding.column, finding.rule) == (5, 4, "template/undefined")
+    assert (finding.line, finding.column, finding.rule) == (5, 3, "template/undefined")  # at the line's text
     assert finding.message.endswith("(template line 3)")
 
 
