@@ -225,7 +225,7 @@ class RepositoryCompiler:
         assert spent is not None
         if already_spent:
             self.findings.append(doc.finding(("matrix",) if matrix else (), key=bool(matrix), rule=NOT_CHECKED_RULE,
-                                             message=self.budget.not_checked_message()))
+                                             message=self.budget.not_checked_message("this file is not expanded")))
         else:
             self.findings.append(doc.finding(
                 ("matrix",) if matrix else (), key=bool(matrix), rule=BUDGET_RULE,

@@ -39,7 +39,9 @@ class Spent:
         if self.what == "time":
             return f"the lint's template time budget ({limits.seconds:g} s)"
         if self.what == "output":
-            return f"the lint's rendered output budget ({limits.output_bytes // (1024 * 1024):,} MiB)"
+            size = limits.output_bytes
+            shown = f"{size // (1024 * 1024):,} MiB" if size >= 1024 * 1024 else f"{size:,} bytes"
+            return f"the lint's rendered output budget ({shown})"
         return f"the lint's budget of {limits.combinations:,} query combinations"
 
     @property
@@ -91,8 +93,7 @@ class LintBudget:
         return (f"{self.spent.describe(self.limits)} is spent here; this value and every templated value after it "
                 "are not checked")
 
-    def not_checked_message(self) -> str:
-        """Said once per file that could not be checked after the budget ran out."""
+    def not_checked_message(self, what: str = "this file's templated values from here on are not rendered") -> str:
+        """Said once per file that could not be checked after the budget ran out; `what` says what was skipped."""
         assert self.spent is not None
-        return (f"not checked: {self.spent.describe(self.limits)} was spent at {self.spent.place}; this file's "
-                "templated values from here on are not rendered")
+        return f"not checked: {self.spent.describe(self.limits)} was spent at {self.spent.place}; {what}"
