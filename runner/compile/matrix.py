@@ -1,15 +1,37 @@
 """A query file's `matrix:` block expanded into its combinations, each of which compiles into its own query.
 
-Pure.
+`matrix_size` counts the combinations arithmetically, so a caller can refuse a matrix before expanding any of it;
+`matrix_combinations` yields them lazily, one at a time. Pure.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from typing import cast
 
 from runner.model import JSONValue
+
+MATRIX_RULE = "template/matrix-too-large"  # a template family id: it can be disabled by no comment, as its queries
+#                                           would then silently never be checked
+_COUNT_CEILING = 10**18  # past this, the count is only "more than": multiplying on would cost time for nothing
+
+
+def _columns(matrix: Mapping[str, JSONValue]) -> list[list[JSONValue]]:
+    return [value if isinstance(value, list) else [value] for value in matrix.values()]
+
+
+def matrix_size(matrix: Mapping[str, JSONValue] | None) -> int:
+    """How many combinations `matrix_combinations` yields, without building one; at most just over 10**18."""
+    count = 1
+    for column in _columns(matrix or {}):
+        count *= len(column)
+        if count > _COUNT_CEILING:
+            return _COUNT_CEILING + 1
+    return count
+
+
+def describe_size(count: int) -> str:
+    return f"more than {_COUNT_CEILING:,}" if count > _COUNT_CEILING else f"{count:,}"
 
 
 def matrix_combinations(matrix: Mapping[str, JSONValue] | None) -> Iterator[dict[str, JSONValue]]:
@@ -18,7 +40,5 @@ def matrix_combinations(matrix: Mapping[str, JSONValue] | None) -> Iterator[dict
         yield {}
         return
     names = list(matrix)
-    columns = [cast(list[JSONValue], matrix[name]) if isinstance(matrix[name], list) else [matrix[name]]
-               for name in names]
-    for values in itertools.product(*columns):
+    for values in itertools.product(*_columns(matrix)):
         yield dict(zip(names, values, strict=True))

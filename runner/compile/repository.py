@@ -2,7 +2,8 @@
 
 Input: a `Project`, the resolved variables, optionally the files to check. Output: `Compiled` — the rendered
 `QueryUnit`s that are clean enough to plan, and every `Finding`, in one pass. Reads files; never sends anything.
-A file that fails an early stage stops there, so one problem is reported once, where it is.
+A file that fails an early stage stops there, so one problem is reported once, where it is. One `LintBudget` (time,
+rendered bytes, combinations) is shared by every file; what it could not pay for is a finding, never a pass.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from runner.catalog import known_node_types
 from runner.compile.codec import FileResult
 from runner.compile.lintcache import LintCache, read_capped
-from runner.compile.matrix import matrix_combinations
+from runner.compile.matrix import MATRIX_RULE, describe_size, matrix_combinations, matrix_size
 from runner.compile.queries import to_query
 from runner.load import MAX_BYTES, disable_comments, load_yaml, load_yaml_file
 from runner.model import Document, Finding, JSONObject, JSONValue, Position, Query, QueryUnit, Severity
@@ -28,7 +29,7 @@ from runner.rules import (
     unknown_rule_patterns,
 )
 from runner.settings import Project
-from runner.template import Renderer
+from runner.template import BUDGET_RULE, NOT_CHECKED_RULE, LintBudget, LintLimits, Renderer
 from runner.validate import SchemaSet, schema_findings
 
 FRAGMENTS_DIR = "_fragments"
@@ -81,14 +82,18 @@ class RepositoryCompiler:
     """Holds what is shared by every file of one compile: schemas, the template cache, variables, fragments."""
 
     def __init__(self, project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
-                 lint_cache_key: Path | None = None) -> None:
-        """`lint_cache_key` is the lint cache's signing key file (`ProcessEnv.lint_cache_key_file`); None: no cache."""
+                 lint_cache_key: Path | None = None, limits: LintLimits | None = None) -> None:
+        """`lint_cache_key` is the lint cache's signing key file (`ProcessEnv.lint_cache_key_file`); None: no cache.
+        `limits`: the lint budget's (default: `LintLimits()`)."""
+        if limits is not None and limits != LintLimits():
+            lint_cache_key = None  # cached results hold only under the default limits, which the cache key covers
         self.project = project
         self.rules = RuleContext(known_node_types=known_node_types(project.node_types),
                                  disabled=project.disabled_rules)
         self.schemas = schemas
         self.variables = dict(variables)
-        self.renderer = Renderer()
+        self.budget = LintBudget(limits)
+        self.renderer = Renderer(self.budget)
         self.findings: list[Finding] = []
         self.disabled: dict[str, frozenset[str]] = {}  # per-file `# vqr: disable=` comments, by display path
         self.findings += self._unknown_project_disables()
@@ -142,6 +147,8 @@ class RepositoryCompiler:
             return list(hit.units)
         start = len(self.findings)
         units = self._compile_file(file, display, data)
+        if self.budget.spent is not None:
+            return units  # what the budget cut short is not this file's result
         self.cache.put(display, data, FileResult(units=tuple(units), findings=tuple(self.findings[start:]),
                                                  disabled_rules=self.disabled.get(display)))
         return units
@@ -173,6 +180,8 @@ class RepositoryCompiler:
         own_vars = own_vars if isinstance(own_vars, dict) else {}
         matrix = data.get("matrix")
         matrix = matrix if isinstance(matrix, dict) and all(isinstance(v, list) for v in matrix.values()) else None
+        if not self._can_expand(doc, matrix):
+            return []
         units: list[QueryUnit] = []
         seen: set[Finding] = set()
         for combination in matrix_combinations(matrix):
@@ -197,9 +206,38 @@ class RepositoryCompiler:
         return units
 
 
+    def _can_expand(self, doc: Document, matrix: JSONObject | None) -> bool:
+        """Whether the matrix is counted (never expanded) within its file's cap and what is left of the budget;
+        else a finding at `matrix:`."""
+        count = matrix_size(matrix)
+        limits = self.budget.limits
+        if count > limits.matrix_combinations:
+            self.findings.append(doc.finding(
+                ("matrix",), key=True, rule=MATRIX_RULE,
+                message=f"the matrix makes {describe_size(count)} combinations, more than the "
+                        f"{limits.matrix_combinations:,} one file may make; none of them is checked"))
+            return False
+        already_spent = self.budget.spent is not None
+        where = doc.position(("matrix",), key=True) if matrix else doc.position(())
+        if self.budget.take_combinations(count, path=doc.path, where=where):
+            return True
+        spent = self.budget.spent
+        assert spent is not None
+        if already_spent:
+            self.findings.append(doc.finding(("matrix",) if matrix else (), key=bool(matrix), rule=NOT_CHECKED_RULE,
+                                             message=self.budget.not_checked_message("this file is not expanded")))
+        else:
+            self.findings.append(doc.finding(
+                ("matrix",) if matrix else (), key=bool(matrix), rule=BUDGET_RULE,
+                message=f"{spent.describe(limits)} is spent here ({self.budget.combinations:,} used, this file "
+                        f"makes {describe_size(count)}); this file and every file after it are not checked"))
+        return False
+
+
 def compile_repository(project: Project, schemas: SchemaSet, variables: Mapping[str, JSONValue], *,
-                       files: Sequence[Path], lint_cache_key: Path | None = None) -> Compiled:
-    compiler = RepositoryCompiler(project, schemas, variables, lint_cache_key=lint_cache_key)
+                       files: Sequence[Path], lint_cache_key: Path | None = None,
+                       limits: LintLimits | None = None) -> Compiled:
+    compiler = RepositoryCompiler(project, schemas, variables, lint_cache_key=lint_cache_key, limits=limits)
     units: list[QueryUnit] = []
     for file in files:
         units += compiler.compile_file(file)

@@ -89,7 +89,7 @@ def load_yaml(data: bytes, *, path: str, backend: Backend | None = None) -> tupl
     if any(f.severity is Severity.ERROR for f in findings):
         return None, findings
     document = Document(path=path, data=walker.root, values=walker.values, keys=walker.keys,
-                        disabled_rules=disabled)
+                        disabled_rules=disabled, lines=walker.lines)
     return document, findings
 
 

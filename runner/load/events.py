@@ -21,6 +21,7 @@ from ruamel.yaml.events import (
     StreamEndEvent,
 )
 
+from runner.load.lines import line_breaks, line_starts
 from runner.load.scalars import ScalarProblem, describe, resolve_plain, shown
 from runner.model import Finding, JSONPath, JSONValue, Position, Severity
 
@@ -69,6 +70,8 @@ class EventWalker:
         self.root: JSONValue = None
         self.values: dict[JSONPath, Position] = {}
         self.keys: dict[JSONPath, Position] = {}
+        self.lines: dict[JSONPath, tuple[Position, ...]] = {}  # where each line of a multi-line template value starts
+        self._breaks: list[int] | None = None
         self.documents = 0
         self.root_is_empty = False
         # (start, end) character offsets of quoted and block scalars, so their text is never taken for a comment.
@@ -127,7 +130,15 @@ class EventWalker:
                 # An empty value has no text of its own, and the parsers disagree on where it "starts" (after the
                 # colon, or at the next token, possibly lines later): its key is the stable place to point at.
                 where = frame.key_position
-        self._value(frame, value, where)
+        path = self._value(frame, value, where)
+        # Only a template's lines are ever pointed at (its findings give a line of the value), and only a value that
+        # holds a line break has more than one, so only those pay for the mapping.
+        if path is not None and isinstance(value, str) and "{" in value and ("\n" in value or "\r" in value):
+            if self._breaks is None:
+                self._breaks = line_breaks(self._text)
+            starts = line_starts(self._text, event.start_mark.index, event.style or None, value, self._breaks)
+            if starts is not None:
+                self.lines[path] = starts
 
     def _collection(self, event: Any, *, is_map: bool) -> None:
         where = _where(event)

@@ -62,6 +62,9 @@ class Document:
     values: Mapping[JSONPath, Position]
     keys: Mapping[JSONPath, Position]
     disabled_rules: frozenset[str] = field(default_factory=frozenset)
+    # path -> where each line of a multi-line templated string starts (first non-blank character), for every scalar
+    # style; absent where the loader could not match source to value exactly. Not kept by the lint cache.
+    lines: Mapping[JSONPath, tuple[Position, ...]] = field(default_factory=dict)
 
     def position(self, path: JSONPath, *, key: bool = False) -> Position:
         """The position of `path`, or of its nearest ancestor that has one (the root is always known)."""

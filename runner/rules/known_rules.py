@@ -42,6 +42,12 @@ _TEMPLATE: dict[str, tuple[str, str]] = {
     "error": ("A template failed while rendering.", "Fix the expression at the position shown."),
     "not-json": ("A template produced a value with no JSON equivalent.", "Make the expression yield a string, "
                  "number, boolean, null, list or mapping."),
+    "budget": ("The lint's budget (template time, rendered bytes or combinations) ran out.", "Simplify the "
+               "templates or matrices named in the message; everything after it is reported as not checked."),
+    "not-checked": ("A file was not checked because the lint's budget had run out.", "Fix the template or matrix "
+                    "where the budget was spent (named in the message), then lint again."),
+    "matrix-too-large": ("A matrix makes more combinations than one file may.", "Split the matrix over several "
+                         "files or drop values; a file may make at most 1,000 combinations."),
 }
 
 _SCHEMA_KINDS: dict[str, tuple[str, str, Severity]] = {

@@ -3,12 +3,15 @@
 Input: a JSON value of a `Document`, its path, the variables. Output: the value with each templated string rendered (a
 lone `{{ expr }}` yields the expression's JSON value; a value that fails stays as written) and one `Finding` per
 problem at the value's line and column. No I/O; compiled templates are cached per `Renderer` by source text.
+Every value is charged to the `LintBudget` the renderer shares with its whole lint; once that is spent, the values
+left are returned as written with a `template/not-checked` finding, never silently passed.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -18,18 +21,21 @@ from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Undefined
 
-from runner.model import Document, Finding, JSONPath, JSONValue, Position, Severity
+from runner.model import Document, Finding, JSONPath, JSONValue, Severity
 from runner.suggest import did_you_mean
+from runner.template.budget import LintBudget
 from runner.template.env import SafeEnvironment, instrument
 from runner.template.limits import MAX_OUTPUT, TIME_LIMIT, LimitExceeded, TimedOut, TooLarge, render_budget
 from runner.template.survey import Violation, survey
 
-__all__ = ["MAX_OUTPUT", "TEMPLATE_NAME", "TIME_LIMIT", "Renderer", "is_template"]
+__all__ = ["BUDGET_RULE", "MAX_OUTPUT", "NOT_CHECKED_RULE", "TEMPLATE_NAME", "TIME_LIMIT", "Renderer", "is_template"]
 
 TEMPLATE_NAME = "<query value>"  # every template has this name: nothing about the file leaks into the sandbox
 _RESULT = "vqr_result"
 _CACHE_LIMIT = 8192
 _JINJA_NAMES = frozenset({"lipsum", "cycler", "joiner", "namespace"})
+BUDGET_RULE = "template/budget"  # the lint's budget ran out at this value (or matrix)
+NOT_CHECKED_RULE = "template/not-checked"  # a file's values left unrendered because the budget had run out
 
 
 def is_template(text: str) -> bool:
@@ -51,8 +57,10 @@ class _Compiled:
 class Renderer:
     """Renders values for one lint or run; caches compiled templates by source text."""
 
-    def __init__(self) -> None:
+    def __init__(self, budget: LintBudget | None = None) -> None:
         self.environment = SafeEnvironment()
+        self.budget = budget or LintBudget()
+        self._not_checked: dict[str, Finding] = {}  # one per file: every later value of that file repeats it
         self._compiled: dict[str, _Compiled] = {}
         self._timed_out: dict[str, Violation] = {}  # a template that ran out of time once is not run again
 
@@ -69,38 +77,68 @@ class Renderer:
     def _walk(self, value: JSONValue, path: JSONPath, variables: Mapping[str, JSONValue], doc: Document,
               findings: list[Finding]) -> JSONValue:
         if isinstance(value, str):
-            if not is_template(value):
-                return value
-            problems, rendered = self._render_text(value, variables)
-            findings += (_finding(doc, path, value, problem) for problem in problems)
-            return value if problems else rendered
+            return self._render_string(value, path, variables, doc, findings) if is_template(value) else value
         if isinstance(value, list):
             return [self._walk(item, (*path, index), variables, doc, findings) for index, item in enumerate(value)]
         if isinstance(value, dict):
             return {key: self._walk(item, (*path, key), variables, doc, findings) for key, item in value.items()}
         return value
 
-    def _render_text(self, text: str, variables: Mapping[str, JSONValue]) -> tuple[list[Violation], JSONValue]:
+    def _render_string(self, value: str, path: JSONPath, variables: Mapping[str, JSONValue], doc: Document,
+                       findings: list[Finding]) -> JSONValue:
+        budget = self.budget
+        if budget.spent is not None:
+            # The file's one not-checked finding, at its first value left unrendered, repeated for every later one
+            # (deduplicated downstream), so a matrix combination that holds any of them is never planned.
+            findings.append(self._not_checked.setdefault(
+                doc.path, doc.finding(path, rule=NOT_CHECKED_RULE, message=budget.not_checked_message())))
+            return value
+        where = doc.position(path)
+        problems: list[Violation] = []
+        rendered: JSONValue = None
+        if budget.remaining_seconds() > 0:
+            started = time.monotonic()
+            problems, rendered, size = self._render_text(value, variables)
+            budget.charge_time(time.monotonic() - started)
+            if any(problem.rule == BUDGET_RULE for problem in problems):
+                budget.spend("time", path=doc.path, where=where)
+            elif not problems:
+                budget.charge_output(size, path=doc.path, where=where)
+        else:
+            budget.spend("time", path=doc.path, where=where)
+        if budget.spent is not None:  # spent by this very value
+            line = next((problem.line for problem in problems if problem.rule == BUDGET_RULE), 1)
+            problems = [Violation(rule=BUDGET_RULE, line=line, message=budget.spent_message())]
+        findings += (_finding(doc, path, value, problem) for problem in problems)
+        return value if problems else rendered
+
+    def _render_text(self, text: str, variables: Mapping[str, JSONValue]) -> tuple[list[Violation], JSONValue, int]:
+        """(problems, the rendered value, its size in bytes); a problem ruled BUDGET_RULE: the lint's time ran out."""
         compiled = self._compile(text)
         if compiled.violations or compiled.template is None:
-            return list(compiled.violations), None
+            return list(compiled.violations), None, 0
         known = set(variables) | set(self.environment.globals)
         missing = [Violation(rule="template/undefined", line=line, message=_undefined_message(name, known))
                    for name, line in compiled.names.items() if name not in known]
         if missing:
-            return missing, None
+            return missing, None, 0
         if text in self._timed_out:
-            return [self._timed_out[text]], None
+            return [self._timed_out[text]], None, 0
+        # One value may take TIME_LIMIT, but never more than what is left of the whole lint's time.
+        left = self.budget.remaining_seconds()
+        lint_bound = left < TIME_LIMIT
         try:
-            with render_budget(TIME_LIMIT):
+            with render_budget(max(min(TIME_LIMIT, left), 0.0)):
                 if compiled.native:
-                    return [], _run_native(compiled.template, variables)
-                return [], _run_text(compiled.template, variables)
+                    return [], *_run_native(compiled.template, variables)
+                return [], *_run_text(compiled.template, variables)
         except Exception as error:  # the sandbox can raise anything; each becomes a finding
             problem = _classify(error)
             if isinstance(error, TimedOut):
+                if lint_bound:  # not this value's own fault: not remembered, and said as the lint's budget
+                    return [Violation(rule=BUDGET_RULE, line=problem.line, message="")], None, 0
                 self._timed_out[text] = problem
-            return [problem], None
+            return [problem], None, 0
 
     def _compile(self, text: str) -> _Compiled:
         compiled = self._compiled.get(text)
@@ -149,7 +187,7 @@ def _single_expression(ast: nodes.Template) -> nodes.Expr | None:
     return parts[0]
 
 
-def _run_text(template: Template, variables: Mapping[str, JSONValue]) -> str:
+def _run_text(template: Template, variables: Mapping[str, JSONValue]) -> tuple[str, int]:
     """Generate chunk by chunk, so an output bomb stops at the limit rather than after it is built."""
     chunks: list[str] = []
     size = 0
@@ -163,12 +201,13 @@ def _run_text(template: Template, variables: Mapping[str, JSONValue]) -> str:
     finally:
         stream.close()
     text = "".join(chunks)
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_OUTPUT:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_OUTPUT:
         raise TooLarge(f"the rendered value is longer than {MAX_OUTPUT:,} bytes")
-    return text
+    return text, size
 
 
-def _run_native(template: Template, variables: Mapping[str, JSONValue]) -> JSONValue:
+def _run_native(template: Template, variables: Mapping[str, JSONValue]) -> tuple[JSONValue, int]:
     context = template.new_context(dict(variables))
     try:
         for _ in template.root_render_func(context):
@@ -177,9 +216,10 @@ def _run_native(template: Template, variables: Mapping[str, JSONValue]) -> JSONV
     except Exception:  #  re-raised with template line numbers in the traceback
         template.environment.handle_exception()
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_OUTPUT:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_OUTPUT:
         raise TooLarge(f"the rendered value is longer than {MAX_OUTPUT:,} bytes")
-    return value
+    return value, size
 
 
 def _to_json(value: Any) -> JSONValue:
@@ -250,12 +290,15 @@ def _one_line(error: BaseException) -> str:
 
 
 def _finding(doc: Document, path: JSONPath, text: str, problem: Violation) -> Finding:
-    """At the value; inside a value that spans lines (a block scalar: its text starts on the line after the `|` or
-    `>` where the value is recorded), at the template's own line, and the message says which line of the template."""
+    """At the value; in a value of several lines, at the start of the template's own line as the loader mapped it
+    for the scalar's style (`Document.lines`), else at the value's start, and the message says which template line:
+    never at a line computed as if every style were a block scalar."""
     where = doc.position(path)
     message = problem.message
-    if "\n" in text:
-        where = Position(line=where.line + problem.line, column=where.column)
+    if "\n" in text or "\r" in text:
+        lines = doc.lines.get(tuple(path))
+        if lines is not None and 1 <= problem.line <= len(lines):
+            where = lines[problem.line - 1]
         message = f"{message} (template line {problem.line})"
     return Finding(path=doc.path, line=where.line, column=where.column, severity=Severity.ERROR, rule=problem.rule,
                    message=message)

@@ -9,6 +9,7 @@ import pytest
 
 from runner.load.document import load_yaml
 from runner.model.values import Document, Finding, JSONValue
+from runner.template import LintBudget, LintLimits
 from runner.template.render import MAX_OUTPUT, TIME_LIMIT, Renderer, is_template
 
 VARS: dict[str, JSONValue] = {
@@ -162,7 +163,7 @@ def test_positions_in_a_block_scalar_map_to_the_template_line() -> None:
     doc = load(text)
     _, findings = Renderer().render(doc.data, variables=VARS, doc=doc, base=())
     finding = only(findings)
-    assert (finding.line, finding.column, finding.rule) == (5, 4, "template/undefined")
+    assert (finding.line, finding.column, finding.rule) == (5, 3, "template/undefined")  # at the line's text
     assert finding.message.endswith("(template line 3)")
 
 
@@ -308,6 +309,40 @@ def test_deep_nesting_is_a_finding_not_a_crash() -> None:
 
 def test_a_template_longer_than_the_limit_is_not_compiled() -> None:
     assert rules(render_value("{{ x }}" + "y" * MAX_OUTPUT)[1]) == ["template/too-large"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("{{ ([[1]]*50000)|sum(start=[])|length }}", 50000),  # Python's sum(): seconds of quadratic copying in one C call
+    ("{{ ([(1,)]*50000)|sum(start=())|length }}", 50000),
+    ("{{ [[1], [2, 3]]|sum(start=[0]) }}", [0, 1, 2, 3]),
+    ("{{ [1, 2, 3]|sum }}", 6),
+    ("{{ [{'n': 1}, {'n': 2}]|sum(attribute='n', start=10) }}", 13),
+])
+def test_sum_concatenates_in_linear_time_within_the_limits(text: str, expected: JSONValue) -> None:
+    started = time.monotonic()
+    assert render_value(text) == (expected, [])
+    assert time.monotonic() - started < TIME_LIMIT  # generous: the old sum() took 4.8 s, then timed out
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    ("{{ [[1], (2,)]|sum(start=[]) }}", "template/error"),  # what `+` refuses, sum refuses
+    ("{{ ([[1] * 4000] * 30)|sum(start=[1] * 40000)|length }}", "template/too-large"),
+])
+def test_sum_refuses_what_plus_would_refuse(text: str, rule: str) -> None:
+    assert rules(render_value(text)[1]) == [rule]
+
+
+def test_one_budget_is_shared_by_every_value_of_a_renderer() -> None:
+    renderer = Renderer(LintBudget(LintLimits(seconds=1.5)))
+    slow = "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}"
+    started = time.monotonic()
+    first = only(render_value(slow + "1", renderer=renderer)[1])
+    second = only(render_value(slow + "2", renderer=renderer)[1])
+    third = only(render_value("{{ lookback_days }}", renderer=renderer)[1])
+    assert time.monotonic() - started < 5  # three values, not three seconds and more
+    assert (first.rule, second.rule, third.rule) == ("template/timeout", "template/budget", "template/not-checked")
+    assert second.message.startswith("the lint's template time budget (1.5 s) is spent here")
+    assert "was spent at queries/q.yaml:2:4" in third.message
 
 
 # --- values that are not JSON, and other errors ---------------------------------------------------------------------
