@@ -45,7 +45,7 @@ def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, us
     env = project.environment(common.env, common.process)
     variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
     files = discover_query_files(project, [p.resolve() for p in paths])
-    missing = [p for p in files if not p.is_file()]
+    missing = [p for p in files if not (p.exists() or p.is_symlink())]  # a FIFO or a link is refused by a finding
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
     return compile_repository(project, load_schema_set(project.schemas_dir), variables, files=files,
