@@ -138,8 +138,12 @@ def schema_build(*, project_file: Path | None, openapi: Path | None, check: bool
 def init(directory: Path, *, out: TextIO) -> int:
     from runner.scaffold import scaffold_project
 
-    for path in scaffold_project(directory):
-        out.write(f"created {path}\n")
+    outcomes = scaffold_project(directory)
+    for outcome, path, detail in outcomes:
+        out.write(f"{outcome} {path}{' ' + detail if detail else ''}\n")
+    kept = sum(1 for outcome, _, _ in outcomes if outcome != "created")
+    if kept:
+        out.write(f"{kept} existing file(s) kept as they were: nothing was overwritten\n")
     out.write(f"next: cd {directory} && vqr lint\n")
     return ExitCode.OK
 

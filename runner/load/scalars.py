@@ -97,8 +97,9 @@ def resolve_plain(text: str) -> tuple[JSONValue, ScalarProblem | None]:
 def _integer(text: str, digits: str, base: int) -> tuple[JSONValue, ScalarProblem | None]:
     """An integer within 64 bits, or a problem. The digits are counted before `int()` is called: Python refuses to
     convert more than 4,300 digits (ValueError), and the loader must not raise."""
-    if len(digits.lstrip("0")) <= _INT64_DIGITS[base]:
-        value = int(text, 0) if base != 10 else int(text)
+    significant = digits.lstrip("0") or "0"  # leading zeros count towards Python's limit too
+    if len(significant) <= _INT64_DIGITS[base]:
+        value = -int(significant, base) if text.startswith("-") else int(significant, base)
         if _INT64_MIN <= value <= _INT64_MAX:
             return value, None
     return text, ScalarProblem(
