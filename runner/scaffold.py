@@ -1,17 +1,17 @@
 """`vqr init DIR`: write a small, working, lint-clean query repository.
 
-Input: a directory that has no vqr.yaml yet. Output: the list of files written (project file, one example query, a
-fragment, variables per environment, the bundled schemas, pre-commit and editor settings). Writes files.
+Input: a directory that has no vqr.yaml yet. Output: each file of the scaffold (project file, one example query, a
+fragment, variables per environment, the bundled schemas, pre-commit and editor settings) with what was done: created,
+or kept as it was (never overwritten; only .gitignore gets the lines vqr needs appended). Writes files.
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 from pathlib import Path
 
 from runner import __version__
 from runner.errors import ProjectError
-from runner.files import write_atomically
 from runner.resources import bundled_schemas_dir
 
 PROJECT = """\
@@ -99,7 +99,40 @@ VSCODE = """\
 GITIGNORE = "reports/\n.vqr/\n"
 
 
-def scaffold_project(directory: Path) -> list[str]:
+CREATED, KEPT, UPDATED = "created", "kept (exists)", "updated"
+
+
+def _create(target: Path, data: bytes) -> bool:
+    """Write a new file; False, touching nothing, when anything (even a dangling symlink) is already there.
+    O_EXCL makes the check and the creation one step, so a file appearing meanwhile is kept too."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "wb") as stream:
+        stream.write(data)
+    return True
+
+
+def _merge_gitignore(target: Path) -> str | None:
+    """Append the lines vqr needs that an existing .gitignore lacks (its own lines, `.env` and the like, stay as
+    they are); a symlink or anything not a regular file is left alone."""
+    if target.is_symlink() or not target.is_file():
+        return None
+    text = target.read_text(encoding="utf-8", errors="replace")
+    present = {line.strip().strip("/") for line in text.splitlines()}
+    missing = [line for line in GITIGNORE.splitlines() if line.strip("/") not in present]
+    if not missing:
+        return None
+    with target.open("a", encoding="utf-8") as stream:
+        stream.write(("" if not text or text.endswith("\n") else "\n") + "# vqr\n" + "\n".join(missing) + "\n")
+    return f"(added {', '.join(missing)})"
+
+
+def scaffold_project(directory: Path) -> list[tuple[str, str, str]]:
+    """Each file of the scaffold as (outcome, path, detail): `created`, `kept (exists)` (an existing file is never
+    overwritten) or, for .gitignore only, `updated` with the detail `(added ...)`: vqr's lines appended."""
     if (directory / "vqr.yaml").exists():
         raise ProjectError(f"{directory / 'vqr.yaml'} already exists; not overwriting a project")
     files = {
@@ -112,17 +145,18 @@ def scaffold_project(directory: Path) -> list[str]:
         ".vscode/settings.json": VSCODE,
         ".gitignore": GITIGNORE,
     }
-    written: list[str] = []
+    outcomes: list[tuple[str, str, str]] = []
     for name, text in files.items():
         target = directory / name
-        write_atomically(target, text)
-        written.append(name)
+        if _create(target, text.encode()):
+            outcomes.append((CREATED, name, ""))
+            continue
+        added = _merge_gitignore(target) if name == ".gitignore" else None
+        outcomes.append((KEPT, name, "") if added is None else (UPDATED, name, added))
     source = bundled_schemas_dir()
     shipped = [*source.glob("*.schema.json"), *source.glob("draft-07/*.schema.json"), *source.glob("openapi/*.yaml")]
     for schema in sorted(shipped):
         relative = schema.relative_to(source)
-        target = directory / "schemas" / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(schema, target)
-        written.append(f"schemas/{relative.as_posix()}")
-    return written
+        created = _create(directory / "schemas" / relative, schema.read_bytes())  # a vendor-built schema is kept
+        outcomes.append((CREATED if created else KEPT, f"schemas/{relative.as_posix()}", ""))
+    return outcomes

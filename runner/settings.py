@@ -16,9 +16,11 @@ from pathlib import Path
 from runner.errors import ProjectError, UsageError
 from runner.findings.text import format_abort
 from runner.load import load_yaml_file
-from runner.model import Document, Finding, JSONObject, JSONValue, Severity
+from runner.model import Document, Finding, JSONObject, JSONValue, Position, Severity
 from runner.model.query import DEFAULT_MAX_STALENESS
-from runner.resources import bundled_schemas_dir
+from runner.repopath import PathProblem, Problem, check_file, lexically_within, outside_root
+from runner.resources import CREATE_BODY_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
+from runner.resources import PROJECT_FILE as PROJECT_SCHEMA_FILE
 
 PROJECT_FILE = "vqr.yaml"
 LINT_CACHE_KEY_ENV = "VQR_LINT_CACHE_KEY_FILE"  # where the lint cache's signing key lives
@@ -132,15 +134,53 @@ def find_project_file(start: Path) -> Path:
 def load_project(file: Path) -> Project:
     from runner.validate.schemas import load_schema_set, schema_findings  # deferred: compiling schemas is not free
 
-    root = file.resolve().parent
-    doc, findings = load_yaml_file(file, path=PROJECT_FILE)
+    # The directory holding vqr.yaml, not its symlink's target's: a checked-in `vqr.yaml -> /elsewhere` must not move
+    # the project (and so what the path policy allows) out of the checkout.
+    root = file.absolute().parent.resolve()
+    doc, findings = load_yaml_file(file, path=PROJECT_FILE, root=root)
     if doc is not None and not _has_errors(findings):
         bundled = load_schema_set(bundled_schemas_dir())
         findings += schema_findings(bundled.project, doc.data, doc, rule_prefix="project")
+    if doc is not None and not _has_errors(findings):
+        findings += _path_findings(root, doc)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if doc is None or errors:
         raise ProjectError("invalid project file:\n" + format_abort(errors or findings))
     return _build_project(root, file, doc)
+
+
+_SCHEMA_FILES = (QUERY_FILE_FILE, QUERY_SPEC_FILE, CREATE_BODY_FILE, PROJECT_SCHEMA_FILE)
+
+
+def _path_findings(root: Path, doc: Document) -> list[Finding]:
+    """The path policy (`runner.repopath`) on vqr.yaml's paths that are read: `queries:`, `schemas:` (and the schema
+    files there) and every environment's `vars_files:` must stay inside the project, symlinks resolved; a finding at
+    the value. `reports:` is written, not read, and may be anywhere."""
+    data = _object(doc.data)
+    references: list[tuple[str, tuple[str | int, ...], JSONValue]] = [
+        (key, (key,), data.get(key, key)) for key in ("queries", "schemas")]
+    for name, raw in _object(data.get("environments")).items():
+        for index, entry in enumerate(_items(_object(raw).get("vars_files"))):
+            references.append(("vars_files entry", ("environments", name, "vars_files", index), entry))
+    findings: list[Finding] = []
+    for label, where, value in references:
+        problem = outside_root(root, root / str(value))
+        if problem is not None:
+            findings.append(_path_finding(doc, where, f"{label} {str(value)[:80]!r} {problem.reason}", problem))
+    schemas_dir = root / _text(data.get("schemas"), "schemas")
+    if not findings and (schemas_dir / QUERY_SPEC_FILE).exists():  # the project's own schemas are used: check them
+        for name in _SCHEMA_FILES:
+            problem = check_file(schemas_dir / name, root=root)
+            if problem is not None and problem.kind is not Problem.UNREADABLE:  # a missing one: load_schema_set says
+                findings.append(_path_finding(doc, ("schemas",), f"schema file {name} {problem.reason}", problem))
+    return findings
+
+
+def _path_finding(doc: Document, where: tuple[str | int, ...], message: str, problem: PathProblem) -> Finding:
+    at = doc.values.get(where, Position(line=1, column=1))
+    rule = "path/outside-project" if problem.kind is Problem.OUTSIDE else "path/not-a-file"
+    return Finding(path=doc.path, line=at.line, column=at.column, severity=Severity.ERROR, rule=rule,
+                   message=message)
 
 
 def _has_errors(findings: Sequence[Finding]) -> bool:
@@ -222,11 +262,14 @@ def parse_cli_var(text: str) -> tuple[str, JSONValue]:
     return name, value
 
 
-def load_vars_file(file: Path, project: Project) -> JSONObject:
-    """A variables file is untrusted input like a query file: hardened loader, must be a mapping."""
-    if not file.is_file():
+def load_vars_file(file: Path, project: Project, *, named_by_operator: bool = False) -> JSONObject:
+    """A variables file is untrusted input like a query file: hardened loader, must be a mapping, and the path
+    policy (`runner.repopath`): a regular file that stays inside the project, symlinks resolved. Only a `--vars-file`
+    (`named_by_operator`) may lie outside the project, the operator's choice; inside it, it must not lead out."""
+    if not (file.exists() or file.is_symlink()):
         raise UsageError(f"variables file not found: {project.display(file)}")
-    doc, findings = load_yaml_file(file, path=project.display(file))
+    inside = not named_by_operator or lexically_within(project.root, file)
+    doc, findings = load_yaml_file(file, path=project.display(file), root=project.root if inside else None)
     if doc is None or _has_errors(findings):
         raise UsageError("invalid variables file:\n" + format_abort(findings))
     if doc.data is None:
@@ -243,8 +286,10 @@ def resolve_variables(project: Project, env: Environment, *, vars_files: Sequenc
     merged: JSONObject = {"environment": env.name}
     merged.update(project.vars)
     merged.update(env.vars)
-    for file in (*env.vars_files, *vars_files):
+    for file in env.vars_files:
         merged.update(load_vars_file(file, project))
+    for file in vars_files:
+        merged.update(load_vars_file(file, project, named_by_operator=True))
     for text in cli_vars:
         name, value = parse_cli_var(text)
         merged[name] = value

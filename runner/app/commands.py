@@ -47,7 +47,7 @@ def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, us
     variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
     if files is None:
         files = discover_query_files(project, [p.resolve() for p in paths])
-    missing = [p for p in files if not p.is_file()]
+    missing = [p for p in files if not (p.exists() or p.is_symlink())]  # a FIFO or a link is refused by a finding
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
     return compile_repository(project, load_schema_set(project.schemas_dir), variables, files=files,
@@ -143,8 +143,12 @@ def schema_build(*, project_file: Path | None, openapi: Path | None, check: bool
 def init(directory: Path, *, out: TextIO) -> int:
     from runner.scaffold import scaffold_project
 
-    for path in scaffold_project(directory):
-        out.write(f"created {path}\n")
+    outcomes = scaffold_project(directory)
+    for outcome, path, detail in outcomes:
+        out.write(f"{outcome} {path}{' ' + detail if detail else ''}\n")
+    kept = sum(1 for outcome, _, _ in outcomes if outcome != "created")
+    if kept:
+        out.write(f"{kept} existing file(s) kept as they were: nothing was overwritten\n")
     out.write(f"next: cd {directory} && vqr lint\n")
     return ExitCode.OK
 

@@ -24,10 +24,12 @@ from runner import __version__
 from runner.compile.codec import FORMAT, FileResult, decode_result, encode_result
 from runner.files import write_atomically
 from runner.model import JSONValue
+from runner.repopath import PathProblem, read_regular_file
 
 CACHE_DIR = Path(".vqr") / "lint-cache"
 PRUNE_AFTER = 7 * 24 * 3600  # seconds an entry (or another context's pack) may go unused before a write drops it
 _TOUCH_AFTER = 24 * 3600
+_MAX_KEYED_BYTES = 64 * 1024 * 1024  # of each file in the key: the project file and the schemas (~100 KiB today)
 _LIBRARIES = ("jinja2", "markupsafe", "jsonschema", "referencing", "jsonschema_specifications", "ruamel.yaml")
 
 
@@ -68,7 +70,10 @@ def context_key(*, root: Path, project_file: Path, schemas_dir: Path, variables:
     for part in (f"format={FORMAT}", code_fingerprint(), str(root.resolve())):
         digest.update(part.encode() + b"\0")
     for file in [project_file, *sorted(schemas_dir.glob("*.json"))]:
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+        data = read_regular_file(file, _MAX_KEYED_BYTES, root=None)  # a FIFO named x.json must not hang the lint
+        if isinstance(data, PathProblem):
+            raise ValueError(data.reason)  # no cache this time; the schema loader reports the file
+        digest.update(file.name.encode() + b"\0" + data + b"\0")
     digest.update(_canonical(dict(variables)) + b"\0" + _canonical(dict(fragments)))
     return digest.hexdigest()
 

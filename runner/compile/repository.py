@@ -14,10 +14,10 @@ from pathlib import Path
 
 from runner.catalog import known_node_types
 from runner.compile.codec import FileResult
-from runner.compile.lintcache import LintCache, read_capped
+from runner.compile.lintcache import LintCache
 from runner.compile.matrix import MATRIX_RULE, describe_size, matrix_combinations, matrix_size
 from runner.compile.queries import to_query
-from runner.load import MAX_BYTES, disable_comments, load_yaml, load_yaml_file
+from runner.load import disable_comments, load_yaml, load_yaml_file, read_source
 from runner.model import Document, Finding, JSONObject, JSONValue, Position, Query, QueryUnit, Severity
 from runner.rules import (
     PROJECT_UNKNOWN_RULE,
@@ -62,13 +62,20 @@ def _is_support_file(project: Project, file: Path) -> bool:
     return bool(parts) and parts[0] in {FRAGMENTS_DIR, VARS_DIR}
 
 
+def _candidates(directory: Path, pattern: str) -> list[Path]:
+    """Every non-directory with a query suffix: a FIFO, a device or a symlink is kept, so that reading it reports
+    why it is refused (the path policy in `read_source`) instead of it vanishing from the lint. `rglob` does not
+    descend into symlinked directories."""
+    return [p for p in directory.glob(pattern) if p.suffix in QUERY_SUFFIXES and not p.is_dir()]
+
+
 def discover_query_files(project: Project, paths: Sequence[Path] = ()) -> list[Path]:
     """The query files to check: all of `queries/` by default, else the given files and directories."""
     roots = list(paths) or [project.queries_dir]
     found: set[Path] = set()
     for root in roots:
         if root.is_dir():
-            found.update(p for p in root.rglob("*") if p.suffix in QUERY_SUFFIXES and p.is_file())
+            found.update(_candidates(root, "**/*"))
         else:
             found.add(root)
     return sorted((p for p in found if not _is_support_file(project, p)), key=lambda p: p.as_posix())
@@ -108,7 +115,7 @@ class RepositoryCompiler:
         if not unknown_rule_patterns(self.project.disabled_rules):
             return []
         display = self.project.display(self.project.file)
-        doc, _ = load_yaml_file(self.project.file, path=display)
+        doc, _ = load_yaml_file(self.project.file, path=display, root=self.project.root)
         rules = doc.data.get("rules") if doc is not None and isinstance(doc.data, dict) else None
         entries = rules.get("disable") if isinstance(rules, dict) else None
         if doc is None or not isinstance(entries, list):
@@ -122,9 +129,9 @@ class RepositoryCompiler:
         """`queries/_fragments/NAME.yaml` -> `fragments.NAME`, rendered with the project variables."""
         fragments: JSONObject = {}
         directory = self.project.queries_dir / FRAGMENTS_DIR
-        files = sorted(p for p in directory.glob("*") if p.suffix in QUERY_SUFFIXES) if directory.is_dir() else []
-        for file in files:
-            doc, found = load_yaml_file(file, path=self.project.display(file))
+        files = sorted(_candidates(directory, "*")) if directory.is_dir() else []
+        for file in files:  # a fragment symlinked to ~/.ssh/id_rsa is refused unread: it would be quoted in findings
+            doc, found = load_yaml_file(file, path=self.project.display(file), root=self.project.root)
             self.findings += found
             if doc is None or _has_errors(found):
                 continue
@@ -136,9 +143,12 @@ class RepositoryCompiler:
     def compile_file(self, file: Path) -> list[QueryUnit]:
         """Units and findings of one file: from the lint cache when its bytes and context were seen before."""
         display = self.project.display(file)
-        data = read_capped(file, MAX_BYTES) if self.cache is not None else None
-        if self.cache is None or data is None:
-            return self._compile_file(file, display, None)
+        data = read_source(file, path=display, root=self.project.root)  # the path policy: inside, regular, unquoted
+        if isinstance(data, Finding):
+            self.findings.append(data)
+            return []
+        if self.cache is None:
+            return self._compile_file(display, data)
         hit = self.cache.get(display, data)
         if hit is not None:
             self.findings += hit.findings
@@ -146,21 +156,21 @@ class RepositoryCompiler:
                 self.disabled[display] = hit.disabled_rules
             return list(hit.units)
         start = len(self.findings)
-        units = self._compile_file(file, display, data)
+        units = self._compile_file(display, data)
         if self.budget.spent is not None:
             return units  # what the budget cut short is not this file's result
         self.cache.put(display, data, FileResult(units=tuple(units), findings=tuple(self.findings[start:]),
                                                  disabled_rules=self.disabled.get(display)))
         return units
 
-    def _compile_file(self, file: Path, display: str, data: bytes | None) -> list[QueryUnit]:
-        doc, found = load_yaml(data, path=display) if data is not None else load_yaml_file(file, path=display)
+    def _compile_file(self, display: str, data: bytes) -> list[QueryUnit]:
+        doc, found = load_yaml(data, path=display)
         self.findings += found
         if doc is None or _has_errors(found):
             return []
         self.disabled[doc.path] = doc.disabled_rules
         if unknown_rule_patterns(doc.disabled_rules):  # a typo, so rare: only then are the comments placed
-            placed = disable_comments(data if data is not None else read_capped(file, MAX_BYTES) or b"")
+            placed = disable_comments(data)
             self.findings += unknown_disables(placed, path=display, rule=QUERY_UNKNOWN_RULE)
         found = schema_findings(self.schemas.query_file, doc.data, doc, rule_prefix="query")
         self.findings += found

@@ -4,7 +4,7 @@ duplicate keys rejected, every value's position kept. No ruamel object escapes; 
 
 from __future__ import annotations
 
-from runner.load.document import DEFAULT_BACKEND, MAX_BYTES, disable_comments, load_yaml, load_yaml_file
+from runner.load.document import DEFAULT_BACKEND, MAX_BYTES, disable_comments, load_yaml, load_yaml_file, read_source
 
 __all__ = [
     "DEFAULT_BACKEND",
@@ -12,4 +12,5 @@ __all__ = [
     "disable_comments",
     "load_yaml",
     "load_yaml_file",
+    "read_source",
 ]

@@ -1,8 +1,9 @@
 """The hardened YAML loader: bytes in, plain JSON data with the position of every value and key out.
 
-`load_yaml(data, path=...)` and `load_yaml_file(file, path=...)` return `(Document | None, findings)`; the document is
-None when any error was found. Every check runs on the parser's event stream before anything is built (no ruamel
-constructor ever runs), so bombs cost milliseconds. Only `load_yaml_file` does I/O; neither raises for any input.
+`load_yaml(data, path=...)` and `load_yaml_file(file, path=..., root=...)` return `(Document | None, findings)`; the
+document is None when any error was found. Every check runs on the parser's event stream before anything is built (no
+ruamel constructor ever runs), so bombs cost milliseconds. Only `read_source` / `load_yaml_file` do I/O, under the
+repository path policy (`runner.repopath`); nothing here raises for any input.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ruamel.yaml.loader import BaseLoader
 
 from runner.load.events import EventWalker, StopWalk, position_at
 from runner.model import Document, Finding, Position, Severity
+from runner.repopath import Problem, read_regular_file
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64  # nesting of mappings/sequences
@@ -56,14 +58,24 @@ def available_backends() -> tuple[Backend, ...]:
     return (Backend.C, Backend.PURE) if _C_PARSER is not None else (Backend.PURE,)
 
 
-def load_yaml_file(file: Path, *, path: str, backend: Backend | None = None) -> tuple[Document | None, list[Finding]]:
-    """Read at most MAX_BYTES + 1 bytes of `file` and load them; an unreadable file is a `yaml/unreadable` finding."""
-    try:
-        with file.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        return None, [_finding(path, Position(line=1, column=1), "yaml/unreadable", f"cannot read the file: {reason}")]
+def read_source(file: Path, *, path: str, root: Path | None) -> bytes | Finding:
+    """At most MAX_BYTES + 1 bytes of `file` under the repository path policy (`runner.repopath`: a regular file
+    that, symlinks resolved, stays inside `root` when one is given), or the finding at 1:1 saying why not. The
+    finding never quotes the file: one that breaks the policy is not read at all."""
+    data = read_regular_file(file, MAX_BYTES, root=root)
+    if isinstance(data, bytes):
+        return data
+    rule = {Problem.OUTSIDE: "path/outside-project", Problem.NOT_A_FILE: "path/not-a-file"}.get(data.kind,
+                                                                                              "yaml/unreadable")
+    return _finding(path, Position(line=1, column=1), rule, data.reason)
+
+
+def load_yaml_file(file: Path, *, path: str, root: Path | None,
+                   backend: Backend | None = None) -> tuple[Document | None, list[Finding]]:
+    """`read_source` then `load_yaml`: a file that cannot or may not be read is one finding at 1:1."""
+    data = read_source(file, path=path, root=root)
+    if isinstance(data, Finding):
+        return None, [data]
     return load_yaml(data, path=path, backend=backend)
 
 

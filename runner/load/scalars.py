@@ -34,6 +34,8 @@ _TIMESTAMP = re.compile(
 _SPECIAL_FIRST = frozenset("-+.0123456789~nNtTfFyYoO")
 
 _MAX_SHOWN = 40
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_INT64_DIGITS = {10: 19, 8: 21, 16: 16}  # the most significant digits a 64-bit integer has in each base
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,11 +69,11 @@ def resolve_plain(text: str) -> tuple[JSONValue, ScalarProblem | None]:
             severity=Severity.WARNING,
         )
     if _INT_DEC.fullmatch(text):
-        return int(text), None
+        return _integer(text, text.lstrip("+-"), 10)
     if _INT_OCT.fullmatch(text):
-        return int(text[2:], 8), None
+        return _integer(text, text[2:], 8)
     if _INT_HEX.fullmatch(text):
-        return int(text[2:], 16), None
+        return _integer(text, text[2:], 16)
     if _FLOAT.fullmatch(text):
         number = float(text)
         if math.isinf(number):
@@ -90,6 +92,20 @@ def resolve_plain(text: str) -> tuple[JSONValue, ScalarProblem | None]:
             rule="yaml/unquoted-date", message=f"{shown(text)} is read as a date by some YAML parsers; quote it"
         )
     return text, None
+
+
+def _integer(text: str, digits: str, base: int) -> tuple[JSONValue, ScalarProblem | None]:
+    """An integer within 64 bits, or a problem. The digits are counted before `int()` is called: Python refuses to
+    convert more than 4,300 digits (ValueError), and the loader must not raise."""
+    significant = digits.lstrip("0") or "0"  # leading zeros count towards Python's limit too
+    if len(significant) <= _INT64_DIGITS[base]:
+        value = -int(significant, base) if text.startswith("-") else int(significant, base)
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return value, None
+    return text, ScalarProblem(
+        rule="yaml/non-json",
+        message=f"{shown(text)} does not fit in a 64-bit integer, the largest Veza reads; quote it if it is a string",
+    )
 
 
 def describe(value: JSONValue) -> str:

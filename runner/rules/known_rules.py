@@ -25,10 +25,19 @@ _YAML: dict[str, tuple[str, str]] = {
     "too-deep": ("The YAML nesting is too deep.", "Flatten the structure; vqr stops at 64 levels."),
     "duplicate-key": ("A mapping repeats a key.", "Keep one of the two entries; YAML parsers disagree on which wins."),
     "key-type": ("A mapping key is not a string.", "Quote the key; JSON only has string keys."),
-    "non-json": ("A value has no JSON equivalent (.inf, .nan).", "Use a finite number or a quoted string."),
+    "non-json": ("A value has no JSON equivalent (.inf, .nan) or does not fit in 64 bits.",
+                 "Use a finite number within 64 bits, or a quoted string."),
     "unquoted-date": ("An unquoted date or timestamp.", "Quote it: some YAML parsers read it as a date object."),
     "ambiguous-boolean": ("A YAML 1.1 boolean word (yes, no, on, off).", "Quote it or use true/false."),
     "syntax": ("The file is not valid YAML.", "Fix the syntax at the position shown."),
+}
+
+# The repository path policy (runner/repopath.py): such a file is refused unread, so its content is never quoted.
+_PATH: dict[str, tuple[str, str]] = {
+    "outside-project": ("A file or path leads outside the project directory.", "Keep every file vqr reads inside the "
+                        "directory of vqr.yaml; a symbolic link must point inside it too."),
+    "not-a-file": ("A path is not a regular file (a FIFO, a device, a directory).", "Replace it with a regular file "
+                   "or remove it."),
 }
 
 _TEMPLATE: dict[str, tuple[str, str]] = {
@@ -73,6 +82,8 @@ def _register_all() -> None:
     for kind, (short, help_text) in _YAML.items():
         severity = _W if kind == "ambiguous-boolean" else Severity.ERROR
         register_rule(f"yaml/{kind}", short, severity, help_text=help_text)
+    for kind, (short, help_text) in _PATH.items():
+        register_rule(f"path/{kind}", short, Severity.ERROR, help_text=help_text)
     for kind, (short, help_text) in _TEMPLATE.items():
         register_rule(f"template/{kind}", short, Severity.ERROR, help_text=help_text)
     for family, where in _SCHEMA_FAMILIES.items():

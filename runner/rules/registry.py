@@ -25,6 +25,7 @@ class RuleInfo:
 # Family-level fallbacks, so a finding from an id that no module registered still gets a useful description.
 _FAMILIES: dict[str, str] = {
     "yaml": "The file is not safe, plain YAML holding only JSON types.",
+    "path": "A file vqr would read is outside the project or not a regular file.",
     "template": "A template value could not be rendered safely.",
     "query": "The query file does not follow the query-file format.",
     "spec": "The query spec would be rejected by Veza or silently return wrong rows.",

@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError
 
 from runner.errors import ProjectError
 from runner.model import Document, Finding, JSONPath, JSONValue, Severity
+from runner.repopath import PathProblem, read_regular_file
 from runner.resources import (
     CREATE_BODY_FILE,
     PROJECT_FILE,
@@ -29,6 +30,7 @@ from runner.resources import (
 )
 from runner.validate.messages import Problem, explain, in_place
 
+_MAX_SCHEMA_BYTES = 64 * 1024 * 1024  # a generated schema is ~30 KiB
 QUERY_PREFIX = "query"  # the query file before rendering; "spec" is the spec after it, "project" is vqr.yaml
 
 
@@ -52,14 +54,16 @@ def _is_bundled_copy(file: Path, data: bytes) -> bool:
 
 
 def _compile(file: Path) -> Draft202012Validator:
+    data = read_regular_file(file, _MAX_SCHEMA_BYTES, root=None)  # a FIFO in schemas/ must not hang the lint
+    if isinstance(data, PathProblem):
+        if not (file.exists() or file.is_symlink()):
+            raise ProjectError(f"{file}: schema file missing (run `vqr schema build`)")
+        raise ProjectError(f"{file}: {data.reason}")
     try:
-        data = file.read_bytes()
         schema = json.loads(data)
         if not _is_bundled_copy(file, data):
             Draft202012Validator.check_schema(schema)
-    except FileNotFoundError:
-        raise ProjectError(f"{file}: schema file missing (run `vqr schema build`)") from None
-    except (OSError, ValueError) as exc:
+    except ValueError as exc:
         raise ProjectError(f"{file}: cannot read schema: {exc}") from None
     except SchemaError as exc:
         raise ProjectError(f"{file}: not a valid JSON Schema: {exc.message}") from None

@@ -323,28 +323,38 @@ def test_disabled_warning_is_dropped_but_errors_are_not(backend: Backend) -> Non
 def test_load_yaml_file_reads_a_file(tmp_path: Path) -> None:
     file = tmp_path / "q.yaml"
     file.write_bytes(b"name: q\n")
-    doc, findings = load_yaml_file(file, path="queries/q.yaml")
+    doc, findings = load_yaml_file(file, path="queries/q.yaml", root=tmp_path)
     assert findings == []
     assert doc is not None
     assert doc.data == {"name": "q"}
     assert doc.path == "queries/q.yaml"
 
 
-def test_load_yaml_file_reads_at_most_one_byte_past_the_limit() -> None:
-    # An endless file: reading it whole would never finish.
+def test_load_yaml_file_reads_at_most_one_byte_past_the_limit(tmp_path: Path) -> None:
+    # A sparse 1 GiB file: reading it whole would take seconds and a gigabyte.
+    big = tmp_path / "big.yaml"
+    with big.open("wb") as stream:
+        stream.truncate(1024**3)
     started = time.perf_counter()
-    doc, findings = load_yaml_file(Path("/dev/zero"), path="zero")
+    doc, findings = load_yaml_file(big, path="big", root=tmp_path)
     assert time.perf_counter() - started < 1
     assert doc is None
     assert _where(findings) == [(1, 1, "yaml/too-large")]
 
 
-@pytest.mark.parametrize("name", ["missing.yaml", "."])
-def test_unreadable_file_is_a_finding(tmp_path: Path, name: str) -> None:
-    doc, findings = load_yaml_file(tmp_path / name, path="queries/x.yaml")
+def test_an_endless_device_is_refused_unread() -> None:
+    doc, findings = load_yaml_file(Path("/dev/zero"), path="zero", root=None)
     assert doc is None
-    assert _where(findings) == [(1, 1, "yaml/unreadable")]
-    assert findings[0].message.startswith("cannot read the file: ")
+    assert _where(findings) == [(1, 1, "path/not-a-file")]
+    assert findings[0].message == "is a device, not a regular file; vqr reads only regular files"
+
+
+@pytest.mark.parametrize(("name", "rule"), [("missing.yaml", "yaml/unreadable"), (".", "path/not-a-file")])
+def test_unreadable_file_is_a_finding(tmp_path: Path, name: str, rule: str) -> None:
+    doc, findings = load_yaml_file(tmp_path / name, path="queries/x.yaml", root=tmp_path)
+    assert doc is None
+    assert _where(findings) == [(1, 1, rule)]
+    assert findings[0].message.startswith("cannot read the file: " if rule == "yaml/unreadable" else "is a directory")
 
 
 # --- backends and speed ---------------------------------------------------------------------------------------------
