@@ -1,12 +1,14 @@
 """One sanitiser per output channel: text from servers and repositories in, text safe for that channel out.
 
-`terminal_line` / `terminal_text` (a terminal or a CI log), `workflow_data` / `workflow_property` (GitHub workflow
-commands), `markdown_inline` (Markdown and HTML viewers), `csv_cell` (spreadsheets). Each also redacts the loaded
-API key (`redact`): redaction happens here, at the output, never on stored data. Pure string functions, no I/O.
+`terminal_line` / `terminal_text` (a terminal or a CI log), `json_text`, `workflow_data` / `workflow_property`
+(GitHub workflow commands), `markdown_inline` (Markdown and HTML viewers), `csv_cell` (spreadsheets), `LOG_FILTER`
+(log handlers). Each also redacts the loaded API key (`redact`): redaction happens here, at the output, never on
+stored data. Pure string functions, no I/O.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 from runner.secret import SECRET_FILTER
@@ -82,5 +84,26 @@ def markdown_inline(text: object) -> str:
 
 
 def csv_cell(text: str) -> str:
-    """A CSV cell or header a spreadsheet would run as a formula gets a leading `'` (OWASP's advice)."""
-    return "'" + text if text.startswith(CSV_FORMULA_PREFIXES) else text
+    """A CSV cell or header: `terminal_text`'s escaping (people `cat` CSV files; a cell's lines are kept), then a
+    leading `'` when a spreadsheet would run it as a formula (OWASP's advice)."""
+    # Nearly every cell is printable text: only the key is looked for then (a substring test).
+    safe = terminal_text(text) if not text.isprintable() or text.lstrip(" ").startswith("::") else redact(text)
+    return "'" + safe if safe.startswith(CSV_FORMULA_PREFIXES) else safe
+
+
+class LogFilter(logging.Filter):
+    """For log handlers: the secret filter, then `terminal_text` on the message and traceback (httpx and httpcore
+    log server headers and reasons verbatim)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        SECRET_FILTER.filter(record)
+        message = record.getMessage()
+        safe = terminal_text(message)
+        if safe != message:
+            record.msg, record.args = safe, None
+        if record.exc_text:
+            record.exc_text = terminal_text(record.exc_text)
+        return True
+
+
+LOG_FILTER = LogFilter()
