@@ -104,3 +104,15 @@ def test_a_one_letter_key_damages_no_stored_id_and_drift_is_computed(tmp_path: P
     query = by_name(second.run)["users"]
     assert query["spec_hash"] == by_name(first.run)["users"]["spec_hash"] and "c" in query["spec_hash"]
     assert query["drift"] is not None and query["drift"]["previous_run"] == first.run["run_id"]
+
+
+def test_a_one_letter_key_is_not_redacted_out_of_words(tmp_path: Path) -> None:
+    """`VEZA_API_KEY=a` printed `Inv***lidArgument`: a key that short is no credential and is left alone."""
+    project_dir = tmp_path / "repo"
+    make_project(project_dir, {"refused": query_yaml("refused", "OktaUser")})
+    with hostile_text_server() as url:
+        done = _vqr(project_dir, "run", "--env", "remote", env={"VEZA_URL": url, "VEZA_API_KEY": "a"})
+    assert done.returncode == 1, done.stderr
+    assert "HTTP 400 InvalidArgument" in done.stdout and "***" not in done.stdout + done.stderr
+    report = ((project_dir / "reports" / "latest").resolve() / "report.md").read_text()
+    assert "InvalidArgument" in report and "***" not in report
