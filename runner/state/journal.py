@@ -49,8 +49,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     "CREATE INDEX history_by_name ON history (name, finished_at)",
 ),)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
-# Server text that is only ever shown, never sent back or compared: redacted before it is stored. Every other text
-# field (spec_hash, cache ids, query_result_id, sha256...) is data and must stay byte-exact (issue 10, point 10).
+# Shown, never sent back or compared: redacted when stored. Ids, hashes and cache ids stay byte-exact.
 REDACTED_FIELDS = frozenset({"error_detail", "request_id"})
 
 
