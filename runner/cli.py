@@ -66,7 +66,7 @@ def _configure_logging(verbose: int) -> None:
     import logging
 
     handler = logging.StreamHandler()
-    handler.addFilter(app.SECRET_FILTER)
+    handler.addFilter(app.LOG_FILTER)  # the key redacted and terminal controls escaped
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose > 1 else logging.INFO, handlers=[handler], force=True)
 

@@ -16,6 +16,9 @@ from typing import NoReturn
 from runner.errors import UsageError
 
 REDACTED = "***"
+# A key shorter than this is not a credential (the sandbox takes any key; its examples use `a` or `test`) and cannot
+# be told apart from ordinary text: replacing every `a` would turn `InvalidArgument` into `Inv***lidArgument`.
+MIN_REDACTED_LENGTH = 8
 DEFAULT_KEY_VAR = "VEZA_API_KEY"  # the name Veza's SDK reads too; overrides an environment's api_key_env
 KEY_FILE_VAR = "VEZA_API_KEY_FILE"
 _MAX_KEY_FILE_BYTES = 64 * 1024
@@ -38,8 +41,12 @@ class Secret:
         return self._value
 
     def redact(self, text: str) -> str:
-        """`text` with every occurrence of the secret replaced by `***` (for anything a server echoes back)."""
-        return text.replace(self._value, REDACTED) if self._value and self._value in text else text
+        """`text` with every occurrence of the secret replaced by `***` (for anything a server echoes back).
+
+        Keys shorter than `MIN_REDACTED_LENGTH` are left alone (see there). Output writers call this through
+        `runner.sanitize`; stored ids and hashes are never redacted."""
+        value = self._value
+        return text.replace(value, REDACTED) if len(value) >= MIN_REDACTED_LENGTH and value in text else text
 
     def __repr__(self) -> str:
         return REDACTED

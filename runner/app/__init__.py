@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from runner.findings import FORMATS as LINT_FORMATS
     from runner.report.kinds import REPORT_FORMATS
     from runner.sandbox.config import option_specs as sandbox_option_specs
+    from runner.sanitize import LOG_FILTER
     from runner.secret import SECRET_FILTER
 
 _HOMES = {
@@ -30,11 +31,12 @@ _HOMES = {
     "guarded": ("boundary", None), "LINT_FORMATS": ("runner.findings", "FORMATS"),
     "REPORT_FORMATS": ("runner.report.kinds", None),
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
+    "LOG_FILTER": ("runner.sanitize", None),
 }
 
 __all__ = [
-    "CACHE_MODES", "LINT_FORMATS", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common", "ExitCode",
-    "RunOptions", "VqrError", "guarded", "init", "lint", "ls", "parse_duration", "render", "report", "run",
+    "CACHE_MODES", "LINT_FORMATS", "LOG_FILTER", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common",
+    "ExitCode", "RunOptions", "VqrError", "guarded", "init", "lint", "ls", "parse_duration", "render", "report", "run",
     "sandbox_option_specs", "sandbox_serve", "schema_build",
 ]
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from runner.errors import ExitCode, VqrError
+from runner.sanitize import terminal_line, terminal_text
 
 
 def guarded(command: Callable[[], int], *, err: TextIO, debug: Callable[[], bool] = lambda: False) -> int:
@@ -18,7 +19,9 @@ def guarded(command: Callable[[], int], *, err: TextIO, debug: Callable[[], bool
     try:
         return command()
     except VqrError as problem:
-        err.write(f"vqr: {problem.message}\n")
+        # Messages quote servers and files, and some hold several lines (a bad project file's findings): escapes
+        # shown, key redacted, and no line can start a workflow command.
+        err.write(f"vqr: {terminal_text(problem.message)}\n")
         return int(problem.exit_code)
     except KeyboardInterrupt:
         err.write("interrupted\n")
@@ -26,5 +29,5 @@ def guarded(command: Callable[[], int], *, err: TextIO, debug: Callable[[], bool
     except Exception as problem:  # the boundary: never a traceback unless asked for
         if debug():
             traceback.print_exc(file=err)
-        err.write(f"vqr: internal error: {type(problem).__name__}: {problem} (rerun with --debug)\n")
+        err.write(f"vqr: internal error: {type(problem).__name__}: {terminal_line(problem)} (rerun with --debug)\n")
         return int(ExitCode.INTERNAL)

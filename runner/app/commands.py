@@ -20,6 +20,7 @@ from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
 from runner.model import Finding, Severity
+from runner.sanitize import json_text, terminal_line, terminal_text
 from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
 from runner.validate import load_schema_set
 
@@ -95,7 +96,7 @@ def render(common: Common, *, query: str) -> int:
         raise UsageError(f"no query named {query!r} (see `vqr ls`)")
     bodies = {q.name: create_body(q.spec, q.cache) for q in chosen}
     shown = bodies[chosen[0].name] if len(bodies) == 1 else bodies
-    common.out.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
+    common.out.write(json_text(json.dumps(shown, indent=2, ensure_ascii=False)) + "\n")
     if any(body.get("cached_result_context") for body in bodies.values()):
         common.err.write("note: cache_id 'previous' is resolved from the journal when the query runs\n")
     return ExitCode.OK
@@ -110,10 +111,12 @@ def ls(common: Common, *, select: Sequence[str], exclude: Sequence[str], fmt: st
     if fmt == "json":
         rows = [{"name": q.name, "file": q.file, "owner": q.owner, "tags": list(q.tags), "cache": q.cache.mode}
                 for q in queries]
-        common.out.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        common.out.write(json_text(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
     else:
+        # Owners, tags and names come from query files: one escaped line per cell, so no cell drives the terminal.
+        t = terminal_line
         table = [("NAME", "CACHE", "OWNER", "FILE", "TAGS")] + [
-            (q.name, q.cache.mode, q.owner or "-", q.file, ",".join(q.tags)) for q in queries]
+            (t(q.name), q.cache.mode, t(q.owner or "-"), t(q.file), t(",".join(q.tags))) for q in queries]
         widths = [max(len(row[i]) for row in table) for i in range(4)]
         for row in table:
             cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
@@ -194,7 +197,7 @@ def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> in
     if target and target[0] == "history":
         if len(target) != 2:
             raise UsageError("usage: vqr report history QUERY")
-        common.out.write(history_command(target[1], journal, limit=limit))
+        common.out.write(terminal_text(history_command(target[1], journal, limit=limit)))
         return ExitCode.OK
     if len(target) > 1:
         raise UsageError("vqr report takes at most one RUN_DIR (or: vqr report history QUERY)")

@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.text import Text
 
 from runner.model import CacheUse, QueryResult, QueryStatus, Verdict
+from runner.sanitize import terminal_line
 
 MAX_LISTED = 10
 
@@ -58,7 +59,8 @@ class Progress:
         if result.status is QueryStatus.FAILED:
             self.failed += 1
             if not self._tty and not self._quiet and result.error is not None:
-                self._write(f"vqr run: {result.name} failed: {result.error.message}")
+                # Server text, one line: no escape sequence, no line of its own (a `::` workflow command).
+                self._write(f"vqr run: {terminal_line(result.name)} failed: {terminal_line(result.error.message)}")
         self._refresh()
 
     def _write(self, text: str) -> None:
@@ -109,18 +111,21 @@ def summary(results: Sequence[QueryResult], *, run_id: str, status: str, seconds
 
     hits = sum(1 for r in results if r.cache is CacheUse.HIT)
     rows = sum(r.rows or 0 for r in results)
-    head = (f"run {run_id} {status}: {count(QueryStatus.SUCCEEDED)} succeeded, {count(QueryStatus.FAILED)} failed, "
+    head = (f"run {terminal_line(run_id)} {status}: {count(QueryStatus.SUCCEEDED)} succeeded, "
+            f"{count(QueryStatus.FAILED)} failed, "
             f"{count(QueryStatus.NOT_RUN) + count(QueryStatus.INTERRUPTED)} not run; {hits} cache hits; "
             f"{rows:,} rows; {seconds:.1f}s")
     lines = [head]
     if note:
-        lines.append(note)
-    failures = [f"  {r.name}: [{r.error.category.value}] {r.error.message}" for r in results if r.error is not None]
+        lines.append(terminal_line(note))
+    t = terminal_line  # every piece of data below is server or repository text
+    failures = [f"  {t(r.name)}: [{r.error.category.value}] {t(r.error.message)}" for r in results
+                if r.error is not None]
     if failures:
         lines += ["failed queries:", *_listed(failures)]
-    expectations = [f"  {r.name}: [{o.severity.value}] {o.message}" for r in results for o in r.expectations
+    expectations = [f"  {t(r.name)}: [{o.severity.value}] {t(o.message)}" for r in results for o in r.expectations
                     if o.verdict is Verdict.FAILED]
     if expectations:
         lines += ["failed expectations:", *_listed(expectations)]
-    lines.append(f"report: {run_file}")
+    lines.append(f"report: {terminal_line(run_file)}")
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
 from runner.plan import build_plans, select_queries
 from runner.sandbox.config import SandboxConfig
+from runner.sanitize import terminal_line
 from runner.secret import Secret, load_api_key
 from runner.settings import EMBEDDED_URL, Environment, ProcessEnv, Project, read_env
 from runner.state import QueryRecord, QueryState, open_journal
@@ -118,7 +119,7 @@ def _resumed_queries(queries: Sequence[Query], records: Mapping[str, QueryRecord
     gone = sorted(set(records) - {q.name for q in chosen})
     if gone:
         err.write(f"vqr run: {len(gone)} queries of the interrupted run are no longer in the repository: "
-                  f"{', '.join(gone[:5])}\n")
+                  f"{terminal_line(', '.join(gone[:5]))}\n")
     return chosen
 
 

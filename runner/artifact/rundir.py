@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
-from runner.files import write_atomically, write_json_atomically
+from runner.files import write_atomically
 from runner.model import JSONValue
+from runner.sanitize import json_text
 
 LATEST = "latest"
 RUN_FILE = "run.json"
@@ -132,7 +133,8 @@ class RunDir:
     def publish(self, artifact: JSONValue) -> None:
         """Write run.json: once every query has ended, atomically; it marks the run complete (the reports are
         rendered from it afterwards)."""
-        write_json_atomically(self.run_file, artifact)
+        # People `cat` run.json and CI prints it: DEL, C1 and bidi controls as JSON escapes (same values).
+        write_atomically(self.run_file, json_text(json.dumps(artifact, indent=2, ensure_ascii=False)) + "\n")
 
     def mark_latest(self) -> None:
         """Point `reports/latest` at this run: the very last step, so `latest` always shows a finished run with its

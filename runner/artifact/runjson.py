@@ -2,7 +2,8 @@
 
 Pure: `build_artifact(...)` returns plain JSON data (its status and exit code are the `BatchOutcome`'s own);
 `artifact/rundir.py` writes the file.
-Nothing here may ever hold the API key: only names, ids, counts, hashes and the servers' (redacted) messages.
+Nothing here may ever hold the API key: run.json is an output, so every string in it is redacted here (the
+journal keeps ids verbatim; a server may echo the key in any of them).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 from runner import __version__
 from runner.model import BatchOutcome, JSONObject, JSONValue, QueryPlan, QueryResult, QueryStatus
 from runner.resources import RUN_SCHEMA_FILE, SCHEMA_BASE_URL
+from runner.sanitize import redact
 
 ARTIFACT_VERSION = 1
 SCHEMA_ID = SCHEMA_BASE_URL + RUN_SCHEMA_FILE
@@ -79,7 +81,7 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "rows": sum(r.rows or 0 for r in results),
         "expectations_failed": dict(expectation_failures),
     }
-    return {
+    return _redacted({
         "$schema": SCHEMA_ID,
         "version": ARTIFACT_VERSION,
         "vqr_version": __version__,
@@ -96,4 +98,18 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "options": info.options,
         "summary": summary,
         "queries": [query_json(r, (plans or {}).get(r.name)) for r in results],
-    }
+    })
+
+
+def _redacted(value: JSONObject) -> JSONObject:
+    def walk(item: JSONValue) -> JSONValue:
+        if isinstance(item, str):
+            return redact(item)
+        if isinstance(item, dict):
+            return {key: walk(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [walk(inner) for inner in item]
+        return item
+    out = walk(value)
+    assert isinstance(out, dict)
+    return out

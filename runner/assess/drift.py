@@ -26,17 +26,24 @@ _NAME_FIELDS = ("name", "display_name", "email", "login")
 
 def flatten_row(row: JSONValue, prefix: str = "") -> dict[str, Scalar]:
     """Nested objects become dotted fields (`properties.status`); lists are kept whole as compact JSON text, so
-    a reordered list is a change and a column never multiplies with list length."""
+    a reordered list is a change and a column never multiplies with list length. A `.` or `\\` inside a key is
+    backslash-escaped (`{"a.b": 1}` is `a\\.b`, `{"a": {"b": 1}}` is `a.b`): two fields never share a name."""
     if not isinstance(row, dict):
         return {prefix or "value": _scalar(row)}
     flat: dict[str, Scalar] = {}
     for key, value in row.items():
-        field = f"{prefix}{key}"
+        field = prefix + _escaped_key(key)
         if isinstance(value, dict):
             flat.update(flatten_row(value, field + "."))
         else:
             flat[field] = _scalar(value)
     return flat
+
+
+def _escaped_key(key: str) -> str:
+    if "." not in key and "\\" not in key:  # nearly every key: no copy
+        return key
+    return key.replace("\\", "\\\\").replace(".", "\\.")
 
 
 def _scalar(value: JSONValue) -> Scalar:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -27,6 +28,9 @@ from runner.errors import ExitCode, VqrError
 from runner.secret import Secret
 
 _MAX_TEXT = 500  # server text kept in a message: enough for support, not a page of HTML
+# A message is one line wherever it is shown: a server's line breaks would let its text start lines of its own
+# (`::error::` workflow commands). Other control characters are escaped by each output's sanitiser.
+_LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,7 +96,7 @@ def _describe(operation: str, status: int | None, code: str | None, message: str
         text += "; field violations: " + "; ".join(f"{v.field}: {v.description}" for v in violations)
     if request_id:
         text += f" (request_id {request_id})"
-    return text
+    return _LINE_BREAKS.sub(" ", text)
 
 
 # Statuses whose request provably never ran (throttled or refused at the door) versus those whose outcome is unknown.

@@ -6,25 +6,25 @@ passes it), staying within GitHub's 1 MiB per-step limit by truncating with a no
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from pathlib import Path
 
 from runner.files import STEP_SUMMARY_LIMIT, append_step_summary
-from runner.findings.summary import Summary, one_line, summarize, summary_line
+from runner.findings.summary import Summary, summarize, summary_line
 from runner.model import Finding, Severity
+from runner.sanitize import markdown_inline, workflow_data, workflow_property
 
 _NOTE_RESERVE = 256  # bytes kept free for the truncation note
 
 
 def escape_data(text: str) -> str:
-    """Escaping of a workflow command's message (GitHub's toolkit `escapeData`)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escaping of a workflow command's message (GitHub's toolkit `escapeData`, control characters escaped)."""
+    return workflow_data(text)
 
 
 def escape_property(text: str) -> str:
     """Escaping of a workflow command's property value (`escapeProperty`): data escaping plus `:` and `,`."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return workflow_property(text)
 
 
 def format_github(findings: Sequence[Finding], summary: Summary) -> str:
@@ -39,8 +39,8 @@ def format_github(findings: Sequence[Finding], summary: Summary) -> str:
 
 
 def _cell(text: str) -> str:
-    # User data reaches the summary through messages: neutralise HTML and table syntax.
-    return html.escape(one_line(text), quote=False).replace("|", "\\|")
+    # User data reaches the summary through messages: neutralise HTML, links, images, mentions and table syntax.
+    return markdown_inline(text)
 
 
 def render_github_step_summary(findings: Sequence[Finding], *, files_checked: int,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from runner.findings.summary import Summary
 from runner.model import Finding
+from runner.sanitize import json_text
 
 FORMAT_VERSION = 1
 
@@ -24,4 +25,4 @@ def format_json(findings: Sequence[Finding], summary: Summary, *, tool_version: 
         "summary": {"errors": summary.errors, "warnings": summary.warnings, "files_checked": summary.files_checked,
                     "files_with_findings": summary.files_with_findings},
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from runner.findings.summary import Summary, plural
 from runner.model import Finding, Severity
+from runner.sanitize import terminal_text
 
 _SUITE = "vqr lint"
 # Everything outside XML 1.0's Char production: most C0 controls, surrogates, U+FFFE and U+FFFF.
@@ -20,7 +21,8 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(text: str) -> str:
-    return _NOT_XML.sub("", text)
+    """CI viewers and logs show these texts: terminal controls escaped, then what XML cannot carry removed."""
+    return _NOT_XML.sub("", terminal_text(text))
 
 
 def _line(finding: Finding) -> str:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from runner.model import Finding, Severity
 from runner.rules import describe
+from runner.sanitize import terminal_text
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "vqrFinding/v1"
@@ -64,7 +65,7 @@ def format_sarif(findings: Sequence[Finding], *, root: Path, tool_version: str) 
             "ruleId": finding.rule,
             "ruleIndex": index[finding.rule],
             "level": _level(finding.severity),
-            "message": {"text": finding.message},
+            "message": {"text": terminal_text(finding.message)},
             "locations": [{
                 "physicalLocation": {
                     "artifactLocation": {"uri": quote(finding.path), "uriBaseId": "SRCROOT"},

@@ -5,16 +5,11 @@ Pure functions over `Finding`s; no I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from runner.model import Finding, Severity
-
-# C0 controls other than tab/newline/CR, DEL and C1 controls: a message quoting user data must not be able to
-# drive a terminal (ANSI escapes) or break a line-oriented format.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_LINE_BREAKS = re.compile(r"\r\n|[\r\n\t\u2028\u2029]")
+from runner.sanitize import terminal_line
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -38,9 +33,8 @@ def summarize(findings: Sequence[Finding], *, files_checked: int) -> Summary:
 
 
 def one_line(text: str) -> str:
-    """`text` on one line with control characters shown as `\\xNN` escapes."""
-    flat = _LINE_BREAKS.sub(" ", text)
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", flat)
+    """`text` on one line with control characters shown as `\\xNN` escapes (the terminal channel's sanitiser)."""
+    return terminal_line(text)
 
 
 def plural(count: int, word: str) -> str:

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape as _html_escape
 
 from runner.report.figures import run_time_text
+from runner.sanitize import terminal_text
 from runner.state import HistoryPoint
+
+
+def escape(value: str) -> str:
+    """HTML escaping after the terminal channel's (as `html.e`): labels are names from query files."""
+    return _html_escape(terminal_text(value))
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,7 +4,7 @@
 typical result, and streams it a second time only when it is large (memory stays flat whatever the row count); it
 writes the CSV atomically and returns the number of rows. Columns: the identifying ones first in a fixed order, then
 every other field in sorted order, so the same rows always give the same columns. Lists are JSON text; a text cell
-that a spreadsheet would run as a formula is prefixed with `'`.
+or header that a spreadsheet would run as a formula is prefixed with `'`.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 from runner.assess import Scalar, flatten_row
 from runner.files import atomic_output
 from runner.model import JSONValue
+from runner.sanitize import csv_cell
 
 LEADING = ("id", "type", "name", "properties.name", "source.id", "source.type", "source.properties.name",
            "destination.id", "destination.type", "destination.properties.name", "risk_level",
            "destination_node_count")
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _rows(path: Path) -> Iterator[JSONValue]:
@@ -63,7 +63,7 @@ def cell(value: Scalar) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA) else value
+        return csv_cell(value)
     return json.dumps(value)
 
 
@@ -75,7 +75,7 @@ def write_csv(jsonl: Path, csv_path: Path) -> int:
     with atomic_output(csv_path) as raw:
         handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
         writer = csv.writer(handle, lineterminator="\r\n")
-        writer.writerow(columns)
+        writer.writerow([csv_cell(column) for column in columns])  # headers are server row keys: data too
         for flat in flat_rows:
             writer.writerow([cell(flat.get(c)) for c in columns])
             count += 1

@@ -27,6 +27,7 @@ from runner.report.figures import (
 )
 from runner.report.html_assets import CSS
 from runner.report.load import DriftFigures, Entity, QueryRun, RunArtifact
+from runner.sanitize import terminal_text
 from runner.state import History
 
 # No script, no remote anything: the browser enforces what the renderer promises.
@@ -35,7 +36,9 @@ _UNSAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def e(value: object) -> str:
-    return escape(str(value), quote=True)
+    # The terminal channel's escaping first: a saved page is also read with `cat`/`less`, and raw ESC/BEL would
+    # drive that terminal; then HTML escaping.
+    return escape(terminal_text(value), quote=True)
 
 
 def anchor(index: int, name: str) -> str:

@@ -12,17 +12,19 @@ import re
 from xml.sax.saxutils import escape, quoteattr
 
 from runner.report.load import Expectation, QueryRun, RunArtifact
+from runner.sanitize import terminal_text
 
 # XML 1.0 cannot carry most control characters even escaped; an API message could contain them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _text(value: object) -> str:
-    return escape(_NOT_XML.sub("\ufffd", str(value)))
+    # CI shows these in logs and terminals: terminal controls escaped (and the key redacted) before XML escaping.
+    return escape(_NOT_XML.sub("\ufffd", terminal_text(value)))
 
 
 def _attr(value: object) -> str:
-    return quoteattr(_NOT_XML.sub("\ufffd", str(value)))
+    return quoteattr(_NOT_XML.sub("\ufffd", terminal_text(value)))
 
 
 def _time(seconds: float | None) -> str:

@@ -7,8 +7,6 @@ per-query detail and then table rows are dropped until the text fits, with a not
 
 from __future__ import annotations
 
-import re
-
 from runner.report.figures import (
     STATUS_WORDS,
     age_text,
@@ -25,19 +23,16 @@ from runner.report.figures import (
     when_text,
 )
 from runner.report.load import QueryRun, RunArtifact
+from runner.sanitize import markdown_inline
 
-# Inline Markdown that data could trigger mid-line (data never starts a line here): emphasis, code, links, tables,
-# strikethrough, and GitHub's @mentions and #references, which would notify people from a report.
-_SPECIAL = re.compile(r"([\\`*_\[\]|~@#])")
 ICONS = {"succeeded": "✅", "failed": "❌", "not_run": "⏭️", "interrupted": "⏸️"}
 DRIFT_SHOWN = 10
 
 
 def md(text: object) -> str:
-    """Inline-safe text: Markdown punctuation backslash-escaped, HTML metacharacters as entities, one line."""
-    value = " ".join(str(text).split())
-    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-    return _SPECIAL.sub(r"\\\1", value)
+    """Inline-safe text (the Markdown channel's sanitiser): one line, control characters escaped, Markdown
+    punctuation backslash-escaped, HTML metacharacters as entities, mentions and bare links broken, key redacted."""
+    return markdown_inline(text)
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -22,6 +22,7 @@ from runner.report.junit import render_junit
 from runner.report.kinds import REPORT_FILES
 from runner.report.load import ArtifactError, RunArtifact, load_run
 from runner.report.markdown import render_markdown
+from runner.sanitize import terminal_line
 from runner.state import EMPTY_HISTORY, History
 
 
@@ -131,9 +132,9 @@ def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention
         if summary is not None:
             written.append(summary)
     except (ArtifactError, OSError, ValueError) as error:
-        err.write(f"vqr run: warning: the reports could not be written: {error}\n")
+        err.write(f"vqr run: warning: the reports could not be written: {terminal_line(error)}\n")
     try:
         prune_runs(reports_dir, retention)
     except OSError as error:
-        err.write(f"vqr run: warning: old runs could not be pruned: {error}\n")
+        err.write(f"vqr run: warning: old runs could not be pruned: {terminal_line(error)}\n")
     return written

@@ -2,7 +2,8 @@
 
 `open_journal(path) -> Journal`; each `record(...)` is one committed transaction, durable once it returns, so a
 killed run can be resumed without resubmitting. Reads and writes the database file (WAL mode); one connection,
-used from the event loop's thread. Text is passed through the secret redactor before it is stored.
+used from the event loop's thread. Only free text (`REDACTED_FIELDS`) passes the secret redactor before it is
+stored: ids, hashes and cache ids are kept verbatim, since they are sent back and compared.
 `read_history(path, names, ...)` reads query series for trends, opening the file read-only.
 """
 
@@ -48,6 +49,8 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     "CREATE INDEX history_by_name ON history (name, finished_at)",
 ),)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
+# Shown, never sent back or compared: redacted when stored. Ids, hashes and cache ids stay byte-exact.
+REDACTED_FIELDS = frozenset({"error_detail", "request_id"})
 
 
 def _stamp(moment: datetime) -> str:
@@ -144,7 +147,7 @@ class Journal:
             wanted = int if key in INT_FIELDS else str
             if value is not None and (not isinstance(value, wanted) or isinstance(value, bool)):
                 raise JournalError(f"journal field {key} must be {wanted.__name__}, got {type(value).__name__}")
-            values[key] = self._redact(value) if isinstance(value, str) else value
+            values[key] = self._redact(value) if isinstance(value, str) and key in REDACTED_FIELDS else value
         current = self._db.execute("SELECT state FROM queries WHERE run_id = ? AND name = ?",
                                    (run_id, name)).fetchone()
         before = QueryState(current["state"]) if current else None

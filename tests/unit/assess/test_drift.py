@@ -132,3 +132,10 @@ def test_fifty_thousand_rows_compare_quickly(tmp_path: Path) -> None:
     assert (drift.added, drift.removed, drift.changed) == (removed, removed, changed)
     assert len(drift.added_sample) == 50 and len(drift.removed_sample) == 50
     assert elapsed < 10, f"drift of {count} rows took {elapsed:.1f} s"
+
+
+def test_flattening_is_injective_for_keys_with_dots_and_backslashes() -> None:
+    """Issue 10, point 15: `"a.b"` and `{"a": {"b"}}` are two fields, so the CSV keeps both values."""
+    flat = flatten_row({"a.b": 1, "a": {"b": 2}, "c\\": {"d": 3}, "c": {"\\d": 4}, "e\\.f": 5, "e": {".f": 6}})
+    assert flat == {"a\\.b": 1, "a.b": 2, "c\\\\.d": 3, "c.\\\\d": 4, "e\\\\\\.f": 5, "e.\\.f": 6}
+    assert len(flat) == 6

@@ -140,7 +140,8 @@ def test_sarif_is_valid_and_complete() -> None:
     assert [r["level"] for r in run["results"]] == ["error", "warning", "error", "error"]
     tricky = run["results"][-1]
     assert tricky["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "queries/x%2C%20y%3Az.yaml"
-    assert tricky["message"]["text"] == TRICKY.message
+    # SARIF viewers and `cat` show the text: controls escaped (issue 10), the message otherwise intact.
+    assert tricky["message"]["text"] == '100% wrong,\nsee: <b>&"quoted"</b> | pipe\\x1b[31m\\x00 end'
 
 
 def test_sarif_of_no_findings_is_valid() -> None:
@@ -210,7 +211,7 @@ def test_step_summary_appends_a_table(tmp_path: Path) -> None:
     text = target.read_text(encoding="utf-8")
     assert text.startswith("earlier\n### vqr lint\n\n3 errors, 1 warning in 5 files\n")
     assert "| error | queries/a.yaml:2:7 | `query/unsafe-name` | query name 'A B' is not safe as a file name. |" in text
-    assert "&lt;b&gt;&amp;\"quoted\"&lt;/b&gt; \\| pipe" in text
+    assert "&lt;b&gt;&amp;&quot;quoted&quot;&lt;/b&gt; \\| pipe\\\\x1b\\[31m\\\\x00 end" in text
     assert not write_github_step_summary(FINDINGS, None)
     assert not write_github_step_summary(FINDINGS, "")
 
@@ -225,3 +226,24 @@ def test_step_summary_is_truncated_within_the_limit(tmp_path: Path) -> None:
     target.write_text("x" * 1000, encoding="utf-8")
     assert write_github_step_summary(many, target)
     assert target.stat().st_size <= 1024 * 1024
+
+
+HOSTILE = f("queries/\x1b]0;t\x07.yaml", 1, 1, "template/error",
+            "value \x1b]0;pwned\x07\x1b[2J\n::error::injected \x9b31m [x](https://evil) ![i](https://e/p.png) @octocat")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_format_passes_terminal_controls_or_starts_a_workflow_command(fmt: str) -> None:
+    """Issue 10, point 7: the lint `github` format passed ESC and BEL; every format goes through a sanitiser."""
+    out = render([HOSTILE], fmt)
+    assert not any(bad in out for bad in ("\x1b", "\x07", "\x9b")), fmt
+    if fmt != "json":  # JSON keeps the newline as `\n` inside a string
+        assert sum(line.startswith("::") for line in out.splitlines()) == (1 if fmt == "github" else 0), out
+
+
+def test_the_step_summary_renders_no_link_image_or_mention() -> None:
+    """Issue 10, point 13: links, images and @mentions from query files rendered live in the step summary."""
+    text = render_github_step_summary([HOSTILE], files_checked=1)
+    assert "](https://" not in text and "![" not in text and "@octocat" not in text
+    assert "\\[x\\](https:\u2060//evil)" in text and "@\u2060octocat" in text
+    assert not any(bad in text for bad in ("\x1b", "\x07", "\x9b"))

@@ -250,3 +250,18 @@ def test_a_killed_writer_leaves_every_acknowledged_record(path: Path) -> None:
         for i in range(acknowledged + 1):
             assert states[f"q{i:06d}"].state is S.SUBMITTING
         assert journal.last_unfinished_run().run_id == "run"  # type: ignore[union-attr]
+
+
+def test_ids_and_hashes_are_stored_verbatim_and_only_free_text_is_redacted(journal: Journal) -> None:
+    """Issue 10, point 10: with a key that occurs inside ids and hashes, they must come back byte-exact (drift,
+    `previous` and `--resume` compare them); only the server's free text is redacted before it is stored."""
+    journal.start_run("r1", env="sandbox")
+    journal.record("r1", "q", S.PENDING, spec_hash=f"ab{CANARY}cd", file=f"queries/{CANARY}.yaml")
+    journal.record("r1", "q", S.SUBMITTING)
+    journal.record("r1", "q", S.SUBMITTED, query_result_id=f"qr-{CANARY}", cache_id=f"c-{CANARY}",
+                   last_completed_cache_id=CANARY)
+    journal.record("r1", "q", S.FAILED, error_category="api", error_detail=f"echo {CANARY}", request_id=CANARY)
+    stored = journal.query_states("r1")["q"]
+    assert (stored.spec_hash, stored.file, stored.query_result_id, stored.cache_id, stored.last_completed_cache_id) \
+        == (f"ab{CANARY}cd", f"queries/{CANARY}.yaml", f"qr-{CANARY}", f"c-{CANARY}", CANARY)
+    assert (stored.error_detail, stored.request_id) == ("echo ***", "***")
