@@ -304,7 +304,7 @@ class VezaClient:
             raise ResponseError(f"the reply {error}", operation=operation,
                                 status=response.status_code, request_id=request_id_of(response)) from None
         if not isinstance(reply, dict):
-            raise ResponseError(f"the reply is JSON but not an object",
+            raise ResponseError("the reply is JSON but not an object",
                                 operation=operation, status=response.status_code,
                                 request_id=request_id_of(response))
         request_id = reply.get("request_id")
@@ -319,9 +319,8 @@ async def _read_body(response: httpx.Response, limit: int, *, truncate: bool, op
     (`truncate`) or refused with a `ResponseError` as soon as it is known to be too large, from its
     Content-Length or while streaming, and the connection is dropped rather than drained."""
     declared = response.headers.get("content-length", "")
-    too_large = ResponseError(f"the reply is larger than {_size(limit)} (the limit of one "
-                              "reply; a smaller page_size helps)", operation=operation, status=response.status_code,
-                              request_id=request_id_of(response))
+    too_large = ResponseError(f"the reply is larger than {_size(limit)}, the limit of one reply",
+                              operation=operation, status=response.status_code, request_id=request_id_of(response))
     if not truncate and declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []

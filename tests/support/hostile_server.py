@@ -54,7 +54,11 @@ class Raw(Behaviour):
             handler.send_header("connection", "close")
             handler.close_connection = True
         handler.end_headers()
-        handler.wfile.write(self.body)
+        try:
+            handler.wfile.write(self.body)
+        except OSError:  # the client refused the body (its Content-Length) and hung up
+            handler.close_connection = True
+            return
         self.served += len(self.body)
 
 
@@ -101,6 +105,19 @@ class Slow(Behaviour):
             self.then.answer(handler, stop)
 
 
+@dataclass
+class InTurn(Behaviour):
+    """Each request gets the next behaviour; the last one answers every request after that."""
+
+    behaviours: list[Behaviour]
+    answered: int = 0
+
+    def answer(self, handler: Handler, stop: threading.Event) -> None:
+        behaviour = self.behaviours[min(self.answered, len(self.behaviours) - 1)]
+        self.answered += 1
+        behaviour.answer(handler, stop)
+
+
 def json_reply(value: Any, status: int = 200) -> Raw:
     return Raw(json.dumps(value).encode(), status=status)
 
@@ -137,13 +154,13 @@ class HostileServer:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_GET(self) -> None:
                 server._handle(self)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 server._handle(self)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._http = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
