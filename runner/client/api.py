@@ -19,8 +19,9 @@ import httpx
 
 from runner import __version__
 from runner.client import endpoints
+from runner.client.body import ERROR_BODY_BYTES, read_body
 from runner.client.config import LOOPBACK, ClientConfig, checked_url, tls_context
-from runner.client.decode import MiB, decode_json
+from runner.client.decode import decode_json
 from runner.client.errors import (
     ApiError,
     DeadlineExceeded,
@@ -280,9 +281,8 @@ class VezaClient:
                 request = self._http.build_request(method, path, json=body, params=params)
                 response = await self._http.send(request, stream=True)
                 try:
-                    # An error reply is only quoted (500 characters), so its first bytes are enough.
-                    data = await _read_body(response, limit if response.is_success else _ERROR_BODY_BYTES,
-                                            truncate=not response.is_success, operation=operation)
+                    data = await read_body(response, limit if response.is_success else ERROR_BODY_BYTES,
+                                           truncate=not response.is_success, operation=operation)
                 finally:
                     await response.aclose()
         except TimeoutError:
@@ -309,35 +309,6 @@ class VezaClient:
                                 request_id=request_id_of(response))
         request_id = reply.get("request_id")
         return reply, str(request_id) if isinstance(request_id, str) and request_id else request_id_of(response)
-
-
-_ERROR_BODY_BYTES = 64 * 1024
-
-
-async def _read_body(response: httpx.Response, limit: int, *, truncate: bool, operation: str) -> bytes:
-    """The body, decoded (gzip...) but never more than `limit` bytes of it in memory: a larger one is cut there
-    (`truncate`) or refused with a `ResponseError` as soon as it is known to be too large, from its
-    Content-Length or while streaming, and the connection is dropped rather than drained."""
-    declared = response.headers.get("content-length", "")
-    too_large = ResponseError(f"the reply is larger than {_size(limit)}, the limit of one reply",
-                              operation=operation, status=response.status_code, request_id=request_id_of(response))
-    if not truncate and declared.isdigit() and int(declared) > limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            if not truncate:
-                raise too_large
-            chunks.append(chunk[:len(chunk) - (size - limit)])
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _size(limit: int) -> str:
-    return f"{limit / MiB:g} MiB" if limit >= MiB else f"{limit} bytes"
 
 
 def _final(error: TransientError, why: str) -> TransientError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -141,6 +142,15 @@ def query_result_id(node_type: str) -> str:
     return f"qr-{node_type}"
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client hanging up (what a capped client does) is expected; anything else is printed as usual."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
 class HostileServer:
     """`on(path, behaviour, when=b"...")` scripts the replies to `path` (only requests whose body contains `when`,
     if given); the newest script that matches wins. `requests` keeps (method, path, body) of every request."""
@@ -163,8 +173,7 @@ class HostileServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._http = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._http.daemon_threads = True
+        self._http = _Server(("127.0.0.1", 0), _Handler)
         self.url = f"http://127.0.0.1:{self._http.server_address[1]}"
         self._thread = threading.Thread(target=self._http.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)
