@@ -28,6 +28,7 @@ class Tuning:
     retry: RetryPolicy | None = None
     poll_ladder: PollLadder | None = None
     retry_budget: float = 100.0
+    max_reply_bytes: int | None = None  # one API reply held in memory at most (default: the client's, 64 MiB)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,7 +18,15 @@ from typing import TextIO
 from runner.app.options import RunOptions
 from runner.app.progress import Progress, summary
 from runner.artifact import RunDir, RunInfo, build_artifact, new_run_id
-from runner.client import ApiError, ClientConfig, PollLadder, RetryBudget, RetryPolicy, VezaClient
+from runner.client import (
+    DEFAULT_MAX_REPLY_BYTES,
+    ApiError,
+    ClientConfig,
+    PollLadder,
+    RetryBudget,
+    RetryPolicy,
+    VezaClient,
+)
 from runner.errors import InternalError
 from runner.execute import RunContext, run_batch
 from runner.model import BatchOutcome, QueryPlan, RunStatus
@@ -62,8 +70,10 @@ class RunSession:
         tuning = self.options.tuning
         config = ClientConfig(base_url=target.url, api_key=target.key, ca_bundle=self.env.ca_bundle,
                               max_connections=self.concurrency + 8, retry=tuning.retry or RetryPolicy(),
-                              poll_ladder=tuning.poll_ladder or PollLadder())
-        async with VezaClient(config, budget=RetryBudget(capacity=tuning.retry_budget)) as client:
+                              poll_ladder=tuning.poll_ladder or PollLadder(),
+                              max_reply_bytes=tuning.max_reply_bytes or DEFAULT_MAX_REPLY_BYTES)
+        async with VezaClient(config, budget=RetryBudget(capacity=tuning.retry_budget),
+                              notify=lambda line: print(line, file=self.err, flush=True)) as client:
             await self._connect(client)
             started = datetime.now(UTC)
             run_id, rundir = self._open_run(started)

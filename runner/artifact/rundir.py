@@ -42,7 +42,9 @@ def result_file_name(query: str) -> str:
 
 
 # One encoder for every row: json.dumps with options builds a new encoder per call, which a million rows notice.
-_ROW_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# allow_nan=False: NaN and Infinity are not JSON, so a .jsonl holding them is not JSON Lines (the client refuses them
+# in replies already; this is the second line of defence, a ValueError that fails the query).
+_ROW_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +52,10 @@ class ResultFile:
     path: Path
     rows: int
     sha256: str
+
+
+class UnwritableRow(ValueError):
+    """A row JSON Lines cannot hold (NaN, Infinity): the query fails rather than write an invalid line."""
 
 
 class ResultWriter:
@@ -69,7 +75,11 @@ class ResultWriter:
     def write(self, rows: Iterable[JSONValue]) -> None:
         encode = _ROW_ENCODER.encode
         for row in rows:
-            line = (encode(row) + "\n").encode()
+            try:
+                text = encode(row)
+            except ValueError as error:
+                raise UnwritableRow(f"row {self.rows + 1} cannot be written as JSON: {error}") from None
+            line = (text + "\n").encode()
             self._handle.write(line)
             self._digest.update(line)
             self.rows += 1

@@ -5,6 +5,7 @@ retries chosen per operation, the poll ladder and the run-wide retry budget. Net
 from __future__ import annotations
 
 from runner.client.api import ClientConfig, JobState, Submitted, VezaClient
+from runner.client.decode import DEFAULT_MAX_REPLY_BYTES, MAX_DEPTH
 from runner.client.errors import (
     ApiError,
     AuthError,
@@ -17,6 +18,8 @@ from runner.client.errors import (
 from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body
 
 __all__ = [
+    "DEFAULT_MAX_REPLY_BYTES",
+    "MAX_DEPTH",
     "ApiError",
     "AuthError",
     "ClientConfig",

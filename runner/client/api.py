@@ -19,7 +19,9 @@ import httpx
 
 from runner import __version__
 from runner.client import endpoints
+from runner.client.body import ERROR_BODY_BYTES, read_body
 from runner.client.config import LOOPBACK, ClientConfig, checked_url, tls_context
+from runner.client.decode import decode_json
 from runner.client.errors import (
     ApiError,
     DeadlineExceeded,
@@ -53,8 +55,9 @@ class VezaClient:
     def __init__(self, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  budget: RetryBudget | None = None, rng: random.Random | None = None,
                  sleep: Callable[[float], Awaitable[None]] | None = None,
-                 clock: Callable[[], float] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, notify: Callable[[str], None] | None = None) -> None:
         self.config = config
+        self._notify = notify  # one line per retry of the connection check: what is being tried (stderr)
         self.budget = budget or RetryBudget()
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
         self._sleep = sleep or asyncio.sleep
@@ -94,9 +97,26 @@ class VezaClient:
     # --- operations ------------------------------------------------------------------------------------------------
 
     async def check_connection(self, *, deadline: float | None = None) -> None:
-        """GET the SDK's connection-check path: raises `AuthError` for a refused key, `TransientError` if down."""
-        await self._retrying("connection check", lambda t: self._exchange(
-            "connection check", "GET", endpoints.CONNECTION_CHECK, None, t), deadline)
+        """GET the SDK's connection-check path: raises `AuthError` for a refused key, `TransientError` if down.
+
+        A refused connection on the first attempt fails at once: nothing listens at that address, which is a wrong
+        URL far more often than a server restarting. Other failures are retried, each retry announced to `notify`.
+        """
+        attempts = 0
+
+        async def attempt(timeout: float) -> None:
+            nonlocal attempts
+            attempts += 1
+            try:
+                await self._exchange("connection check", "GET", endpoints.CONNECTION_CHECK, None, timeout)
+            except TransientError as error:
+                if attempts == 1 and error.refused:
+                    raise ApiError(f"cannot connect to {self.config.base_url}: connection refused (nothing listens "
+                                   "there: check the environment's url or VEZA_URL)",
+                                   operation="connection check") from None
+                raise
+
+        await self._retrying("connection check", attempt, deadline, announce=True)
 
     async def submit(self, body: Mapping[str, JSONValue], *, deadline: float | None = None) -> Submitted:
         """Create an async query from a create body (one of the three modes, veza-api.md §3).
@@ -217,7 +237,8 @@ class VezaClient:
 
     # --- retry loop and one exchange ---------------------------------------------------------------------------------
 
-    async def _retrying(self, operation: str, attempt: Callable[[float], Awaitable[T]], deadline: float | None) -> T:
+    async def _retrying(self, operation: str, attempt: Callable[[float], Awaitable[T]], deadline: float | None, *,
+                        announce: bool = False) -> T:
         policy = self.config.retry
         limit = self.now() + policy.request_deadline
         if deadline is not None:
@@ -241,6 +262,9 @@ class VezaClient:
                 if not self.budget.try_spend():
                     raise _final(error, "the run's retry budget is exhausted") from error
                 log.debug("%s failed (%s); retry %d in %.2fs", operation, error, failures, wait)
+                if announce and self._notify is not None:
+                    self._notify(f"cannot connect to {self.config.base_url} ({error.detail}), retrying (attempt "
+                                 f"{failures + 1} of {policy.max_attempts}, next in {wait:.1f}s)")
                 await self._sleep(wait)
                 continue
             except ApiError:
@@ -251,9 +275,16 @@ class VezaClient:
 
     async def _exchange(self, operation: str, method: str, path: str, body: JSONObject | None, timeout: float, *,
                         params: Mapping[str, str] | None = None) -> tuple[JSONObject, str | None]:
+        limit = self.config.max_reply_bytes
         try:
             async with asyncio.timeout(timeout):
-                response = await self._http.request(method, path, json=body, params=params)
+                request = self._http.build_request(method, path, json=body, params=params)
+                response = await self._http.send(request, stream=True)
+                try:
+                    data = await read_body(response, limit if response.is_success else ERROR_BODY_BYTES,
+                                           truncate=not response.is_success, operation=operation)
+                finally:
+                    await response.aclose()
         except TimeoutError:
             raise TransientError(f"no complete reply within {timeout:.1f}s", operation=operation,
                                  delivery=Delivery.UNKNOWN) from None
@@ -265,19 +296,21 @@ class VezaClient:
             raise ResponseError(f"{type(error).__name__}: {error}", operation=operation) from error
         if not response.is_success:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            raise error_from_response(response, operation=operation, secret=self.config.api_key,
+            raise error_from_response(response, data, operation=operation, secret=self.config.api_key,
                                       retry_after=retry_after)
         try:
-            reply: Any = response.json()
-        except ValueError:
-            reply = None
+            reply: Any = decode_json(data)
+        except ValueError as error:
+            raise ResponseError(f"the reply {error}", operation=operation,
+                                status=response.status_code, request_id=request_id_of(response)) from None
         if not isinstance(reply, dict):
-            raise ResponseError(f"HTTP {response.status_code} reply is not a JSON object", operation=operation,
-                                status=response.status_code, request_id=request_id_of(response))
+            raise ResponseError("the reply is JSON but not an object",
+                                operation=operation, status=response.status_code,
+                                request_id=request_id_of(response))
         request_id = reply.get("request_id")
         return reply, str(request_id) if isinstance(request_id, str) and request_id else request_id_of(response)
 
 
 def _final(error: TransientError, why: str) -> TransientError:
     return TransientError(f"{error.detail} ({why})", operation=error.operation, delivery=error.delivery,
-                          status=error.status, code=error.code, request_id=error.request_id)
+                          status=error.status, code=error.code, request_id=error.request_id, refused=error.refused)

@@ -11,6 +11,7 @@ from pathlib import Path
 import certifi
 import httpx
 
+from runner.client.decode import DEFAULT_MAX_REPLY_BYTES
 from runner.client.retry import PollLadder, RetryPolicy
 from runner.errors import UsageError
 from runner.secret import Secret
@@ -35,12 +36,12 @@ class ClientConfig:
     poll_ladder: PollLadder = field(default_factory=PollLadder)
     failure_statuses: frozenset[str] = DEFAULT_FAILURE_STATUSES
     use_env_proxies: bool = True  # HTTPS_PROXY and friends; never for loopback URLs
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES  # one reply (one page) held in memory at most
 
     def __post_init__(self) -> None:
-        if self.max_connections < 1 or min(self.connect_timeout, self.read_timeout, self.write_timeout,
-                                           self.pool_timeout) <= 0:
-            raise ValueError("max_connections and every timeout must be positive")
-
+        if self.max_connections < 1 or self.max_reply_bytes < 1 or min(
+                self.connect_timeout, self.read_timeout, self.write_timeout, self.pool_timeout) <= 0:
+            raise ValueError("max_connections, max_reply_bytes and every timeout must be positive")
 
 
 def checked_url(url: str) -> str:

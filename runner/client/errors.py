@@ -16,13 +16,13 @@ the API key: server-provided text is passed through `Secret.redact` before it is
 from __future__ import annotations
 
 import enum
-import json
 import re
 import ssl
 from dataclasses import dataclass
 
 import httpx
 
+from runner.client.decode import decode_json
 from runner.client.endpoints import REQUEST_ID_HEADERS
 from runner.errors import ExitCode, VqrError
 from runner.secret import Secret
@@ -78,10 +78,12 @@ class ResponseError(ApiError):
 
 class TransientError(ApiError):
     def __init__(self, message: str, *, operation: str, delivery: Delivery, retry_after: float | None = None,
-                 status: int | None = None, code: str | None = None, request_id: str | None = None) -> None:
+                 status: int | None = None, code: str | None = None, request_id: str | None = None,
+                 refused: bool = False) -> None:
         super().__init__(message, operation=operation, status=status, code=code, request_id=request_id)
         self.delivery = delivery
         self.retry_after = retry_after
+        self.refused = refused  # the connection was refused: nothing listens at that address
 
 
 class DeadlineExceeded(ApiError):
@@ -104,11 +106,12 @@ _NOT_DELIVERED = frozenset({429, 503})
 _UNKNOWN = frozenset({408, 500, 502, 504})
 
 
-def error_from_response(response: httpx.Response, *, operation: str, secret: Secret,
+def error_from_response(response: httpx.Response, body: bytes, *, operation: str, secret: Secret,
                         retry_after: float | None) -> ApiError:
-    """The exception for a non-2xx reply, with Veza's error body parsed when there is one."""
+    """The exception for a non-2xx reply whose (possibly cut) body is `body`, with Veza's error body parsed when
+    there is one."""
     status = response.status_code
-    code, message, request_id, violations = _parse_error_body(response, secret)
+    code, message, request_id, violations = _parse_error_body(response, body, secret)
     request_id = request_id or (secret.redact(header) if (header := request_id_of(response)) else None)
     if status in _NOT_DELIVERED or status in _UNKNOWN:
         delivery = Delivery.NOT_DELIVERED if status in _NOT_DELIVERED else Delivery.UNKNOWN
@@ -122,14 +125,14 @@ def error_from_response(response: httpx.Response, *, operation: str, secret: Sec
                 field_violations=violations)
 
 
-def _parse_error_body(response: httpx.Response, secret: Secret
+def _parse_error_body(response: httpx.Response, data: bytes, secret: Secret
                       ) -> tuple[str | None, str, str | None, tuple[FieldViolation, ...]]:
     try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
+        body = decode_json(data)  # bounded like every reply: a hostile error body cannot recurse either
+    except ValueError:
         body = None
     if not isinstance(body, dict):
-        text = response.text.strip().replace("\n", " ")[:_MAX_TEXT] if response.content else ""
+        text = data[:4 * _MAX_TEXT].decode("utf-8", "replace").strip().replace("\n", " ")[:_MAX_TEXT]
         return None, secret.redact(text or response.reason_phrase), None, ()
 
     def text_of(key: str) -> str | None:
@@ -163,14 +166,17 @@ def error_from_transport(error: httpx.TransportError, *, operation: str) -> ApiE
     verification is final: retrying cannot make it trusted.
     """
     cause: BaseException | None = error
+    refused = False  # anyio wraps the socket's ConnectionRefusedError in an OSError of its own: look down the chain
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
             return ApiError(f"TLS certificate verification failed: {cause.verify_message or cause} (for a private CA, "
                             "use --ca-bundle or SSL_CERT_FILE)", operation=operation)
+        refused = refused or isinstance(cause, ConnectionRefusedError)
         cause = cause.__cause__ or cause.__context__
     delivery = (Delivery.NOT_DELIVERED if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout
                                                                | httpx.PoolTimeout)
                 else Delivery.UNKNOWN)
     # httpx messages name the host and the failure, never headers; the class name says which failure it was.
     reason = str(error) or "no detail"
-    return TransientError(f"{type(error).__name__}: {reason}"[:_MAX_TEXT], operation=operation, delivery=delivery)
+    return TransientError(f"{type(error).__name__}: {reason}"[:_MAX_TEXT], operation=operation, delivery=delivery,
+                          refused=refused)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.artifact import ResultWriter, RunDir, link_verified
+from runner.artifact import ResultWriter, RunDir, UnwritableRow, link_verified
 from runner.assess import compare_results, evaluate_expectations
 from runner.client import (
     ApiError,
@@ -157,7 +157,7 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
         if reused is not None:
             return reused
         return await _fetch(ctx, member, current, deadline, submitted_at=submitted_at)
-    except (ApiError, OSError) as problem:
+    except (ApiError, OSError, UnwritableRow) as problem:
         error = error_of(problem)
         journal.record(ctx.run_id, plan.name, S.FAILED, error_category=error.category.value,
                        error_detail=error.message, request_id=error.request_id)

@@ -239,11 +239,13 @@ def test_run_deadline_ends_the_run_and_says_why(project: Path) -> None:
     assert run["seconds"] < 4.0  # each job would have taken 6 s
 
 
-def test_run_deadline_also_bounds_the_connection_check(project: Path) -> None:
-    done = vqr("run", "--env", "prod", "--deadline", "2s", "--quiet", cwd=project,
+def test_a_refused_connection_check_fails_at_once(project: Path) -> None:
+    # (That --deadline bounds a connection check that is retried: tests/unit/client/test_hostile_replies.py.)
+    done = vqr("run", "--env", "prod", "--deadline", "20s", "--quiet", cwd=project,
                env={"VEZA_URL": "http://127.0.0.1:9", "VEZA_API_KEY": "k"})  # nothing listens on port 9
     assert done.returncode == 3, done.stderr
-    assert "deadline" in done.stderr and "Traceback" not in done.stderr
+    assert "connection refused" in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1
 
 
 def test_render_of_an_invalid_query_is_exit_2_with_the_findings(project: Path) -> None:

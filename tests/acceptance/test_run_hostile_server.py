@@ -1,0 +1,58 @@
+"""`python -m runner run` against a hostile server (tests/support/hostile_server.py): one query's reply nests
+100,000 deep, one holds NaN, one never ends; each fails alone, the honest query's results and run.json are written,
+and the exit code is 1, not an internal error (issue 10, points 5, 6, 15)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.acceptance.run_project import REPO, check_run_json, make_project, query_yaml
+from tests.support.hostile_server import Endless, HostileServer, Raw, deep_nesting, hostile_server
+
+__all__ = ["hostile_server"]
+
+
+def vqr_run(project: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_"))}
+    env.update(PYTHONPATH=str(REPO), VEZA_URL=url, VEZA_API_KEY="test-key", VQR_ENV="remote")
+    return subprocess.run([sys.executable, "-m", "runner", "run", "--quiet", *args], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_hostile_replies_fail_their_own_query_and_the_run_is_still_published(hostile_server: HostileServer,
+                                                                             tmp_path: Path) -> None:
+    make_project(tmp_path, {"honest": query_yaml("honest", "OktaUser"), "deep": query_yaml("deep", "OktaGroup"),
+                            "nan": query_yaml("nan", "S3Bucket"), "endless": query_yaml("endless", "AwsIamRole")})
+    hostile_server.on_poll("OktaGroup", deep_nesting(100_000))
+    hostile_server.on_poll("S3Bucket", Raw(b'{"status":"DONE","values":[{"id":"a","score":NaN}],"has_more":false}'))
+    hostile_server.on_poll("AwsIamRole", Endless(chunk=b'{"id":"x"},' * 8192, head=b'{"status":"DONE","values":['))
+    done = vqr_run(tmp_path, hostile_server.url)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    run = check_run_json(json.loads((tmp_path / "reports" / "latest" / "run.json").read_text()))
+    queries = {q["name"]: q for q in run["queries"]}
+    assert queries["honest"]["status"] == "succeeded" and queries["honest"]["rows"] == 2
+    honest = (tmp_path / "reports" / "latest" / queries["honest"]["results_file"]).read_text().splitlines()
+    assert [json.loads(line)["id"] for line in honest] == ["qr-OktaUser-1", "qr-OktaUser-2"]
+    failed = {name: queries[name]["error"] for name in ("deep", "nan", "endless")}
+    assert all(error["category"] == "response" for error in failed.values()), failed
+    assert "nests deeper than 256 levels" in failed["deep"]["message"]
+    assert "holds NaN" in failed["nan"]["message"]
+    assert "larger than 64 MiB" in failed["endless"]["message"]
+    for path in (tmp_path / "reports" / "latest").rglob("*.jsonl"):
+        assert "NaN" not in path.read_text()  # every result file stays JSON Lines
+
+
+def test_an_unreachable_api_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    make_project(tmp_path, {"honest": query_yaml("honest")})
+    with HostileServer() as server:
+        url = server.url  # closed on leaving: nothing listens on that port any more
+    done = vqr_run(tmp_path, url)
+    assert done.returncode == 3
+    assert done.stderr.strip().splitlines()[-1].endswith(f"cannot connect to {url}: connection refused (nothing "
+                                                         "listens there: check the environment's url or VEZA_URL)")
+    assert "Traceback" not in done.stderr
