@@ -18,7 +18,7 @@ import httpx
 
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
-from runner.artifact import RunLive, RunLock
+from runner.artifact import RunLive, RunLock, holder
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
 from runner.plan import build_plans, select_queries
@@ -112,20 +112,19 @@ def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
     """The run to resume, locked: refused (exit 2) when another process is executing it, when a newer run has
     superseded it (the staleness rule in `state/readonly.py`), or when its directory is gone."""
     run_dir = reports / run_id
+    live = holder(run_dir)
+    if live is not None:
+        raise UsageError(f"{RunLive(run_dir, live)} (wait for it, or stop it; --resume continues a stopped run)")
+    later = journal.superseding_run(run_id)
+    if later is not None:  # its directory may be pruned already: retention applies the same rule
+        raise UsageError(f"cannot resume run {run_id}: run {later.run_id} of environment '{later.env}' started "
+                         "after it and completed, so its results are stale (run without --resume)")
     if not run_dir.is_dir():
         raise UsageError(f"cannot resume run {run_id}: its directory {run_dir} is gone (run without --resume)")
     try:
         lock = RunLock.acquire(run_dir)
-    except RunLive as live:
-        raise UsageError(f"{live} (wait for it, or stop it; --resume continues a stopped run)") from None
-    try:
-        later = journal.superseding_run(run_id)
-        if later is not None:
-            raise UsageError(f"cannot resume run {run_id}: run {later.run_id} of environment '{later.env}' started "
-                             "after it and completed, so its results are stale (run without --resume)")
-    except BaseException:
-        lock.release()
-        raise
+    except RunLive as taken:  # started between the check above and now
+        raise UsageError(f"{taken} (wait for it, or stop it; --resume continues a stopped run)") from None
     return lock
 
 

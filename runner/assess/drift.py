@@ -12,6 +12,7 @@ Reads files, nothing else. `flatten_row` is the field model shared with the CSV 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from array import array
 from bisect import bisect_left
@@ -242,7 +243,7 @@ def _streamed_counts(previous: Path, current: Path, rule: IgnoreRule, sample: in
         else:
             unchanged += 1
     ordered = sorted(new_keys)
-    if any(a == b for a, b in zip(ordered, ordered[1:], strict=False)):
+    if any(a == b for a, b in itertools.pairwise(ordered)):
         return None
     return _Counts(added=added, changed=changed, unchanged=unchanged, removed=index.unmatched, added_rows=added_rows,
                    changed_rows=changed_rows, removed_key=index)

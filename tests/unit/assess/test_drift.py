@@ -119,7 +119,9 @@ def test_counts_add_up_to_the_distinct_entities_of_each_file(tmp_path: Path, see
     import random
 
     rng = random.Random(seed)
-    rows = lambda: [user(f"u{rng.randrange(8)}", "X", v=rng.randrange(2)) for _ in range(12)]  # noqa: E731
+    def rows() -> list[dict[str, Any]]:
+        return [user(f"u{rng.randrange(8)}", "X", v=rng.randrange(2)) for _ in range(12)]
+
     old, new = rows(), rows()
     drift = compare_results(write(tmp_path / "a.jsonl", old), write(tmp_path / "b.jsonl", new), previous_run="r")
     assert drift.added + drift.changed + drift.unchanged == len({r["id"] for r in new})
