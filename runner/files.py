@@ -58,7 +58,8 @@ def atomic_output(path: Path, *, durable: bool = True, mode: int | None = None) 
             handle.close()
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.filename is None:  # write() and close() name no file
+        # write() and close() name no file, and a failed rename names the temp first: name the target.
+        if isinstance(error, OSError) and error.filename in (None, temp_name):
             raise OSError(error.errno, error.strerror or str(error), str(path)) from error
         raise
 
