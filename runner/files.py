@@ -42,16 +42,25 @@ def atomic_output(path: Path, *, durable: bool = True, mode: int | None = None) 
         mode = _DEFAULT_MODE if mode is None else mode
     fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp = Path(temp_name)
+    handle = os.fdopen(fd, "wb")
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            if durable:
-                os.fsync(handle.fileno())
+        yield handle
+        handle.flush()
+        if durable:
+            os.fsync(handle.fileno())
+        handle.close()
         temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
+    except BaseException as error:
+        # Cleanup that survives a full disk: close() raises ENOSPC again for the unflushed bytes, and the temp
+        # file must still go (its space is what the next write needs).
+        with contextlib.suppress(OSError):
+            handle.close()
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        # write() and close() name no file, and a failed rename names the temp first: name the target.
+        if isinstance(error, OSError) and error.filename in (None, temp_name):
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from error
         raise
 
 

@@ -110,10 +110,12 @@ def summary(results: Sequence[QueryResult], *, run_id: str, status: str, seconds
         return sum(1 for r in results if r.status is wanted)
 
     hits = sum(1 for r in results if r.cache is CacheUse.HIT)
+    # The same counts as run.json's summary: a query stopped mid-way is interrupted, not "not run".
+    interrupted = f", {count(QueryStatus.INTERRUPTED)} interrupted" if count(QueryStatus.INTERRUPTED) else ""
     rows = sum(r.rows or 0 for r in results)
     head = (f"run {terminal_line(run_id)} {status}: {count(QueryStatus.SUCCEEDED)} succeeded, "
             f"{count(QueryStatus.FAILED)} failed, "
-            f"{count(QueryStatus.NOT_RUN) + count(QueryStatus.INTERRUPTED)} not run; {hits} cache hits; "
+            f"{count(QueryStatus.NOT_RUN)} not run{interrupted}; {hits} cache hits; "
             f"{rows:,} rows; {seconds:.1f}s")
     lines = [head]
     if note:

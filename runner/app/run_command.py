@@ -1,6 +1,7 @@
 """`vqr run` after compile: select and plan the queries, open the journal (resuming if asked), find the target (or
 start the embedded sandbox), then hand over to a `RunSession`. `run_batch_command(project, units, options)` is what
-`app.commands.run` calls; it returns the exit code. Network and file I/O.
+`app.commands.run` calls; it returns the exit code. `--resume` takes the run's lock before touching anything and
+refuses a live run or a stale one (the journal's staleness rule). Network and file I/O.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import httpx
 
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
+from runner.artifact import RunLive, RunLock, holder
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
 from runner.plan import build_plans, select_queries
@@ -24,7 +26,7 @@ from runner.sandbox.config import SandboxConfig
 from runner.sanitize import terminal_line
 from runner.secret import Secret, load_api_key
 from runner.settings import EMBEDDED_URL, Environment, ProcessEnv, Project, read_env
-from runner.state import QueryRecord, QueryState, open_journal
+from runner.state import Journal, QueryRecord, QueryState, RunRecord, open_journal
 
 JOURNAL = Path(".vqr") / "state.sqlite"
 EMBEDDED_KEY = "vqr-embedded-sandbox"  # the in-process sandbox accepts any key; this one is not a secret
@@ -98,20 +100,52 @@ def run_batch_command(project: Project, queries: Sequence[Query], options: RunOp
         resumed = journal.last_unfinished_run() if options.resume else None
         if options.resume and resumed is None:
             raise UsageError("nothing to resume: the last run finished (run without --resume)")
-        env = _resolve_env(project, process, options, resumed.env if resumed else None)
-        records = journal.query_states(resumed.run_id) if resumed else {}
-        chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
-            queries, select=options.select, exclude=options.exclude)
-        plans = build_plans(project, chosen, cache_override=options.cache, snapshot_id=options.snapshot_id,
-                            query_timeout=options.query_timeout)
-        if not plans:
-            raise UsageError("no query selected (see `vqr ls --select ...`)")
-        _check_resumable(plans, records)
-        session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
-                             records=records, resumed_run=resumed.run_id if resumed else None,
-                             concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks())
-        with _target(env, process, options) as target:
-            return asyncio.run(session.run(target))
+        lock = _lock_resumed(journal, options.reports or project.reports_dir, resumed.run_id) if resumed else None
+        try:
+            return _run_locked(project, queries, options, process=process, out=out, err=err, hooks=hooks,
+                               journal=journal, resumed=resumed, lock=lock, concurrency=concurrency)
+        finally:
+            if lock is not None:
+                lock.release()
+
+
+def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
+    """The run to resume, locked: refused (exit 2) when another process is executing it, when a newer run has
+    superseded it (the staleness rule in `state/readonly.py`), or when its directory is gone."""
+    run_dir = reports / run_id
+    live = holder(run_dir)
+    if live is not None:
+        raise UsageError(f"{RunLive(run_dir, live)} (wait for it, or stop it; --resume continues a stopped run)")
+    later = journal.superseding_run(run_id)
+    if later is not None:  # its directory may be pruned already: retention applies the same rule
+        raise UsageError(f"cannot resume run {run_id}: run {later.run_id} of environment '{later.env}' started "
+                         "after it and completed, so its results are stale (run without --resume)")
+    if not run_dir.is_dir():
+        raise UsageError(f"cannot resume run {run_id}: its directory {run_dir} is gone (run without --resume)")
+    try:
+        lock = RunLock.acquire(run_dir)
+    except RunLive as taken:  # started between the check above and now
+        raise UsageError(f"{taken} (wait for it, or stop it; --resume continues a stopped run)") from None
+    return lock
+
+
+def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions, *, process: ProcessEnv,
+                out: TextIO, err: TextIO, hooks: Hooks | None, journal: Journal, resumed: RunRecord | None,
+                lock: RunLock | None, concurrency: int) -> int:
+    env = _resolve_env(project, process, options, resumed.env if resumed else None)
+    records = journal.query_states(resumed.run_id) if resumed else {}
+    chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
+        queries, select=options.select, exclude=options.exclude)
+    plans = build_plans(project, chosen, cache_override=options.cache, snapshot_id=options.snapshot_id,
+                        query_timeout=options.query_timeout)
+    if not plans:
+        raise UsageError("no query selected (see `vqr ls --select ...`)")
+    _check_resumable(plans, records)
+    session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
+                         records=records, resumed_run=resumed.run_id if resumed else None,
+                         concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock)
+    with _target(env, process, options) as target:
+        return asyncio.run(session.run(target))
 
 
 def _resumed_queries(queries: Sequence[Query], records: Mapping[str, QueryRecord], err: TextIO) -> list[Query]:

@@ -1,7 +1,9 @@
 """One `vqr run` against a reachable target, in four steps: connect, open the run, execute the batch, publish.
 
 `RunSession(...).run()` returns the run's exit code; a target that cannot be reached raises `InternalError`
-(exit 3) before anything is written. Network, journal and run-directory I/O; the planning happened before.
+(exit 3) before anything is written. The run lock is held from the run directory's creation (or, resuming, from
+before) to the end; a file that cannot be written marks the run aborted in the journal and propagates as `OSError`.
+Network, journal and run-directory I/O; the planning happened before.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from runner.app.boundary import file_error
 from runner.app.options import RunOptions
 from runner.app.progress import Progress, summary
-from runner.artifact import RunDir, RunInfo, build_artifact, new_run_id
+from runner.artifact import RUN_FILE, RunDir, RunInfo, RunLock, build_artifact, latest_target, new_run_id
 from runner.client import (
     DEFAULT_MAX_REPLY_BYTES,
     ApiError,
@@ -27,7 +30,7 @@ from runner.client import (
     RetryPolicy,
     VezaClient,
 )
-from runner.errors import InternalError
+from runner.errors import InternalError, VqrError
 from runner.execute import RunContext, run_batch
 from runner.model import BatchOutcome, QueryPlan, RunStatus
 from runner.plan import build_groups
@@ -65,6 +68,7 @@ class RunSession:
     out: TextIO
     err: TextIO
     hooks: Hooks
+    lock: RunLock | None = None  # `--resume`: taken before anything of the run was touched
 
     async def run(self, target: Target) -> int:
         tuning = self.options.tuning
@@ -77,8 +81,22 @@ class RunSession:
             await self._connect(client)
             started = datetime.now(UTC)
             run_id, rundir = self._open_run(started)
-            outcome = await self._execute(client, run_id, rundir)
-            return self._publish(outcome, run_id=run_id, rundir=rundir, target=target, started=started)
+            try:
+                outcome = await self._execute(client, run_id, rundir)
+                return self._publish(outcome, run_id=run_id, rundir=rundir, target=target, started=started)
+            except (OSError, VqrError):
+                self._abandon(run_id)
+                raise
+            finally:
+                if self.lock is not None:
+                    self.lock.release()
+
+    def _abandon(self, run_id: str) -> None:
+        """A run stopped by a file it could not write is not left `running` (a ghost for `--resume` and history):
+        it is aborted, which `--resume` continues once the disk is fixed."""
+        with contextlib.suppress(VqrError, OSError):
+            if self.journal.run(run_id).status is RunStatus.RUNNING:
+                self.journal.finish_run(run_id, RunStatus.ABORTED)
 
     async def _connect(self, client: VezaClient) -> None:
         deadline = self.options.run_deadline
@@ -88,15 +106,19 @@ class RunSession:
             raise InternalError(f"could not run: {error}") from None  # the message is already redacted
 
     def _open_run(self, started: datetime) -> tuple[str, RunDir]:
-        run_id = self.resumed_run
-        if run_id is None:
-            run_id = new_run_id(started)
+        """The directory and its lock first, then the journal: a directory that cannot be made (a read-only or
+        misplaced reports folder) leaves no `running` run behind, and no other process ever sees the run unlocked.
+        """
+        run_id = self.resumed_run or new_run_id(started)
+        rundir = RunDir(reports=self.options.reports or self.project.reports_dir, run_id=run_id)
+        rundir.create()
+        if self.lock is None:
+            self.lock = RunLock.acquire(rundir.path)  # a fresh id: nobody else can hold it
+        if self.resumed_run is None:
             self.journal.start_run(run_id, env=self.env.name)
         else:
             self.journal.resume_run(run_id)
-        rundir = RunDir(reports=self.options.reports or self.project.reports_dir, run_id=run_id)
-        rundir.create()
-        rundir.remove_partials()
+        rundir.remove_partials()  # under the lock: no live process is writing them
         for plan in self.plans:
             if plan.name not in self.records:
                 self.journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash, file=plan.file)
@@ -130,17 +152,36 @@ class RunSession:
         self.journal.finish_run(run_id, outcome.status)
         if self.hooks.published is not None:
             self.hooks.published(rundir.path)
-        rundir.mark_latest()
-        note = None
+        notes = [self._point_latest(rundir)]
         if outcome.stopped is not None:
-            note = f"stopped early: {outcome.stopped.value.replace('_', ' ')}"
+            notes.append(f"stopped early: {outcome.stopped.value.replace('_', ' ')}")
         if outcome.status is RunStatus.INTERRUPTED:
-            note = "interrupted: the journal is saved; `vqr run --resume` continues this run"
+            notes[-1:] = ["interrupted: the journal is saved; `vqr run --resume` continues this run"]
+        note = "\n".join(n for n in notes if n) or None
         text = summary(outcome.results, run_id=run_id, status=outcome.status.value,
                        seconds=(finished - started).total_seconds(), run_file=str(_report_file(rundir.path)),
                        note=note)
         (self.err if options.quiet else self.out).write(text if not options.quiet else text.splitlines()[-1] + "\n")
         return int(outcome.exit_code)
+
+
+    def _point_latest(self, rundir: RunDir) -> str | None:
+        """Move `reports/latest` here, unless it names a complete run that started after this one (a resumed old
+        run, or a slow run overtaken by a newer one, never moves it back). Returns a note, or None. Failing to move
+        it is a warning, like a report that cannot be written: the run's own files are complete."""
+        current = latest_target(rundir.reports)
+        if current and current != rundir.run_id and (rundir.reports / current / RUN_FILE).is_file():
+            try:
+                newer = self.journal.run(current).started_at > self.journal.run(rundir.run_id).started_at
+            except VqrError:  # a run this journal does not know: its id says when it started
+                newer = current[:16] > rundir.run_id[:16]
+            if newer:
+                return f"reports/latest stays at the newer run {current}"
+        try:
+            rundir.mark_latest()
+        except OSError as error:
+            self.err.write(f"vqr run: warning: reports/latest not updated: {file_error(error)}\n")
+        return None
 
 
 def _report_file(run_dir: Path) -> Path:

@@ -1,18 +1,20 @@
 """Which directories under `reports/` are runs, how old they are, and retention: deleting the oldest beyond `keep`.
 
-`run_directories(reports_dir)` lists run directories oldest first; `prune_runs(reports_dir, keep)` deletes the old
-ones and returns them; `latest_start(run_id)` reads a run id's start time. Lists, stats and deletes directories.
+`run_directories(reports_dir)` lists run directories oldest first; `prune_runs(reports_dir, keep, journal_path=...)`
+deletes the old ones and returns them, never a live run (its run lock is held) nor a resumable one (the journal's
+staleness rule); `latest_start(run_id)` reads a run id's start time. Lists, stats and deletes directories.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
-from runner.artifact.rundir import LATEST, RUN_FILE
+from runner.artifact.rundir import RUN_FILE, latest_target
+from runner.artifact.runlock import holder
+from runner.state import read_resumable
 
 DEFAULT_RETENTION = 30
 RUN_ID = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{4}$")  # what `rundir.new_run_id` makes
@@ -50,30 +52,25 @@ def _age_key(path: Path) -> tuple[str, int, str]:
     return path.name[:16], written, path.name
 
 
-def _latest_target(reports_dir: Path) -> str | None:
-    link = reports_dir / LATEST
-    with contextlib.suppress(OSError):
-        if link.is_symlink():
-            return Path(link.readlink()).name
-        if link.is_file():
-            return link.read_text(encoding="utf-8").strip()
-    return None
-
-
-def prune_runs(reports_dir: Path, keep: int) -> list[Path]:
+def prune_runs(reports_dir: Path, keep: int, *, journal_path: Path | None = None) -> list[Path]:
     """Delete run directories older than the newest `keep` complete ones (those with run.json); returns what was
-    deleted, oldest first. A directory newer than the oldest kept run (such as a run in progress or one waiting
-    for `--resume`) and the one `reports/latest` names always stay. `keep` below 1 is treated as 1."""
+    deleted, oldest first. Always kept: a directory newer than the oldest kept run, the one `reports/latest` names,
+    a live run (another process holds its run lock), and a run the journal at `journal_path` says can still be
+    resumed. Without a readable journal, a directory without run.json (a killed run) is kept too. `keep` below 1 is
+    treated as 1."""
     runs = run_directories(reports_dir)
     complete = [p for p in runs if (p / RUN_FILE).is_file()]
     kept = complete[-max(1, keep):]
     if not kept:
         return []
     oldest_kept = runs.index(kept[0])
-    protected = _latest_target(reports_dir)
+    protected = {latest_target(reports_dir)}
+    resumable = read_resumable(journal_path) if journal_path is not None else None
     deleted: list[Path] = []
     for path in runs[:oldest_kept]:
-        if path.name == protected:
+        if path.name in protected or holder(path) is not None:
+            continue
+        if (path.name in resumable) if resumable is not None else not (path / RUN_FILE).is_file():
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():

@@ -7,17 +7,19 @@ renames it into `results/<query>.jsonl` only when complete, so a result file is 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from runner.files import write_atomically
 from runner.model import JSONValue
@@ -68,34 +70,42 @@ class ResultWriter:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        self._handle = self._temp.open("wb")
+        self._handle = open_for_writing(self._temp)
         self._digest = hashlib.sha256()
         self.rows = 0
 
     def write(self, rows: Iterable[JSONValue]) -> None:
         encode = _ROW_ENCODER.encode
-        for row in rows:
-            try:
-                text = encode(row)
-            except ValueError as error:
-                raise UnwritableRow(f"row {self.rows + 1} cannot be written as JSON: {error}") from None
-            line = (text + "\n").encode()
-            self._handle.write(line)
-            self._digest.update(line)
-            self.rows += 1
+        with named(self.path):
+            for row in rows:
+                try:
+                    text = encode(row)
+                except ValueError as error:
+                    raise UnwritableRow(f"row {self.rows + 1} cannot be written as JSON: {error}") from None
+                line = (text + "\n").encode()
+                self._handle.write(line)
+                self._digest.update(line)
+                self.rows += 1
 
     def commit(self) -> ResultFile:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
-        self._temp.replace(self.path)
+        with named(self.path):
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+            self._temp.replace(self.path)
         return ResultFile(path=self.path, rows=self.rows, sha256=self._digest.hexdigest())
 
     def discard(self) -> None:
-        if not self._handle.closed:
-            self._handle.close()
-        with contextlib.suppress(FileNotFoundError):
-            self._temp.unlink()
+        """Remove the temp file, whatever closing it says: on a full disk close() raises ENOSPC again (the
+        buffered rows cannot be flushed), and the temp's space must be given back for run.json to fit."""
+        try:
+            if not self._handle.closed:
+                self._handle.close()
+        except OSError:
+            pass  # the error that stopped the rows is the one reported; the file is removed below
+        finally:
+            with contextlib.suppress(OSError):
+                self._temp.unlink()
 
     def __enter__(self) -> ResultWriter:
         return self
@@ -103,6 +113,22 @@ class ResultWriter:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.discard()
+
+
+def open_for_writing(path: Path) -> BinaryIO:
+    """The one place result rows reach the disk (the seam tests use to inject a failing device)."""
+    return path.open("wb")
+
+
+@contextlib.contextmanager
+def named(path: Path) -> Iterator[None]:
+    """A write error names no file (ENOSPC from write() or close()): give it `path`, so the message can."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None:
+            raise
+        raise OSError(error.errno, error.strerror or str(error), str(path)) from error
 
 
 def file_sha256(path: Path) -> str:
@@ -152,10 +178,23 @@ class RunDir:
         point_latest(self.reports, self.run_id)
 
 
+def latest_target(reports: Path) -> str | None:
+    """The run id `reports/latest` names (a symlink's target, or the text file's content), or None."""
+    link = reports / LATEST
+    with contextlib.suppress(OSError, UnicodeDecodeError):
+        if link.is_symlink():
+            return Path(link.readlink()).name
+        if link.is_file():
+            return link.read_text(encoding="utf-8").strip()
+    return None
+
+
 def point_latest(reports: Path, run_id: str) -> None:
     """`reports/latest` -> `<run-id>` as a relative symlink swapped in atomically; where symlinks are not allowed,
     a `latest` text file holding the run id."""
     link = reports / LATEST
+    if link.is_dir() and not link.is_symlink():  # something else made it a real directory: never delete that
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(link))
     temp = reports / f".{LATEST}.{os.getpid()}.tmp"
     with contextlib.suppress(FileNotFoundError):
         temp.unlink()

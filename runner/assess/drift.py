@@ -3,12 +3,16 @@
 `compare_results(previous, current, previous_run=..., ignore=...)` streams both files and returns a `DriftResult`
 (counts, plus small sorted samples of entities by key and name). Rows are keyed by `id`, or by the source and
 destination ids of a path row; only a 64-bit key digest and a 64-bit digest of the non-ignored fields are held per
-entity, never whole rows. Reads files, nothing else. `flatten_row` is the field model shared with the CSV export.
+entity, never whole rows. A key repeated within one file (never seen from Veza) is one entity made of all its
+rows, in any order: counts are of distinct entities, so added + changed + unchanged is the number of distinct keys
+in `current`, removed + changed + unchanged that of `previous`, and a file compared with itself has no drift.
+Reads files, nothing else. `flatten_row` is the field model shared with the CSV export.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from array import array
 from bisect import bisect_left
@@ -138,10 +142,12 @@ class _Index:
         pairs.sort()
         self.keys = array("Q")
         self.prints = array("Q")
+        self.repeated = False
         for packed in pairs:
             key = packed >> 64
             if self.keys and self.keys[-1] == key:
-                continue  # a key repeated in one file (never seen from Veza): the first occurrence stands
+                self.repeated = True  # the caller then counts by the grouped rule (`_grouped_counts`)
+                continue
             self.keys.append(key)
             self.prints.append(packed & _MASK)
         self.matched = bytearray(len(self.keys))
@@ -176,6 +182,8 @@ class _Smallest:
 
     def _trim(self) -> None:
         self._items.sort(key=lambda item: (item[0], item[1]))
+        # One sample per entity: a repeated key (one entity, several rows) keeps its first row.
+        self._items = [item for at, item in enumerate(self._items) if at == 0 or self._items[at - 1][0] != item[0]]
         del self._items[self.limit:]
 
     def items(self) -> list[tuple[str, JSONValue]]:
@@ -196,44 +204,111 @@ def _changed_fields(before: JSONValue, after: JSONValue, ignore: IgnoreRule) -> 
     return tuple(fields[:FIELD_LIMIT])
 
 
-def compare_results(previous: Path, current: Path, *, previous_run: str, ignore: Sequence[str] = (),
-                    sample: int = SAMPLE) -> DriftResult:
-    """Stream `previous` once to index it, `current` once to classify its rows, and `previous` again only when
-    something was removed or changed (to name those entities). A key repeated in `current` counts as added.
-    Raises OSError or ValueError when a file is missing or is not JSON lines."""
-    rule = IgnoreRule(entries=tuple(ignore))
+def _entities(path: Path, rule: IgnoreRule) -> dict[int, int]:
+    """Key digest -> the sum of its rows' fingerprints: one value per entity, whatever the order of its rows."""
+    combined: dict[int, int] = {}
+    for line, row in _lines(path):
+        key = _key_digest(row)
+        combined[key] = (combined.get(key, 0) + _fingerprint(line, row, rule)) & _MASK
+    return combined
+
+
+@dataclass
+class _Counts:
+    added: int
+    changed: int
+    unchanged: int
+    removed: int
+    added_rows: _Smallest
+    changed_rows: _Smallest
+    removed_key: set[int] | _Index  # decides, for a key digest of `previous`, whether that entity was removed
+
+
+def _streamed_counts(previous: Path, current: Path, rule: IgnoreRule, sample: int) -> _Counts | None:
+    """One pass over each file, holding 16 bytes per previous entity; None when a key repeats in either file (the
+    grouped rule is then needed)."""
     index = _Index([(_key_digest(row) << 64) | _fingerprint(line, row, rule) for line, row in _lines(previous)])
+    if index.repeated:
+        return None
     added, changed, unchanged = 0, 0, 0
     added_rows, changed_rows = _Smallest(sample), _Smallest(sample)
+    new_keys = array("Q")
     for line, row in _lines(current):
-        at = index.find(_key_digest(row))
-        if at < 0 or index.matched[at]:
+        digest = _key_digest(row)
+        at = index.find(digest)
+        if at < 0:
             added += 1
+            new_keys.append(digest)
             added_rows.push(entity_key(row), row)
             continue
+        if index.matched[at]:
+            return None
         index.matched[at] = 1
         if index.prints[at] != _fingerprint(line, row, rule):
             changed += 1
             changed_rows.push(entity_key(row), row)
         else:
             unchanged += 1
-    removed = index.unmatched
-    kept_changed = changed_rows.items()
+    ordered = sorted(new_keys)
+    if any(a == b for a, b in itertools.pairwise(ordered)):
+        return None
+    return _Counts(added=added, changed=changed, unchanged=unchanged, removed=index.unmatched, added_rows=added_rows,
+                   changed_rows=changed_rows, removed_key=index)
+
+
+def _grouped_counts(previous: Path, current: Path, rule: IgnoreRule, sample: int) -> _Counts:
+    """The same counts when keys repeat: each file grouped by entity first (a dict per file: rare, small cases)."""
+    old, new = _entities(previous, rule), _entities(current, rule)
+    added_keys = new.keys() - old.keys()
+    changed_keys = {key for key in new.keys() & old.keys() if new[key] != old[key]}
+    added_rows, changed_rows = _Smallest(sample), _Smallest(sample)
+    if added_keys or changed_keys:
+        for _, row in _lines(current):
+            digest = _key_digest(row)
+            if digest in added_keys:
+                added_rows.push(entity_key(row), row)
+            elif digest in changed_keys:
+                changed_rows.push(entity_key(row), row)
+    removed = set(old.keys() - new.keys())
+    return _Counts(added=len(added_keys), changed=len(changed_keys),
+                   unchanged=len(new) - len(added_keys) - len(changed_keys), removed=len(removed),
+                   added_rows=added_rows, changed_rows=changed_rows, removed_key=removed)
+
+
+def _was_removed(counts: _Counts, digest: int) -> bool:
+    found = counts.removed_key
+    if isinstance(found, set):
+        return digest in found
+    at = found.find(digest)
+    return at >= 0 and not found.matched[at]
+
+
+def compare_results(previous: Path, current: Path, *, previous_run: str, ignore: Sequence[str] = (),
+                    sample: int = SAMPLE) -> DriftResult:
+    """Stream `previous` once to index it, `current` once to classify its rows, and `previous` again only when
+    something was removed or changed (to name those entities); when a key repeats in a file, counts follow the
+    grouped rule of this module's docstring. Raises OSError or ValueError when a file is missing or is not JSON
+    lines."""
+    rule = IgnoreRule(entries=tuple(ignore))
+    counts = (_streamed_counts(previous, current, rule, sample)
+              or _grouped_counts(previous, current, rule, sample))
+    kept_changed = counts.changed_rows.items()
     changed_digests = {_key_digest(row) for _, row in kept_changed}
     removed_rows = _Smallest(sample)
     old_versions: dict[int, JSONValue] = {}
-    if removed or changed_digests:
+    if counts.removed or changed_digests:
         for _, row in _lines(previous):
             digest = _key_digest(row)
             if digest in changed_digests:
-                old_versions[digest] = row
-            elif not index.matched[index.find(digest)]:
+                old_versions.setdefault(digest, row)
+            elif _was_removed(counts, digest):
                 removed_rows.push(entity_key(row), row)
     changed_refs = [EntityRef(key=key, name=entity_name(row),
                               fields=_changed_fields(old_versions.get(_key_digest(row)), row, rule))
                     for key, row in kept_changed]
     return DriftResult(
-        previous_run=previous_run, added=added, removed=removed, changed=changed, unchanged=unchanged,
-        added_sample=tuple(EntityRef(key=k, name=entity_name(r)) for k, r in added_rows.items()),
+        previous_run=previous_run, added=counts.added, removed=counts.removed, changed=counts.changed,
+        unchanged=counts.unchanged,
+        added_sample=tuple(EntityRef(key=k, name=entity_name(r)) for k, r in counts.added_rows.items()),
         removed_sample=tuple(EntityRef(key=k, name=entity_name(r)) for k, r in removed_rows.items()),
         changed_sample=tuple(changed_refs), ignored=rule.entries)

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from runner.execute.task import RunContext, run_group
 from runner.model import BatchOutcome, ErrorCategory, Member, QueryResult, QueryStatus, StopReason
+from runner.state import QueryRecord
 
 
 class ProgressSink(Protocol):
@@ -94,12 +95,23 @@ async def run_batch(ctx: RunContext, groups: Sequence[Sequence[Member]], *, conc
     else:
         everything.result()  # a bug in a task (API failures are results, not exceptions) surfaces here
     ordered: list[QueryResult] = []
+    # What the journal holds of the queries that did not end: a submitted query keeps its query_result_id (and
+    # cache ids) in run.json, as `--resume` will use them.
+    recorded = ctx.journal.query_states(ctx.run_id) if len(batch.results) < sum(map(len, groups)) else {}
     for group in groups:
         for member in group:
             plan = member.plan
             found = batch.results.get(plan.name)
             if found is None:
                 status = QueryStatus.INTERRUPTED if plan.name in batch.running else QueryStatus.NOT_RUN
-                found = QueryResult(name=plan.name, file=plan.file, spec_hash=plan.spec_hash, status=status)
+                found = _unfinished(plan.name, plan.file, plan.spec_hash, status, recorded.get(plan.name))
             ordered.append(found)
     return BatchOutcome(results=tuple(ordered), interrupted=interrupted, stopped=batch.stopped)
+
+
+def _unfinished(name: str, file: str, spec_hash: str, status: QueryStatus, record: QueryRecord | None) -> QueryResult:
+    if record is None:
+        return QueryResult(name=name, file=file, spec_hash=spec_hash, status=status)
+    return QueryResult(name=name, file=file, spec_hash=spec_hash, status=status, mode=record.mode,
+                       query_result_id=record.query_result_id, cache_id=record.cache_id,
+                       last_completed_cache_id=record.last_completed_cache_id)

@@ -8,6 +8,7 @@ rows to its result file, check expectations; every state change journaled before
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -187,7 +188,10 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
     journal.record(ctx.run_id, plan.name, S.DONE, rows=result.rows, sha256=result.sha256,
                    result_path=str(result.path))
     if ctx.on_result is not None:
-        await asyncio.to_thread(ctx.on_result, result.path)
+        # An early report (the CSV) that cannot be written must not fail a query already done: the after-run
+        # step writes every report again and warns about the ones it cannot.
+        with contextlib.suppress(OSError):
+            await asyncio.to_thread(ctx.on_result, result.path)
     use = cache_use(mode=current.mode, cache_id=current.cache_id,
                     last_completed_cache_id=current.last_completed_cache_id,
                     done_at_first_poll=polls == 1 and submitted_at is not None)

@@ -134,7 +134,7 @@ def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention
     except (ArtifactError, OSError, ValueError) as error:
         err.write(f"vqr run: warning: the reports could not be written: {terminal_line(error)}\n")
     try:
-        prune_runs(reports_dir, retention)
+        prune_runs(reports_dir, retention, journal_path=journal_path)
     except OSError as error:
         err.write(f"vqr run: warning: old runs could not be pruned: {terminal_line(error)}\n")
     return written

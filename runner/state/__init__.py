@@ -11,8 +11,10 @@ from runner.state.journal import (
     Journal,
     QueryRecord,
     QueryState,
+    RunRecord,
     open_journal,
     read_history,
+    read_resumable,
 )
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "Journal",
     "QueryRecord",
     "QueryState",
+    "RunRecord",
     "open_journal",
     "read_history",
+    "read_resumable",
 ]

@@ -4,21 +4,23 @@
 killed run can be resumed without resubmitting. Reads and writes the database file (WAL mode); one connection,
 used from the event loop's thread. Only free text (`REDACTED_FIELDS`) passes the secret redactor before it is
 stored: ids, hashes and cache ids are kept verbatim, since they are sent back and compared.
-`read_history(path, names, ...)` reads query series for trends, opening the file read-only.
+`read_history` and `read_resumable` (state/readonly.py) read the file without opening it for writing.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import TracebackType
 from typing import Any
 
 from runner.model import RunStatus
 from runner.secret import SECRET_FILTER
 from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
+from runner.state.readonly import SUPERSEDING, parse_stamp, read_history, read_resumable, stamp
 from runner.state.records import (
     ALLOWED,
     ERROR_FIELDS,
@@ -32,7 +34,7 @@ from runner.state.records import (
 )
 
 __all__ = ["EMPTY_HISTORY", "History", "HistoryPoint", "HistoryRecord", "Journal", "JournalError", "QueryRecord",
-           "QueryState", "RunRecord", "RunStatus", "open_journal", "read_history"]
+           "QueryState", "RunRecord", "RunStatus", "open_journal", "read_history", "read_resumable"]
 
 # Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
 # in order when opened. A file from a newer vqr is refused rather than guessed at.
@@ -53,12 +55,7 @@ assert len(_MIGRATIONS) == SCHEMA_VERSION
 REDACTED_FIELDS = frozenset({"error_detail", "request_id"})
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+_stamp, _parse = stamp, parse_stamp
 
 
 def _utc_now() -> datetime:
@@ -73,10 +70,21 @@ class Journal:
     execution. FULL would fsync every state change on the event loop thread (milliseconds each, six per query)."""
 
     def __init__(self, connection: sqlite3.Connection, *, clock: Callable[[], datetime],
-                 redact: Callable[[str], str]) -> None:
+                 redact: Callable[[str], str], path: Path | None = None) -> None:
         self._db = connection
         self._clock = clock
         self._redact = redact
+        self.path = path
+
+    @contextmanager
+    def _decoding(self) -> Iterator[None]:
+        """A stored value this vqr cannot read (a bad state word, timestamp or type) is a damaged journal: the same
+        one-line advice as a journal SQLite cannot open, never a bare ValueError."""
+        try:
+            yield
+        except (ValueError, TypeError, KeyError, IndexError) as error:
+            raise JournalError(f"cannot read the journal {self.path or ''} (a stored value is invalid: {error}); "
+                               "move it aside to start a new one") from None
 
     def __enter__(self) -> Journal:
         return self
@@ -122,13 +130,21 @@ class Journal:
         """The most recently started run whose status is not `completed` (killed, interrupted or aborted)."""
         row = self._db.execute("SELECT * FROM runs WHERE status != ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
                                (RunStatus.COMPLETED.value,)).fetchone()
-        return _run_record(row) if row else None
+        with self._decoding():
+            return _run_record(row) if row else None
+
+    def superseding_run(self, run_id: str) -> RunRecord | None:
+        """The run that makes the unfinished run `run_id` stale, if any (the rule: `state/readonly.py`)."""
+        row = self._db.execute(SUPERSEDING, (run_id,)).fetchone()
+        with self._decoding():
+            return _run_record(row) if row else None
 
     def run(self, run_id: str) -> RunRecord:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise JournalError(f"no run {run_id!r} in the journal")
-        return _run_record(row)
+        with self._decoding():
+            return _run_record(row)
 
     # --- queries -----------------------------------------------------------------------------------------------
 
@@ -150,7 +166,8 @@ class Journal:
             values[key] = self._redact(value) if isinstance(value, str) and key in REDACTED_FIELDS else value
         current = self._db.execute("SELECT state FROM queries WHERE run_id = ? AND name = ?",
                                    (run_id, name)).fetchone()
-        before = QueryState(current["state"]) if current else None
+        with self._decoding():
+            before = QueryState(current["state"]) if current else None
         if state not in ALLOWED[before]:
             raise JournalError(f"query {name!r} of run {run_id!r} cannot go from "
                                f"{before.value if before else 'nothing'} to {state.value}")
@@ -181,7 +198,8 @@ class Journal:
     def query_states(self, run_id: str) -> dict[str, QueryRecord]:
         """Every query of a run by name, as last recorded."""
         rows = self._db.execute("SELECT * FROM queries WHERE run_id = ? ORDER BY name", (run_id,)).fetchall()
-        return {row["name"]: _query_record(row) for row in rows}
+        with self._decoding():
+            return {row["name"]: _query_record(row) for row in rows}
 
     # --- history -----------------------------------------------------------------------------------------------
 
@@ -206,9 +224,11 @@ class Journal:
             (name, spec_hash, spec_hash, exclude_run, exclude_run, int(need_cache_id))).fetchone()
         if row is None:
             return None
-        return HistoryRecord(name=row["name"], spec_hash=row["spec_hash"], run_id=row["run_id"],
-                             cache_id=row["cache_id"], row_count=row["row_count"], result_path=row["result_path"],
-                             finished_at=_parse(row["finished_at"]), sha256=row["sha256"])
+        with self._decoding():
+            return HistoryRecord(name=row["name"], spec_hash=row["spec_hash"], run_id=row["run_id"],
+                                 cache_id=row["cache_id"], row_count=row["row_count"],
+                                 result_path=row["result_path"], finished_at=_parse(row["finished_at"]),
+                                 sha256=row["sha256"])
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:
@@ -244,7 +264,7 @@ def open_journal(path: Path, *, clock: Callable[[], datetime] = _utc_now,
     except BaseException:
         connection.close()
         raise
-    return Journal(connection, clock=clock, redact=redact)
+    return Journal(connection, clock=clock, redact=redact, path=path)
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:
@@ -265,38 +285,3 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         except BaseException:
             connection.execute("ROLLBACK")
             raise
-
-
-# Read-only, so it never writes to (or migrates) a file another vqr process may be using. Runs are ordered by start
-# time, not run id: two runs started in the same second sort by their random suffix.
-_SERIES = """
-SELECT q.run_id, q.state, q.rows, q.spec_hash, q.updated_at FROM queries q JOIN runs r ON r.run_id = q.run_id
-WHERE q.name = ? AND r.started_at <= COALESCE((SELECT started_at FROM runs WHERE run_id = ?), ?)
-ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?
-"""
-_END_OF_TIME = "9999-12-31T23:59:59.999999Z"
-
-
-def read_history(path: Path, names: Iterable[str], *, until_run: str | None, not_after: datetime | None,
-                 limit: int) -> History:
-    """The last `limit` runs of each query in `names`, among the runs that started no later than `until_run` did
-    (for a run this journal does not know: than `not_after`; None: up to now). No journal, or an unreadable one,
-    gives an empty history."""
-    if not path.is_file():
-        return EMPTY_HISTORY
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=5.0)
-    except sqlite3.Error:
-        return EMPTY_HISTORY
-    bound = _END_OF_TIME if not_after is None else _stamp(not_after)
-    series: dict[str, tuple[HistoryPoint, ...]] = {}
-    try:
-        for name in names:
-            rows = connection.execute(_SERIES, (name, until_run, bound, limit)).fetchall()
-            series[name] = tuple(HistoryPoint(run_id=r[0], state=r[1], rows=r[2], spec_hash=r[3], updated_at=r[4])
-                                 for r in reversed(rows))
-    except sqlite3.Error:
-        return EMPTY_HISTORY
-    finally:
-        connection.close()
-    return History(series=MappingProxyType(series))

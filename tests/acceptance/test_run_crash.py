@@ -104,4 +104,13 @@ def test_ctrl_c_exits_130_with_the_journal_saved_and_resume_finishes_the_run(tmp
         statuses = [q["status"] for q in interrupted["queries"]]
         assert "succeeded" in statuses and set(statuses) - {"succeeded"} <= {"interrupted", "not_run"}
         assert set(statuses) != {"succeeded"}
+        # The summary counts what run.json counts, and a query stopped after its submit keeps its id there.
+        counts = interrupted["summary"]
+        head = next(line for line in out.splitlines() if line.startswith(f"run {interrupted['run_id']} interrupted:"))
+        assert f"{counts['not_run']} not run" in head
+        assert (f"{counts['interrupted']} interrupted" in head) == (counts["interrupted"] > 0), head
+        with sqlite3.connect(f"file:{project_file.parent / '.vqr' / 'state.sqlite'}?mode=ro", uri=True) as db:
+            ids = dict(db.execute("SELECT name, query_result_id FROM queries").fetchall())
+        for query in interrupted["queries"]:
+            assert query["query_result_id"] == ids[query["name"]], query
         resume_and_check(project_file, url, expected, interrupted["run_id"])

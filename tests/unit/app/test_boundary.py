@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from runner.app.boundary import guarded
 from runner.errors import ExitCode, InternalError, UsageError
@@ -38,3 +39,20 @@ def test_the_debug_flag_is_read_when_the_error_is_caught() -> None:
     assert guarded(command, err=err, debug=lambda: flag["on"]) == ExitCode.INTERNAL
     assert "Traceback" in err.getvalue() and "RuntimeError: boom" in err.getvalue()
     assert guarded(lambda: 0, err=err) == ExitCode.OK
+
+
+def test_an_os_error_naming_a_file_is_one_line_with_the_path_and_reason(tmp_path: Path) -> None:
+    def command() -> int:
+        (tmp_path / "file").write_text("x")
+        (tmp_path / "file" / "run.json").write_text("{}")  # a file where a directory belongs
+        return 0
+
+    err = io.StringIO()
+    assert guarded(command, err=err) == ExitCode.INTERNAL
+    assert err.getvalue() == f"vqr: cannot use {tmp_path / 'file' / 'run.json'}: Not a directory (ENOTDIR)\n"
+    err = io.StringIO()
+    def nameless() -> int:
+        raise OSError("no file named")
+
+    assert guarded(nameless, err=err) == ExitCode.INTERNAL
+    assert "internal error: OSError" in err.getvalue()

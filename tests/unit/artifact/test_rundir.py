@@ -7,6 +7,7 @@ import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,55 @@ def test_publish_writes_run_json_then_latest_points_at_the_run(tmp_path: Path) -
     assert json.loads((latest / "run.json").read_text())["run_id"] == second.run_id
     assert sorted(p.name for p in tmp_path.iterdir()) == ["20260101T000000Z-aaaa", "20260102T000000Z-bbbb", "latest"]
 
+
+
+def full_device(path: Path) -> Any:
+    """The file is created as usual, but its bytes go to /dev/full: every flush fails with a real ENOSPC, and so
+    does close() while unflushed rows remain (what a full disk does to a buffered writer)."""
+    path.touch()
+    return open("/dev/full", "wb")
+
+
+def test_a_full_disk_names_the_result_file_and_leaves_no_partial(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from runner.artifact import rundir
+
+    monkeypatch.setattr(rundir, "open_for_writing", full_device)
+    target = tmp_path / "results" / "q.jsonl"
+    with pytest.raises(OSError) as caught, rundir.ResultWriter(target) as writer:
+        writer.write({"id": i, "pad": "x" * 100} for i in range(10))  # below the buffer: close() must flush
+        writer.commit()
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert list((tmp_path / "results").iterdir()) == []  # the temp's space is given back
+
+
+def test_an_atomic_write_that_fails_names_its_target_and_leaves_no_temp(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import os
+
+    from runner import files
+
+    real_fdopen = os.fdopen
+
+    def to_full(fd: int, *args: Any, **kwargs: Any) -> Any:
+        os.close(fd)
+        return real_fdopen(os.open("/dev/full", os.O_WRONLY), *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", to_full)
+    with pytest.raises(OSError) as caught:
+        files.write_atomically(tmp_path / "run.json", "{}" * 10)
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(tmp_path / "run.json")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_latest_as_a_real_directory_is_refused_with_its_path_and_left_alone(tmp_path: Path) -> None:
+    from runner.artifact.rundir import point_latest
+
+    (tmp_path / "latest" / "mine").mkdir(parents=True)
+    with pytest.raises(IsADirectoryError) as caught:
+        point_latest(tmp_path, "20260101T000000Z-abcd")
+    assert caught.value.filename == str(tmp_path / "latest")
+    assert (tmp_path / "latest" / "mine").is_dir() and sorted(p.name for p in tmp_path.iterdir()) == ["latest"]

@@ -88,11 +88,45 @@ def test_samples_are_the_smallest_keys_whatever_the_row_order(tmp_path: Path) ->
     assert [e.key for e in forward.added_sample] == ["u0000", "u0001", "u0002", "u0003", "u0004"]
 
 
-def test_a_repeated_key_in_the_current_file_counts_as_added(tmp_path: Path) -> None:
-    before = write(tmp_path / "a.jsonl", [user("u1", "A")])
-    after = write(tmp_path / "b.jsonl", [user("u1", "A"), user("u1", "A")])
+def counts(drift: Any) -> tuple[int, int, int, int]:
+    return drift.added, drift.removed, drift.changed, drift.unchanged
+
+
+def test_a_repeated_key_is_one_entity_made_of_all_its_rows(tmp_path: Path) -> None:
+    """The rule (assess/drift.py docstring): counts are of distinct entities; an entity is all rows of its key."""
+    one = write(tmp_path / "one.jsonl", [user("u1", "A")])
+    twice = write(tmp_path / "twice.jsonl", [user("u1", "A"), user("u1", "A")])
+    assert counts(compare_results(one, twice, previous_run="r")) == (0, 0, 1, 0)  # its content changed
+    assert counts(compare_results(twice, twice, previous_run="r")) == (0, 0, 0, 1)  # no drift against itself
+    assert counts(compare_results(twice, one, previous_run="r")) == (0, 0, 1, 0)
+    new = write(tmp_path / "new.jsonl", [user("u2", "B"), user("u2", "B"), user("u1", "A")])
+    drift = compare_results(one, new, previous_run="r")
+    assert counts(drift) == (1, 0, 0, 1) and [e.key for e in drift.added_sample] == ["u2"]
+    gone = compare_results(new, write(tmp_path / "empty.jsonl", []), previous_run="r")
+    assert counts(gone) == (0, 2, 0, 0) and [e.key for e in gone.removed_sample] == ["u1", "u2"]
+
+
+def test_rows_of_a_repeated_key_in_another_order_are_the_same_entity(tmp_path: Path) -> None:
+    before = write(tmp_path / "a.jsonl", [user("u1", "A", n=1), user("u2", "B"), user("u1", "A", n=2)])
+    after = write(tmp_path / "b.jsonl", [user("u1", "A", n=2), user("u1", "A", n=1), user("u2", "B", n=3)])
     drift = compare_results(before, after, previous_run="r")
-    assert (drift.added, drift.removed, drift.unchanged) == (1, 0, 1)
+    assert counts(drift) == (0, 0, 1, 1)
+    assert [(e.key, e.fields) for e in drift.changed_sample] == [("u2", ("properties.n",))]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_counts_add_up_to_the_distinct_entities_of_each_file(tmp_path: Path, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    def rows() -> list[dict[str, Any]]:
+        return [user(f"u{rng.randrange(8)}", "X", v=rng.randrange(2)) for _ in range(12)]
+
+    old, new = rows(), rows()
+    drift = compare_results(write(tmp_path / "a.jsonl", old), write(tmp_path / "b.jsonl", new), previous_run="r")
+    assert drift.added + drift.changed + drift.unchanged == len({r["id"] for r in new})
+    assert drift.removed + drift.changed + drift.unchanged == len({r["id"] for r in old})
+    assert len({e.key for e in drift.added_sample}) == len(drift.added_sample) == drift.added
 
 
 def test_missing_or_broken_files_raise_for_the_caller_to_skip_drift(tmp_path: Path) -> None:
