@@ -45,6 +45,7 @@ class Defaults:
     cache: Mapping[str, JSONValue]
     concurrency: int
     timeout: str
+    max_reply_mib: int = 64  # one reply (one page) read into memory at most; Veza's page sizes are unpublished
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -226,6 +227,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
             cache=_object(defaults.get("cache")) or {"mode": "if_available", "max_staleness": DEFAULT_MAX_STALENESS},
             concurrency=_integer(defaults.get("concurrency"), 8),
             timeout=str(defaults.get("timeout", "15m")),
+            max_reply_mib=_integer(defaults.get("max_reply_mib"), 64),
         ),
         environments=environments,
         vars=_object(data.get("vars")),

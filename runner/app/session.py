@@ -22,7 +22,6 @@ from runner.app.options import RunOptions
 from runner.app.progress import Progress, summary
 from runner.artifact import RUN_FILE, RunDir, RunInfo, RunLock, build_artifact, latest_target, new_run_id
 from runner.client import (
-    DEFAULT_MAX_REPLY_BYTES,
     ApiError,
     ClientConfig,
     PollLadder,
@@ -75,7 +74,7 @@ class RunSession:
         config = ClientConfig(base_url=target.url, api_key=target.key, ca_bundle=self.env.ca_bundle,
                               max_connections=self.concurrency + 8, retry=tuning.retry or RetryPolicy(),
                               poll_ladder=tuning.poll_ladder or PollLadder(),
-                              max_reply_bytes=tuning.max_reply_bytes or DEFAULT_MAX_REPLY_BYTES)
+                              max_reply_bytes=tuning.max_reply_bytes or (self.project.defaults.max_reply_mib << 20))
         async with VezaClient(config, budget=RetryBudget(capacity=tuning.retry_budget),
                               notify=lambda line: print(line, file=self.err, flush=True)) as client:
             await self._connect(client)

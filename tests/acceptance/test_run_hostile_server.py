@@ -56,3 +56,16 @@ def test_an_unreachable_api_is_one_line_and_exit_3(tmp_path: Path) -> None:
     assert done.stderr.strip().splitlines()[-1].endswith(f"cannot connect to {url}: connection refused (nothing "
                                                          "listens there: check the environment's url or VEZA_URL)")
     assert "Traceback" not in done.stderr
+
+
+def test_the_reply_cap_is_set_in_vqr_yaml(hostile_server: HostileServer, tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"honest": query_yaml("honest", "OktaUser"),
+                                      "big": query_yaml("big", "OktaGroup")})
+    project.write_text(project.read_text().replace("  timeout: 60s\n", "  timeout: 60s\n  max_reply_mib: 1\n"))
+    rows = b",".join(b'{"id":"r%d","name":"%s"}' % (i, b"x" * 200) for i in range(8000))  # ~1.7 MiB
+    hostile_server.on_poll("OktaGroup", Raw(b'{"status":"DONE","values":[' + rows + b'],"has_more":false}'))
+    done = vqr_run(tmp_path, hostile_server.url)
+    assert done.returncode == 1, done.stderr
+    queries = {q["name"]: q for q in json.loads((tmp_path / "reports" / "latest" / "run.json").read_text())["queries"]}
+    assert queries["honest"]["status"] == "succeeded"
+    assert "larger than 1 MiB" in queries["big"]["error"]["message"]
