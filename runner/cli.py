@@ -20,7 +20,8 @@ Exit codes:
   0    lint: clean (warnings allowed)   run: every query succeeded
   1    lint: errors found               run: a query or an error expectation failed
   2    usage error, invalid project file or specs: nothing was sent
-  3    internal error; run: could not run at all (auth, API unreachable)
+  3    internal error; run: could not run at all (auth, API unreachable),
+       or a file could not be written (the path and the reason are named)
   130  interrupted
 
 \b
