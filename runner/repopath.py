@@ -104,15 +104,20 @@ def _strerror(exc: BaseException) -> str:
     return (exc.strerror if isinstance(exc, OSError) else None) or type(exc).__name__
 
 
+def _located(path: Path, root: Path | None) -> str | PathProblem:
+    """`path` resolved, or why it is refused before anything is opened: it cannot be resolved, or leads outside."""
+    resolved = _resolve(path)
+    if isinstance(resolved, PathProblem) or root is None:
+        return resolved
+    return _outside(root, path, resolved) or resolved
+
+
 def check_file(path: Path, *, root: Path | None) -> PathProblem | None:
     """None when `path` is a regular file that (with `root`) resolves inside `root`; nothing is opened, for a check
     ahead of a reader that cannot take the policy itself (jsonschema's compile of a project's schemas)."""
-    resolved = _resolve(path)
+    resolved = _located(path, root)
     if isinstance(resolved, PathProblem):
         return resolved
-    outside = _outside(root, path, resolved) if root is not None else None
-    if outside is not None:
-        return outside
     try:
         mode = os.stat(resolved).st_mode  # noqa: PTH116 (a string on purpose, see _resolve)
     except OSError as exc:
@@ -124,12 +129,9 @@ def read_regular_file(path: Path, limit: int, *, root: Path | None) -> bytes | P
     """At most `limit` + 1 bytes of `path` (so an oversized file is still recognised), read only if it is a regular
     file and, when `root` (resolved) is given, resolves inside it. Checked before the open and again on the open
     descriptor, so a file swapped for a FIFO in between is still refused without blocking."""
-    resolved = _resolve(path)
+    resolved = _located(path, root)
     if isinstance(resolved, PathProblem):
         return resolved
-    outside = _outside(root, path, resolved) if root is not None else None
-    if outside is not None:
-        return outside
     try:
         before = os.stat(resolved)  # noqa: PTH116 (as above)
         if not stat.S_ISREG(before.st_mode):

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,23 +16,10 @@ import pytest
 from runner.model.results import RunStatus
 from runner.state.journal import SCHEMA_VERSION, Journal, JournalError, QueryState, open_journal
 from runner.state.records import ALLOWED
+from tests.unit.state.conftest import Clock
 
 S = QueryState
 CANARY = "canary-journal-91ab"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 9, 7, 0, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / ".vqr" / "state.sqlite"
 
 
 @pytest.fixture

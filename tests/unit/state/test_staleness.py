@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,22 +13,9 @@ import pytest
 from runner.model.results import RunStatus
 from runner.state import read_resumable
 from runner.state.journal import Journal, JournalError, QueryState, open_journal
+from tests.unit.state.conftest import Clock
 
 S = QueryState
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 5, 9, 7, 0, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(seconds=1)
-        return self.now
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / ".vqr" / "state.sqlite"
 
 
 @pytest.fixture
