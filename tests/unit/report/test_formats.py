@@ -227,3 +227,23 @@ def test_csv_of_a_large_result_streams_twice_and_matches_the_kept_path(tmp_path:
     csv_export.write_csv(jsonl, tmp_path / "streamed.csv")
     assert (tmp_path / "kept.csv").read_bytes() == (tmp_path / "streamed.csv").read_bytes()
     assert (tmp_path / "kept.csv").read_text().count("\n") == 31
+
+
+def test_csv_width_is_capped_and_no_value_is_lost(tmp_path: Path) -> None:
+    """A reply whose 3,000 rows each bring a new key once asked for 3,000 x 3,000 cells (issue 10): the CSV keeps
+    MAX_COLUMNS columns, the most frequent fields named, and each row's other fields as JSON in the last one."""
+    from runner.report import csv_export
+    rows = [{"id": f"r{i}", "type": "T", f"k{i:04d}": i} for i in range(3_000)]
+    source = tmp_path / "wide.jsonl"
+    source.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    target = tmp_path / "wide.csv"
+    assert csv_export.write_csv(source, target) == 3_000
+    with target.open(newline="") as handle:
+        table = list(csv.reader(handle))
+    header = table[0]
+    assert len(header) == csv_export.MAX_COLUMNS and header[:2] == ["id", "type"] and header[-1] == csv_export.MORE
+    assert target.stat().st_size < 6_000_000  # rows + keys, not rows x keys (unbounded: ~9 MB of commas)
+    for i, line in enumerate(table[1:]):
+        named = {header[c]: v for c, v in enumerate(line[:-1]) if v and header[c].startswith("k")}
+        spilled = json.loads(line[-1]) if line[-1] else {}
+        assert {**named, **{k: str(v) for k, v in spilled.items()}} == {f"k{i:04d}": str(i)}
