@@ -27,6 +27,12 @@ from runner.model import JSONValue
 from runner.repopath import PathProblem, read_regular_file
 
 CACHE_DIR = Path(".vqr") / "lint-cache"
+# A cache must cost less than what it saves: one file's result past MAX_ENTRY_BYTES is compiled each time instead
+# (a 160 KB matrix file once made a 102 MB entry, and every later lint paid 10 s to load it), and the pack keeps
+# its most recently used entries within MAX_PACK_BYTES. A larger pack on disk is not read at all.
+MAX_ENTRY_BYTES = 1024 * 1024
+MAX_PACK_BYTES = 32 * 1024 * 1024
+PACK_SLACK = 64 * 1024  # the header and signature beside the entries
 PRUNE_AFTER = 7 * 24 * 3600  # seconds an entry (or another context's pack) may go unused before a write drops it
 _TOUCH_AFTER = 24 * 3600
 _MAX_KEYED_BYTES = 64 * 1024 * 1024  # of each file in the key: the project file and the schemas (~100 KiB today)
@@ -154,6 +160,8 @@ class LintCache:
         if self._entries is None:
             self._entries = {}
             try:
+                if self.file.stat().st_size > MAX_PACK_BYTES + PACK_SLACK:
+                    return self._entries
                 mac, _, body = self.file.read_bytes().partition(b"\n")
                 header, _, lines = body.partition(b"\n")
                 if hmac.compare_digest(mac, self._sign(body)) and json.loads(header) == self._header():
@@ -190,6 +198,8 @@ class LintCache:
                                  allow_nan=False).encode()
         except (TypeError, ValueError):
             return
+        if len(payload) > MAX_ENTRY_BYTES:
+            return
         self._load()[key] = (int(self.clock()), payload)
         self._dirty = True
 
@@ -199,7 +209,15 @@ class LintCache:
         if not self._dirty:
             return
         cutoff = self.clock() - PRUNE_AFTER
-        entries = sorted((key, used, payload) for key, (used, payload) in self._load().items() if used >= cutoff)
+        recent = sorted(((used, key, payload) for key, (used, payload) in self._load().items() if used >= cutoff),
+                        reverse=True)
+        kept, size = [], 0
+        for used, key, payload in recent:  # the most recently used first, until the pack is full
+            size += len(key) + len(payload) + 24
+            if size > MAX_PACK_BYTES:
+                break
+            kept.append((key, used, payload))
+        entries = sorted(kept)
         body = b"\n".join([json.dumps(self._header()).encode(),
                            *(b"%s %d %s" % (key.encode(), used, payload) for key, used, payload in entries)])
         with contextlib.suppress(OSError):  # failing to write only means a slower next run

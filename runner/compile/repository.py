@@ -190,7 +190,8 @@ class RepositoryCompiler:
         own_vars = own_vars if isinstance(own_vars, dict) else {}
         matrix = data.get("matrix")
         matrix = matrix if isinstance(matrix, dict) and all(isinstance(v, list) for v in matrix.values()) else None
-        if not self._can_expand(doc, matrix):
+        in_scope = len(own_vars) + len(self.variables) + (len(matrix) if matrix else 0)
+        if not self._can_expand(doc, matrix, variables=in_scope):
             return []
         units: list[QueryUnit] = []
         seen: set[Finding] = set()
@@ -216,7 +217,7 @@ class RepositoryCompiler:
         return units
 
 
-    def _can_expand(self, doc: Document, matrix: JSONObject | None) -> bool:
+    def _can_expand(self, doc: Document, matrix: JSONObject | None, *, variables: int) -> bool:
         """Whether the matrix is counted (never expanded) within its file's cap and what is left of the budget;
         else a finding at `matrix:`."""
         count = matrix_size(matrix)
@@ -229,7 +230,7 @@ class RepositoryCompiler:
             return False
         already_spent = self.budget.spent is not None
         where = doc.position(("matrix",), key=True) if matrix else doc.position(())
-        if self.budget.take_combinations(count, path=doc.path, where=where):
+        if self.budget.take_combinations(count, variables=variables, path=doc.path, where=where):
             return True
         spent = self.budget.spent
         assert spent is not None
@@ -239,8 +240,9 @@ class RepositoryCompiler:
         else:
             self.findings.append(doc.finding(
                 ("matrix",) if matrix else (), key=bool(matrix), rule=BUDGET_RULE,
-                message=f"{spent.describe(limits)} is spent here ({self.budget.combinations:,} used, this file "
-                        f"makes {describe_size(count)}); this file and every file after it are not checked"))
+                message=f"{spent.describe(limits)} is spent here ({self.budget.combinations:,} combinations and "
+                        f"{self.budget.bindings:,} bindings used, this file makes {describe_size(count)} of "
+                        f"{variables:,} variables); this file and every file after it are not checked"))
         return False
 
 

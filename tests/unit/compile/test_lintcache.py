@@ -351,3 +351,29 @@ def test_a_truncated_signing_key_is_replaced_once_it_is_stale(root: Path, tmp_pa
     os.utime(key_file, (time.time() - 60, time.time() - 60))
     assert open_cache() is not None
     assert len(key_file.read_bytes()) == 32 and key_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_entry_too_large_is_compiled_each_time_not_cached(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A matrix file of 160 KB once made a 102 MB entry that every later lint paid 10 s to load (issue 10)."""
+    from runner.compile import lintcache
+    monkeypatch.setattr(lintcache, "MAX_ENTRY_BYTES", 64)  # smaller than any real entry
+    first = cached_compile(root)
+    second = cached_compile(root)
+    assert first.misses > 0 and second.hits == 0 and second.misses == first.misses
+    assert_same(second, uncached_compile(root))
+
+
+def test_the_pack_keeps_its_most_recent_entries_within_its_cap(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from runner.compile import lintcache
+    full = cached_compile(root)
+    pack = next((root / CACHE_DIR).glob("*.pack"))
+    assert full.misses >= 2 and cached_compile(root).hits == full.misses
+    largest_entry = max(len(line) for line in pack.read_bytes().splitlines()[2:])
+    pack.unlink()
+    monkeypatch.setattr(lintcache, "MAX_PACK_BYTES", largest_entry + 64)  # room for one entry, not all
+    cached_compile(root)
+    assert pack.stat().st_size <= largest_entry + 64 + lintcache.PACK_SLACK
+    assert 0 < cached_compile(root).hits < full.misses  # the most recent entries only
+    monkeypatch.setattr(lintcache, "MAX_PACK_BYTES", 16)  # a pack larger than the cap on disk is not even read
+    monkeypatch.setattr(lintcache, "PACK_SLACK", 0)
+    assert cached_compile(root).hits == 0
