@@ -12,6 +12,7 @@ from pathlib import Path
 
 from runner import __version__
 from runner.errors import ProjectError
+from runner.repopath import outside_root
 from runner.resources import bundled_schemas_dir
 
 PROJECT = """\
@@ -100,11 +101,18 @@ GITIGNORE = "reports/\n.vqr/\n"
 
 
 CREATED, KEPT, UPDATED = "created", "kept (exists)", "updated"
+REFUSED = "not written (its folder leads outside the project)"
 
 
-def _create(target: Path, data: bytes) -> bool:
-    """Write a new file; False, touching nothing, when anything (even a dangling symlink) is already there.
+def _create(target: Path, data: bytes, *, root: Path) -> bool | None:
+    """Write a new file; False, touching nothing, when anything (even a dangling symlink) is already there; None
+    when its folder is a symlink out of the project (a `schemas -> /elsewhere` link must not be written through).
     O_EXCL makes the check and the creation one step, so a file appearing meanwhile is kept too."""
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:  # checked before mkdir creates anything beyond it
+        existing = existing.parent
+    if outside_root(root, existing) is not None:
+        return None
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies, as for open()
@@ -145,10 +153,16 @@ def scaffold_project(directory: Path) -> list[tuple[str, str, str]]:
         ".vscode/settings.json": VSCODE,
         ".gitignore": GITIGNORE,
     }
+    directory.mkdir(parents=True, exist_ok=True)
+    root = directory.resolve()  # where the files go: the project itself may be reached through a link
     outcomes: list[tuple[str, str, str]] = []
     for name, text in files.items():
         target = directory / name
-        if _create(target, text.encode()):
+        made = _create(target, text.encode(), root=root)
+        if made is None:
+            outcomes.append((REFUSED, name, ""))
+            continue
+        if made:
             outcomes.append((CREATED, name, ""))
             continue
         added = _merge_gitignore(target) if name == ".gitignore" else None
@@ -157,6 +171,6 @@ def scaffold_project(directory: Path) -> list[tuple[str, str, str]]:
     shipped = [*source.glob("*.schema.json"), *source.glob("draft-07/*.schema.json"), *source.glob("openapi/*.yaml")]
     for schema in sorted(shipped):
         relative = schema.relative_to(source)
-        created = _create(directory / "schemas" / relative, schema.read_bytes())  # a vendor-built schema is kept
-        outcomes.append((CREATED if created else KEPT, f"schemas/{relative.as_posix()}", ""))
+        made = _create(directory / "schemas" / relative, schema.read_bytes(), root=root)  # a vendor-built one is kept
+        outcomes.append((REFUSED if made is None else CREATED if made else KEPT, f"schemas/{relative.as_posix()}", ""))
     return outcomes

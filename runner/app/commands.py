@@ -149,9 +149,14 @@ def init(directory: Path, *, out: TextIO) -> int:
     outcomes = scaffold_project(directory)
     for outcome, path, detail in outcomes:
         out.write(f"{outcome} {path}{' ' + detail if detail else ''}\n")
-    kept = sum(1 for outcome, _, _ in outcomes if outcome != "created")
+    from runner.scaffold import CREATED, REFUSED
+
+    kept = sum(1 for outcome, _, _ in outcomes if outcome not in (CREATED, REFUSED))
+    refused = sum(1 for outcome, _, _ in outcomes if outcome == REFUSED)
     if kept:
         out.write(f"{kept} existing file(s) kept as they were: nothing was overwritten\n")
+    if refused:
+        out.write(f"{refused} file(s) not written: a folder of the project is a link to somewhere outside it\n")
     out.write(f"next: cd {directory} && vqr lint\n")
     return ExitCode.OK
 

@@ -75,3 +75,22 @@ def test_vqr_init_dot_over_an_existing_repo_reports_truthfully(tmp_path: Path) -
     assert "updated .gitignore (added .vqr/)" in lines
     assert (tmp_path / ".gitignore").read_text().startswith(".env\nsecrets/\n")
     assert (tmp_path / QUERY).read_text() == MINE[QUERY]
+
+
+def test_a_folder_linked_out_of_the_project_is_not_written_through(tmp_path: Path) -> None:
+    """`schemas -> /elsewhere` once got 9 schema files written outside the project (issue 10, found in review)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "schemas").symlink_to(elsewhere)
+    outcomes = scaffold_project(project)
+    assert list(elsewhere.iterdir()) == []
+    refused = [path for outcome, path, _ in outcomes if outcome.startswith("not written")]
+    assert refused and all(path.startswith("schemas/") for path in refused)
+    assert (project / "vqr.yaml").is_file() and (project / "queries" / "vars" / "prod.yaml").is_file()
+
+
+def test_init_creates_a_new_directory(tmp_path: Path) -> None:
+    outcomes = scaffold_project(tmp_path / "new" / "project")
+    assert outcomes and all(outcome == "created" for outcome, _, _ in outcomes)
