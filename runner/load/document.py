@@ -101,7 +101,7 @@ def load_yaml(data: bytes, *, path: str, backend: Backend | None = None) -> tupl
     if any(f.severity is Severity.ERROR for f in findings):
         return None, findings
     document = Document(path=path, data=walker.root, values=walker.values, keys=walker.keys,
-                        disabled_rules=disabled, lines=walker.lines)
+                        disabled_rules=disabled, lines=walker.lines, chars=walker.chars)
     return document, findings
 
 

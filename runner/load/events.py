@@ -21,9 +21,9 @@ from ruamel.yaml.events import (
     StreamEndEvent,
 )
 
-from runner.load.lines import line_breaks, line_starts
+from runner.load.lines import line_breaks, value_map
 from runner.load.scalars import ScalarProblem, describe, resolve_plain, shown
-from runner.model import Finding, JSONPath, JSONValue, Position, Severity
+from runner.model import CharMap, Finding, JSONPath, JSONValue, Position, Severity
 
 _DIRECTIVE = re.compile(r"^%(\S*)", re.MULTILINE)
 _CORE_TAG_PREFIX = "tag:yaml.org,2002:"
@@ -71,7 +71,8 @@ class EventWalker:
         self.values: dict[JSONPath, Position] = {}
         self.keys: dict[JSONPath, Position] = {}
         self.lines: dict[JSONPath, tuple[Position, ...]] = {}  # where each line of a multi-line template value starts
-        self._breaks: list[int] | None = None
+        self.chars: dict[JSONPath, CharMap] = {}  # and where each of its characters is
+        self._breaks: tuple[int, ...] | None = None
         self.documents = 0
         self.root_is_empty = False
         # (start, end) character offsets of quoted and block scalars, so their text is never taken for a comment.
@@ -132,13 +133,15 @@ class EventWalker:
                 where = frame.key_position
         path = self._value(frame, value, where)
         # Only a template's lines are ever pointed at (its findings give a line of the value), and only a value that
-        # holds a line break has more than one, so only those pay for the mapping.
-        if path is not None and isinstance(value, str) and "{" in value and ("\n" in value or "\r" in value):
+        # holds a line break, or that YAML folded from several lines of the file, spans more than one line of the
+        # file, so only those pay for the mapping.
+        if path is not None and isinstance(value, str) and "{" in value and (
+                "\n" in value or "\r" in value or event.end_mark.line > event.start_mark.line):
             if self._breaks is None:
                 self._breaks = line_breaks(self._text)
-            starts = line_starts(self._text, event.start_mark.index, event.style or None, value, self._breaks)
-            if starts is not None:
-                self.lines[path] = starts
+            mapped = value_map(self._text, event.start_mark.index, event.style or None, value, self._breaks)
+            if mapped is not None:
+                self.lines[path], self.chars[path] = mapped
 
     def _collection(self, event: Any, *, is_map: bool) -> None:
         where = _where(event)

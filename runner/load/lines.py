@@ -3,14 +3,16 @@
 In: the file's text, the scalar's start offset and style (plain, `'`, `"`, `|`, `>`), and its value as the parser
 read it. Out: for each line of the value (split as Jinja counts lines), the position of its first non-blank
 character; None when the source cannot be matched to the value exactly, so callers point at the scalar's start
-rather than at a wrong line. Pure, no I/O.
+rather than at a wrong line. `value_map` also gives each character of the value its place (`CharMap`), so a
+position inside one template line that YAML folded from several file lines (plain, `'`, `"` folding or `\\` line
+continuations) is found by character offset, not by the line's start. Pure, no I/O.
 """
 
 from __future__ import annotations
 
 import bisect
 
-from runner.model import Position
+from runner.model import CharMap, Position
 
 _BLANK = " \t\r\n"
 _ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f", "r": "\r",
@@ -20,16 +22,23 @@ _HEX = {"x": 2, "u": 4, "U": 8}
 _Pairs = list[tuple[str, int]]  # each character of the value, with its offset in the file (-1: not placed)
 
 
-def line_breaks(text: str) -> list[int]:
+def line_breaks(text: str) -> tuple[int, ...]:
     """The offset where each line after the first starts (after LF, CRLF or a lone CR, as YAML counts lines)."""
-    return [index + 1 for index, char in enumerate(text)
-            if char == "\n" or (char == "\r" and not text.startswith("\n", index + 1))]
+    return tuple(index + 1 for index, char in enumerate(text)
+                 if char == "\n" or (char == "\r" and not text.startswith("\n", index + 1)))
 
 
 def line_starts(text: str, start: int, style: str | None, value: str,
-                breaks: list[int]) -> tuple[Position, ...] | None:
+                breaks: tuple[int, ...]) -> tuple[Position, ...] | None:
     """The position of each line of `value`, a scalar starting at offset `start` of `text` (`breaks`: from
     `line_breaks(text)`)."""
+    mapped = value_map(text, start, style, value, breaks)
+    return None if mapped is None else mapped[0]
+
+
+def value_map(text: str, start: int, style: str | None, value: str,
+              breaks: tuple[int, ...]) -> tuple[tuple[Position, ...], CharMap] | None:
+    """`line_starts`, and where each character of `value` is."""
     if style == '"':
         pairs = _double_quoted(text, start + 1)
         if pairs is None or "".join(char for char, _ in pairs) != value:
@@ -45,10 +54,12 @@ def line_starts(text: str, start: int, style: str | None, value: str,
         if offset >= 0:
             fallback = _position(breaks, offset)
         positions.append(fallback)
-    return tuple(reversed(positions))
+    if len(pairs) != len(value):
+        return None
+    return tuple(reversed(positions)), CharMap(offsets=tuple(offset for _, offset in pairs), breaks=breaks)
 
 
-def _position(breaks: list[int], offset: int) -> Position:
+def _position(breaks: tuple[int, ...], offset: int) -> Position:
     line = bisect.bisect_right(breaks, offset)
     return Position(line=line + 1, column=offset - (breaks[line - 1] if line else 0) + 1)
 

@@ -28,7 +28,17 @@ from runner.model.results import (
     StopReason,
     cache_use,
 )
-from runner.model.values import Document, Finding, JSONObject, JSONPath, JSONValue, Position, QueryUnit, Severity
+from runner.model.values import (
+    CharMap,
+    Document,
+    Finding,
+    JSONObject,
+    JSONPath,
+    JSONValue,
+    Position,
+    QueryUnit,
+    Severity,
+)
 
 __all__ = [
     "CACHE_MODES",
@@ -37,6 +47,7 @@ __all__ = [
     "BatchOutcome",
     "CachePolicy",
     "CacheUse",
+    "CharMap",
     "Context",
     "Document",
     "Drift",

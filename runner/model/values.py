@@ -5,6 +5,7 @@ Frozen, keyword-only dataclasses; no I/O. Stages pass these (never loose dicts) 
 
 from __future__ import annotations
 
+import bisect
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,27 @@ class Position:
 
     line: int
     column: int
+
+
+@dataclass(frozen=True, slots=True)
+class CharMap:
+    """Where each character of a string value is in its file: `offsets[i]` for `value[i]`, -1 where it has no
+    source character of its own (a folded line break, a blank line); `breaks`: where each file line after the first
+    starts (shared by all values of the file)."""
+
+    offsets: tuple[int, ...]
+    breaks: tuple[int, ...]
+
+    def at(self, index: int) -> Position | None:
+        if not 0 <= index < len(self.offsets) or self.offsets[index] < 0:
+            return None
+        offset = self.offsets[index]
+        line = bisect.bisect_right(self.breaks, offset)
+        return Position(line=line + 1, column=offset - (self.breaks[line - 1] if line else 0) + 1)
+
+    def file_lines(self, begin: int, end: int) -> set[int]:
+        """The file lines (0-based) that characters `begin` to `end` of the value come from."""
+        return {bisect.bisect_right(self.breaks, offset) for offset in self.offsets[begin:end] if offset >= 0}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,6 +87,9 @@ class Document:
     # path -> where each line of a multi-line templated string starts (first non-blank character), for every scalar
     # style; absent where the loader could not match source to value exactly. Not kept by the lint cache.
     lines: Mapping[JSONPath, tuple[Position, ...]] = field(default_factory=dict)
+    # path -> where each character of such a string is (also kept for one that YAML folded from several file lines
+    # into one): a finding inside a folded template line is placed by character offset. Not kept by the lint cache.
+    chars: Mapping[JSONPath, CharMap] = field(default_factory=dict)
 
     def position(self, path: JSONPath, *, key: bool = False) -> Position:
         """The position of `path`, or of its nearest ancestor that has one (the root is always known)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Undefined
 
-from runner.model import Document, Finding, JSONPath, JSONValue, Severity
+from runner.model import CharMap, Document, Finding, JSONPath, JSONValue, Position, Severity
 from runner.suggest import did_you_mean
 from runner.template.budget import LintBudget
 from runner.template.env import SafeEnvironment, instrument
@@ -33,6 +34,11 @@ __all__ = ["BUDGET_RULE", "MAX_OUTPUT", "NOT_CHECKED_RULE", "TEMPLATE_NAME", "TI
 TEMPLATE_NAME = "<query value>"  # every template has this name: nothing about the file leaks into the sandbox
 _RESULT = "vqr_result"
 _CACHE_LIMIT = 8192
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Jinja counts template lines
+_TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+# The missing name in an UndefinedError's message (env.QueryUndefined's wording, or Jinja's own).
+_UNDEFINED_NAME = re.compile(
+    r"^undefined (?:variable|key) '(\w+)'|has no attribute (?:or item )?'(\w+)'|^'(\w+)' is undefined")
 _JINJA_NAMES = frozenset({"lipsum", "cycler", "joiner", "namespace"})
 BUDGET_RULE = "template/budget"  # the lint's budget ran out at this value (or matrix)
 NOT_CHECKED_RULE = "template/not-checked"  # a file's values left unrendered because the budget had run out
@@ -118,7 +124,8 @@ class Renderer:
         if compiled.violations or compiled.template is None:
             return list(compiled.violations), None, 0
         known = set(variables) | set(self.environment.globals)
-        missing = [Violation(rule="template/undefined", line=line, message=_undefined_message(name, known))
+        missing = [Violation(rule="template/undefined", line=line, message=_undefined_message(name, known),
+                             name=name)
                    for name, line in compiled.names.items() if name not in known]
         if missing:
             return missing, None, 0
@@ -258,7 +265,9 @@ def _classify(error: Exception) -> Violation:
     if isinstance(error, SecurityError):
         return Violation(rule="template/security", line=line, message=_one_line(error))
     if isinstance(error, UndefinedError):
-        return Violation(rule="template/undefined", line=line, message=_one_line(error))
+        found = _UNDEFINED_NAME.search(_one_line(error))
+        return Violation(rule="template/undefined", line=line, message=_one_line(error),
+                         name=next(filter(None, found.groups()), None) if found else None)
     if isinstance(error, NotJson):
         return Violation(rule="template/not-json", line=line, message=str(error))
     if isinstance(error, RecursionError):
@@ -292,13 +301,36 @@ def _one_line(error: BaseException) -> str:
 def _finding(doc: Document, path: JSONPath, text: str, problem: Violation) -> Finding:
     """At the value; in a value of several lines, at the start of the template's own line as the loader mapped it
     for the scalar's style (`Document.lines`), else at the value's start, and the message says which template line:
-    never at a line computed as if every style were a block scalar."""
+    never at a line computed as if every style were a block scalar. A template line that YAML folded from several
+    lines of the file (plain, quoted, `\\` continuations) is placed by character (`Document.chars`): at the `{{` of
+    the failing expression when it can be told, else at the value's start."""
     where = doc.position(path)
     message = problem.message
+    lines = doc.lines.get(tuple(path))
+    if lines is not None and 1 <= problem.line <= len(lines):
+        where = _line_spot(text, problem, lines[problem.line - 1], doc.chars.get(tuple(path))) or where
     if "\n" in text or "\r" in text:
-        lines = doc.lines.get(tuple(path))
-        if lines is not None and 1 <= problem.line <= len(lines):
-            where = lines[problem.line - 1]
         message = f"{message} (template line {problem.line})"
     return Finding(path=doc.path, line=where.line, column=where.column, severity=Severity.ERROR, rule=problem.rule,
                    message=message)
+
+
+def _line_spot(text: str, problem: Violation, start: Position, chars: CharMap | None) -> Position | None:
+    """Where on template line `problem.line` the finding goes: that line's start when it lies on one file line;
+    else the failing expression, found by character offset; None when that cannot be told."""
+    begin, end = 0, len(text)
+    for number, found in enumerate(_LINE_BREAK.finditer(text), start=2):
+        if number == problem.line:
+            begin = found.end()
+        elif number == problem.line + 1:
+            end = found.start()
+            break
+    if chars is None or len(chars.file_lines(begin, end)) <= 1:
+        return start
+    tags = list(_TAGS.finditer(text, begin, end))
+    if problem.name is not None:
+        name = re.compile(rf"(?<!\w){re.escape(problem.name)}(?!\w)")
+        named = [tag for tag in tags if name.search(tag.group())]
+        if named:
+            return chars.at(named[0].start())
+    return chars.at(tags[0].start()) if len(tags) == 1 else None

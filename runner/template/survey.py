@@ -34,6 +34,7 @@ class Violation:
     rule: str  # "template/security", "template/syntax", "template/undefined"...
     line: int  # inside the template, 1-based
     message: str
+    name: str | None = None  # the undefined name or attribute, when known: where on its line the finding points
 
 
 @dataclass(frozen=True, kw_only=True)

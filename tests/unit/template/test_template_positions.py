@@ -26,7 +26,7 @@ CASES = {
     "literal, indentation indicator, keep": "v: |2+ # note\n   a\n\n  L3 {{ nope }}\n\n",
     "literal, CRLF": "v: |-\r\n  a\r\n  b\r\n  L3 {{ nope }}\r\n",
     "folded": "v: >\n  a {{ 1 }}\n  still line one\n\n  b\n\n  L3 {{ nope }}\n",
-    "folded, more indented": "v: >-\n  a\n    more\n  L3 b\n  c {{ nope }}\n",
+    "folded, more indented": "v: >-\n  a\n    more\n  L3 {{ nope }}\n",
     "nested, after non-ASCII": "é: {k: [x, \"ü\\n\\nL3 {{ nope }}\"]}\nv: 1\n",
 }
 
@@ -68,3 +68,38 @@ def test_without_an_exact_mapping_the_finding_is_at_the_scalar_start() -> None:
 def test_single_line_values_are_not_mapped() -> None:
     doc, _ = load_yaml(b'a: "{{ x }}"\nb: |\n  no template\n  here\n', path="q.yaml")
     assert doc is not None and doc.lines == {}
+
+
+# Issue 10: YAML folds these into one template line spanning several lines of the file (a break becomes a space, or
+# a `\` continuation joins the lines), so the line's start is the wrong place: the finding is at the `{{` of the
+# failing expression, found by character offset. Each case: the file, and the (line, column) of that `{{`.
+FOLDED = {
+    "plain, folded": ("description: plain first\n  second\n  {{ nope }}\n", (3, 3)),
+    "double-quoted, folded": ('owner: "a\n  {{ 1 }} b {{ nope }}"\n', (2, 13)),
+    "single-quoted, folded": ("v: 'it''s\n   {{ nope }}'\n", (2, 4)),
+    "double-quoted, escaped line break": ('tags:\n  - "a\\\n    {{ nope }}"\n', (3, 5)),
+    "folded, then a kept line break": ('v: "a {{ 1 }}\n  {{ nope }}\n\n  b"\n', (2, 3)),
+    "folded block scalar": ("v: >-\n  a\n    more\n  L3 b\n  c {{ nope }}\n", (5, 5)),
+    "an attribute, at run time": ("v: a\n  {{ x }} {{ x.nope }}\n", (2, 11)),
+}
+
+
+@pytest.mark.parametrize("backend", available_backends(), ids=lambda b: b.value)
+@pytest.mark.parametrize("name", list(FOLDED))
+def test_a_finding_in_a_folded_line_is_at_the_failing_expression(name: str, backend: Backend) -> None:
+    text, want = FOLDED[name]
+    doc, problems = load_yaml(text.encode(), path="q.yaml", backend=backend)
+    assert doc is not None and not problems
+    _, findings = Renderer().render(doc.data, variables={"x": {}}, doc=doc, base=())
+    [finding] = findings
+    assert finding.rule == "template/undefined" and "nope" in finding.message
+    assert (finding.line, finding.column) == want, name
+
+
+@pytest.mark.parametrize("backend", available_backends(), ids=lambda b: b.value)
+def test_a_folded_line_whose_failing_expression_is_unknown_is_at_the_scalar_start(backend: Backend) -> None:
+    text = 'k: 1\nv: "a {{ 1 }}\n  {{ x + 1 }}"\n'  # a TypeError: no name to look for, two expressions on the line
+    doc, _ = load_yaml(text.encode(), path="q.yaml", backend=backend)
+    assert doc is not None
+    [finding] = Renderer().render(doc.data, variables={"x": "s"}, doc=doc, base=())[1]
+    assert finding.rule == "template/error" and (finding.line, finding.column) == (2, 4)
