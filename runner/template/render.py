@@ -22,11 +22,12 @@ from jinja2.environment import Template
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.runtime import Undefined
 
-from runner.model import CharMap, Document, Finding, JSONPath, JSONValue, Position, Severity
+from runner.model import Document, Finding, JSONPath, JSONValue
 from runner.suggest import did_you_mean
 from runner.template.budget import LintBudget
 from runner.template.env import SafeEnvironment, instrument
 from runner.template.limits import MAX_OUTPUT, TIME_LIMIT, LimitExceeded, TimedOut, TooLarge, render_budget
+from runner.template.positions import finding_at
 from runner.template.survey import Violation, survey
 
 __all__ = ["BUDGET_RULE", "MAX_OUTPUT", "NOT_CHECKED_RULE", "TEMPLATE_NAME", "TIME_LIMIT", "Renderer", "is_template"]
@@ -34,8 +35,6 @@ __all__ = ["BUDGET_RULE", "MAX_OUTPUT", "NOT_CHECKED_RULE", "TEMPLATE_NAME", "TI
 TEMPLATE_NAME = "<query value>"  # every template has this name: nothing about the file leaks into the sandbox
 _RESULT = "vqr_result"
 _CACHE_LIMIT = 8192
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # as Jinja counts template lines
-_TAGS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
 # The missing name in an UndefinedError's message (env.QueryUndefined's wording, or Jinja's own).
 _UNDEFINED_NAME = re.compile(
     r"^undefined (?:variable|key) '(\w+)'|has no attribute (?:or item )?'(\w+)'|^'(\w+)' is undefined")
@@ -115,7 +114,7 @@ class Renderer:
         if budget.spent is not None:  # spent by this very value
             line = next((problem.line for problem in problems if problem.rule == BUDGET_RULE), 1)
             problems = [Violation(rule=BUDGET_RULE, line=line, message=budget.spent_message())]
-        findings += (_finding(doc, path, value, problem) for problem in problems)
+        findings += (finding_at(doc, path, value, problem) for problem in problems)
         return value if problems else rendered
 
     def _render_text(self, text: str, variables: Mapping[str, JSONValue]) -> tuple[list[Violation], JSONValue, int]:
@@ -296,41 +295,3 @@ def _one_line(error: BaseException) -> str:
     text = getattr(error, "message", None) or str(error) or type(error).__name__
     first = str(text).strip().splitlines()[0] if str(text).strip() else type(error).__name__
     return first if len(first) <= 200 else first[:197] + "..."
-
-
-def _finding(doc: Document, path: JSONPath, text: str, problem: Violation) -> Finding:
-    """At the value; in a value of several lines, at the start of the template's own line as the loader mapped it
-    for the scalar's style (`Document.lines`), else at the value's start, and the message says which template line:
-    never at a line computed as if every style were a block scalar. A template line that YAML folded from several
-    lines of the file (plain, quoted, `\\` continuations) is placed by character (`Document.chars`): at the `{{` of
-    the failing expression when it can be told, else at the value's start."""
-    where = doc.position(path)
-    message = problem.message
-    lines = doc.lines.get(tuple(path))
-    if lines is not None and 1 <= problem.line <= len(lines):
-        where = _line_spot(text, problem, lines[problem.line - 1], doc.chars.get(tuple(path))) or where
-    if "\n" in text or "\r" in text:
-        message = f"{message} (template line {problem.line})"
-    return Finding(path=doc.path, line=where.line, column=where.column, severity=Severity.ERROR, rule=problem.rule,
-                   message=message)
-
-
-def _line_spot(text: str, problem: Violation, start: Position, chars: CharMap | None) -> Position | None:
-    """Where on template line `problem.line` the finding goes: that line's start when it lies on one file line;
-    else the failing expression, found by character offset; None when that cannot be told."""
-    begin, end = 0, len(text)
-    for number, found in enumerate(_LINE_BREAK.finditer(text), start=2):
-        if number == problem.line:
-            begin = found.end()
-        elif number == problem.line + 1:
-            end = found.start()
-            break
-    if chars is None or len(chars.file_lines(begin, end)) <= 1:
-        return start
-    tags = list(_TAGS.finditer(text, begin, end))
-    if problem.name is not None:
-        name = re.compile(rf"(?<!\w){re.escape(problem.name)}(?!\w)")
-        named = [tag for tag in tags if name.search(tag.group())]
-        if named:
-            return chars.at(named[0].start())
-    return chars.at(tags[0].start()) if len(tags) == 1 else None
