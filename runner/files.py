@@ -1,18 +1,16 @@
 """Writing files, one helper per concept: `write_atomically` (readers never see half a file, a crash never leaves
-one) and `append_step_summary` (GitHub's per-step Markdown summary, within its size limit). Filesystem I/O only.
+one), `naming` (an OSError re-raised naming the file a person can act on) and `append_step_summary` (GitHub's
+per-step Markdown summary, within its size limit). Filesystem I/O only.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
-
-from runner.model import JSONValue
 
 STEP_SUMMARY_LIMIT = 1024 * 1024  # GitHub refuses a step summary larger than 1 MiB
 
@@ -51,27 +49,33 @@ def atomic_output(path: Path, *, durable: bool = True, mode: int | None = None) 
             os.fsync(handle.fileno())
         handle.close()
         temp.replace(path)
-    except BaseException as error:
+    except BaseException:
         # Cleanup that survives a full disk: close() raises ENOSPC again for the unflushed bytes, and the temp
         # file must still go (its space is what the next write needs).
         with contextlib.suppress(OSError):
             handle.close()
         with contextlib.suppress(OSError):
             temp.unlink(missing_ok=True)
-        # write() and close() name no file, and a failed rename names the temp first: name the target.
-        if isinstance(error, OSError) and error.filename in (None, temp_name):
-            raise OSError(error.errno, error.strerror or str(error), str(path)) from error
-        raise
+        with naming(path, temp):
+            raise
+
+
+@contextlib.contextmanager
+def naming(path: Path, temp: Path | None = None) -> Iterator[None]:
+    """Re-raise an OSError of the block as one that names `path`: write() and close() name no file (ENOSPC), and a
+    failed rename names the temp file first, so the one-line message names the file a person can act on."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is not None and (temp is None or error.filename != str(temp)):
+            raise
+        raise OSError(error.errno, error.strerror or str(error), str(path)) from error
 
 
 def write_atomically(path: Path, data: bytes | str, *, durable: bool = True, mode: int | None = None) -> None:
     """Write `data` (text is UTF-8) to `path` atomically; see `atomic_output`."""
     with atomic_output(path, durable=durable, mode=mode) as handle:
         handle.write(data.encode() if isinstance(data, str) else data)
-
-
-def write_json_atomically(path: Path, value: JSONValue) -> None:
-    write_atomically(path, json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 def append_step_summary(target: Path, render: Callable[[int], str], *, reserve: int = 0, least: int = 1) -> bool:

@@ -14,14 +14,14 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from runner.files import write_atomically
+from runner.files import naming, write_atomically
 from runner.model import JSONValue
 from runner.sanitize import json_text
 
@@ -76,7 +76,7 @@ class ResultWriter:
 
     def write(self, rows: Iterable[JSONValue]) -> None:
         encode = _ROW_ENCODER.encode
-        with named(self.path):
+        with naming(self.path):
             for row in rows:
                 try:
                     text = encode(row)
@@ -88,7 +88,7 @@ class ResultWriter:
                 self.rows += 1
 
     def commit(self) -> ResultFile:
-        with named(self.path):
+        with naming(self.path, self._temp):
             self._handle.flush()
             os.fsync(self._handle.fileno())
             self._handle.close()
@@ -118,17 +118,6 @@ class ResultWriter:
 def open_for_writing(path: Path) -> BinaryIO:
     """The one place result rows reach the disk (the seam tests use to inject a failing device)."""
     return path.open("wb")
-
-
-@contextlib.contextmanager
-def named(path: Path) -> Iterator[None]:
-    """A write error names no file (ENOSPC from write() or close()): give it `path`, so the message can."""
-    try:
-        yield
-    except OSError as error:
-        if error.filename is not None:
-            raise
-        raise OSError(error.errno, error.strerror or str(error), str(path)) from error
 
 
 def file_sha256(path: Path) -> str:
