@@ -234,15 +234,3 @@ class LintCache:
     def _sign(self, body: bytes) -> bytes:
         return hmac.new(self._key, body, hashlib.sha256).hexdigest().encode()
 
-
-# --- encoding: positions as flat [line, column, ...] in document order when they follow it, else with their paths --
-
-
-def read_capped(file: Path, limit: int) -> bytes | None:
-    """At most `limit` + 1 bytes of `file` (so an oversized file is still recognised as such), or None when it
-    cannot be read: the caller then takes the uncached path, which reports why."""
-    try:
-        with file.open("rb") as stream:
-            return stream.read(limit + 1)
-    except OSError:
-        return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from runner.compile.codec import FileResult
-from runner.compile.lintcache import CACHE_DIR, LintCache, read_capped
+from runner.compile.lintcache import CACHE_DIR, LintCache
 from runner.compile.repository import RepositoryCompiler, compile_repository, discover_query_files
 from runner.load.document import MAX_BYTES, load_yaml
 from runner.model.values import Document, Finding, JSONObject, Position, QueryUnit, Severity
+from runner.repopath import read_regular_file
 from runner.rules import finish_lint
 from runner.settings import Project, load_project, read_env, resolve_variables
 from runner.validate.schemas import load_schema_set
@@ -100,8 +100,8 @@ def cached_compile(root: Path, *, cli_vars: tuple[str, ...] = (), only: tuple[st
     units: list[QueryUnit] = []
     for file in discover_query_files(project, [root / name for name in only]):
         display = project.display(file)
-        data = read_capped(file, MAX_BYTES)
-        assert data is not None
+        data = read_regular_file(file, MAX_BYTES, root=None)
+        assert isinstance(data, bytes)
         hit = cache.get(display, data)
         if hit is not None:
             compiler.findings += hit.findings
@@ -326,16 +326,6 @@ def test_the_pack_is_signed_json_lines(root: Path) -> None:
     # The loader's positions follow document order, so they are stored as bare numbers, without their paths.
     docs = [doc for payload in payloads for doc in payload["docs"]]
     assert docs and all(isinstance(n, int) for doc in docs for n in doc["values"] + doc["keys"])
-
-
-def test_read_capped_stops_after_the_limit(tmp_path: Path) -> None:
-    big = tmp_path / "big.yaml"
-    big.write_bytes(b"a" * 100)
-    assert read_capped(big, 10) == b"a" * 11
-    assert read_capped(tmp_path / "missing.yaml", 10) is None
-    text = textwrap.dedent("x: 1\n")
-    (tmp_path / "small.yaml").write_text(text, encoding="utf-8")
-    assert read_capped(tmp_path / "small.yaml", 10) == text.encode()
 
 
 def test_a_truncated_signing_key_is_replaced_once_it_is_stale(root: Path, tmp_path: Path) -> None:
