@@ -109,13 +109,16 @@ def run_batch_command(project: Project, queries: Sequence[Query], options: RunOp
                 lock.release()
 
 
+_LIVE_HINT = "(wait for it, or stop it; --resume continues a stopped run)"
+
+
 def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
     """The run to resume, locked: refused (exit 2) when another process is executing it, when a newer run has
     superseded it (the staleness rule in `state/readonly.py`), or when its directory is gone."""
     run_dir = reports / run_id
     live = holder(run_dir)
     if live is not None:
-        raise UsageError(f"{RunLive(run_dir, live)} (wait for it, or stop it; --resume continues a stopped run)")
+        raise UsageError(f"{RunLive(run_dir, live)} {_LIVE_HINT}")
     later = journal.superseding_run(run_id)
     if later is not None:  # its directory may be pruned already: retention applies the same rule
         raise UsageError(f"cannot resume run {run_id}: run {later.run_id} of environment '{later.env}' started "
@@ -125,7 +128,7 @@ def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
     try:
         lock = RunLock.acquire(run_dir)
     except RunLive as taken:  # started between the check above and now
-        raise UsageError(f"{taken} (wait for it, or stop it; --resume continues a stopped run)") from None
+        raise UsageError(f"{taken} {_LIVE_HINT}") from None
     return lock
 
 
