@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from runner.durations import protobuf_duration
 from runner.errors import UsageError
 from runner.model import CachePolicy, Context, IfAvailable, Immediate, JSONObject, JSONValue, Query
+from runner.protojson import normalise
 
 
 def canonical_json(value: JSONValue) -> str:
@@ -21,8 +22,9 @@ def canonical_json(value: JSONValue) -> str:
 
 
 def spec_hash(spec: JSONValue) -> str:
-    """Identity of a rendered spec: equal specs (whatever their key order) share results, history and drift."""
-    return hashlib.sha256(canonical_json(spec).encode()).hexdigest()
+    """Identity of a rendered spec: equal specs share results, history and drift, whatever their key order and
+    however they spell "unset" (`null`, `""`, `[]`, `false`, a zero enum or absence: `protojson.normalise`)."""
+    return hashlib.sha256(canonical_json(normalise(spec)).encode()).hexdigest()
 
 
 def create_body(spec: JSONValue, cache: CachePolicy, *, cache_id: str | None = None) -> JSONObject:

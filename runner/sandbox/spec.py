@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.catalog import GROUPING_MEMBERS, GROUPINGS, NODE_TYPES
-from runner.sandbox.enums import EFFECTIVE_PERMISSIONS_NUMBERS, ENUM_NUMBERS
+from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES
 
-ENUMS = {**ENUM_NUMBERS, "effective_permissions": EFFECTIVE_PERMISSIONS_NUMBERS}
+ENUMS = {**ENUM_NAMES, "effective_permissions": EFFECTIVE_PERMISSION_NAMES}
 DEFAULT_RESULT = "SOURCE_NODES_WITH_COUNTS"  # [assumed]: what Veza's query builder shows by default
 DEPRECATED = ("destination_node_types", "required_intermediate_node_types", "avoided_intermediate_node_types",
               "raw_permissions", "effective_permissions", "no_relation")

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from runner.sandbox.enums import EFFECTIVE_PERMISSIONS_NUMBERS, ENUM_NUMBERS
+from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES
 
 # gRPC gateway mapping of error codes to HTTP statuses (veza-api.md §6).
 HTTP_STATUS: dict[str, int] = {
@@ -29,7 +29,7 @@ HTTP_STATUS: dict[str, int] = {
 }
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 
-EFFECTIVE_PERMISSIONS = EFFECTIVE_PERMISSIONS_NUMBERS
+EFFECTIVE_PERMISSIONS = EFFECTIVE_PERMISSION_NAMES
 
 _DURATION = re.compile(r"^(\d+(?:\.\d{1,9})?)s$")
 _INT64 = re.compile(r"^-?\d{1,19}$")
@@ -110,8 +110,8 @@ def normalize_enums(value: Any, path: str = "") -> Any:
         out: dict[str, Any] = {}
         for key, item in value.items():
             where = f"{path}.{key}" if path else key
-            if key in ENUM_NUMBERS:
-                out[key] = _enum_name(item, ENUM_NUMBERS[key], where)
+            if key in ENUM_NAMES:
+                out[key] = _enum_name(item, ENUM_NAMES[key], where)
             elif key == "effective_permissions" and isinstance(item, dict) and isinstance(item.get("values"), list):
                 converted = normalize_enums(item, where)
                 converted["values"] = [_enum_name(v, EFFECTIVE_PERMISSIONS, f"{where}.values[{i}]")

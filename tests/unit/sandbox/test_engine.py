@@ -236,7 +236,7 @@ def test_identity_links_carry_access(graph: Graph) -> None:
     ({"effective_permissions": {"values": ["DATA_READ", "DATA_DELETE"], "operator": "AND"}}, ["u-bob"]),
     ({"effective_permissions": {"values": ["DATA_DELETE", "DATA_CREATE"], "operator": "OR"}},
      ["u-alice", "u-bob", "u-carol"]),
-    ({"effective_permissions": {"values": [1], "operator": 1}}, ["u-alice", "u-bob", "u-carol"]),  # 1 = DATA_WRITE
+    ({"effective_permissions": {"values": [2], "operator": 1}}, ["u-alice", "u-bob", "u-carol"]),  # 2 = DATA_WRITE (protojson table)
     ({"raw_permissions": {"values": ["s3:PutObject"]}}, ["u-alice", "u-carol"]),
     ({"raw_permissions": {"values": ["s3:GetObject", "s3:ListBucket"], "operator": "AND"}},
      ["u-alice", "u-carol", "u-dave"]),
