@@ -198,6 +198,24 @@ def init(directory: Path) -> None:
     raise SystemExit(app.init(directory, out=sys.stdout))
 
 
+@cli.command(name="import", epilog=EXIT_CODES)
+@click.argument("sources", nargs=-1, required=True, metavar="FILE...")
+@click.option("--into", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="Write the query files here, under queries/ (default: queries/).")
+@click.option("--owner", metavar="O", help="The `owner:` of every imported query.")
+@click.option("--tag", "tags", multiple=True, metavar="T", help="Add this tag to every imported query (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Print the files that would be written; write nothing.")
+@click.option("--modernize", is_flag=True, help="Rewrite legacy spec forms where the mapping is certain.")
+@_env_option
+@click.pass_context
+def import_command(ctx: click.Context, sources: tuple[str, ...], into: Path | None, owner: str | None,
+                   tags: tuple[str, ...], dry_run: bool, modernize: bool, env: str | None) -> None:
+    """Write query files from Veza's JSON: a spec (Save > View Query Spec API), a create request, a saved query
+    or a report file. FILE `-` reads standard input. JSON only; nothing is written unless every query is clean."""
+    raise SystemExit(app.import_queries(_common(ctx, env), sources=sources, into=into, owner=owner, tags=tags,
+                                        dry_run=dry_run, modernize=modernize, stdin=sys.stdin.buffer))
+
+
 def main(argv: list[str] | None = None) -> NoReturn:
     def invoke() -> int:
         try:

@@ -16,7 +16,18 @@ from runner.model import CACHE_MODES, MAX_CONCURRENCY
 
 if TYPE_CHECKING:
     from runner.app.boundary import guarded
-    from runner.app.commands import Common, init, lint, ls, render, report, run, sandbox_serve, schema_build
+    from runner.app.commands import (
+        Common,
+        import_queries,
+        init,
+        lint,
+        ls,
+        render,
+        report,
+        run,
+        sandbox_serve,
+        schema_build,
+    )
     from runner.app.options import RunOptions
     from runner.findings import FORMATS as LINT_FORMATS
     from runner.report.kinds import REPORT_FORMATS
@@ -32,12 +43,13 @@ _HOMES = {
     "REPORT_FORMATS": ("runner.report.kinds", None),
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
     "LOG_FILTER": ("runner.sanitize", None),
+    "import_queries": ("commands", None),
 }
 
 __all__ = [
     "CACHE_MODES", "LINT_FORMATS", "LOG_FILTER", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common",
-    "ExitCode", "RunOptions", "VqrError", "guarded", "init", "lint", "ls", "parse_duration", "render", "report", "run",
-    "sandbox_option_specs", "sandbox_serve", "schema_build",
+    "ExitCode", "RunOptions", "VqrError", "guarded", "import_queries", "init", "lint", "ls", "parse_duration",
+    "render", "report", "run", "sandbox_option_specs", "sandbox_serve", "schema_build",
 ]
 
 

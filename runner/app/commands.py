@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from runner import __version__
 from runner.app.options import RunOptions
@@ -209,4 +209,40 @@ def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> in
     run_dir = Path(target[0]) if target else None
     for path in report_command(run_dir, fmt, project.reports_dir, journal):
         common.out.write(f"{path}\n")
+    return ExitCode.OK
+
+
+# --- vqr import (issue 11) ----------------------------------------------------------------------------------------
+
+def import_queries(common: Common, *, sources: Sequence[str], into: Path | None, owner: str | None,
+                   tags: Sequence[str], dry_run: bool, modernize: bool, stdin: BinaryIO) -> int:
+    """Write a query file per query found in SOURCES (Veza's JSON); with `dry_run`, print them and write nothing.
+    Every refusal is exit 2 with one line, and nothing written: all files are checked before the first is written."""
+    from runner.importer import ImportOptions, ImportRefused, plan_import, read_inputs, write_planned
+
+    project = _project(common)
+    env = project.environment(common.env, common.process)
+    variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
+    existing = _compile(common, project)
+    options = ImportOptions(into=into, owner=owner, tags=tuple(tags), modernize=modernize)
+    try:
+        planned = plan_import(project, read_inputs(list(sources), stdin), options,
+                              schemas=load_schema_set(project.schemas_dir), variables=variables,
+                              existing=existing.queries)
+        if not dry_run:
+            write_planned(planned)
+    except ImportRefused as refused:
+        raise UsageError(f"{refused}; nothing was written") from None
+    for item in planned:
+        verb = "would write" if dry_run else "wrote"
+        common.out.write(terminal_line(f"{verb} {item.display} ({item.candidate.shape} from {item.candidate.source})")
+                         + "\n")
+        if dry_run:
+            common.out.write(terminal_text(item.text))
+        for note in item.notes:
+            common.out.write(terminal_line(f"  note: {note}") + "\n")
+        if item.warnings:
+            common.out.write(f"  {item.warnings} lint warning(s): see `vqr lint {terminal_line(item.display)}`\n")
+    done = "would be written (dry run: nothing was written)" if dry_run else "written"
+    common.out.write(f"{len(planned)} query file(s) {done}\n")
     return ExitCode.OK

@@ -163,6 +163,11 @@ class RepositoryCompiler:
                                                  disabled_rules=self.disabled.get(display)))
         return units
 
+    def compile_text(self, file: Path, data: bytes) -> list[QueryUnit]:
+        """Units (findings appended to `findings`) of `data` as `file`'s content, which need not exist yet: never
+        read or cached. `vqr import` checks with it what it would write, before writing anything."""
+        return self._compile_file(self.project.display(file), data)
+
     def _compile_file(self, display: str, data: bytes) -> list[QueryUnit]:
         doc, found = load_yaml(data, path=display)
         self.findings += found
