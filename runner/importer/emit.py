@@ -1,7 +1,8 @@
 """One imported query → the text of its query file: the modeline, its own fields, the spec, as block YAML.
 
 Pure. `slug` makes a file-name-safe name. `query_file_text` writes only JSON types, quotes every string that a
-YAML reader (1.1 or 1.2) could take for anything else, and escapes template delimiters, so that vqr renders each
+YAML reader (1.1 or 1.2) could take for anything else, and turns a string holding template delimiters into a
+string literal expression, so that vqr renders each
 string back to exactly what Veza wrote (`vqr import` checks this by compiling the text before writing it).
 """
 
@@ -32,9 +33,22 @@ def slug(text: str) -> str:
     return out or "query"
 
 
+def _literal_char(char: str) -> str:
+    if char in "\\'":
+        return "\\" + char
+    code = ord(char)
+    if code < 0x20 or 0x7F <= code <= 0x9F or code in (0x2028, 0x2029):
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return char
+
+
 def escape_template(text: str) -> str:
-    """`text` as a template that renders to `text` itself: each `{{`, `{%`, `{#` becomes an expression printing it."""
-    return _TEMPLATE_START.sub(lambda m: "{{ '" + m.group() + "' }}", text)
+    """`text` as a template that renders to `text` itself. Text without `{{`, `{%` or `{#` is not a template and
+    stays as it is; any other becomes one expression, a string literal: inside it, backslashes, quotes and line
+    breaks are escapes (the template lexer would otherwise fold `\\r\\n` and drop a final newline)."""
+    if not _TEMPLATE_START.search(text):
+        return text
+    return "{{ '" + "".join(_literal_char(char) for char in text) + "' }}"
 
 
 def _string(text: str) -> str:
