@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -115,10 +116,11 @@ def test_cache_modes_survive_a_project_default_that_differs(tmp_path: Path) -> N
 
 def test_modernize_rewrites_and_says_so(tmp_path: Path) -> None:
     project = make_project(tmp_path)
-    legacy = {**SPEC, "destination_node_types": {"nodes": [{"node_type": "S3Bucket"}]}, "no_relation": True}
+    legacy: Any = {**SPEC, "destination_node_types": {"nodes": [{"node_type": "S3Bucket"}]}, "no_relation": True}
     done = import_into(project, [("a.json", legacy)], modernize=True)
-    assert done.queries["a"].spec == {**SPEC, "relates_to_exp": {"specs": [
+    modern: Any = {**SPEC, "relates_to_exp": {"specs": [
         {"node_types": {"nodes": [{"node_type": "S3Bucket"}]}, "no_relation": True}]}}
+    assert done.queries["a"].spec == modern
     assert done.planned[0].notes == ("modernized spec: destination_node_types, no_relation → relates_to_exp.specs[0]",)
 
 

@@ -4,18 +4,19 @@ was and reported; the input never changed."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 
 from runner.importer import modernize
 from runner.model import JSONObject
 
-ACTIVE = {"fn": "EQ", "property": "status", "value": "ACTIVE"}
-PROD = {"key": "env", "value": "prod"}
-PUBLIC = {"key": "public", "value": "true"}
+ACTIVE: Any = {"fn": "EQ", "property": "status", "value": "ACTIVE"}
+PROD: Any = {"key": "env", "value": "prod"}
+PUBLIC: Any = {"key": "public", "value": "true"}
 
 
-def source(**node: object) -> JSONObject:
+def source(**node: Any) -> Any:
     return {"source_node_types": {"nodes": [{"node_type": "OktaUser", **node}]}}
 
 
