@@ -13,7 +13,7 @@ from typing import Final
 from runner.durations import parse_duration
 from runner.importer.emit import slug
 from runner.model import JSONObject, JSONValue
-from runner.protojson import normalise
+from runner.protojson import is_unset, normalise
 
 # Every top-level field of an AssessmentQuerySpec (veza-api.md §4), deprecated ones included.
 SPEC_KEYS: Final[frozenset[str]] = frozenset({
@@ -122,6 +122,7 @@ def _saved_query(data: JSONObject, *, source: str, stem: str, shape: str,
                  report_tag: str | None = None) -> Candidate:
     """A saved-query body: its saved-query keys go to the query file's own fields or are dropped; the rest is spec."""
     name, description, labels = data.get("name"), data.get("description"), data.get("labels")
+    labels = None if is_unset("labels", labels) else labels  # protojson's unset forms: null, [], ...
     if labels is not None and not (isinstance(labels, list) and all(isinstance(x, str) for x in labels)):
         raise ImportRefused(f"{source}: `labels` is not a list of strings")
     dropped = sorted(key for key in DROPPED_KEYS & set(data) if normalise(data[key]) not in (None, {}, [], ""))
