@@ -232,7 +232,7 @@ def import_queries(common: Common, *, sources: Sequence[str], into: Path | None,
         if not dry_run:
             write_planned(planned)
     except ImportRefused as refused:
-        raise UsageError(f"{refused}; nothing was written") from None
+        raise UsageError(terminal_line(f"{refused}; nothing was written")) from None  # one line, whatever it quotes
     for item in planned:
         verb = "would write" if dry_run else "wrote"
         common.out.write(terminal_line(f"{verb} {item.display} ({item.candidate.shape} from {item.candidate.source})")

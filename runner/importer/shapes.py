@@ -62,9 +62,15 @@ def _object(value: JSONValue, what: str) -> JSONObject:
     return value
 
 
+def _shown(value: object, limit: int = 60) -> str:
+    """Untrusted text for a message: repr'd when not a plain string, and cut (a key may be a megabyte long)."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _describe_keys(data: JSONObject) -> str:
     keys = sorted(data)
-    shown = ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "")
+    shown = ", ".join(_shown(key) for key in keys[:8]) + (", ..." if len(keys) > 8 else "")
     return f"top-level keys: {shown}" if keys else "an empty object"
 
 
@@ -92,15 +98,16 @@ def _create_request(data: JSONObject, present: list[str], *, source: str, stem: 
     others = sorted(set(data) - set(MODE_KEYS))
     if len(modes) != 1 or others:
         what = ", ".join(modes) or "none"
-        extra = f"; unexpected keys: {', '.join(others[:5])}" if others else ""
+        extra = f"; unexpected keys: {', '.join(_shown(key) for key in others[:5])}" if others else ""
         raise ImportRefused(f"{source}: a create request sets exactly one of {', '.join(MODE_KEYS[:3])} "
                             f"(set: {what}){extra}")
     mode = modes[0]
     body = _object(data[mode], f"{source}: {mode}")
     if mode == "cached_result_context":
         cache_id = body.get("cache_id")
-        raise ImportRefused(f"{source}: a cached_result_context request holds only a cache id ({cache_id!r}), no "
-                            "spec; import the query's spec and add `cache: {mode: context, cache_id: ...}` to it")
+        raise ImportRefused(f"{source}: a cached_result_context request holds only a cache id "
+                            f"({_shown(repr(cache_id))}), no spec; import the query's spec and add "
+                            "`cache: {mode: context, cache_id: ...}` to it")
     request = body if mode == "request" else _object(body.get("request"), f"{source}: {mode}.request")
     spec = _object(request.get("body"), f"{source}: {mode}.request.body (the spec)")
     notes: tuple[str, ...] = ()
@@ -109,7 +116,8 @@ def _create_request(data: JSONObject, present: list[str], *, source: str, stem: 
     else:
         staleness = body.get("max_staleness") if mode != "request" else None
         if staleness is not None and (not isinstance(staleness, str) or parse_duration(staleness) is None):
-            raise ImportRefused(f"{source}: max_staleness {staleness!r} is not a duration such as \"86400s\"")
+            raise ImportRefused(f"{source}: max_staleness {_shown(repr(staleness))} is not a duration such as "
+                                '"86400s"')
         cache = {"mode": "if_available", "max_staleness": staleness or VEZA_DEFAULT_STALENESS}
         if mode == "request":
             # [assumed] the deprecated field behaves as cached_result_if_available (its x-replacement, and what the
@@ -143,7 +151,7 @@ def _report(data: JSONObject, *, source: str) -> list[Candidate]:
     if not isinstance(name, str) or not name.strip():
         raise ImportRefused(f"{source}: a report file needs a `name`")
     if not queries:
-        raise ImportRefused(f"{source}: report {name!r} has no queries")
+        raise ImportRefused(f"{source}: report {_shown(repr(name))} has no queries")
     tag = slug(name)
     out: list[Candidate] = []
     for index, entry in enumerate(queries, start=1):

@@ -161,3 +161,10 @@ def test_each_fixture_runs_against_the_embedded_sandbox(tmp_path: Path, name: st
 def test_a_legacy_query_returns_the_rows_of_its_modernized_import(tmp_path: Path, name: str) -> None:
     assert _run_fixture(tmp_path / "as-is", name, modernize=False) == _run_fixture(tmp_path / "modern", name,
                                                                                      modernize=True)
+
+
+def test_a_hostile_key_is_shown_on_one_escaped_line(tmp_path: Path) -> None:
+    root = project(tmp_path / "repo")
+    done = vqr("import", "-", cwd=root, stdin=json.dumps({"\x1b[31mred\nline": 1}).encode())
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "\x1b" not in done.stderr and "\\x1b[31mred line" in done.stderr

@@ -87,3 +87,10 @@ def test_what_cannot_be_imported_is_said_in_one_line(value: JSONValue, message: 
         detect(value, source="in.json", stem="in")
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_untrusted_keys_are_cut_in_messages() -> None:
+    with pytest.raises(ImportRefused) as refused:
+        detect({"x" * 1_000_000: 1, "\x1b]0;owned\x07\nfake": 2}, source="in.json", stem="in")
+    assert len(str(refused.value)) < 300
+    assert "x" * 60 + "..." in str(refused.value)
