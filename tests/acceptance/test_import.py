@@ -156,11 +156,15 @@ def test_each_fixture_runs_against_the_embedded_sandbox(tmp_path: Path, name: st
     assert rows
 
 
-@pytest.mark.parametrize("name", ["report-legacy.json", "oaa-community-bitbucket-report-2023.json",
-                                  "oaa-community-github-report.json"])
-def test_a_legacy_query_returns_the_rows_of_its_modernized_import(tmp_path: Path, name: str) -> None:
-    assert _run_fixture(tmp_path / "as-is", name, modernize=False) == _run_fixture(tmp_path / "modern", name,
-                                                                                     modernize=True)
+@pytest.mark.parametrize(("name", "some_rows"), [("report-legacy.json", True),
+                                               ("oaa-community-bitbucket-report-2023.json", False),
+                                               ("oaa-community-github-report.json", False)])
+def test_a_legacy_query_returns_the_rows_of_its_modernized_import(tmp_path: Path, name: str, some_rows: bool) -> None:
+    as_is = _run_fixture(tmp_path / "as-is", name, modernize=False)
+    assert as_is == _run_fixture(tmp_path / "modern", name, modernize=True)
+    # report-legacy's bucket query filters by legacy conditions and tags on properties the sandbox has: equal rows
+    # there mean the filters were honoured the same way, not that both came back empty.
+    assert not some_rows or any(text.strip() for text in as_is.values())
 
 
 def test_a_hostile_key_is_shown_on_one_escaped_line(tmp_path: Path) -> None:
