@@ -8,16 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from runner.model import JSONObject
 from runner.plan.select import spec_hash
 from runner.protojson import ENUM_NAMES, enum_name, is_unset, normalise, zero_value
 
-MODERN = {
+MODERN: JSONObject = {
     "query_type": "SOURCE_TO_DESTINATION",
     "source_node_types": {"nodes": [{"node_type": "OktaUser", "condition_expression": {
         "specs": [{"property": "status", "value": "ACTIVE"}]}}]},  # no fn: its zero value, EQ
 }
 # The same query as Veza's UI writes it: every field present, unset ones null, "", [], false or their zero name.
-EMIT_UNPOPULATED = {
+EMIT_UNPOPULATED: JSONObject = {
     "query_type": "SOURCE_TO_DESTINATION",
     "source_node_types": {"nodes": [{
         "node_type": "OktaUser", "node_id": "", "direct_relationship_only": False, "properties_to_get": [],
@@ -37,14 +38,14 @@ def test_a_ui_export_normalises_to_the_modern_form_and_shares_its_hash() -> None
 
 
 def test_a_zero_enum_spelled_out_is_the_same_query() -> None:
-    spelled = {**MODERN, "source_node_types": {"nodes_operator": 0, "nodes": [{"node_type": "OktaUser",
+    spelled: JSONObject = {**MODERN, "source_node_types": {"nodes_operator": 0, "nodes": [{"node_type": "OktaUser",
                "condition_expression": {"operator": "AND", "specs": [{"fn": "EQ", "property": "status",
                                                                        "value": "ACTIVE"}]}}]}}
     assert normalise(spelled) == MODERN
 
 
 def test_a_real_difference_still_changes_the_hash() -> None:
-    other = {**MODERN, "source_node_types": {"nodes": [{"node_type": "OktaUser"}]}}
+    other: JSONObject = {**MODERN, "source_node_types": {"nodes": [{"node_type": "OktaUser"}]}}
     assert spec_hash(other) != spec_hash(MODERN)
     assert spec_hash({**MODERN, "include_nodes": True}) != spec_hash(MODERN)
 
