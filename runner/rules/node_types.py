@@ -51,7 +51,7 @@ def _unknown_app(unit: QueryUnit, path: JSONPath, name: str, app: str, known: fr
     guess = f"did you mean {suggestion!r}? If not, " if suggestion else ""
     return emit(unit.doc, path, "spec/unknown-node-type",
                 f"{name!r} is a well-formed OAA type of an app vqr.yaml does not declare; {guess}declare the app "
-                f"by listing one of its types (such as 'OAA.{app}.User') in node_types.")
+                f"{app} by listing this type (or any OAA.{app}.… type) in node_types of vqr.yaml.")
 
 
 def _malformed(unit: QueryUnit, path: JSONPath, name: str, known: frozenset[str]) -> Finding:
