@@ -108,8 +108,9 @@ class OaaAttributes:
         h = mix(seed, _salt(type_name), ordinal)
         props: dict[str, JSONValue] = {
             "datasource_id": f"ds-oaa-{parsed.app.lower()}-{seed}", "provider_id": f"prov-oaa-{parsed.app.lower()}",
-            "created_at": self.company.ago(30 + h % 2_000_000 / 1440), "risk_level": ("NONE", "LOW", "MEDIUM", "HIGH")[h % 4],
-            "application_type": parsed.app, "idp_unique_id": None}
+            "created_at": self.company.ago(30 + h % 2_000_000 / 1440),
+            "risk_level": ("NONE", "LOW", "MEDIUM", "HIGH")[h % 4], "application_type": parsed.app,
+            "idp_unique_id": None}
         if parsed.resource_type is not None:
             word = WORDS[ordinal % len(WORDS)]
             props.update(name=f"{word}-{parsed.resource_type}-{ordinal}", resource_type=parsed.resource_type,
