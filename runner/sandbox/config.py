@@ -11,7 +11,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.catalog import OAA_RULE, parse_oaa
 from runner.errors import UsageError
+from runner.sandbox.oaa import MAX_OAA_TYPES, plan_apps
 
 
 def _opt(default: Any, help_text: str, *, cli: bool = True) -> Any:
@@ -51,6 +53,10 @@ class SandboxConfig:
     fault_seed: int = _opt(0, "Seed of the fault generator: the same seed and requests replay the same faults.")
     default_page_size: int = _opt(100, "Rows per page when a request gives no page_size (or 0).")
     max_page_size: int = _opt(10000, "Largest page served; larger page_size values are clamped to it.")
+    oaa_types: str = _opt(
+        "", "Comma-separated OAA types whose apps the graph also holds (OAA.Acme.User,OAA.Acme.document.Resource): "
+            "each app gets users, groups, roles, permissions, an application and its listed resource types. "
+            "`vqr run` passes the project's node_types.")
 
     def __post_init__(self) -> None:
         for name in ("fail_rate_429", "fail_rate_5xx", "fail_rate_job", "reset_rate", "empty_page_rate",
@@ -78,6 +84,17 @@ class SandboxConfig:
             raise UsageError("--certfile and --keyfile go together")
         if self.api_key is not None and not self.api_key.strip():
             raise UsageError("--api-key must not be empty")
+        for name in self.oaa_type_names():
+            if parse_oaa(name) is None:
+                raise UsageError(f"--oaa-types: {name!r} breaks the OAA naming rule: {OAA_RULE}")
+        generated = sum(len(plan.type_names()) for plan in plan_apps(self.oaa_type_names()))
+        if generated > MAX_OAA_TYPES:
+            raise UsageError(f"--oaa-types: these apps need {generated} node types; the sandbox holds at most "
+                             f"{MAX_OAA_TYPES} (each app has five of its own besides its resource types)")
+
+    def oaa_type_names(self) -> tuple[str, ...]:
+        """The OAA types of `oaa_types`, in order, blanks dropped."""
+        return tuple(item.strip() for item in self.oaa_types.split(",") if item.strip())
 
     def epoch_datetime(self) -> datetime:
         moment = datetime.fromisoformat(self.epoch.replace("Z", "+00:00"))

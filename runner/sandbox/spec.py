@@ -6,12 +6,13 @@ fields are folded into one relates-to spec with a warning; legacy NodeSpec field
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from runner.catalog import GROUPING_MEMBERS, GROUPINGS, NODE_TYPES
+from runner.catalog import NODE_TYPES
 from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES
+from runner.sandbox.node_types import resolve_node_type
 
 ENUMS = {**ENUM_NAMES, "effective_permissions": EFFECTIVE_PERMISSION_NAMES}
 DEFAULT_RESULT = "SOURCE_NODES_WITH_COUNTS"  # [assumed]: what Veza's query builder shows by default
@@ -159,8 +160,9 @@ def _int64(raw: Any, field: str) -> int:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, node_types: Collection[str]) -> None:
         self.warnings: list[str] = []
+        self.node_types = node_types  # the graph's concrete types (what node_type names resolve to)
 
     def condition_expr(self, raw: Any, field: str) -> ConditionExpr | None:
         data = _mapping(raw, field)
@@ -215,11 +217,8 @@ class _Parser:
             at = f"{field}.nodes[{i}]"
             node = _mapping(item, at)
             name = node.get("node_type")
-            if name in GROUPINGS:
-                types: tuple[str, ...] = tuple(sorted(GROUPING_MEMBERS[name]))
-            elif isinstance(name, str) and name in NODE_TYPES:
-                types = (name,)
-            else:
+            types = resolve_node_type(name, self.node_types)
+            if types is None:
                 raise SpecError(f"{name} is not a valid NodeType", field=f"{at}.node_type")
             for legacy in LEGACY_NODE_FIELDS:
                 if node.get(legacy):
@@ -275,9 +274,10 @@ class _Parser:
                            use_and=enum_value("operator", data.get("operator"), f"{field}.operator", "AND") == "AND")
 
 
-def parse_spec(spec: Mapping[str, Any]) -> Query:
-    """The engine's form of a spec; `SpecError` (InvalidArgument or NotFound) when the sandbox must refuse it."""
-    parser = _Parser()
+def parse_spec(spec: Mapping[str, Any], *, node_types: Collection[str] = tuple(NODE_TYPES)) -> Query:
+    """The engine's form of a spec; `SpecError` (InvalidArgument or NotFound) when the sandbox must refuse it.
+    `node_types`: the concrete types of the graph (node_type names resolve to them, `node_types.py`)."""
+    parser = _Parser(node_types)
     snapshot = spec.get("snapshot_id")
     if snapshot not in (None, "", 0, "0"):
         raise SpecError(f"snapshot {snapshot} not found", field="snapshot_id", code="NotFound")
