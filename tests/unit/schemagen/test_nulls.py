@@ -105,6 +105,7 @@ def test_a_vendor_document_gets_the_same_policy(version: str) -> None:
     validator = Draft202012Validator(schema)
     assert validator.is_valid({"filter": None, "direct": None, "labels": None, "extra": None})
     assert validator.is_valid({"filter": {"op": "x"}, "labels": ["a"], "kind": 1})
+    wrong: dict[str, Any]
     for wrong in ({"kind": None}, {"name": None}, {"on": None}, {"count": None}, {"filter": {"bogus": 1}},
                   {"bogus": None}, {"name": {}}):
         assert not validator.is_valid(wrong), wrong
