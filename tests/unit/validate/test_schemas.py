@@ -141,7 +141,7 @@ def test_enum_inside_a_list_points_at_the_item(schemas: SchemaSet) -> None:
 
 def test_deprecated_fields_warn_with_their_replacement_after_rendering(schemas: SchemaSet) -> None:
     text = HEAD + ("spec:\n  destination_node_types: {nodes: [{node_type: S3Bucket}]}\n"
-                   "  source_node_types: {nodes: [{node_type: OktaUser, conditions: []}]}\n")
+                   "  source_node_types: {nodes: [{node_type: OktaUser, conditions: [{property: x}]}]}\n")
     assert query_findings(schemas, text) == []  # reported once, after rendering
     found = spec_findings(schemas, text)
     assert [(f.line, f.column, f.rule, f.severity, f.message) for f in found] == [
