@@ -42,7 +42,7 @@ def test_nulls_and_unset_deprecated_fields_give_no_finding_before_or_after_rende
 def test_a_set_deprecated_field_still_warns(schemas: SchemaSet) -> None:
     text = NULLS.replace("no_relation: false", "no_relation: true")
     assert [(f.rule, f.severity, f.message) for f in spec_findings(schemas, text)] == [
-        ("spec/deprecated", Severity.WARNING, "'no_relation' is deprecated; use 'relates_to_exp'")]
+        ("spec/deprecated", Severity.WARNING, "'no_relation' is deprecated; use 'relates_to_exp.specs[].no_relation'")]
 
 
 def test_a_null_unknown_key_and_a_mapping_for_a_string_are_errors(schemas: SchemaSet) -> None:
