@@ -2,7 +2,8 @@
 
 Input: the parsed OpenAPI document (plain dicts) and a root schema; output: a plain JSON-able dict holding the root
 and, under `$defs`, only the components reachable from it. Pure: no I/O. Problems in the document (a dangling or
-external `$ref`) raise `ProjectError`. Variants of the output (templated, draft-07) live in `schemagen/variants.py`.
+external `$ref`) raise `ProjectError`. Every message or list property also accepts null (the protojson policy,
+`schemagen/nulls.py`). Variants of the output (templated, draft-07) live in `schemagen/variants.py`.
 """
 
 from __future__ import annotations
