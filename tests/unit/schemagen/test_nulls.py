@@ -137,3 +137,12 @@ def test_the_subset_numbers_enums_as_the_one_table_does(component: str, names: t
     numbering = _subset_component(component)["x-enum-integers"]
     assert numbering == {name: number for number, name in enumerate(names)}
     assert sorted(_subset_component(component)["enum"]) == sorted(names)
+
+
+def test_the_templated_variant_does_not_wrap_a_ref_or_null_again() -> None:
+    # The `$ref`'s target is itself templated and a template is never null: `anyOf: [$ref, null]` stays as it is,
+    # while a list (a real value position) may still be one `{{ expr }}`.
+    spec = _load("query-file.schema.json")["$defs"]["AssessmentQuerySpec"]["anyOf"][0]["properties"]
+    assert spec["relates_to_exp"] == {"anyOf": [{"$ref": "#/$defs/RelatesToExpression"}, {"type": "null"}]}
+    assert spec["variables"]["anyOf"][1] == {"$ref": "#/$defs/TemplateExpression"}
+    assert FILE_2020.is_valid({"name": "q", "spec": {"variables": "{{ names }}", "relates_to_exp": "{{ r }}"}})
