@@ -2,6 +2,7 @@
 
 Each case holds `query.yaml` (raw bytes, or built from `generate:`) and `case.yaml` (the exact set of expected
 findings as (line, col, rule)). Every case must end within 2 seconds: that includes the YAML and template bombs.
+Veza's own JSON (tests/fixtures/veza/) is also pasted under `spec:` and linted, as a user copying it would.
 """
 
 from __future__ import annotations
