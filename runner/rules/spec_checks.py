@@ -45,9 +45,11 @@ def _check_query_type(unit: QueryUnit, raw: dict[str, JSONValue], spec: dict[str
     query_type = spec.get("query_type", _SYSTEM_CREATED)
     if query_type == _SYSTEM_CREATED:
         if "query_type" in raw:
+            written = raw["query_type"]
+            named = "" if written == _SYSTEM_CREATED else f" ({written!r} is its number)"
             return [emit(unit.doc, ("spec", "query_type"), "spec/system-created",
-                         f"query_type {raw['query_type']!r} is SYSTEM_CREATED, the type of Veza's built-in queries; "
-                         "Veza's tools skip or rewrite it: set query_type: SOURCE_TO_DESTINATION.")]
+                         f"query_type SYSTEM_CREATED{named} is the type of Veza's built-in queries, which Veza's "
+                         "tools skip or rewrite: set query_type: SOURCE_TO_DESTINATION.")]
         return [emit(unit.doc, ("spec",), "spec/system-created", "query_type is absent, which means its zero "
                      "value SYSTEM_CREATED (Veza's built-in queries): set query_type: SOURCE_TO_DESTINATION.",
                      key=True)]

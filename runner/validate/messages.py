@@ -134,7 +134,7 @@ def _expected(schema: Mapping[str, Any]) -> str:
 
 def _without_null(names: list[str]) -> list[str]:
     # The protojson null (schemagen/nulls.py) is "unset", not a shape anyone means to write: name the real ones.
-    real = [n for n in names if n not in ("null", "a null", _TYPE_NAMES["null"])]
+    real = [n for n in names if n != "null"]
     return real or names
 
 
