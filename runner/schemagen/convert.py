@@ -235,11 +235,8 @@ class _Converter:
             return
         integers = sorted({v for v in aliases.values() if isinstance(v, int) and not isinstance(v, bool)})
         out["enum"] = [*out["enum"], *(i for i in integers if i not in out["enum"])]
-        kinds = out.get("type")
-        if kinds == "string":
-            out["type"] = ["string", "integer"]
-        elif isinstance(kinds, list) and "integer" not in kinds:
-            out["type"] = [*kinds, "integer"]
+        # The enum alone says it all; a `type: [string, integer]` union beside it only makes ajv's strictTypes log.
+        out.pop("type", None)
 
     @staticmethod
     def _unwrap_single_allof(out: Schema) -> None:

@@ -94,7 +94,7 @@ def test_enums_accept_names_and_their_integer_aliases() -> None:
                    "R": {"type": "string", "enum": ["X"]},
                    "Root": {"type": "object", "properties": {"q": {"$ref": "#/components/schemas/Q"},
                                                               "r": {"$ref": "#/components/schemas/R"}}}}, "Root")
-    assert out["$defs"]["Q"] == {"type": ["string", "integer"], "enum": ["A", "B", 0, 1]}
+    assert out["$defs"]["Q"] == {"enum": ["A", "B", 0, 1]}  # no type union beside it: ajv's strictTypes logs one
     assert out["$defs"]["R"] == {"type": "string", "enum": ["X"]}
     assert valid(out, {"q": "B"}) and valid(out, {"q": 1})
     assert not valid(out, {"q": 2}) and not valid(out, {"q": "C"}) and not valid(out, {"r": 0})
