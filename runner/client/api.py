@@ -1,8 +1,9 @@
 """The Veza query API over httpx: submit, poll, page, check the connection, with retries chosen per operation.
 
-Inputs: a frozen `ClientConfig` (URL, `Secret`, timeouts, limits, retry policy) and optionally an injected httpx
-transport, random generator, clock and sleep. Outputs: frozen `Submitted`/`Page` values, or the `ApiError` tree of
-`client/errors.py`. Does network I/O; all httpx exceptions are translated here (design.md §7, veza-api.md §2-§6).
+Inputs: a frozen `ClientConfig` (URL, `Secret`, timeouts, limits, retry policy, the poll's `ApiProtocol`) and
+optionally an injected httpx transport, random generator, clock and sleep. Outputs: frozen `Submitted`/`Page`
+values, or the `ApiError` tree of `client/errors.py`. Does network I/O; all httpx exceptions are translated here
+(design.md §7, veza-api.md §2-§6).
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from runner.client.errors import (
     TransientError,
     error_from_response,
     error_from_transport,
+    markup_kind,
     request_id_of,
 )
-from runner.client.pages import JobState, Page, Submitted, parse_count, parse_page, parse_submitted
+from runner.client.pages import Page, Submitted, parse_count, parse_page, parse_submitted
 from runner.client.pool import sharded_transport
 from runner.client.retry import RetryBudget, cached_resend_body, parse_retry_after, poll_delays
 from runner.model import JSONObject, JSONValue
+from runner.model.protocol import JobState, Paging
 
 __all__ = ["ClientConfig", "JobState", "Page", "Submitted", "VezaClient"]
 
@@ -90,9 +93,7 @@ class VezaClient:
         await self._http.aclose()
 
     def job_state(self, status: str) -> JobState:
-        if status == "DONE":
-            return JobState.DONE
-        return JobState.FAILED if status in self.config.failure_statuses else JobState.RUNNING
+        return self.config.protocol.job_state(status)
 
     # --- operations ------------------------------------------------------------------------------------------------
 
@@ -148,11 +149,15 @@ class VezaClient:
     async def poll(self, query_result_id: str, *, page_size: int, page_token: str = "",
                    deadline: float | None = None) -> Page:
         """One read of an async query: its status and, once DONE, the page at `page_token`. Retries every
-        transient failure (reads are free to repeat)."""
-        body: JSONObject = {"query_result_id": query_result_id, "page_size": str(page_size), "page_token": page_token}
+        transient failure (reads are free to repeat). Path and paging location are the protocol's (vqr.yaml `api:`)."""
+        protocol = self.config.protocol
+        paging = {"page_size": str(page_size), "page_token": page_token}
+        in_query = protocol.poll_paging is Paging.QUERY
+        body: JSONObject = {"query_result_id": query_result_id, **({} if in_query else paging)}
 
         async def attempt(timeout: float) -> Page:
-            reply, request_id = await self._exchange("poll", "POST", endpoints.NODES_ASYNC_GET, body, timeout)
+            reply, request_id = await self._exchange("poll", "POST", protocol.poll_path, body, timeout,
+                                                     params=paging if in_query else None)
             return parse_page(reply, request_id=request_id, state_of=self.job_state, synchronous=False)
 
         return await self._retrying("poll", attempt, deadline)
@@ -301,7 +306,9 @@ class VezaClient:
         try:
             reply: Any = decode_json(data)
         except ValueError as error:
-            raise ResponseError(f"the reply {error}", operation=operation,
+            markup = markup_kind(response, data)  # a sign-in or proxy page: named, never quoted or parsed further
+            raise ResponseError(f"the reply is {markup}, not JSON (a proxy or sign-in page answered instead of "
+                                "Veza's API)" if markup else f"the reply {error}", operation=operation,
                                 status=response.status_code, request_id=request_id_of(response)) from None
         if not isinstance(reply, dict):
             raise ResponseError("the reply is JSON but not an object",
@@ -313,4 +320,5 @@ class VezaClient:
 
 def _final(error: TransientError, why: str) -> TransientError:
     return TransientError(f"{error.detail} ({why})", operation=error.operation, delivery=error.delivery,
-                          status=error.status, code=error.code, request_id=error.request_id, refused=error.refused)
+                          status=error.status, code=error.code, request_id=error.request_id, refused=error.refused,
+                          resolution=error.resolution)
