@@ -261,9 +261,10 @@ class VezaClient:
                     raise _final(error, f"gave up after {failures} attempts") from error
                 wait = policy.wait(failures, self._rng, error.retry_after)
                 if self.now() + wait >= limit:
-                    raise DeadlineExceeded(f"deadline reached while retrying; last error: {error}",
-                                           operation=operation, status=error.status, code=error.code,
-                                           request_id=error.request_id) from error
+                    raise DeadlineExceeded(f"{error.detail} (the deadline came while retrying, after {failures} "
+                                           "failed attempts)", operation=operation, status=error.status,
+                                           code=error.code, request_id=error.request_id,
+                                           resolution=error.resolution) from error
                 if not self.budget.try_spend():
                     raise _final(error, "the run's retry budget is exhausted") from error
                 log.debug("%s failed (%s); retry %d in %.2fs", operation, error, failures, wait)

@@ -22,7 +22,7 @@ DEFAULT_FAILURE_STATUSES: tuple[str, ...] = (
     "FAILED", "FAILURE", "ERROR", "CANCELED", "CANCELLED", "EXPIRED", "TIMED_OUT", "ABORTED")
 # The same rule as the schema's (schemas/src/project.yaml): non-empty segments of path characters, so a path can
 # neither name another host (`//host`, `https://`) nor smuggle a query string or fragment.
-_PATH = re.compile(r"(/[A-Za-z0-9._~:@!$&'()*+,;=%-]+)+")
+POLL_PATH = re.compile(r"(/[A-Za-z0-9._~:@!$&'()*+,;=%-]+)+")
 
 
 class JobState(enum.Enum):
@@ -51,7 +51,7 @@ class ApiProtocol:
     poll_paging: Paging = Paging.BODY
 
     def __post_init__(self) -> None:
-        if not _PATH.fullmatch(self.poll_path):
+        if not POLL_PATH.fullmatch(self.poll_path):
             raise ValueError(f"the poll path must be a path on the tenant such as {DEFAULT_POLL_PATH}, got "
                              f"{self.poll_path[:120]!r}")
         if not self.success_statuses:
