@@ -2,8 +2,8 @@
 
 Inputs: a frozen `ClientConfig` (URL, `Secret`, timeouts, limits, retry policy, the poll's `ApiProtocol`) and
 optionally an injected httpx transport, random generator, clock and sleep. Outputs: frozen `Submitted`/`Page`
-values, or the `ApiError` tree of `client/errors.py`. Does network I/O; all httpx exceptions are translated here
-(design.md §7, veza-api.md §2-§6).
+values, or the `ApiError` tree of `client/errors.py`. Does network I/O, one exchange at a time through
+`client/exchange.py`, where httpx exceptions are translated (design.md §7, veza-api.md §2-§6).
 """
 
 from __future__ import annotations
@@ -14,29 +14,24 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
 from runner import __version__
 from runner.client import endpoints
-from runner.client.body import ERROR_BODY_BYTES, read_body
 from runner.client.config import LOOPBACK, ClientConfig, checked_url, tls_context
-from runner.client.decode import decode_json
 from runner.client.errors import (
     ApiError,
     DeadlineExceeded,
     Delivery,
     ResponseError,
     TransientError,
-    error_from_response,
-    error_from_transport,
-    markup_kind,
-    request_id_of,
 )
+from runner.client.exchange import exchange
 from runner.client.pages import Page, Submitted, parse_count, parse_page, parse_submitted
 from runner.client.pool import sharded_transport
-from runner.client.retry import RetryBudget, cached_resend_body, parse_retry_after, poll_delays
+from runner.client.retry import RetryBudget, cached_resend_body, poll_delays
 from runner.model import JSONObject, JSONValue
 from runner.model.protocol import JobState, Paging
 
@@ -281,42 +276,8 @@ class VezaClient:
 
     async def _exchange(self, operation: str, method: str, path: str, body: JSONObject | None, timeout: float, *,
                         params: Mapping[str, str] | None = None) -> tuple[JSONObject, str | None]:
-        limit = self.config.max_reply_bytes
-        try:
-            async with asyncio.timeout(timeout):
-                request = self._http.build_request(method, path, json=body, params=params)
-                response = await self._http.send(request, stream=True)
-                try:
-                    data = await read_body(response, limit if response.is_success else ERROR_BODY_BYTES,
-                                           truncate=not response.is_success, operation=operation)
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            raise TransientError(f"no complete reply within {timeout:.1f}s", operation=operation,
-                                 delivery=Delivery.UNKNOWN) from None
-        except httpx.UnsupportedProtocol as error:
-            raise ApiError(str(error), operation=operation) from None
-        except httpx.TransportError as error:
-            raise error_from_transport(error, operation=operation) from error
-        except httpx.HTTPError as error:
-            raise ResponseError(f"{type(error).__name__}: {error}", operation=operation) from error
-        if not response.is_success:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            raise error_from_response(response, data, operation=operation, secret=self.config.api_key,
-                                      retry_after=retry_after)
-        try:
-            reply: Any = decode_json(data)
-        except ValueError as error:
-            markup = markup_kind(response, data)  # a sign-in or proxy page: named, never quoted or parsed further
-            raise ResponseError(f"the reply is {markup}, not JSON (a proxy or sign-in page answered instead of "
-                                "Veza's API)" if markup else f"the reply {error}", operation=operation,
-                                status=response.status_code, request_id=request_id_of(response)) from None
-        if not isinstance(reply, dict):
-            raise ResponseError("the reply is JSON but not an object",
-                                operation=operation, status=response.status_code,
-                                request_id=request_id_of(response))
-        request_id = reply.get("request_id")
-        return reply, str(request_id) if isinstance(request_id, str) and request_id else request_id_of(response)
+        return await exchange(self._http, operation, method, path, body, timeout, params=params,
+                              max_reply_bytes=self.config.max_reply_bytes, secret=self.config.api_key)
 
 
 def _final(error: TransientError, why: str) -> TransientError:
