@@ -87,3 +87,14 @@ def test_the_schema_documents_the_code_defaults_and_the_same_path_rule() -> None
         assert fields["poll_path"]["pattern"] == f"^{POLL_PATH.pattern}$"
         assert "[assumed]" in section["description"] and all("[assumed]" in f["description"] for f in fields.values())
     assert re.fullmatch(POLL_PATH, ApiProtocol().poll_path)
+
+
+def test_the_readmes_api_block_is_the_defaults_and_its_one_line_fixes_load(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("### Protocol settings (`api:`)", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert load_project(project_with(tmp_path, block)).api == ApiProtocol()
+    fixes = re.findall(r"`(api: \{[^`]+\})`", section.split("## ", 1)[0])
+    assert len(fixes) == 2
+    assert {load_project(project_with(tmp_path, fix + "\n")).api for fix in fixes} == {
+        ApiProtocol(success_statuses=frozenset({"DONE", "SUCCEEDED"})), ApiProtocol(poll_paging=Paging.QUERY)}
