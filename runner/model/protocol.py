@@ -14,7 +14,8 @@ from dataclasses import dataclass
 # [assumed] The public path of the async get: the web UI uses the same verb under /api/private/ [3P].
 DEFAULT_POLL_PATH = "/api/v1/assessments/query_spec:nodes_async_get"
 
-# [assumed] Only DONE has been seen from a tenant [3P]; Veza's documented AsyncTask says SUCCEEDED (veza-api.md §2).
+# [assumed] Only DONE has been seen from a tenant [3P]; Veza's documented AsyncTask uses COMPLETE and SUCCEEDED
+# (veza-api.md §2): a tenant that says so lists them in `api: success_statuses`.
 DEFAULT_SUCCESS_STATUSES: tuple[str, ...] = ("DONE",)
 # [assumed] Terminal failure words; anything that is neither these nor a success word means "still working" until the
 # query's deadline, so an unforeseen word costs time, never a wrong answer.
