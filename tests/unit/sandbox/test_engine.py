@@ -108,7 +108,8 @@ def spec(source: str | dict[str, Any] = "OktaUser", *, condition: Any = None, re
     node: dict[str, Any] = {"node_type": source} if isinstance(source, str) else dict(source)
     if condition is not None:
         node["condition_expression"] = condition
-    body: dict[str, Any] = {"query_type": "SOURCE_TO_DESTINATION", "source_node_types": {"nodes": [node]}}
+    body: dict[str, Any] = {"query_type": "SOURCE_TO_DESTINATION", "source_node_types": {"nodes": [node]},
+                            "result_value_type": "SOURCE_NODES_WITH_COUNTS"}
     if relates is not None:
         body["relates_to_exp"] = relates
     body.update(top)
@@ -236,7 +237,8 @@ def test_identity_links_carry_access(graph: Graph) -> None:
     ({"effective_permissions": {"values": ["DATA_READ", "DATA_DELETE"], "operator": "AND"}}, ["u-bob"]),
     ({"effective_permissions": {"values": ["DATA_DELETE", "DATA_CREATE"], "operator": "OR"}},
      ["u-alice", "u-bob", "u-carol"]),
-    ({"effective_permissions": {"values": [2], "operator": 1}}, ["u-alice", "u-bob", "u-carol"]),  # 2 = DATA_WRITE (protojson table)
+    # 2 = DATA_WRITE in protojson's table
+    ({"effective_permissions": {"values": [2], "operator": 1}}, ["u-alice", "u-bob", "u-carol"]),
     ({"raw_permissions": {"values": ["s3:PutObject"]}}, ["u-alice", "u-carol"]),
     ({"raw_permissions": {"values": ["s3:GetObject", "s3:ListBucket"], "operator": "AND"}},
      ["u-alice", "u-carol", "u-dave"]),
@@ -328,8 +330,10 @@ def test_source_and_destination_nodes_are_path_rows(graph: Graph) -> None:
     assert values == [] and outcome.total == 4
     assert [(p["source"]["id"], p["destination"]["id"]) for p in paths] == [
         ("u-alice", "b1"), ("u-bob", "b1"), ("u-bob", "b2"), ("u-carol", "b1")]
-    assert paths[0]["source"] == {"id": "u-alice", "type": "OktaUser", "properties": {"email": "alice@acme.example"}}
+    assert paths[0]["source"] == {"id": "u-alice", "type": "OktaUser", "properties": {"email": "alice@acme.example"},
+                                  "risk_level": "LOW"}
     assert paths[0]["destination"]["properties"] == {"team": "Engineering"}
+    assert paths[1]["source"]["risk_level"] == "HIGH" and paths[0]["destination"]["risk_level"] == "NONE"
     assert paths[0]["concrete_permissions"] == ["s3:GetObject", "s3:PutObject", "s3:ListBucket"]
     assert paths[1]["concrete_permissions"] == ["s3:*"]
     assert "DATA_WRITE" in paths[0]["abstract_permissions"] and "DATA_DELETE" not in paths[0]["abstract_permissions"]
@@ -384,6 +388,26 @@ def test_unknown_node_type_is_an_invalid_argument(graph: Graph) -> None:
     with pytest.raises(SpecError) as caught:
         evaluate(graph, spec(relates=to("Bucket")))
     assert caught.value.field == "relates_to_exp.specs[0].node_types.nodes[0].node_type"
+
+
+def test_absent_enums_are_their_zero_values(graph: Graph) -> None:
+    # proto3: an absent enum is value 0, so absent and the zero name (or 0) mean one thing.
+    for absent in (None, "SOURCE_NODES", 0):
+        outcome = evaluate(graph, spec(relates=to("S3Bucket"), result_value_type=absent))
+        assert outcome.result_value_type == "SOURCE_NODES"
+        assert [r["destination_node_count"] for r in outcome.page(0, 9)[0]] == [0, 0, 0, 0]
+    two = {"nodes": [{"node_type": "OktaUser"}, {"node_type": "OktaUser", "condition_expression": {
+        "specs": [{"property": "department", "value": "Finance"}]}}]}
+    assert ids(graph, {**spec(), "source_node_types": two}) == ["u-bob"]  # absent nodes_operator: AND
+    assert ids(graph, {**spec(), "source_node_types": {**two, "nodes_operator": 0}}) == ["u-bob"]
+    assert len(ids(graph, {**spec(), "source_node_types": {**two, "nodes_operator": "OR"}})) == 4
+    reads = {"values": ["DATA_READ", "DATA_DELETE"]}
+    assert ids(graph, spec(relates=to("S3Bucket", effective_permissions=reads))) == ["u-bob"]  # absent operator: AND
+    assert len(ids(graph, spec(relates=to("S3Bucket", effective_permissions={**reads, "operator": "OR"})))) == 4
+    # A condition without fn is EQ; a child expression without operator is AND; relates_to_exp {} is no constraint.
+    assert ids(graph, spec(condition={"child_expressions": [{"specs": [
+        {"property": "is_active", "value": True}, {"property": "department", "value": "Data"}]}]})) == ["u-carol"]
+    assert ids(graph, spec(relates={})) == ids(graph, spec())
 
 
 def test_snapshots_and_enums(graph: Graph) -> None:
