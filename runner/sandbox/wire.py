@@ -244,15 +244,16 @@ def _spec_of(request: Any, where: str) -> dict[str, Any]:
 
 
 def normalised_create_body(body: Any) -> Any:
-    """A create body with each mode's spec (`<mode>.request.body`) in protojson's normal form; the envelope is kept
-    as sent, so which mode is set stays what the client wrote."""
+    """A create body with each mode's spec (`<mode>.request.body`) in protojson's normal form. Of the envelope only
+    `null`s are dropped (unset messages), so which mode is set stays what the client wrote."""
     if not isinstance(body, dict):
         return body
-    out = dict(body)
+    out = {key: value for key, value in body.items() if value is not None}
     for name in _MODE_FIELDS:
         mode = out.get(name)
         if not isinstance(mode, dict):
             continue
+        mode = out[name] = {key: value for key, value in mode.items() if value is not None}
         request = mode if name == "request" else mode.get("request")
         if isinstance(request, dict) and isinstance(request.get("body"), dict):
             request = {**request, "body": normalise(request["body"])}
