@@ -2,7 +2,8 @@
 
 `FaultPlan.draw()` consumes the same amount of randomness for every request whatever the rates, so one seed and one
 request sequence replay the same faults. 429, 5xx and connection resets strike before the request is processed;
-a slow reply is processed first and delayed afterwards; empty pages and failed jobs are left to the handlers.
+a slow reply is processed first and delayed afterwards; empty pages and failed jobs are left to the handlers. With
+`html_gateway_errors`, injected 502 and 504 replies are a proxy's HTML page instead of Veza's JSON error body.
 """
 
 from __future__ import annotations

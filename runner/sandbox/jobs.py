@@ -136,8 +136,9 @@ class Jobs:
         self.stats.creates += 1  # creates that were accepted: a query_result_id was issued
         reply: dict[str, Any] = {"query_result_id": handle.query_result_id, "cache_id": execution.cache_id,
                                  "last_completed_cache_id": last.cache_id if last else ""}
-        if request.warnings:
-            reply["warnings"] = list(request.warnings)
+        warnings = [*request.warnings, *execution.outcome.warnings]
+        if warnings:
+            reply["warnings"] = warnings
         return reply
 
     async def _execute(self, spec: dict[str, Any], key: str, *, fail: bool) -> Execution:

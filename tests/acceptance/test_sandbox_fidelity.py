@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.errors import UsageError
+from runner.sandbox.config import SandboxConfig
 from tests.acceptance.sandbox_fixtures import (
     CREATE,
     GET,
@@ -159,4 +161,12 @@ def test_warnings_reach_every_reply_of_a_legacy_spec(sandbox_client: httpx.Clien
     assert sandbox_client.post(RESULT, json=legacy).json()["warnings"] == expected
     assert sandbox_client.post(NODES, json=legacy).json()["warnings"] == expected
     job = create(sandbox_client, {"immediate_run": {"request": {"body": legacy}}})
+    assert job["warnings"] == expected
     assert wait_done(sandbox_client, job["query_result_id"])["warnings"] == expected
+    assert "warnings" not in create(sandbox_client, {"immediate_run": {"request": {"body": spec()}}})
+
+
+@pytest.mark.parametrize("word", ["", "DONE", "RUNNING", "NOT A WORD"])
+def test_the_failure_word_must_be_one_word_no_other_status_uses(word: str) -> None:
+    with pytest.raises(UsageError, match="--failed-status"):
+        SandboxConfig(failed_status=word)
