@@ -92,9 +92,10 @@ class _Parser:
             return None
         conditions = [self.condition(item, f"{field}.specs[{i}]")
                       for i, item in enumerate(_list(data.get("specs"), f"{field}.specs"))]
-        tags = [self.tag(_mapping(item, f"{field}.tag_specs[{i}]").get("tag"), f"{field}.tag_specs[{i}].tag",
-                         exclude=bool(item.get("exclude")))
-                for i, item in enumerate(_list(data.get("tag_specs"), f"{field}.tag_specs"))]
+        tag_specs = [_mapping(item, f"{field}.tag_specs[{i}]")
+                     for i, item in enumerate(_list(data.get("tag_specs"), f"{field}.tag_specs"))]
+        tags = [self.tag(item.get("tag"), f"{field}.tag_specs[{i}].tag", exclude=bool(item.get("exclude")))
+                for i, item in enumerate(tag_specs)]
         children = tuple(child for i, item in enumerate(_list(data.get("child_expressions"), f"{field}.children"))
                          if (child := self.condition_expr(item, f"{field}.child_expressions[{i}]")) is not None)
         return ConditionExpr(conditions=tuple(conditions), tags=tuple(tags), children=children,
@@ -124,7 +125,8 @@ class _Parser:
     @staticmethod
     def count_spec(raw: Any, at: str) -> tuple[str, int]:
         spec = _mapping(raw, at)
-        return enum_value("fn", spec.get("fn"), f"{at}.fn"), _int64(spec.get("value", 0), f"{at}.value")
+        value = spec.get("value")  # an int64 string: "" is its unset value, 0
+        return enum_value("fn", spec.get("fn"), f"{at}.fn"), 0 if value in (None, "") else _int64(value, f"{at}.value")
 
     def node_condition(self, node: Mapping[str, Any], at: str) -> ConditionExpr | None:
         """`condition_expression` ANDed with the legacy `conditions`, `tags` and `excluded_tags`."""

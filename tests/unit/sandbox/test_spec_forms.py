@@ -30,6 +30,10 @@ def test_absent_enums_are_their_zero_values(graph: Graph) -> None:
     assert ids(graph, spec(condition={"child_expressions": [{"specs": [
         {"property": "is_active", "value": True}, {"property": "department", "value": "Data"}]}]})) == ["u-carol"]
     assert ids(graph, spec(relates={})) == ids(graph, spec())
+    # An unset int64 string is "": a count of 0.
+    unset = {"specs": [{"fn": "GT", "value": ""}], "include_zero_count_results": True}
+    assert ids(graph, spec({"node_type": "OktaUser", "count_condition_expression": unset},
+                           relates=to("SnowflakeTable"))) == ["u-alice"]
 
 
 def test_legacy_node_fields_are_evaluated_and_refused_at_their_own_path(graph: Graph) -> None:
@@ -47,7 +51,8 @@ def test_legacy_node_fields_are_evaluated_and_refused_at_their_own_path(graph: G
         ({"conditions": [{"value": 1}]}, "conditions[0].property"),
         ({"tags": [{"value": "x"}]}, "tags[0].key"),
         ({"count_conditions": [{"fn": "GT", "value": "many"}]}, "count_conditions[0].value"),
-        ({"conditions": {"property": "x"}}, "conditions")]
+        ({"conditions": {"property": "x"}}, "conditions"),
+        ({"condition_expression": {"tag_specs": ["env"]}}, "condition_expression.tag_specs[0]")]
     for node, field in refused:
         with pytest.raises(SpecError) as caught:
             evaluate(graph, spec({"node_type": "OktaUser", **node}))
