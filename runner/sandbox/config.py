@@ -45,9 +45,14 @@ class SandboxConfig:
     fail_rate_429: float = _opt(0.0, "Probability that a request is refused with 429 and Retry-After.")
     retry_after: int = _opt(1, "Seconds announced in the Retry-After header of injected 429 replies.")
     fail_rate_5xx: float = _opt(0.0, "Probability that a request fails with 500/502/503/504 before processing.")
-    fail_rate_job: float = _opt(0.0, "Probability that a new async execution ends FAILED.")
+    fail_rate_job: float = _opt(0.0, "Probability that a new async execution ends in --failed-status.")
+    failed_status: str = _opt(
+        "FAILED", "The status word a failed async execution reports (Veza's is unknown: FAILED, FAILURE, ERROR, "
+                  "CANCELED... [assumed]); any other word tests a client's handling of the unexpected.")
     reset_rate: float = _opt(0.0, "Probability that a connection is reset before the request is processed.")
     empty_page_rate: float = _opt(0.0, "Probability that a page comes back empty with has_more true.")
+    html_gateway_errors: bool = _opt(
+        False, "Injected 502 and 504 replies carry an HTML page, as a proxy in front of Veza sends, not Veza's JSON.")
     slow_rate: float = _opt(0.0, "Probability that a reply is delayed by --slow-seconds after processing.")
     slow_seconds: float = _opt(5.0, "Delay of a slow reply, in seconds.")
     fault_seed: int = _opt(0, "Seed of the fault generator: the same seed and requests replay the same faults.")
@@ -82,6 +87,10 @@ class SandboxConfig:
             raise UsageError("--retry-after must be >= 0")
         if (self.certfile is None) != (self.keyfile is None):
             raise UsageError("--certfile and --keyfile go together")
+        if not self.failed_status or not self.failed_status.isprintable() or " " in self.failed_status \
+                or self.failed_status in ("PENDING", "RUNNING", "DONE"):
+            raise UsageError(f"--failed-status must be one word other than PENDING, RUNNING and DONE, "
+                             f"got {self.failed_status!r}")
         if self.api_key is not None and not self.api_key.strip():
             raise UsageError("--api-key must not be empty")
         for name in self.oaa_type_names():
