@@ -1,8 +1,8 @@
 """The project file (`vqr.yaml`) and the process environment, each read once into a frozen value.
 
-`load_project(file)` → `Project` (or `ProjectError`, exit 2, listing every problem at its line and column);
-`read_env()` → `ProcessEnv`. This is the only module that reads `os.environ` (ruff's banned-API rule enforces it):
-everything else is handed the `ProcessEnv` it needs. Reads files.
+`load_project(file)` → `Project` (or `ProjectError`, exit 2, listing every problem at its line and column), its `api:`
+section the client's `ApiProtocol`; `read_env()` → `ProcessEnv`. This is the only module that reads `os.environ`
+(ruff's banned-API rule enforces it): everything else is handed the `ProcessEnv` it needs. Reads files.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from runner.errors import ProjectError, UsageError
 from runner.findings.text import format_abort
 from runner.load import load_yaml_file
 from runner.model import Document, Finding, JSONObject, JSONValue, Position, Severity
+from runner.model.protocol import ApiProtocol
 from runner.model.query import DEFAULT_MAX_STALENESS
 from runner.repopath import PathProblem, Problem, check_file, lexically_within, outside_root
 from runner.resources import CREATE_BODY_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
@@ -61,6 +62,7 @@ class Project:
     node_types: frozenset[str]
     disabled_rules: frozenset[str]
     retention: int
+    api: ApiProtocol = field(default_factory=ApiProtocol)  # vqr.yaml `api:`: the poll's assumed protocol facts
 
     def display(self, path: Path) -> str:
         """How a file is named in findings: relative to the project root, with forward slashes."""
@@ -143,7 +145,7 @@ def load_project(file: Path) -> Project:
         bundled = load_schema_set(bundled_schemas_dir())
         findings += schema_findings(bundled.project, doc.data, doc, rule_prefix="project")
     if doc is not None and not _has_errors(findings):
-        findings += _path_findings(root, doc)
+        findings += _path_findings(root, doc) + _api_findings(doc)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if doc is None or errors:
         raise ProjectError("invalid project file:\n" + format_abort(errors or findings))
@@ -175,6 +177,17 @@ def _path_findings(root: Path, doc: Document) -> list[Finding]:
             if problem is not None and problem.kind is not Problem.UNREADABLE:  # a missing one: load_schema_set says
                 findings.append(_path_finding(doc, ("schemas",), f"schema file {name} {problem.reason}", problem))
     return findings
+
+
+def _api_findings(doc: Document) -> list[Finding]:
+    """What the schema cannot say of `api:`: a status word that is both a success and a failure, say."""
+    try:
+        ApiProtocol.from_section(_object(_object(doc.data).get("api")))
+    except ValueError as error:
+        at = doc.values.get(("api",), Position(line=1, column=1))
+        return [Finding(path=doc.path, line=at.line, column=at.column, severity=Severity.ERROR, rule="project/api",
+                        message=str(error))]
+    return []
 
 
 def _path_finding(doc: Document, where: tuple[str | int, ...], message: str, problem: PathProblem) -> Finding:
@@ -234,6 +247,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         node_types=frozenset(str(t) for t in _items(data.get("node_types"))),
         disabled_rules=frozenset(str(r) for r in _items(rules.get("disable"))),
         retention=_integer(data.get("retention"), 30),
+        api=ApiProtocol.from_section(_object(data.get("api"))),
     )
 
 

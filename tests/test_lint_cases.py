@@ -2,6 +2,7 @@
 
 Each case holds `query.yaml` (raw bytes, or built from `generate:`) and `case.yaml` (the exact set of expected
 findings as (line, col, rule)). Every case must end within 2 seconds: that includes the YAML and template bombs.
+Veza's own JSON (tests/fixtures/veza/) is also pasted under `spec:` and linted, as a user copying it would.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ruamel.yaml import YAML
 from runner import app
 
 CASES = Path(__file__).parent / "cases"
+VEZA_FIXTURES = Path(__file__).parent / "fixtures" / "veza"
 CASE_DIRS = sorted(p.parent for p in CASES.rglob("case.yaml"))
 DEFAULT_VARS = {"lookback_days": 90, "environment": "sandbox"}
 
@@ -69,3 +71,33 @@ def test_there_are_enough_cases() -> None:
     # The issue asks for at least 40 invalid inputs and a security corpus of at least 15 Jinja escapes.
     assert len(CASE_DIRS) >= 40
     assert len([d for d in CASE_DIRS if d.parent.name == "template"]) >= 15
+
+
+def _lint_pasted_spec(tmp: Path, fixture: str) -> list[dict[str, Any]]:
+    """Veza's JSON pasted under `spec:` of a query file, as a user copying it from the UI would, then linted."""
+    spec_json = (VEZA_FIXTURES / fixture).read_text(encoding="utf-8")
+    (tmp / "vqr.yaml").write_text(json.dumps({"queries": "queries/", "vars": DEFAULT_VARS}), encoding="utf-8")
+    (tmp / "queries").mkdir()
+    body = "".join(f"  {line}\n" for line in spec_json.splitlines())
+    (tmp / "queries" / "pasted.yaml").write_text("name: pasted\nspec:\n" + body, encoding="utf-8")
+    out = io.StringIO()
+    app.lint(app.Common(project_file=tmp / "vqr.yaml", out=out, err=io.StringIO()), paths=(), fmt="json",
+             output=None)
+    findings: list[dict[str, Any]] = json.loads(out.getvalue())["findings"]
+    return findings
+
+
+def test_the_ui_export_full_of_nulls_lints_clean_under_spec(tmp_path: Path) -> None:
+    spec = json.loads((VEZA_FIXTURES / "ui-export-spec.json").read_text(encoding="utf-8"))
+    # The fixture is EmitUnpopulated: nulls, "", [] and false are there, which is the point of the test.
+    assert spec["access_filter"] is None and spec["source_node_types"]["nodes"][0]["node_id"] == ""
+    assert spec["customized_variables"] == [] and spec["relates_to_exp"]["and_op_type"] == "INFERRED"
+    assert _lint_pasted_spec(tmp_path, "ui-export-spec.json") == []
+
+
+def test_a_report_entry_under_spec_gets_targeted_findings_only(tmp_path: Path) -> None:
+    got = sorted((f["line"], f["rule"], f["message"].split(" ", 1)[0]) for f in
+                 _lint_pasted_spec(tmp_path, "report-entry.json"))
+    assert got == [(4, "spec/saved-query-key", "'name'"), (5, "spec/saved-query-key", "'description'"),
+                   (6, "spec/saved-query-key", "'labels'"), (10, "spec/saved-query-key", "'result_type'"),
+                   (11, "spec/saved-query-key", "'source_type'")]

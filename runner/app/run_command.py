@@ -19,6 +19,7 @@ import httpx
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
 from runner.artifact import RunLive, RunLock, holder
+from runner.catalog import parse_oaa
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
 from runner.plan import build_plans, select_queries
@@ -55,8 +56,10 @@ def _resolve_env(project: Project, process: ProcessEnv, options: RunOptions, res
 
 
 @contextlib.contextmanager
-def _target(env: Environment, process: ProcessEnv, options: RunOptions) -> Iterator[Target]:
-    """The base URL and key: `VEZA_URL` over the environment's URL; `embedded` starts the sandbox for the run."""
+def _target(env: Environment, process: ProcessEnv, options: RunOptions, *,
+            oaa_types: str = "") -> Iterator[Target]:
+    """The base URL and key: `VEZA_URL` over the environment's URL; `embedded` starts the sandbox for the run,
+    generating the project's OAA apps unless the sandbox config names its own."""
     url = process.veza_url or env.url
     if url != EMBEDDED_URL:
         key = load_api_key(process.variables, env_var=env.api_key_env, key_file=env.api_key_file)
@@ -65,6 +68,8 @@ def _target(env: Environment, process: ProcessEnv, options: RunOptions) -> Itera
     from runner.sandbox.server import EmbeddedSandbox
 
     config = options.tuning.sandbox or _sandbox_config(process.sandbox)
+    if not config.oaa_types and oaa_types:
+        config = dataclasses.replace(config, oaa_types=oaa_types)
     with EmbeddedSandbox(config) as sandbox:
         yield Target(url=sandbox.url, shown=EMBEDDED_URL, key=Secret(config.api_key or EMBEDDED_KEY))
 
@@ -81,6 +86,11 @@ def _sandbox_config(settings: Mapping[str, str]) -> SandboxConfig:
     except ValueError as error:
         raise UsageError(f"invalid VQR_SANDBOX_* setting: {error}") from None
     return SandboxConfig(**values)  # type: ignore[arg-type]
+
+
+def _declared_oaa(project: Project) -> str:
+    """The well-formed OAA types of vqr.yaml's node_types, for the embedded sandbox's --oaa-types (sorted)."""
+    return ",".join(sorted(name for name in project.node_types if parse_oaa(name) is not None))
 
 
 def _shown_url(url: str) -> str:
@@ -147,7 +157,7 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
                          records=records, resumed_run=resumed.run_id if resumed else None,
                          concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock)
-    with _target(env, process, options) as target:
+    with _target(env, process, options, oaa_types=_declared_oaa(project)) as target:
         return asyncio.run(session.run(target))
 
 

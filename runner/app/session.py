@@ -74,7 +74,8 @@ class RunSession:
         config = ClientConfig(base_url=target.url, api_key=target.key, ca_bundle=self.env.ca_bundle,
                               max_connections=self.concurrency + 8, retry=tuning.retry or RetryPolicy(),
                               poll_ladder=tuning.poll_ladder or PollLadder(),
-                              max_reply_bytes=tuning.max_reply_bytes or (self.project.defaults.max_reply_mib << 20))
+                              max_reply_bytes=tuning.max_reply_bytes or (self.project.defaults.max_reply_mib << 20),
+                              protocol=self.project.api)
         async with VezaClient(config, budget=RetryBudget(capacity=tuning.retry_budget),
                               notify=lambda line: print(line, file=self.err, flush=True)) as client:
             await self._connect(client)

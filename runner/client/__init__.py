@@ -16,17 +16,20 @@ from runner.client.errors import (
     TransientError,
 )
 from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, cached_resend_body
+from runner.model.protocol import ApiProtocol, Paging
 
 __all__ = [
     "DEFAULT_MAX_REPLY_BYTES",
     "MAX_DEPTH",
     "ApiError",
+    "ApiProtocol",
     "AuthError",
     "ClientConfig",
     "DeadlineExceeded",
     "InvalidRequest",
     "JobState",
     "NotFoundError",
+    "Paging",
     "PollLadder",
     "ResponseError",
     "RetryBudget",

@@ -1,8 +1,9 @@
 """The Veza query API over httpx: submit, poll, page, check the connection, with retries chosen per operation.
 
-Inputs: a frozen `ClientConfig` (URL, `Secret`, timeouts, limits, retry policy) and optionally an injected httpx
-transport, random generator, clock and sleep. Outputs: frozen `Submitted`/`Page` values, or the `ApiError` tree of
-`client/errors.py`. Does network I/O; all httpx exceptions are translated here (design.md §7, veza-api.md §2-§6).
+Inputs: a frozen `ClientConfig` (URL, `Secret`, timeouts, limits, retry policy, the poll's `ApiProtocol`) and
+optionally an injected httpx transport, random generator, clock and sleep. Outputs: frozen `Submitted`/`Page`
+values, or the `ApiError` tree of `client/errors.py`. Does network I/O, one exchange at a time through
+`client/exchange.py`, where httpx exceptions are translated (design.md §7, veza-api.md §2-§6).
 """
 
 from __future__ import annotations
@@ -13,29 +14,26 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import httpx
 
 from runner import __version__
 from runner.client import endpoints
-from runner.client.body import ERROR_BODY_BYTES, read_body
 from runner.client.config import LOOPBACK, ClientConfig, checked_url, tls_context
-from runner.client.decode import decode_json
 from runner.client.errors import (
     ApiError,
     DeadlineExceeded,
     Delivery,
     ResponseError,
     TransientError,
-    error_from_response,
-    error_from_transport,
-    request_id_of,
 )
-from runner.client.pages import JobState, Page, Submitted, parse_count, parse_page, parse_submitted
+from runner.client.exchange import exchange
+from runner.client.pages import Page, Submitted, parse_count, parse_page, parse_submitted
 from runner.client.pool import sharded_transport
-from runner.client.retry import RetryBudget, cached_resend_body, parse_retry_after, poll_delays
+from runner.client.retry import RetryBudget, cached_resend_body, poll_delays
 from runner.model import JSONObject, JSONValue
+from runner.model.protocol import JobState, Paging
 
 __all__ = ["ClientConfig", "JobState", "Page", "Submitted", "VezaClient"]
 
@@ -90,9 +88,7 @@ class VezaClient:
         await self._http.aclose()
 
     def job_state(self, status: str) -> JobState:
-        if status == "DONE":
-            return JobState.DONE
-        return JobState.FAILED if status in self.config.failure_statuses else JobState.RUNNING
+        return self.config.protocol.job_state(status)
 
     # --- operations ------------------------------------------------------------------------------------------------
 
@@ -148,11 +144,15 @@ class VezaClient:
     async def poll(self, query_result_id: str, *, page_size: int, page_token: str = "",
                    deadline: float | None = None) -> Page:
         """One read of an async query: its status and, once DONE, the page at `page_token`. Retries every
-        transient failure (reads are free to repeat)."""
-        body: JSONObject = {"query_result_id": query_result_id, "page_size": str(page_size), "page_token": page_token}
+        transient failure (reads are free to repeat). Path and paging location are the protocol's (vqr.yaml `api:`)."""
+        protocol = self.config.protocol
+        paging = {"page_size": str(page_size), "page_token": page_token}
+        in_query = protocol.poll_paging is Paging.QUERY
+        body: JSONObject = {"query_result_id": query_result_id, **({} if in_query else paging)}
 
         async def attempt(timeout: float) -> Page:
-            reply, request_id = await self._exchange("poll", "POST", endpoints.NODES_ASYNC_GET, body, timeout)
+            reply, request_id = await self._exchange("poll", "POST", protocol.poll_path, body, timeout,
+                                                     params=paging if in_query else None)
             return parse_page(reply, request_id=request_id, state_of=self.job_state, synchronous=False)
 
         return await self._retrying("poll", attempt, deadline)
@@ -256,9 +256,10 @@ class VezaClient:
                     raise _final(error, f"gave up after {failures} attempts") from error
                 wait = policy.wait(failures, self._rng, error.retry_after)
                 if self.now() + wait >= limit:
-                    raise DeadlineExceeded(f"deadline reached while retrying; last error: {error}",
-                                           operation=operation, status=error.status, code=error.code,
-                                           request_id=error.request_id) from error
+                    raise DeadlineExceeded(f"{error.detail} (the deadline came while retrying, after {failures} "
+                                           "failed attempts)", operation=operation, status=error.status,
+                                           code=error.code, request_id=error.request_id,
+                                           resolution=error.resolution) from error
                 if not self.budget.try_spend():
                     raise _final(error, "the run's retry budget is exhausted") from error
                 log.debug("%s failed (%s); retry %d in %.2fs", operation, error, failures, wait)
@@ -275,42 +276,11 @@ class VezaClient:
 
     async def _exchange(self, operation: str, method: str, path: str, body: JSONObject | None, timeout: float, *,
                         params: Mapping[str, str] | None = None) -> tuple[JSONObject, str | None]:
-        limit = self.config.max_reply_bytes
-        try:
-            async with asyncio.timeout(timeout):
-                request = self._http.build_request(method, path, json=body, params=params)
-                response = await self._http.send(request, stream=True)
-                try:
-                    data = await read_body(response, limit if response.is_success else ERROR_BODY_BYTES,
-                                           truncate=not response.is_success, operation=operation)
-                finally:
-                    await response.aclose()
-        except TimeoutError:
-            raise TransientError(f"no complete reply within {timeout:.1f}s", operation=operation,
-                                 delivery=Delivery.UNKNOWN) from None
-        except httpx.UnsupportedProtocol as error:
-            raise ApiError(str(error), operation=operation) from None
-        except httpx.TransportError as error:
-            raise error_from_transport(error, operation=operation) from error
-        except httpx.HTTPError as error:
-            raise ResponseError(f"{type(error).__name__}: {error}", operation=operation) from error
-        if not response.is_success:
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            raise error_from_response(response, data, operation=operation, secret=self.config.api_key,
-                                      retry_after=retry_after)
-        try:
-            reply: Any = decode_json(data)
-        except ValueError as error:
-            raise ResponseError(f"the reply {error}", operation=operation,
-                                status=response.status_code, request_id=request_id_of(response)) from None
-        if not isinstance(reply, dict):
-            raise ResponseError("the reply is JSON but not an object",
-                                operation=operation, status=response.status_code,
-                                request_id=request_id_of(response))
-        request_id = reply.get("request_id")
-        return reply, str(request_id) if isinstance(request_id, str) and request_id else request_id_of(response)
+        return await exchange(self._http, operation, method, path, body, timeout, params=params,
+                              max_reply_bytes=self.config.max_reply_bytes, secret=self.config.api_key)
 
 
 def _final(error: TransientError, why: str) -> TransientError:
     return TransientError(f"{error.detail} ({why})", operation=error.operation, delivery=error.delivery,
-                          status=error.status, code=error.code, request_id=error.request_id, refused=error.refused)
+                          status=error.status, code=error.code, request_id=error.request_id, refused=error.refused,
+                          resolution=error.resolution)

@@ -1,5 +1,6 @@
-"""How to reach one tenant: the frozen `ClientConfig`, the URL check (the key never travels over plain http to
-another machine) and the TLS context (a private CA adds trust, it never disables verification). No network I/O.
+"""How to reach one tenant: the frozen `ClientConfig` (with the `ApiProtocol` of vqr.yaml's `api:` section), the URL
+check (the key never travels over plain http to another machine) and the TLS context (a private CA adds trust, it
+never disables verification). No network I/O.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import httpx
 from runner.client.decode import DEFAULT_MAX_REPLY_BYTES
 from runner.client.retry import PollLadder, RetryPolicy
 from runner.errors import UsageError
+from runner.model.protocol import ApiProtocol
 from runner.secret import Secret
 
-DEFAULT_FAILURE_STATUSES = frozenset({"FAILED", "ERROR", "CANCELED", "CANCELLED", "EXPIRED"})
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})  # the only hosts plain http may reach
 
 
@@ -34,7 +35,7 @@ class ClientConfig:
     pool_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     poll_ladder: PollLadder = field(default_factory=PollLadder)
-    failure_statuses: frozenset[str] = DEFAULT_FAILURE_STATUSES
+    protocol: ApiProtocol = field(default_factory=ApiProtocol)  # poll path, status words, paging [assumed]
     use_env_proxies: bool = True  # HTTPS_PROXY and friends; never for loopback URLs
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES  # one reply (one page) held in memory at most
 

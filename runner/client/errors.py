@@ -1,8 +1,9 @@
 """The Veza client's exception tree, and the translation of HTTP replies and httpx errors into it.
 
 Pure functions over an `httpx.Response` or exception, no I/O. Every message names the operation, the HTTP status,
-Veza's `code`, `message`, `request_id` and every field violation (what Veza support asks for); none ever contains
-the API key: server-provided text is passed through `Secret.redact` before it is kept.
+Veza's `code`, `message`, every field violation, the `resolution` of its UserFacingErrorInfo and the `request_id`
+(what Veza support asks for); none ever contains the API key: server-provided text is passed through
+`Secret.redact` before it is kept. A body that is not Veza's JSON (a proxy's HTML page) is named, never quoted.
 
     ApiError                 any failed API call (exit 3 when it aborts a run)
     ├── AuthError            401/403: the key is refused; a run aborts
@@ -16,8 +17,10 @@ the API key: server-provided text is passed through `Secret.redact` before it is
 from __future__ import annotations
 
 import enum
+import html
 import re
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -28,6 +31,9 @@ from runner.errors import ExitCode, VqrError
 from runner.secret import Secret
 
 _MAX_TEXT = 500  # server text kept in a message: enough for support, not a page of HTML
+ERROR_TEXT_BYTES = 4 * _MAX_TEXT  # of a body that is not JSON, only the start is looked at
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 # A message is one line wherever it is shown: a server's line breaks would let its text start lines of its own
 # (`::error::` workflow commands). Other control characters are escaped by each output's sanitiser.
 _LINE_BREAKS = re.compile("[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+")
@@ -50,14 +56,16 @@ class ApiError(VqrError):
     exit_code = ExitCode.INTERNAL
 
     def __init__(self, message: str, *, operation: str, status: int | None = None, code: str | None = None,
-                 request_id: str | None = None, field_violations: tuple[FieldViolation, ...] = ()) -> None:
+                 request_id: str | None = None, field_violations: tuple[FieldViolation, ...] = (),
+                 resolution: str | None = None) -> None:
         self.operation = operation
         self.status = status
         self.code = code
         self.detail = message
         self.request_id = request_id
         self.field_violations = field_violations
-        super().__init__(_describe(operation, status, code, message, request_id, field_violations))
+        self.resolution = resolution  # what Veza tells the user to do (UserFacingErrorInfo), when it says
+        super().__init__(_describe(operation, status, code, message, request_id, field_violations, resolution))
 
 
 class AuthError(ApiError):
@@ -79,8 +87,9 @@ class ResponseError(ApiError):
 class TransientError(ApiError):
     def __init__(self, message: str, *, operation: str, delivery: Delivery, retry_after: float | None = None,
                  status: int | None = None, code: str | None = None, request_id: str | None = None,
-                 refused: bool = False) -> None:
-        super().__init__(message, operation=operation, status=status, code=code, request_id=request_id)
+                 refused: bool = False, resolution: str | None = None) -> None:
+        super().__init__(message, operation=operation, status=status, code=code, request_id=request_id,
+                         resolution=resolution)
         self.delivery = delivery
         self.retry_after = retry_after
         self.refused = refused  # the connection was refused: nothing listens at that address
@@ -91,11 +100,13 @@ class DeadlineExceeded(ApiError):
 
 
 def _describe(operation: str, status: int | None, code: str | None, message: str, request_id: str | None,
-              violations: tuple[FieldViolation, ...]) -> str:
+              violations: tuple[FieldViolation, ...], resolution: str | None) -> str:
     head = operation + (f": HTTP {status}" if status is not None else "") + (f" {code}" if code else "")
     text = f"{head}: {message}" if message else head
     if violations:
         text += "; field violations: " + "; ".join(f"{v.field}: {v.description}" for v in violations)
+    if resolution and resolution.casefold() not in message.casefold():  # Veza often repeats it in the message
+        text += f"; resolution: {resolution}"
     if request_id:
         text += f" (request_id {request_id})"
     return _LINE_BREAKS.sub(" ", text)
@@ -111,33 +122,55 @@ def error_from_response(response: httpx.Response, body: bytes, *, operation: str
     """The exception for a non-2xx reply whose (possibly cut) body is `body`, with Veza's error body parsed when
     there is one."""
     status = response.status_code
-    code, message, request_id, violations = _parse_error_body(response, body, secret)
-    request_id = request_id or (secret.redact(header) if (header := request_id_of(response)) else None)
+    parsed = _parse_error_body(response, body, secret)
+    request_id = parsed.request_id or (secret.redact(header) if (header := request_id_of(response)) else None)
+    message = parsed.message
     if status in _NOT_DELIVERED or status in _UNKNOWN:
         delivery = Delivery.NOT_DELIVERED if status in _NOT_DELIVERED else Delivery.UNKNOWN
         return TransientError(message, operation=operation, delivery=delivery, retry_after=retry_after,
-                              status=status, code=code, request_id=request_id)
+                              status=status, code=parsed.code, request_id=request_id, resolution=parsed.resolution)
     if 300 <= status < 400:
         location = secret.redact(response.headers.get("location", "?"))[:_MAX_TEXT]
         message = f"unexpected redirect to {location} (redirects are not followed: check the URL)"
     kind = {400: InvalidRequest, 401: AuthError, 403: AuthError, 404: NotFoundError}.get(status, ApiError)
-    return kind(message, operation=operation, status=status, code=code, request_id=request_id,
-                field_violations=violations)
+    return kind(message, operation=operation, status=status, code=parsed.code, request_id=request_id,
+                field_violations=parsed.violations, resolution=parsed.resolution)
 
 
-def _parse_error_body(response: httpx.Response, data: bytes, secret: Secret
-                      ) -> tuple[str | None, str, str | None, tuple[FieldViolation, ...]]:
+@dataclass(frozen=True, kw_only=True)
+class _ErrorBody:
+    """What an error reply says, every text redacted and cut to `_MAX_TEXT`."""
+
+    message: str
+    code: str | None = None
+    request_id: str | None = None
+    violations: tuple[FieldViolation, ...] = ()
+    resolution: str | None = None
+
+
+def _parse_error_body(response: httpx.Response, data: bytes, secret: Secret) -> _ErrorBody:
+    """Veza's error body `{code, message, request_id, timestamp, details}` (veza-api.md §6); `details` may hold a
+    google.rpc.BadRequest (`field_violations`) and an errorstatus.v1.UserFacingErrorInfo (`message`, `resolution`)
+    [SDK tests]. Anything else is described, a markup page without quoting it."""
     try:
         body = decode_json(data)  # bounded like every reply: a hostile error body cannot recurse either
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        text = data[:4 * _MAX_TEXT].decode("utf-8", "replace").strip().replace("\n", " ")[:_MAX_TEXT]
-        return None, secret.redact(text or response.reason_phrase), None, ()
+        markup = markup_kind(response, data)
+        if markup is not None:
+            heading = _TITLE.search(data[:ERROR_TEXT_BYTES])
+            title = _tidy(html.unescape(_TAG.sub(" ", heading.group(1).decode("utf-8", "replace"))), secret)[:120] \
+                if heading else ""
+            titled = f' titled "{title}"' if title else ""
+            return _ErrorBody(message=f"{_reason(response, secret)} (the body is {markup}{titled}, not Veza's JSON: a "
+                                      "proxy or gateway answered)")
+        return _ErrorBody(message=_tidy(data[:ERROR_TEXT_BYTES].decode("utf-8", "replace"), secret)[:_MAX_TEXT]
+                          or _reason(response, secret))
 
-    def text_of(key: str) -> str | None:
-        value = body.get(key)
-        return secret.redact(str(value))[:_MAX_TEXT] if value not in (None, "") else None
+    def text_of(value: object) -> str | None:
+        text = "" if value is None else _tidy(str(value), secret)[:_MAX_TEXT]
+        return text or None
 
     violations: list[FieldViolation] = []
     details = body.get("details")
@@ -145,10 +178,43 @@ def _parse_error_body(response: httpx.Response, data: bytes, secret: Secret
         found = detail.get("field_violations") if isinstance(detail, dict) else None
         for item in found if isinstance(found, list) else ():
             if isinstance(item, dict):
-                violations.append(FieldViolation(field=secret.redact(str(item.get("field", "")))[:_MAX_TEXT],
-                                                 description=secret.redact(str(item.get("description", "")))
-                                                 [:_MAX_TEXT]))
-    return text_of("code"), text_of("message") or response.reason_phrase, text_of("request_id"), tuple(violations)
+                violations.append(FieldViolation(field=text_of(item.get("field")) or "",
+                                                 description=text_of(item.get("description")) or ""))
+    info = user_facing_info(details)
+    return _ErrorBody(message=text_of(body.get("message")) or text_of(info.get("message")) or _reason(response, secret),
+                      code=text_of(body.get("code")), request_id=text_of(body.get("request_id")),
+                      violations=tuple(violations), resolution=text_of(info.get("resolution")))
+
+
+def user_facing_info(details: object) -> Mapping[str, object]:
+    """The first errorstatus.v1.UserFacingErrorInfo of an error's `details` (`reason`, `metadata`, `message`,
+    `resolution`), else an empty mapping. Known by its `@type`'s last name, whatever its package prefix [SDK]."""
+    for detail in details if isinstance(details, list) else ():
+        if isinstance(detail, dict) and str(detail.get("@type", "")).rsplit(".", 1)[-1] == "UserFacingErrorInfo":
+            return detail
+    return {}
+
+
+def markup_kind(response: httpx.Response, data: bytes) -> str | None:
+    """"an HTML page" (or "an XML document") when a reply that should be JSON is markup: what a proxy, a gateway or
+    a sign-in page in front of the tenant sends (a 502/504 from Veza's edge, veza-api.md §6). Else None."""
+    kind = response.headers.get("content-type", "").lower()
+    start = data[:ERROR_TEXT_BYTES].lstrip()[:5].lower()
+    if "html" in kind:
+        return "an HTML page"
+    if "xml" in kind or start == b"<?xml":
+        return "an XML document"
+    return "an HTML page" if start[:1] == b"<" else None
+
+
+def _reason(response: httpx.Response, secret: Secret) -> str:
+    said = _tidy(response.reason_phrase, secret)[:80]
+    return said or httpx.codes.get_reason_phrase(response.status_code) or "no reason given"
+
+
+def _tidy(text: str, secret: Secret) -> str:
+    """Server text as one line (runs of whitespace, line breaks included, become one space), the key redacted."""
+    return " ".join(secret.redact(text).split())
 
 
 def request_id_of(response: httpx.Response) -> str | None:

@@ -1,4 +1,4 @@
-"""The client's typed results (`Submitted`, `Page`, `JobState`) and the parsing of Veza's JSON replies into them.
+"""The client's typed results (`Submitted`, `Page`) and the parsing of Veza's JSON replies into them.
 
 Pure functions, no I/O (veza-api.md §2, §3, §5): int64 values may come as strings, empty fields as null or [].
 A reply that breaks the contract (no query_result_id, a non-list `values`...) is a `ResponseError`.
@@ -6,20 +6,12 @@ A reply that breaks the contract (no query_result_id, a non-list `values`...) is
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from runner.client.errors import ResponseError
+from runner.client.errors import ResponseError, user_facing_info
 from runner.model import JSONObject, JSONValue
-
-
-class JobState(enum.Enum):
-    """What a status word means to the runner: DONE, a terminal failure word, or anything else (still working)."""
-
-    DONE = "done"
-    FAILED = "failed"
-    RUNNING = "running"
+from runner.model.protocol import JobState
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,9 +132,13 @@ def parse_page(reply: JSONObject, *, request_id: str | None, state_of: Callable[
 
 
 def _job_error(value: JSONValue) -> str | None:
+    """Why a job failed, from an `error` shaped like Veza's error body [assumed]: `code: message`, and the
+    resolution of its UserFacingErrorInfo when it has one."""
     if isinstance(value, dict):
         parts = [str(value[key]) for key in ("code", "message") if value.get(key)]
-        return ": ".join(parts) or None
+        resolution = user_facing_info(value.get("details")).get("resolution")
+        text = ": ".join(parts) + (f"; resolution: {resolution}" if resolution else "")
+        return text.lstrip("; ") or None
     return str(value) if value else None
 
 

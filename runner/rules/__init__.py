@@ -2,14 +2,18 @@
 
 `check_unit(unit, ctx)`: one query's rules (compile caches them with its file); `finish_lint(findings, units, ctx,
 doc_disabled=)`: the cross-unit rules added, matrix repeats merged, disabled findings dropped; `unknown_disables`:
-disable entries that match no rule. Importing this package registers every known rule id (see `registry`). Pure.
+disable entries that match no rule. Importing this package registers every known rule id (see `registry`). Spec
+rules read the protojson normal form (null, "" and [] unset, absent enums their zero value), on paths that stay
+valid in the file. Pure.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
 from runner.model import Finding, QueryUnit, Severity
+from runner.protojson import normalise
 from runner.rules import known_rules as _known_rules  # noqa: F401  (registers the other stages' ids)
 from runner.rules.cache import check_cache, check_cache_policy, check_timeout
 from runner.rules.context import RuleContext
@@ -73,10 +77,19 @@ def filter_disabled(findings: Iterable[Finding], *, project_disabled: frozenset[
     return kept
 
 
+def _normal_form(unit: QueryUnit) -> QueryUnit:
+    """`unit` with its spec in the protojson normal form: a field Veza writes as null, "" or [] is simply absent."""
+    spec = unit.body.get("spec")
+    if not isinstance(spec, dict):
+        return unit
+    return dataclasses.replace(unit, body={**unit.body, "spec": normalise(spec)})
+
+
 def check_unit(unit: QueryUnit, ctx: RuleContext) -> list[Finding]:
     """The rules that look at one query alone (cacheable with its file)."""
-    return [*check_name(unit), *check_cache(unit), *check_expectations(unit), *check_node_types(unit, ctx),
-            *check_spec(unit)]
+    # check_spec normalises by itself: one of its rules must see an empty permission list as written.
+    return [*check_name(unit), *check_cache(unit), *check_expectations(unit),
+            *check_node_types(_normal_form(unit), ctx), *check_spec(unit)]
 
 
 def finish_lint(findings: Iterable[Finding], units: Sequence[QueryUnit], ctx: RuleContext, *,

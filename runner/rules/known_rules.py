@@ -75,6 +75,12 @@ _SCHEMA_KINDS: dict[str, tuple[str, str, Severity]] = {
     "invalid": ("A value does not match the schema.", "Fix the value as the message says.", Severity.ERROR),
 }
 
+# A saved-query key pasted inside `spec:` (runner/validate/saved_query.py), whichever schema check meets it first.
+_SAVED_QUERY_KEY = ("A saved-query field inside the spec.", "A saved query or report entry carries fields that are "
+                    "not spec fields: move `description` to the query file's `description:`, `labels` to `tags:`, "
+                    "`name` to the file's `name:`, and remove the others (id, created_at, result_type, risk_level, "
+                    "...), which vqr never sends.")
+
 _SCHEMA_FAMILIES = {"query": "the query file", "spec": "the rendered spec", "project": "vqr.yaml"}
 
 
@@ -89,6 +95,7 @@ def _register_all() -> None:
     for family, where in _SCHEMA_FAMILIES.items():
         for kind, (short, help_text, severity) in _SCHEMA_KINDS.items():
             register_rule(f"{family}/{kind}", f"{short[:-1]} in {where}.", severity, help_text=help_text)
+    register_rule("spec/saved-query-key", _SAVED_QUERY_KEY[0], Severity.ERROR, help_text=_SAVED_QUERY_KEY[1])
 
 
 _register_all()

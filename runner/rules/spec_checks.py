@@ -1,27 +1,35 @@
 """Static meaning rules on the rendered spec that the schema cannot express.
 
-`check_spec(unit)`: query_type needs its node types, permission filters list something, snapshot_id is a
-non-negative int64, `IN` conditions compare against a list. Values of the wrong type are left to the schema. No I/O.
+`check_spec(unit)`: query_type is set and has its node types, permission filters list something, snapshot_id is a
+non-negative int64, `IN` conditions compare against a list. The rules read the protojson normal form
+(`runner.protojson.normalise`): null, "" and [] are unset, an absent enum is its zero value, numbers are names, so
+`fn` absent, `EQ` and `0` are one thing. Values of the wrong type are left to the schema. No I/O.
 """
 
 from __future__ import annotations
 
 import re
 
-from runner.model import Finding, JSONValue, QueryUnit
+from runner.model import Finding, JSONValue, QueryUnit, Severity
+from runner.protojson import normalise, zero_value
 from runner.rules.context import emit
 from runner.rules.registry import register_rule
 from runner.rules.spec_walk import iter_mappings
 
 INT64_MAX = 2**63 - 1
 _INTEGER = re.compile(r"-?[0-9]+")
-_SOURCE_TO_DESTINATION = ("SOURCE_TO_DESTINATION", 1)
+_SYSTEM_CREATED = zero_value("query_type")
 _PERMISSION_KEYS = ("effective_permissions", "raw_permissions")
 _LIST_FNS = frozenset({"IN", "NOT_IN"})
 
 register_rule("spec/query-type", "The query type lacks the node types it needs.",
               help_text="A SOURCE_TO_DESTINATION query returns its source nodes as rows, so it needs "
               "source_node_types with at least one node.")
+register_rule("spec/system-created", "query_type is SYSTEM_CREATED, or absent, which means the same.",
+              Severity.WARNING,
+              help_text="An absent query_type is its zero value, SYSTEM_CREATED: the type of Veza's built-in "
+              "queries, which Veza's own tools skip or rewrite. A query of your own is SOURCE_TO_DESTINATION (or "
+              "DESTINATION_NODES): set query_type.")
 register_rule("spec/empty-permissions", "A permission filter that lists no permission.",
               help_text="An effective_permissions or raw_permissions object needs at least one value; an empty "
               "list is usually a template that rendered to nothing. Remove the object or list permissions.")
@@ -32,15 +40,26 @@ register_rule("spec/condition-value", "A condition's value does not fit its func
               help_text="fn IN (and NOT_IN) compares a property against a list of values: write value: [a, b].")
 
 
-def _check_query_type(unit: QueryUnit, spec: dict[str, JSONValue]) -> list[Finding]:
-    query_type = spec.get("query_type")
-    if isinstance(query_type, bool) or query_type not in _SOURCE_TO_DESTINATION:
+def _check_query_type(unit: QueryUnit, raw: dict[str, JSONValue], spec: dict[str, JSONValue]) -> list[Finding]:
+    """`raw` is the spec as written (for positions), `spec` its normal form (for meaning)."""
+    query_type = spec.get("query_type", _SYSTEM_CREATED)
+    if query_type == _SYSTEM_CREATED:
+        if "query_type" in raw:
+            written = raw["query_type"]
+            named = "" if written == _SYSTEM_CREATED else f" ({written!r} is its number)"
+            return [emit(unit.doc, ("spec", "query_type"), "spec/system-created",
+                         f"query_type SYSTEM_CREATED{named} is the type of Veza's built-in queries, which Veza's "
+                         "tools skip or rewrite: set query_type: SOURCE_TO_DESTINATION.")]
+        return [emit(unit.doc, ("spec",), "spec/system-created", "query_type is absent, which means its zero "
+                     "value SYSTEM_CREATED (Veza's built-in queries): set query_type: SOURCE_TO_DESTINATION.",
+                     key=True)]
+    if query_type != "SOURCE_TO_DESTINATION":
         return []
     sources = spec.get("source_node_types")
     nodes = sources.get("nodes") if isinstance(sources, dict) else None
     if isinstance(nodes, list) and nodes:
         return []
-    where = ("spec", "source_node_types") if "source_node_types" in spec else ("spec", "query_type")
+    where = ("spec", "source_node_types") if "source_node_types" in raw else ("spec", "query_type")
     return [emit(unit.doc, where, "spec/query-type",
                  "query_type SOURCE_TO_DESTINATION needs source_node_types with at least one node type.")]
 
@@ -69,12 +88,11 @@ def _kind(value: JSONValue) -> str:
     return "a boolean" if isinstance(value, bool) else "a number"
 
 
-def check_spec(unit: QueryUnit) -> list[Finding]:
-    spec = unit.body.get("spec")
-    if not isinstance(spec, dict):
-        return []
-    found = _check_query_type(unit, spec) + _check_snapshot_id(unit, spec)
-    for path, mapping in iter_mappings(spec, ("spec",)):
+def _check_permissions(unit: QueryUnit, raw: dict[str, JSONValue]) -> list[Finding]:
+    # On the spec as written: the normal form drops an empty list, and then the object itself, which is the very
+    # mistake this rule is for (a null object is unset and passes: it is not a mapping).
+    found: list[Finding] = []
+    for path, mapping in iter_mappings(raw, ("spec",)):
         for key in _PERMISSION_KEYS:
             permissions = mapping.get(key)
             if isinstance(permissions, dict) and not permissions.get("values"):
@@ -83,6 +101,18 @@ def check_spec(unit: QueryUnit) -> list[Finding]:
                     where = (*path, key, "values") if "values" in permissions else (*path, key)
                     found.append(emit(unit.doc, where, "spec/empty-permissions",
                                       f"{key} lists no permission; list at least one or remove {key}."))
+    return found
+
+
+def check_spec(unit: QueryUnit) -> list[Finding]:
+    raw = unit.body.get("spec")
+    if not isinstance(raw, dict):
+        return []
+    spec = normalise(raw)
+    if not isinstance(spec, dict):  # never: normalise keeps a mapping a mapping
+        return []
+    found = _check_query_type(unit, raw, spec) + _check_snapshot_id(unit, spec) + _check_permissions(unit, raw)
+    for path, mapping in iter_mappings(spec, ("spec",)):
         fn = mapping.get("fn")
         if fn in _LIST_FNS and "property" in mapping and "value" in mapping:
             value = mapping["value"]

@@ -2,7 +2,8 @@
 
 `build_app(config, graph=None)` returns the app (it generates the graph when none is given) and its `Jobs`; no
 network I/O of its own. Layers, outermost first: request ids, faults, bearer auth, starlette routes. Every reply
-carries a `request_id` (body and `x-request-id` header); every refusal is Veza's error body.
+carries a `request_id` (body and `x-request-id` header); every refusal is Veza's error body. Specs are put in
+protojson's normal form first, so `null`, `""`, `[]` and zero values mean "unset" everywhere behind this layer.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from runner.protojson import normalise
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.faults import ASGIApp, FaultMiddleware, FaultPlan, Receive, Scope, Send, faults_of
 from runner.sandbox.generate import generate_graph
@@ -29,12 +31,16 @@ from runner.sandbox.wire import (
     error_body,
     invalid_argument,
     new_request_id,
+    normalised_create_body,
     normalize_enums,
     page_size_of,
     parse_create_body,
 )
 
 API = "/api/v1/assessments/query_spec"
+# `query_spec:nodes` pages through its query string only (veza-api.md §5): body paging is dropped, with this warning.
+BODY_PAGING_WARNING = ("{names} in the body of query_spec:nodes {verb} ignored: send page_size and page_token in the "
+                       "query string")
 MAX_BODY_BYTES = 4 * 1024 * 1024
 # The SDK's connection check lists these; their content is [assumed] (any list satisfies the SDK).
 TEMPLATES: list[dict[str, Any]] = [{"id": "application", "name": "application"},
@@ -69,7 +75,7 @@ async def _json_body(request: Request, *, optional: bool = False) -> Any:
         return {}
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid_argument("body", "not valid JSON") from None
 
 
@@ -80,7 +86,7 @@ class _Routes:
         self.fault_plan = fault_plan
 
     async def create(self, request: Request) -> Response:
-        body = await _json_body(request)
+        body = normalised_create_body(await _json_body(request))
         parse_create_body(body)  # the oneof first: its message is clearer than a schema's
         parsed = parse_create_body(self.checker.create_body(body))
         return _reply(request, await self.jobs.create(parsed, fail=faults_of(request.scope).job_fail))
@@ -98,7 +104,7 @@ class _Routes:
         return _reply(request, reply)
 
     async def _spec(self, request: Request) -> dict[str, Any]:
-        spec = normalize_enums(self.checker.spec(await _json_body(request)))
+        spec = normalize_enums(self.checker.spec(normalise(await _json_body(request))))
         assert isinstance(spec, dict)
         return spec
 
@@ -106,18 +112,20 @@ class _Routes:
         spec = await self._spec(request)
         config = self.jobs.config
         query = request.query_params
-        size = page_size_of(query.get("page_size") or spec.get("page_size"), default=config.default_page_size,
-                            maximum=config.max_page_size)
-        token = query.get("page_token") or spec.get("page_token")
-        reply = await self.jobs.nodes(spec, page_size=size, page_token=token,
+        in_body = [name for name in ("page_size", "page_token") if spec.pop(name, None) is not None]
+        size = page_size_of(query.get("page_size"), default=config.default_page_size, maximum=config.max_page_size)
+        reply = await self.jobs.nodes(spec, page_size=size, page_token=query.get("page_token"),
                                       empty_page=faults_of(request.scope).empty_page)
+        if in_body:
+            reply["warnings"].insert(0, BODY_PAGING_WARNING.format(names=" and ".join(in_body),
+                                                                   verb="are" if len(in_body) > 1 else "is"))
         return _reply(request, reply)
 
     async def result(self, request: Request) -> Response:
         return _reply(request, await self.jobs.count(await self._spec(request)))
 
     async def templates(self, request: Request) -> Response:
-        return _reply(request, {"values": TEMPLATES, "next_page_token": None, "has_more": False})
+        return _reply(request, {"values": TEMPLATES, "next_page_token": "", "has_more": False})
 
     async def stats(self, request: Request) -> Response:
         body = self.jobs.stats.snapshot()
@@ -212,7 +220,8 @@ class _Edge:
 def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxApp:
     """The sandbox as an ASGI app over `graph` (generated from `config.nodes`/`config.seed` when None)."""
     def regenerate() -> Graph:
-        return generate_graph(nodes=config.nodes, seed=config.seed, now=config.epoch_datetime())
+        return generate_graph(nodes=config.nodes, seed=config.seed, now=config.epoch_datetime(),
+                              oaa=config.oaa_type_names())
 
     # A graph handed in (tests) is the caller's to restore; a generated one is regenerated by `/_sandbox/reset`.
     jobs = Jobs(config=config, graph=graph or regenerate(), regenerate=None if graph is not None else regenerate)

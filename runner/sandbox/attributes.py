@@ -271,22 +271,25 @@ class Company:
         p.update(name=who.name, email=who.email, is_admin=(h >> 8) % 100 < 3, suspended=(h >> 16) % 100 < 7,
                  last_login_at=self.ago(self._days(11, o, 0, 120)))
 
+    # OAA entities carry `application_type` (and resources `resource_type`): what legacy Custom* types filter on.
     def _oaa_github_user(self, p: dict[str, JSONValue], o: int, h: int) -> None:
         who = self._person_of("OAA.Github.User", o, 6)
         p.update(name=who.handle.replace(".", "-"), email=who.email, is_active=(h >> 8) % 100 < 92,
-                 customprop_site_admin=(h >> 16) % 100 < 4)
+                 customprop_site_admin=(h >> 16) % 100 < 4, application_type="Github")
 
-    def _oaa_github_repository(self, p: dict[str, JSONValue], o: int, h: int) -> None:
+    def _oaa_github_repository_resource(self, p: dict[str, JSONValue], o: int, h: int) -> None:
         p.update(name=f"acme/{WORDS[o % len(WORDS)]}-{o}", visibility=("private", "internal", "public")[h % 3],
-                 customprop_default_branch="main" if h % 5 else "master")
+                 customprop_default_branch="main" if h % 5 else "master", application_type="Github",
+                 resource_type="repository")
 
     def _oaa_jira_user(self, p: dict[str, JSONValue], o: int, h: int) -> None:
         who = self._person_of("OAA.Jira.User", o, 7)
-        p.update(name=who.name, email=who.email, is_active=(h >> 8) % 100 < 90)
+        p.update(name=who.name, email=who.email, is_active=(h >> 8) % 100 < 90, application_type="Jira")
 
-    def _oaa_jira_project(self, p: dict[str, JSONValue], o: int, h: int) -> None:
+    def _oaa_jira_project_resource(self, p: dict[str, JSONValue], o: int, h: int) -> None:
         key = f"{WORDS[o % len(WORDS)][:3].upper()}{o}"
-        p.update(name=f"{WORDS[o % len(WORDS)].title()} {o}", customprop_project_key=key)
+        p.update(name=f"{WORDS[o % len(WORDS)].title()} {o}", customprop_project_key=key, application_type="Jira",
+                 resource_type="project")
 
     # --- tags ----------------------------------------------------------------------------------------------------
     def tags(self, type_name: str, ordinal: int) -> tuple[Tag, ...]:

@@ -11,7 +11,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+from runner.catalog import OAA_RULE, parse_oaa
 from runner.errors import UsageError
+from runner.sandbox.oaa import MAX_OAA_TYPES, plan_apps
 
 
 def _opt(default: Any, help_text: str, *, cli: bool = True) -> Any:
@@ -43,14 +45,23 @@ class SandboxConfig:
     fail_rate_429: float = _opt(0.0, "Probability that a request is refused with 429 and Retry-After.")
     retry_after: int = _opt(1, "Seconds announced in the Retry-After header of injected 429 replies.")
     fail_rate_5xx: float = _opt(0.0, "Probability that a request fails with 500/502/503/504 before processing.")
-    fail_rate_job: float = _opt(0.0, "Probability that a new async execution ends FAILED.")
+    fail_rate_job: float = _opt(0.0, "Probability that a new async execution ends in --failed-status.")
+    failed_status: str = _opt(
+        "FAILED", "The status word a failed async execution reports (Veza's is unknown: FAILED, FAILURE, ERROR, "
+                  "CANCELED... [assumed]); any other word tests a client's handling of the unexpected.")
     reset_rate: float = _opt(0.0, "Probability that a connection is reset before the request is processed.")
     empty_page_rate: float = _opt(0.0, "Probability that a page comes back empty with has_more true.")
+    html_gateway_errors: bool = _opt(
+        False, "Injected 502 and 504 replies carry an HTML page, as a proxy in front of Veza sends, not Veza's JSON.")
     slow_rate: float = _opt(0.0, "Probability that a reply is delayed by --slow-seconds after processing.")
     slow_seconds: float = _opt(5.0, "Delay of a slow reply, in seconds.")
     fault_seed: int = _opt(0, "Seed of the fault generator: the same seed and requests replay the same faults.")
     default_page_size: int = _opt(100, "Rows per page when a request gives no page_size (or 0).")
     max_page_size: int = _opt(10000, "Largest page served; larger page_size values are clamped to it.")
+    oaa_types: str = _opt(
+        "", "Comma-separated OAA types whose apps the graph also holds (OAA.Acme.User,OAA.Acme.document.Resource): "
+            "each app gets users, groups, roles, permissions, an application and its listed resource types. "
+            "`vqr run` passes the project's node_types.")
 
     def __post_init__(self) -> None:
         for name in ("fail_rate_429", "fail_rate_5xx", "fail_rate_job", "reset_rate", "empty_page_rate",
@@ -76,8 +87,23 @@ class SandboxConfig:
             raise UsageError("--retry-after must be >= 0")
         if (self.certfile is None) != (self.keyfile is None):
             raise UsageError("--certfile and --keyfile go together")
+        if not self.failed_status or not self.failed_status.isprintable() or " " in self.failed_status \
+                or self.failed_status in ("PENDING", "RUNNING", "DONE"):
+            raise UsageError(f"--failed-status must be one word other than PENDING, RUNNING and DONE, "
+                             f"got {self.failed_status!r}")
         if self.api_key is not None and not self.api_key.strip():
             raise UsageError("--api-key must not be empty")
+        for name in self.oaa_type_names():
+            if parse_oaa(name) is None:
+                raise UsageError(f"--oaa-types: {name!r} breaks the OAA naming rule: {OAA_RULE}")
+        generated = sum(len(plan.type_names()) for plan in plan_apps(self.oaa_type_names()))
+        if generated > MAX_OAA_TYPES:
+            raise UsageError(f"--oaa-types: these apps need {generated} node types; the sandbox holds at most "
+                             f"{MAX_OAA_TYPES} (each app has five of its own besides its resource types)")
+
+    def oaa_type_names(self) -> tuple[str, ...]:
+        """The OAA types of `oaa_types`, in order, blanks dropped."""
+        return tuple(item.strip() for item in self.oaa_types.split(",") if item.strip())
 
     def epoch_datetime(self) -> datetime:
         moment = datetime.fromisoformat(self.epoch.replace("Z", "+00:00"))

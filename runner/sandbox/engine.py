@@ -37,7 +37,7 @@ Matched = dict[int, int]  # destination -> raw permission mask
 
 def evaluate(graph: Graph, spec: Mapping[str, Any], *, now: datetime | None = None) -> QueryOutcome:
     """Runs `spec` against the graph's current version; placeholders resolve against `now` (default: graph.now)."""
-    query = parse_spec(spec)
+    query = parse_spec(spec, node_types=graph.type_names)
     with graph.lock:
         return _Evaluation(graph, query, now or graph.now).run()
 

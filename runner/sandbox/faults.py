@@ -2,7 +2,8 @@
 
 `FaultPlan.draw()` consumes the same amount of randomness for every request whatever the rates, so one seed and one
 request sequence replay the same faults. 429, 5xx and connection resets strike before the request is processed;
-a slow reply is processed first and delayed afterwards; empty pages and failed jobs are left to the handlers.
+a slow reply is processed first and delayed afterwards; empty pages and failed jobs are left to the handlers. With
+`html_gateway_errors`, injected 502 and 504 replies are a proxy's HTML page instead of Veza's JSON error body.
 """
 
 from __future__ import annotations
@@ -86,6 +87,19 @@ async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# What a proxy in front of Veza answers for 502/504 (veza-api.md §6): a page, not Veza's JSON. Fixed text.
+_GATEWAY_PAGE = ("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}"
+                 "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+_GATEWAY_REASONS = {502: "Bad Gateway", 504: "Gateway Time-out"}
+
+
+async def _send_gateway_page(send: Send, status: int) -> None:
+    body = _GATEWAY_PAGE.format(status=status, reason=_GATEWAY_REASONS[status]).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/html"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
 async def _reset_connection(transport: Any) -> bool:
     """Drop the connection with a TCP RST and no reply; False when the server gives no access to the transport."""
     if transport is None or not hasattr(transport, "abort"):
@@ -135,6 +149,9 @@ class FaultMiddleware:
         if draw.server_error is not None:
             status, code, message = next(e for e in _SERVER_ERRORS if e[0] == draw.server_error)
             self._on_fault(str(status))
+            if self._config.html_gateway_errors and status in _GATEWAY_REASONS:
+                await _send_gateway_page(send, status)
+                return
             await _send_error(send, ApiError(code, message, status=status), request_id)
             return
         if draw.slow:

@@ -1,20 +1,21 @@
 """Builds the sandbox's deterministic company graph, and drifts it (`advance_graph`) so runs can see change.
 
-`generate_graph(nodes=, seed=)` is a pure function of its arguments (timestamps are relative to `now`): type sizes
-follow fixed proportions, ids and attributes come from `attributes.Company`, edges from one seeded random stream.
-No I/O. The shape of the company: README, "The embedded sandbox".
+`generate_graph(nodes=, seed=, oaa=)` is a pure function of its arguments (timestamps are relative to `now`): type
+sizes follow fixed proportions, ids and attributes come from `attributes.Company`, edges from one seeded random
+stream; the OAA apps named by `oaa` are appended after it (`oaa.py`). No I/O. The shape: README, "The embedded sandbox".
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from runner.sandbox import permissions as perms
 from runner.sandbox.attributes import AZURE_GROUPS, DEPARTMENTS, OKTA_GROUPS, ROLE_NAMES, Company, bucket_name, mix
 from runner.sandbox.drift import AdvanceSummary, advance_graph
-from runner.sandbox.graph import EdgeKind, Graph, encode_edge
+from runner.sandbox.graph import AttributeSource, EdgeKind, Graph, encode_edge
+from runner.sandbox.oaa import MAX_TYPES, OaaAttributes, app_counts, build_app_edges, plan_apps
 
 __all__ = ["AdvanceSummary", "advance_graph", "generate_graph", "node_id", "plan_counts"]
 
@@ -26,8 +27,8 @@ WEIGHTS: dict[str, tuple[int, int]] = {  # type -> (weight, minimum)
     "SnowflakeUser": (700, 6), "SnowflakeRole": (120, 10), "SnowflakeTable": (1200, 10),
     "AzureADUser": (1300, 10), "AzureADGroup": (150, 8), "AzureADLicense": (10, 8),
     "ActiveDirectoryUser": (300, 4), "ActiveDirectoryGroup": (40, 2), "GoogleWorkspaceUser": (300, 4),
-    "OAA.Github.User": (400, 4), "OAA.Github.Repository": (400, 4), "OAA.Jira.User": (250, 4),
-    "OAA.Jira.Project": (50, 2),
+    "OAA.Github.User": (400, 4), "OAA.Github.repository.Resource": (400, 4), "OAA.Jira.User": (250, 4),
+    "OAA.Jira.project.Resource": (50, 2),
 }
 LINKED = ("SnowflakeUser", "AzureADUser", "ActiveDirectoryUser", "GoogleWorkspaceUser", "OAA.Github.User",
           "OAA.Jira.User")
@@ -82,13 +83,18 @@ def node_id(company: Company, type_name: str, o: int) -> str:
         if kind == "table":
             return f"acme.snowflakecomputing.com/table/{props['database']}.{props['schema']}.{props['name']}"
         return f"acme.snowflakecomputing.com/{kind}/{props['name']}"
-    if type_name == "OAA.Jira.Project":
+    if type_name == "OAA.Jira.project.Resource":
         return f"jira:project:{props['customprop_project_key']}"
-    return f"{type_name.removeprefix('OAA.').lower().replace('.', ':')}:{props['name']}"
+    return f"{type_name.removeprefix('OAA.').removesuffix('.Resource').lower().replace('.', ':')}:{props['name']}"
 
 
-def generate_graph(*, nodes: int = 5000, seed: int = 7, now: datetime | None = None) -> Graph:
-    """A company of about `nodes` nodes (exactly, from a few hundred up); same arguments, same graph."""
+def generate_graph(*, nodes: int = 5000, seed: int = 7, now: datetime | None = None,
+                   oaa: Iterable[str] = ()) -> Graph:
+    """A company of about `nodes` nodes (exactly, from a few hundred up); same arguments, same graph.
+
+    `oaa` names OAA types (`OAA.Acme.User`, `OAA.Acme.document.Resource`...): each app they mention, other than the
+    built-in Github and Jira, is generated on top of the `nodes` (its size follows `nodes`), without changing them.
+    """
     moment = (now or datetime.now(UTC)).replace(microsecond=0)
     counts = plan_counts(nodes)
     blocks: dict[str, range] = {}
@@ -99,10 +105,22 @@ def generate_graph(*, nodes: int = 5000, seed: int = 7, now: datetime | None = N
     shifts = {system: counts["OktaUser"] * (k + 1) // (len(LINKED) + 1) for k, system in enumerate(LINKED)}
     company = Company(seed=seed, now=moment, counts=counts, link_shift=shifts)
     ids = [node_id(company, name, o) for name in WEIGHTS for o in range(counts[name])]
+    apps = plan_apps(oaa)
+    extra = {name: size for plan in apps for name, size in app_counts(plan, nodes).items()}
+    if len(WEIGHTS) + len(extra) > MAX_TYPES:
+        raise ValueError(f"too many OAA types to generate ({len(extra)}; at most {MAX_TYPES - len(WEIGHTS)})")
+    attributes = OaaAttributes(company, apps, extra)
+    for name, size in extra.items():
+        blocks[name] = range(start, start + size)
+        ids.extend(attributes.node_id(name, o) for o in range(size))
+        start += size
     out: list[list[int]] = [[] for _ in range(start)]
     rng = random.Random(f"vqr-graph:{seed}:{nodes}")  # noqa: S311  (reproducible, not secret)
     _Builder(company, blocks, out, rng).build()
-    return Graph(seed=seed, now=moment, blocks=blocks, ids=ids, out=out, attributes=company)
+    for plan in apps:  # after the company, each with its own random stream: the company is the same with or without
+        build_app_edges(plan, attributes=attributes, blocks=blocks, out=out, seed=seed, nodes=nodes)
+    source: AttributeSource = attributes if apps else company
+    return Graph(seed=seed, now=moment, blocks=blocks, ids=ids, out=out, attributes=source)
 
 
 class _Builder:
@@ -262,8 +280,8 @@ class _Builder:
         for u in self.b["OAA.Github.User"]:
             for _ in range(1 + int(rng.random() * 5)):
                 bundle = self.bundle(perms.GITHUB_BUNDLES, (45, 35, 12, 8))
-                self.link(u, self.pick("OAA.Github.Repository"), EdgeKind.GRANT, bundle)
+                self.link(u, self.pick("OAA.Github.repository.Resource"), EdgeKind.GRANT, bundle)
         for u in self.b["OAA.Jira.User"]:
             for _ in range(1 + int(rng.random() * 3)):
                 bundle = self.bundle(perms.JIRA_BUNDLES, (60, 35, 5))
-                self.link(u, self.pick("OAA.Jira.Project"), EdgeKind.GRANT, bundle)
+                self.link(u, self.pick("OAA.Jira.project.Resource"), EdgeKind.GRANT, bundle)

@@ -18,7 +18,7 @@ from typing import Any
 
 from runner.sandbox.cache import Execution, JobStatus, ResultCache, canonical_spec, new_cache_id, spec_key
 from runner.sandbox.config import SandboxConfig
-from runner.sandbox.engine import QueryOutcome, SpecError, count, evaluate
+from runner.sandbox.engine import QueryOutcome, SpecError, evaluate
 from runner.sandbox.generate import advance_graph
 from runner.sandbox.graph import Graph
 from runner.sandbox.wire import ApiError, CreateMode, CreateRequest, PageTokens, field_violations, int64
@@ -59,7 +59,7 @@ class Handle:
 
 def _spec_error(error: SpecError) -> ApiError:
     details = [field_violations([(error.field, error.message)])] if error.field else []
-    return ApiError(error.code, error.message, details=details)
+    return ApiError(error.code, error.message, details=details, resolution=error.resolution)
 
 
 class Jobs:
@@ -117,7 +117,9 @@ class Jobs:
             if execution is None:
                 raise ApiError("NotFound", f"cache_id {request.cache_id!r} does not exist or has expired",
                                details=[field_violations([("cached_result_context.cache_id",
-                                                           "unknown or expired cache_id")])])
+                                                           "unknown or expired cache_id")])],
+                               resolution="Submit the query with cached_result_if_available or immediate_run to get "
+                                          "a new cache_id.")
             self.stats.cache_hits += 1
         else:
             assert request.spec is not None
@@ -133,9 +135,10 @@ class Jobs:
         handle = self._new_handle(execution, request.warnings)
         self.stats.creates += 1  # creates that were accepted: a query_result_id was issued
         reply: dict[str, Any] = {"query_result_id": handle.query_result_id, "cache_id": execution.cache_id,
-                                 "last_completed_cache_id": last.cache_id if last else None}
-        if request.warnings:
-            reply["warnings"] = list(request.warnings)
+                                 "last_completed_cache_id": last.cache_id if last else ""}
+        warnings = [*request.warnings, *execution.outcome.warnings]
+        if warnings:
+            reply["warnings"] = warnings
         return reply
 
     async def _execute(self, spec: dict[str, Any], key: str, *, fail: bool) -> Execution:
@@ -160,11 +163,14 @@ class Jobs:
         now = self._clock()
         if handle is None or handle.created_at + self.config.cache_ttl <= now:
             raise ApiError("NotFound", f"query result {query_result_id!r} does not exist or has expired",
-                           details=[field_violations([("query_result_id", "unknown or expired")])])
+                           details=[field_violations([("query_result_id", "unknown or expired")])],
+                           resolution=f"Poll with a query_result_id from a nodes_async_create reply less than "
+                                      f"{self.config.cache_ttl:g} seconds old, or submit the query again.")
         execution = handle.execution
         status = execution.status(now)
-        reply: dict[str, Any] = {"status": status.value, "progress_status": {"row_count": int64(0)},
-                                 "values": [], "path_values": [], "next_page_token": None, "has_more": False,
+        word = self.config.failed_status if status is JobStatus.FAILED else status.value
+        reply: dict[str, Any] = {"status": word, "progress_status": {"row_count": int64(0)},
+                                 "values": [], "path_values": [], "next_page_token": "", "has_more": False,
                                  "warnings": list(handle.warnings), "error": None}
         if status is JobStatus.FAILED:
             reply["error"] = {"code": "Internal", "message": execution.error}
@@ -203,7 +209,7 @@ class Jobs:
         self.stats.rows_served += served
         has_more = offset + served < total
         return {"values": values, "path_values": path_values, "has_more": has_more,
-                "next_page_token": self._tokens.encode(binding, offset + served) if has_more else None}
+                "next_page_token": self._tokens.encode(binding, offset + served) if has_more else ""}
 
     async def nodes(self, spec: dict[str, Any], *, page_size: int, page_token: Any,
                     empty_page: bool) -> dict[str, Any]:
@@ -219,16 +225,13 @@ class Jobs:
         return reply
 
     async def count(self, spec: dict[str, Any]) -> dict[str, Any]:
-        """`query_spec:result`: the number of rows, as an int64 string."""
+        """`query_spec:result`: the number of rows, as an int64 string (and the spec's warnings)."""
         started = self._clock()
-
-        try:
-            number = int(await asyncio.to_thread(count, self.graph, canonical_spec(spec)))
-        except SpecError as error:
-            raise _spec_error(error) from None
+        outcome = await self._evaluate(spec)
         self.stats.executions += 1
         await asyncio.sleep(max(0.0, started + self.config.latency - self._clock()))
-        return {"result_type": COUNT_RESULT_TYPE, "number_value": int64(number)}
+        return {"result_type": COUNT_RESULT_TYPE, "number_value": int64(outcome.total),
+                "warnings": list(outcome.warnings)}
 
     async def advance(self, *, seed: int | None, fraction: float | None) -> dict[str, Any]:
         """Mutate a few percent of the graph; cached results keep the version they were computed on."""

@@ -43,6 +43,11 @@ RAW_TO_EFFECTIVE: dict[str, tuple[str, ...]] = {
     "ADMINISTER_PROJECTS": _ALL_METADATA,
     "assigned": ("NON_DATA",),
     "license_assigned": ("NON_DATA",),
+    # The permissions of the generic OAA apps a project declares (sandbox names; a connector defines its own).
+    "Read": ("DATA_READ", "METADATA_READ"),
+    "Write": ("DATA_WRITE", "DATA_CREATE"),
+    "Delete": ("DATA_DELETE",),
+    "Manage": ("METADATA_WRITE", "METADATA_CREATE", "METADATA_DELETE"),
 }
 RAW_PERMISSIONS: tuple[str, ...] = tuple(RAW_TO_EFFECTIVE)
 RAW_BIT: dict[str, int] = {name: 1 << i for i, name in enumerate(RAW_PERMISSIONS)}
@@ -80,6 +85,13 @@ BUNDLES: tuple[tuple[str, ...], ...] = (
     ("assigned",),                                                       # 18 Okta app assignment
     ("license_assigned",),                                               # 19 Azure AD license
     (),                                                                  # 20 no permission (structural edge)
+    ("Read",),                                                           # 21 OAA Viewer role / Read permission
+    ("Read", "Write"),                                                   # 22 OAA Contributor role
+    ("Read", "Write", "Delete"),                                         # 23 OAA Maintainer role
+    ("Read", "Write", "Delete", "Manage"),                               # 24 OAA Admin role
+    ("Write",),                                                          # 25 OAA Write permission
+    ("Delete",),                                                         # 26 OAA Delete permission
+    ("Manage",),                                                         # 27 OAA Manage permission
 )
 NO_PERMISSION = 20
 BUNDLE_MASKS: tuple[int, ...] = tuple(raw_mask(bundle) for bundle in BUNDLES)
@@ -89,6 +101,8 @@ GITHUB_BUNDLES = (11, 12, 13, 14)
 JIRA_BUNDLES = (15, 16, 17)
 OKTA_APP_BUNDLE = 18
 AZURE_LICENSE_BUNDLE = 19
+OAA_ROLE_BUNDLES = (21, 22, 23, 24)  # Viewer, Contributor, Maintainer, Admin
+OAA_PERMISSION_BUNDLES = (21, 25, 26, 27)  # Read, Write, Delete, Manage
 
 
 @lru_cache(maxsize=4096)

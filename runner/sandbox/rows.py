@@ -17,6 +17,8 @@ from runner.sandbox.permissions import effective_names, raw_names
 
 PropertyChoice = Mapping[str, tuple[str, ...] | None]  # node type -> properties_to_get (None: all)
 TagChoice = Mapping[str, tuple[tuple[str | None, str], ...] | None]  # node type -> tags_to_get (None: none)
+# The risk level of an entity that has none: an enum is never null on the wire; NONE is Veza's lowest [assumed].
+NO_RISK = "NONE"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,7 +51,7 @@ class RowSet:
             node_tags = tuple(t for t in node_tags
                               if any(k == t.key and (ty is None or ty.upper() == t.type.upper()) for ty, k in keys))
         return {"id": view.ids[index], "type": type_name, "properties": shown,
-                "tags": [tag.to_wire() for tag in node_tags], "risk_level": props.get("risk_level")}
+                "tags": [tag.to_wire() for tag in node_tags], "risk_level": props.get("risk_level") or NO_RISK}
 
     def entity_row(self, position: int) -> dict[str, Any]:
         index, mask = self.nodes[position], self.masks[position]
@@ -68,8 +70,6 @@ class RowSet:
         mask = self.masks[position]
         source = self._entity(self.nodes[position], self.properties, self.all_tags, self.tags_to_get)
         target = self._entity(self.targets[position], self.target_properties, self.target_tags, {})
-        for entity in (source, target):
-            del entity["risk_level"]
         if not self.all_tags:
             source.pop("tags")
         if not self.target_tags:

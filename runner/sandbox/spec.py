@@ -1,130 +1,55 @@
 """Parses an AssessmentQuerySpec (a JSON mapping) into the engine's frozen form, or raises `SpecError`.
 
-Pure, no I/O. Enums arrive as names or integers, int64 values as strings or ints. Deprecated top-level relation
-fields are folded into one relates-to spec with a warning; legacy NodeSpec fields are ignored with a warning.
+Pure, no I/O. The spec is first put in protojson's normal form (`null`, `""`, `[]`, `false` and zero enums are
+unset); an absent enum is its proto3 zero value. Legacy forms are honoured, each with a warning naming its modern
+replacement: NodeSpec `conditions`, `tags`, `excluded_tags`, `count_conditions`, and the top-level relation fields,
+folded into one relates-to spec ANDed with `relates_to_exp`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from typing import Any
 
-from runner.catalog import GROUPING_MEMBERS, GROUPINGS, NODE_TYPES
-from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES
+from runner.catalog import NODE_TYPES
+from runner.model import JSONValue
+from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES, normalise
+from runner.sandbox.node_types import resolve_node_type
+from runner.sandbox.specmodel import (
+    Condition,
+    ConditionExpr,
+    CountExpr,
+    NodeSet,
+    NodeSpec,
+    PermissionFilter,
+    Query,
+    RelatesExpr,
+    RelatesSpec,
+    SpecError,
+    TagFilter,
+)
 
+__all__ = ["Condition", "ConditionExpr", "CountExpr", "NodeSet", "NodeSpec", "PermissionFilter", "Query",
+           "RelatesExpr", "RelatesSpec", "SpecError", "TagFilter", "enum_value", "parse_spec"]
 ENUMS = {**ENUM_NAMES, "effective_permissions": EFFECTIVE_PERMISSION_NAMES}
-DEFAULT_RESULT = "SOURCE_NODES_WITH_COUNTS"  # [assumed]: what Veza's query builder shows by default
-DEPRECATED = ("destination_node_types", "required_intermediate_node_types", "avoided_intermediate_node_types",
-              "raw_permissions", "effective_permissions", "no_relation")
-LEGACY_NODE_FIELDS = ("tags", "conditions", "excluded_tags", "count_conditions")
+# Each deprecated top-level relation field, and where it lives in relates_to_exp today (veza-api.md §4).
+DEPRECATED = {"destination_node_types": "node_types",
+              "required_intermediate_node_types": "required_intermediate_node_types",
+              "avoided_intermediate_node_types": "avoided_intermediate_node_types",
+              "raw_permissions": "raw_permissions", "effective_permissions": "effective_permissions",
+              "no_relation": "no_relation"}
+# Each legacy NodeSpec field and its modern replacement; the engine evaluates both, ANDed [assumed].
+LEGACY_NODE_FIELDS = {"tags": "condition_expression.tag_specs",
+                      "conditions": "condition_expression.specs",
+                      "excluded_tags": "condition_expression.tag_specs with exclude: true",
+                      "count_conditions": "count_condition_expression.specs"}
 
 
-class SpecError(Exception):
-    """A spec the sandbox refuses: `code` is a gRPC code name (InvalidArgument, NotFound), `field` the JSON path."""
-
-    def __init__(self, message: str, *, field: str | None = None, code: str = "InvalidArgument") -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-
-@dataclass(frozen=True, kw_only=True)
-class Condition:
-    fn: str
-    prop: str
-    value: Any
-    negate: bool
-    value_property: str | None  # compare with this property instead of `value`
-    from_other_node: bool  # ... of the other node of the relation (the source, for a destination)
-
-
-@dataclass(frozen=True, kw_only=True)
-class TagFilter:
-    type: str | None
-    key: str
-    value: str | None
-    exclude: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class ConditionExpr:
-    conditions: tuple[Condition, ...]
-    tags: tuple[TagFilter, ...]
-    children: tuple[ConditionExpr, ...]
-    use_and: bool
-    negate: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class CountExpr:
-    specs: tuple[tuple[str, int], ...]  # (fn, value)
-    children: tuple[CountExpr, ...]
-    use_and: bool
-    negate: bool
-    include_zero: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class NodeSpec:
-    types: tuple[str, ...]  # concrete types (a grouping expanded)
-    node_id: str | None
-    condition: ConditionExpr | None
-    count: CountExpr | None
-    direct_only: bool
-    properties: tuple[str, ...] | None
-    tags_to_get: tuple[tuple[str | None, str], ...] | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class NodeSet:
-    specs: tuple[NodeSpec, ...]
-    use_and: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class PermissionFilter:
-    values: tuple[str, ...]
-    use_and: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class RelatesSpec:
-    destinations: NodeSet | None  # None: any node
-    required: tuple[str, ...] | None
-    avoided: tuple[str, ...]
-    effective: PermissionFilter | None
-    raw: PermissionFilter | None
-    no_relation: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class RelatesExpr:
-    specs: tuple[RelatesSpec, ...]
-    children: tuple[RelatesExpr, ...]
-    use_and: bool
-    negate: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class Query:
-    sources: NodeSet
-    relates: RelatesExpr | None
-    configured: bool  # node_relationship_type CONFIGURED (direct edges) rather than EFFECTIVE_ACCESS
-    result: str
-    all_entities: ConditionExpr | None
-    source_tags: bool
-    destination_tags: bool
-    include_nodes: bool
-    warnings: tuple[str, ...]
-
-
-def enum_value(kind: str, raw: Any, field: str, default: str) -> str:
-    """An enum given by name or number (names are matched case-insensitively)."""
+def enum_value(kind: str, raw: Any, field: str) -> str:
+    """An enum given by name or number (names matched case-insensitively); absent means its zero value (proto3)."""
     names = ENUMS[kind]
     if raw is None or raw == "":
-        return default
+        return names[0]
     if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(names):
         return names[raw]
     if isinstance(raw, str):
@@ -159,50 +84,85 @@ def _int64(raw: Any, field: str) -> int:
 
 
 class _Parser:
-    def __init__(self) -> None:
+    def __init__(self, node_types: Collection[str]) -> None:
         self.warnings: list[str] = []
+        self.node_types = node_types  # the graph's concrete types (what node_type names resolve to)
 
     def condition_expr(self, raw: Any, field: str) -> ConditionExpr | None:
         data = _mapping(raw, field)
         if not data:
             return None
-        conditions = []
-        for i, item in enumerate(_list(data.get("specs"), f"{field}.specs")):
-            at = f"{field}.specs[{i}]"
-            cond = _mapping(item, at)
-            if not isinstance(cond.get("property"), str):
-                raise SpecError("a condition needs a property", field=f"{at}.property")
-            conditions.append(Condition(
-                fn=enum_value("fn", cond.get("fn"), f"{at}.fn", "EQ"), prop=cond["property"],
-                value=cond.get("value"), negate=bool(cond.get("not")),
-                value_property=cond.get("value_property_name") or None,
-                from_other_node=bool(cond.get("value_property_from_other_node"))))
-        tags = []
-        for i, item in enumerate(_list(data.get("tag_specs"), f"{field}.tag_specs")):
-            tag = _mapping(_mapping(item, f"{field}.tag_specs[{i}]").get("tag"), f"{field}.tag_specs[{i}].tag")
-            if not isinstance(tag.get("key"), str):
-                raise SpecError("a tag spec needs a key", field=f"{field}.tag_specs[{i}].tag.key")
-            tags.append(TagFilter(type=tag.get("type") or None, key=tag["key"], value=tag.get("value"),
-                                  exclude=bool(item.get("exclude"))))
+        conditions = [self.condition(item, f"{field}.specs[{i}]")
+                      for i, item in enumerate(_list(data.get("specs"), f"{field}.specs"))]
+        tag_specs = [_mapping(item, f"{field}.tag_specs[{i}]")
+                     for i, item in enumerate(_list(data.get("tag_specs"), f"{field}.tag_specs"))]
+        tags = [self.tag(item.get("tag"), f"{field}.tag_specs[{i}].tag", exclude=bool(item.get("exclude")))
+                for i, item in enumerate(tag_specs)]
         children = tuple(child for i, item in enumerate(_list(data.get("child_expressions"), f"{field}.children"))
                          if (child := self.condition_expr(item, f"{field}.child_expressions[{i}]")) is not None)
         return ConditionExpr(conditions=tuple(conditions), tags=tuple(tags), children=children,
-                             use_and=enum_value("operator", data.get("operator"), f"{field}.operator", "AND") == "AND",
+                             use_and=enum_value("operator", data.get("operator"), f"{field}.operator") == "AND",
                              negate=bool(data.get("not")))
+
+    @staticmethod
+    def condition(raw: Any, at: str) -> Condition:
+        cond = _mapping(raw, at)
+        if not isinstance(cond.get("property"), str):
+            raise SpecError("a condition needs a property", field=f"{at}.property")
+        return Condition(fn=enum_value("fn", cond.get("fn"), f"{at}.fn"), prop=cond["property"],
+                         value=cond.get("value"), negate=bool(cond.get("not")),
+                         value_property=cond.get("value_property_name") or None,
+                         from_other_node=bool(cond.get("value_property_from_other_node")))
+
+    @staticmethod
+    def tag(raw: Any, at: str, *, exclude: bool) -> TagFilter:
+        """A tag (`{type, key, value}`): the entity must carry it, or, with `exclude`, must not."""
+        tag = _mapping(raw, at)
+        if not isinstance(tag.get("key"), str):
+            raise SpecError("a tag needs a key", field=f"{at}.key")
+        value = tag.get("value")  # "" is protojson's unset string: any value [assumed]
+        return TagFilter(type=tag.get("type") or None, key=tag["key"],
+                         value=None if value in (None, "") else str(value), exclude=exclude)
+
+    @staticmethod
+    def count_spec(raw: Any, at: str) -> tuple[str, int]:
+        spec = _mapping(raw, at)
+        value = spec.get("value")  # an int64 string: "" is its unset value, 0
+        return enum_value("fn", spec.get("fn"), f"{at}.fn"), 0 if value in (None, "") else _int64(value, f"{at}.value")
+
+    def node_condition(self, node: Mapping[str, Any], at: str) -> ConditionExpr | None:
+        """`condition_expression` ANDed with the legacy `conditions`, `tags` and `excluded_tags`."""
+        modern = self.condition_expr(node.get("condition_expression"), f"{at}.condition_expression")
+        conditions = tuple(self.condition(item, f"{at}.conditions[{i}]")
+                           for i, item in enumerate(_list(node.get("conditions"), f"{at}.conditions")))
+        tags = tuple(self.tag(item, f"{at}.{name}[{i}]", exclude=name == "excluded_tags")
+                     for name in ("tags", "excluded_tags")
+                     for i, item in enumerate(_list(node.get(name), f"{at}.{name}")))
+        if not conditions and not tags:
+            return modern
+        return ConditionExpr(conditions=conditions, tags=tags, children=(modern,) if modern else (), use_and=True,
+                             negate=False)
+
+    def node_count(self, node: Mapping[str, Any], at: str) -> CountExpr | None:
+        """`count_condition_expression` ANDed with the legacy `count_conditions`."""
+        modern = self.count_expr(node.get("count_condition_expression"), f"{at}.count_condition_expression")
+        specs = tuple(self.count_spec(item, f"{at}.count_conditions[{i}]")
+                      for i, item in enumerate(_list(node.get("count_conditions"), f"{at}.count_conditions")))
+        if not specs:
+            return modern
+        return CountExpr(specs=specs, children=(modern,) if modern else (), use_and=True, negate=False,
+                         include_zero=modern is not None and modern.include_zero)
 
     def count_expr(self, raw: Any, field: str) -> CountExpr | None:
         data = _mapping(raw, field)
         if not data:
             return None
-        specs = []
-        for i, item in enumerate(_list(data.get("specs"), f"{field}.specs")):
-            spec = _mapping(item, f"{field}.specs[{i}]")
-            specs.append((enum_value("fn", spec.get("fn"), f"{field}.specs[{i}].fn", "EQ"),
-                          _int64(spec.get("value", 0), f"{field}.specs[{i}].value")))
+        specs = [self.count_spec(item, f"{field}.specs[{i}]")
+                 for i, item in enumerate(_list(data.get("specs"), f"{field}.specs"))]
         children = tuple(child for i, item in enumerate(_list(data.get("child_expressions"), f"{field}.children"))
                          if (child := self.count_expr(item, f"{field}.child_expressions[{i}]")) is not None)
         return CountExpr(specs=tuple(specs), children=children,
-                         use_and=enum_value("operator", data.get("operator"), f"{field}.operator", "AND") == "AND",
+                         use_and=enum_value("operator", data.get("operator"), f"{field}.operator") == "AND",
                          negate=bool(data.get("not")), include_zero=bool(data.get("include_zero_count_results")))
 
     def node_set(self, raw: Any, field: str) -> NodeSet | None:
@@ -215,26 +175,22 @@ class _Parser:
             at = f"{field}.nodes[{i}]"
             node = _mapping(item, at)
             name = node.get("node_type")
-            if name in GROUPINGS:
-                types: tuple[str, ...] = tuple(sorted(GROUPING_MEMBERS[name]))
-            elif isinstance(name, str) and name in NODE_TYPES:
-                types = (name,)
-            else:
+            types = resolve_node_type(name, self.node_types)
+            if types is None:
                 raise SpecError(f"{name} is not a valid NodeType", field=f"{at}.node_type")
             for legacy in LEGACY_NODE_FIELDS:
                 if node.get(legacy):
-                    self.warnings.append(f"{at}.{legacy} is a legacy field; the sandbox ignores it")
+                    self.warnings.append(f"{at}.{legacy} is a legacy field: use {LEGACY_NODE_FIELDS[legacy]}")
             props = node.get("properties_to_get")
             tags = node.get("tags_to_get")
             specs.append(NodeSpec(
                 types=types, node_id=str(node["node_id"]) if node.get("node_id") else None,
-                condition=self.condition_expr(node.get("condition_expression"), f"{at}.condition_expression"),
-                count=self.count_expr(node.get("count_condition_expression"), f"{at}.count_condition_expression"),
+                condition=self.node_condition(node, at), count=self.node_count(node, at),
                 direct_only=bool(node.get("direct_relationship_only")),
                 properties=tuple(str(p) for p in _list(props, f"{at}.properties_to_get")) if props else None,
                 tags_to_get=tuple((t.get("type") or None, str(t.get("key"))) for t in _list(tags, f"{at}.tags_to_get"))
                 if tags else None))
-        use_and = enum_value("operator", data.get("nodes_operator"), f"{field}.nodes_operator", "OR") == "AND"
+        use_and = enum_value("operator", data.get("nodes_operator"), f"{field}.nodes_operator") == "AND"
         return NodeSet(specs=tuple(specs), use_and=use_and)
 
     def types_of(self, raw: Any, field: str) -> tuple[str, ...] | None:
@@ -246,22 +202,26 @@ class _Parser:
         values = _list(data.get("values"), f"{field}.values")
         if not values:
             return None
-        names = tuple(enum_value("effective_permissions", v, f"{field}.values[{i}]", "") if effective else str(v)
+        names = tuple(enum_value("effective_permissions", v, f"{field}.values[{i}]") if effective else str(v)
                       for i, v in enumerate(values))
         return PermissionFilter(values=names, use_and=enum_value(
-            "operator", data.get("operator"), f"{field}.operator", "OR") == "AND")
+            "operator", data.get("operator"), f"{field}.operator") == "AND")
 
-    def relates_spec(self, data: Mapping[str, Any], field: str) -> RelatesSpec:
+    def relates_spec(self, data: Mapping[str, Any], field: str, *,
+                     names: Mapping[str, str] | None = None) -> RelatesSpec:
+        """One relates-to spec; `names` maps each of its fields to the key `data` holds it under (the top level
+        spells `node_types` as `destination_node_types`), so a refusal names the field the client sent."""
+        def at(name: str) -> tuple[Any, str]:
+            key = names.get(name, name) if names is not None else name
+            return data.get(key), f"{field}.{key}" if field else key
+
         return RelatesSpec(
-            destinations=self.node_set(data.get("node_types"), f"{field}.node_types"),
-            required=self.types_of(data.get("required_intermediate_node_types"),
-                                   f"{field}.required_intermediate_node_types"),
-            avoided=self.types_of(data.get("avoided_intermediate_node_types"),
-                                  f"{field}.avoided_intermediate_node_types") or (),
-            effective=self.permissions(data.get("effective_permissions"), f"{field}.effective_permissions",
-                                       effective=True),
-            raw=self.permissions(data.get("raw_permissions"), f"{field}.raw_permissions", effective=False),
-            no_relation=bool(data.get("no_relation")))
+            destinations=self.node_set(*at("node_types")),
+            required=self.types_of(*at("required_intermediate_node_types")),
+            avoided=self.types_of(*at("avoided_intermediate_node_types")) or (),
+            effective=self.permissions(*at("effective_permissions"), effective=True),
+            raw=self.permissions(*at("raw_permissions"), effective=False),
+            no_relation=bool(at("no_relation")[0]))
 
     def relates_expr(self, raw: Any, field: str) -> RelatesExpr | None:
         data = _mapping(raw, field)
@@ -272,28 +232,31 @@ class _Parser:
         if not specs and not children:
             return None
         return RelatesExpr(specs=specs, children=children, negate=bool(data.get("not")),
-                           use_and=enum_value("operator", data.get("operator"), f"{field}.operator", "AND") == "AND")
+                           use_and=enum_value("operator", data.get("operator"), f"{field}.operator") == "AND")
 
 
-def parse_spec(spec: Mapping[str, Any]) -> Query:
-    """The engine's form of a spec; `SpecError` (InvalidArgument or NotFound) when the sandbox must refuse it."""
-    parser = _Parser()
+def parse_spec(raw: Mapping[str, Any], *, node_types: Collection[str] = tuple(NODE_TYPES)) -> Query:
+    """The engine's form of a spec; `SpecError` (InvalidArgument or NotFound) when the sandbox must refuse it.
+    `node_types`: the concrete types of the graph (node_type names resolve to them, `node_types.py`)."""
+    normal = normalise(dict(raw))
+    assert isinstance(normal, dict)
+    spec: dict[str, JSONValue] = normal
+    parser = _Parser(node_types)
     snapshot = spec.get("snapshot_id")
-    if snapshot not in (None, "", 0, "0"):
-        raise SpecError(f"snapshot {snapshot} not found", field="snapshot_id", code="NotFound")
-    enum_value("query_type", spec.get("query_type"), "query_type", "SOURCE_TO_DESTINATION")
-    mode = enum_value("node_relationship_type", spec.get("node_relationship_type"), "node_relationship_type",
-                      "EFFECTIVE_ACCESS")
-    result = enum_value("result_value_type", spec.get("result_value_type"), "result_value_type", DEFAULT_RESULT)
+    if snapshot is not None:
+        raise SpecError(f"snapshot {snapshot} not found", field="snapshot_id", code="NotFound",
+                        resolution='Send snapshot_id "0" (the current graph) or the id of an existing snapshot.')
+    enum_value("query_type", spec.get("query_type"), "query_type")
+    mode = enum_value("node_relationship_type", spec.get("node_relationship_type"), "node_relationship_type")
+    result = enum_value("result_value_type", spec.get("result_value_type"), "result_value_type")
     sources = parser.node_set(spec.get("source_node_types"), "source_node_types")
     if sources is None:
         raise SpecError("source_node_types must name at least one node type", field="source_node_types.nodes")
     relates = parser.relates_expr(spec.get("relates_to_exp"), "relates_to_exp")
-    used = [name for name in DEPRECATED if spec.get(name) not in (None, False, [], {})]
+    used = [name for name in DEPRECATED if name in spec]
     if used:
-        parser.warnings.append(f"deprecated fields {', '.join(used)}: use relates_to_exp instead")
-        folded = parser.relates_spec({**{name: spec.get(name) for name in used},
-                                      "node_types": spec.get("destination_node_types")}, "")
+        parser.warnings += [f"{name} is deprecated: use relates_to_exp.specs[].{DEPRECATED[name]}" for name in used]
+        folded = parser.relates_spec(spec, "", names={"node_types": "destination_node_types"})
         deprecated = RelatesExpr(specs=(folded,), children=(), use_and=True, negate=False)
         relates = deprecated if relates is None else RelatesExpr(specs=(), children=(relates, deprecated),
                                                                  use_and=True, negate=False)

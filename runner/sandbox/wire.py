@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES
+from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES, normalise
 
 # gRPC gateway mapping of error codes to HTTP statuses (veza-api.md §6).
 HTTP_STATUS: dict[str, int] = {
@@ -28,6 +28,30 @@ HTTP_STATUS: dict[str, int] = {
     "Internal": 500, "Unknown": 500, "Unimplemented": 501, "Unavailable": 503, "DeadlineExceeded": 504,
 }
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
+USER_FACING_TYPE = "type.googleapis.com/errorstatus.v1.UserFacingErrorInfo"
+# UserFacingErrorInfo reasons: INVALID_ARGUMENTS, NOT_FOUND and INTERNAL are seen in the SDK's tests; the rest follow
+# their pattern [assumed].
+REASONS: dict[str, str] = {
+    "InvalidArgument": "INVALID_ARGUMENTS", "FailedPrecondition": "INVALID_ARGUMENTS",
+    "OutOfRange": "INVALID_ARGUMENTS",
+    "NotFound": "NOT_FOUND", "Internal": "INTERNAL", "Unknown": "INTERNAL", "Unauthenticated": "UNAUTHENTICATED",
+    "PermissionDenied": "PERMISSION_DENIED", "AlreadyExists": "ALREADY_EXISTS", "Aborted": "ABORTED",
+    "ResourceExhausted": "RESOURCE_EXHAUSTED", "Unimplemented": "UNIMPLEMENTED", "Unavailable": "UNAVAILABLE",
+    "DeadlineExceeded": "DEADLINE_EXCEEDED",
+}
+# What a user can do about each kind of refusal, when the error names nothing more specific.
+RESOLUTIONS: dict[str, str] = {
+    "InvalidArgument": "Correct the fields listed in the field violations and send the request again.",
+    "NotFound": "Check the identifier; ids of cached results expire, so submit the query again to get new ones.",
+    "Unauthenticated": "Send a valid API key in the header `Authorization: Bearer <key>`.",
+    "PermissionDenied": "Use an API key whose role may call this endpoint.",
+    "ResourceExhausted": "Wait for the number of seconds in Retry-After, then send the request again.",
+    "Unimplemented": "Check the method and path against the API reference.",
+    "Unavailable": "Retry in a moment; if it keeps failing, contact support with the request_id.",
+    "DeadlineExceeded": "Retry in a moment, or narrow the query; if it keeps failing, contact support with the "
+                        "request_id.",
+}
+DEFAULT_RESOLUTION = "Retry later; if the error persists, contact support with the request_id."
 
 EFFECTIVE_PERMISSIONS = EFFECTIVE_PERMISSION_NAMES
 
@@ -39,13 +63,15 @@ class ApiError(Exception):
     """A request the sandbox refuses, as Veza would: a gRPC code, a message, `details`, extra reply headers."""
 
     def __init__(self, code: str, message: str, *, details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None, status: int | None = None) -> None:
+                 headers: dict[str, str] | None = None, status: int | None = None,
+                 resolution: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.details = details or []
         self.headers = headers or {}
         self.status = status or HTTP_STATUS.get(code, 500)
+        self.resolution = resolution or RESOLUTIONS.get(code, DEFAULT_RESOLUTION)
 
 
 def field_violations(violations: list[tuple[str, str]]) -> dict[str, Any]:
@@ -54,9 +80,22 @@ def field_violations(violations: list[tuple[str, str]]) -> dict[str, Any]:
             "field_violations": [{"field": name, "description": text} for name, text in violations]}
 
 
-def invalid_argument(field: str, description: str, *, message: str | None = None) -> ApiError:
+def invalid_argument(field: str, description: str, *, message: str | None = None,
+                     resolution: str | None = None) -> ApiError:
     return ApiError("InvalidArgument", message or f"invalid {field}: {description}",
-                    details=[field_violations([(field, description)])])
+                    details=[field_violations([(field, description)])], resolution=resolution)
+
+
+def user_facing(error: ApiError) -> dict[str, Any]:
+    """The `errorstatus.v1.UserFacingErrorInfo` detail: a reason word, string metadata, the message, a resolution."""
+    metadata: dict[str, str] = {"code": error.code}
+    for detail in error.details:
+        violations = detail.get("field_violations") if detail.get("@type") == BAD_REQUEST_TYPE else None
+        if violations:
+            metadata["field"] = str(violations[0].get("field", ""))
+            break
+    return {"@type": USER_FACING_TYPE, "reason": REASONS.get(error.code, "INTERNAL"), "metadata": metadata,
+            "message": error.message, "resolution": error.resolution}
 
 
 def rfc3339_now() -> str:
@@ -70,8 +109,10 @@ def new_request_id() -> str:
 
 
 def error_body(error: ApiError, request_id: str) -> dict[str, Any]:
+    """Veza's error body: the BadRequest detail (when a field is at fault), then the UserFacingErrorInfo."""
+    details = [detail for detail in error.details if detail.get("@type") != USER_FACING_TYPE]
     return {"code": error.code, "message": error.message, "request_id": request_id, "timestamp": rfc3339_now(),
-            "details": error.details}
+            "details": [*details, user_facing(error)]}
 
 
 def parse_duration(value: Any, field: str) -> float:
@@ -142,7 +183,9 @@ class PageTokens:
         """The offset a token stands for; empty means 0. Tokens for another result or altered ones are refused."""
         if token is None or token == "":
             return 0
-        refused = invalid_argument("page_token", "not a page token issued for this result")
+        refused = invalid_argument("page_token", "not a page token issued for this result",
+                                   resolution="Send the next_page_token of the previous page unchanged, or no "
+                                              "page_token for the first page.")
         if not isinstance(token, str) or len(token) > 1024:
             raise refused
         try:
@@ -198,6 +241,24 @@ def _spec_of(request: Any, where: str) -> dict[str, Any]:
     spec = normalize_enums(body, f"{where}.body")
     assert isinstance(spec, dict)
     return spec
+
+
+def normalised_create_body(body: Any) -> Any:
+    """A create body with each mode's spec (`<mode>.request.body`) in protojson's normal form. Of the envelope only
+    `null`s are dropped (unset messages), so which mode is set stays what the client wrote."""
+    if not isinstance(body, dict):
+        return body
+    out = {key: value for key, value in body.items() if value is not None}
+    for name in _MODE_FIELDS:
+        mode = out.get(name)
+        if not isinstance(mode, dict):
+            continue
+        mode = out[name] = {key: value for key, value in mode.items() if value is not None}
+        request = mode if name == "request" else mode.get("request")
+        if isinstance(request, dict) and isinstance(request.get("body"), dict):
+            request = {**request, "body": normalise(request["body"])}
+            out[name] = request if name == "request" else {**mode, "request": request}
+    return out
 
 
 def parse_create_body(body: Any) -> CreateRequest:

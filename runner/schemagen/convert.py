@@ -2,7 +2,8 @@
 
 Input: the parsed OpenAPI document (plain dicts) and a root schema; output: a plain JSON-able dict holding the root
 and, under `$defs`, only the components reachable from it. Pure: no I/O. Problems in the document (a dangling or
-external `$ref`) raise `ProjectError`. Variants of the output (templated, draft-07) live in `schemagen/variants.py`.
+external `$ref`) raise `ProjectError`. Every message or list property also accepts null (the protojson policy,
+`schemagen/nulls.py`). Variants of the output (templated, draft-07) live in `schemagen/variants.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from runner.errors import ProjectError
 from runner.model import JSONValue
 from runner.resources import INT64_PATTERN, UINT64_PATTERN, deprecation_note
+from runner.schemagen.nulls import is_message_or_list, with_null
 
 DIALECT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 # No `x-*` key reaches a published schema: strict validators (ajv's default) reject unknown keywords. The evidence
@@ -28,8 +30,6 @@ _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "depe
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_VALUES = ("additionalProperties", "items", "not", "if", "then", "else", "contains", "propertyNames",
                   "unevaluatedProperties", "unevaluatedItems", "additionalItems")
-_ANNOTATIONS = frozenset({"description", "title", "deprecated", "default", "examples", "readOnly", "writeOnly",
-                          "$comment"})
 
 Schema = dict[str, Any]
 
@@ -172,6 +172,8 @@ class _Converter:
                 continue
             if key == "$ref":
                 out[key] = def_ref(self.doc.component_of(value))
+            elif key == "properties" and isinstance(value, Mapping):
+                out[key] = {str(k): self._property(v) for k, v in value.items()}
             elif key in _SCHEMA_MAPS and isinstance(value, Mapping):
                 out["$defs" if key == "definitions" else key] = {str(k): self.convert(v) for k, v in value.items()}
             elif key in _SCHEMA_LISTS and isinstance(value, list):
@@ -196,7 +198,15 @@ class _Converter:
         if closable:
             self._close(out)
         if node.get("nullable") is True or node.get("x-nullable") is True:
-            out = self._nullable(out)
+            out = with_null(out)
+        return out
+
+    def _property(self, node: Any) -> Any:
+        # The protojson policy (schemagen/nulls.py): Veza writes an unset message or list as null, so every such
+        # property accepts null, in our subset and in a vendor document alike; unknown keys stay rejected.
+        out = self.convert(node)
+        if isinstance(out, dict) and is_message_or_list(node, self.doc.components):
+            return with_null(out)
         return out
 
     @staticmethod
@@ -225,11 +235,8 @@ class _Converter:
             return
         integers = sorted({v for v in aliases.values() if isinstance(v, int) and not isinstance(v, bool)})
         out["enum"] = [*out["enum"], *(i for i in integers if i not in out["enum"])]
-        kinds = out.get("type")
-        if kinds == "string":
-            out["type"] = ["string", "integer"]
-        elif isinstance(kinds, list) and "integer" not in kinds:
-            out["type"] = [*kinds, "integer"]
+        # The enum alone says it all; a `type: [string, integer]` union beside it only makes ajv's strictTypes log.
+        out.pop("type", None)
 
     @staticmethod
     def _unwrap_single_allof(out: Schema) -> None:
@@ -268,21 +275,6 @@ class _Converter:
                 return True
         return any(self._declares_properties(sub, depth + 1)
                    for key in _SCHEMA_LISTS if key != "prefixItems" for sub in part.get(key) or ())
-
-    @staticmethod
-    def _nullable(out: Schema) -> Schema:
-        kinds = out.get("type")
-        if isinstance(kinds, str):
-            out["type"] = [kinds, "null"]
-        elif isinstance(kinds, list):
-            if "null" not in kinds:
-                out["type"] = [*kinds, "null"]
-        else:
-            annotations = {k: out.pop(k) for k in list(out) if k in _ANNOTATIONS}
-            return {"anyOf": [out, {"type": "null"}], **annotations}
-        if isinstance(out.get("enum"), list) and None not in out["enum"]:
-            out["enum"] = [*out["enum"], None]
-        return out
 
 
 def convert_document(doc: OpenAPIDocument, root: Mapping[str, Any], *, schema_id: str, title: str) -> Schema:

@@ -13,6 +13,7 @@ from typing import Any
 
 from runner.model import JSONObject
 from runner.resources import TEMPLATE_PATTERN, TEMPLATE_REF
+from runner.schemagen.nulls import is_null_branch
 
 DIALECT_DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 TEMPLATE_SCHEMA: JSONObject = {
@@ -35,6 +36,10 @@ def _needs_template(schema: Mapping[str, Any]) -> bool:
     constraints = {k: v for k, v in schema.items() if k not in _ANNOTATIONS}
     if not constraints or set(constraints) == {"$ref"}:  # accepts anything, or its target is itself templated
         return False
+    branches = constraints.get("anyOf")
+    if set(constraints) == {"anyOf"} and isinstance(branches, list) and all(
+            is_null_branch(b) or (isinstance(b, Mapping) and set(b) == {"$ref"}) for b in branches):
+        return False  # the protojson `$ref or null`: the target is templated, and a template is never null
     return constraints != {"type": "string"}
 
 

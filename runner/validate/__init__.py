@@ -5,9 +5,11 @@ Reads the bundled schemas.
 from __future__ import annotations
 
 from runner.validate.messages import Problem, explain
+from runner.validate.saved_query import SAVED_QUERY_KEYS
 from runner.validate.schemas import SchemaSet, load_schema_set, schema_findings
 
 __all__ = [
+    "SAVED_QUERY_KEYS",
     "Problem",
     "SchemaSet",
     "explain",

@@ -34,6 +34,7 @@ class Problem:
     message: str
     key: bool = False  # anchor at the mapping key rather than its value
     severity: Severity = Severity.ERROR
+    rule: str = ""  # a full rule id that overrides `<prefix>/<kind>` (a rule of its own, whichever stage finds it)
 
 
 def resolve(root: Mapping[str, Any], schema: Any) -> Any:
@@ -128,7 +129,13 @@ def _expected(schema: Mapping[str, Any]) -> str:
         return 'an int64 (digits, best as a string such as "0")'
     kinds = schema.get("type")
     names = [kinds] if isinstance(kinds, str) else list(kinds or [])
-    return " or ".join(_TYPE_NAMES.get(k, k) for k in names)
+    return " or ".join(_TYPE_NAMES.get(k, k) for k in _without_null(names))
+
+
+def _without_null(names: list[str]) -> list[str]:
+    # The protojson null (schemagen/nulls.py) is "unset", not a shape anyone means to write: name the real ones.
+    real = [n for n in names if n != "null"]
+    return real or names
 
 
 def _pattern(error: ValidationError, path: JSONPath, instance: Any, schema: Mapping[str, Any]) -> Problem:
@@ -179,7 +186,8 @@ def _alternatives(error: ValidationError, path: JSONPath, instance: Any, schema:
         expected = [_expected(e.schema) for i in candidates for e in by_branch.get(i, []) if e.validator == "type"
                     and isinstance(e.schema, Mapping)]
         yield Problem(path=path, kind="type",
-                      message=f"expected {' or '.join(dict.fromkeys(expected))}, got {describe(instance)}")
+                      message=f"expected {' or '.join(_without_null(list(dict.fromkeys(expected))))}, "
+                              f"got {describe(instance)}")
         return
     best = best_match(e for i in applicable for e in by_branch.get(i, []))
     if best is None:

@@ -2,7 +2,8 @@
 
 `load_schema_set` reads and compiles the generated schemas once per directory (ProjectError when one is missing or
 invalid). `schema_findings` turns every validation error into one `Finding` at the document position to blame, plus a
-warning for each deprecated field; rule ids are `<prefix>/<kind>`. No I/O besides `load_schema_set`.
+warning for each deprecated field that is set; rule ids are `<prefix>/<kind>`, but a saved-query key inside the spec
+is `spec/saved-query-key` (`saved_query.py`). No I/O besides `load_schema_set`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from jsonschema.exceptions import SchemaError
 
 from runner.errors import ProjectError
 from runner.model import Document, Finding, JSONPath, JSONValue, Severity
+from runner.protojson import is_unset
 from runner.repopath import PathProblem, read_regular_file
 from runner.resources import (
     CREATE_BODY_FILE,
@@ -29,9 +31,11 @@ from runner.resources import (
     replacement_of,
 )
 from runner.validate.messages import Problem, explain, in_place
+from runner.validate.saved_query import saved_query_problem
 
 _MAX_SCHEMA_BYTES = 64 * 1024 * 1024  # a generated schema is ~30 KiB
 QUERY_PREFIX = "query"  # the query file before rendering; "spec" is the spec after it, "project" is vqr.yaml
+SPEC_PREFIX = "spec"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -125,7 +129,9 @@ class _DeprecationWalker:
             for key, sub_value in value.items():
                 subs = node.properties.get(key, ())
                 deprecated = next((s for s in subs if s.get("deprecated") is True), None)
-                if deprecated is not None:
+                # Veza's exports write every field, the deprecated ones too: an unset one (null, false, []) is
+                # no use of it.
+                if deprecated is not None and not is_unset(key, sub_value):
                     replacement = replacement_of(deprecated)
                     use = f"; use '{replacement}'" if replacement else ""
                     out.append(Problem(path=(*path, key), kind="deprecated", key=True, severity=Severity.WARNING,
@@ -158,6 +164,13 @@ def _problems(validator: Draft202012Validator, instance: JSONValue, *, deprecati
     return problems
 
 
+def _spec_path(rule_prefix: str, base: JSONPath) -> JSONPath | None:
+    """Where the spec sits in the document: under `spec:` of a query file (both before and after rendering)."""
+    if rule_prefix == QUERY_PREFIX:
+        return ("spec",)
+    return base if rule_prefix == SPEC_PREFIX else None
+
+
 def schema_findings(validator: Draft202012Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
                     rule_prefix: str, deprecations: bool | None = None) -> list[Finding]:
     """Every schema problem of `instance` (found at `base` inside `doc`) as findings `<rule_prefix>/<kind>`.
@@ -167,9 +180,12 @@ def schema_findings(validator: Draft202012Validator, instance: JSONValue, doc: D
     """
     if deprecations is None:
         deprecations = rule_prefix != QUERY_PREFIX
+    spec_path = _spec_path(rule_prefix, base)
     findings: dict[tuple[int, int, str, str], Finding] = {}
-    for problem in _problems(validator, instance, deprecations=deprecations):
-        finding = doc.finding((*base, *problem.path), rule=f"{rule_prefix}/{problem.kind}", message=problem.message,
+    for found in _problems(validator, instance, deprecations=deprecations):
+        path = (*base, *found.path)
+        problem = saved_query_problem(found, path, spec_path) or found
+        finding = doc.finding(path, rule=problem.rule or f"{rule_prefix}/{problem.kind}", message=problem.message,
                               severity=problem.severity, key=problem.key)
         findings.setdefault((finding.line, finding.column, finding.rule, finding.message), finding)
     return sorted(findings.values(), key=lambda f: f.sort_key)

@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from runner.client import endpoints
 from tests.acceptance.run_project import REPO, check_run_json, make_project, query_yaml
-from tests.support.hostile_server import Endless, HostileServer, Raw, deep_nesting, hostile_server
+from tests.support.hostile_server import Endless, HostileServer, Raw, deep_nesting, hostile_server, proxy_page
 
 __all__ = ["hostile_server"]
 
@@ -69,3 +70,36 @@ def test_the_reply_cap_is_set_in_vqr_yaml(hostile_server: HostileServer, tmp_pat
     queries = {q["name"]: q for q in json.loads((tmp_path / "reports" / "latest" / "run.json").read_text())["queries"]}
     assert queries["honest"]["status"] == "succeeded"
     assert "larger than 1 MiB" in queries["big"]["error"]["message"]
+
+
+def test_a_proxys_html_pages_are_retried_and_a_final_one_is_one_line_naming_the_status(
+        hostile_server: HostileServer, tmp_path: Path) -> None:
+    """A 502 page from the edge in front of the tenant, twice, then an answer: the query succeeds. A 504 page on every
+    poll: the query fails on its own, its message names HTTP 504 in one line, and no HTML reaches the terminal, the
+    run.json or the reports (issue 11, point 6)."""
+    project = make_project(tmp_path, {"honest": query_yaml("honest", "OktaUser"),
+                                      "flaky": query_yaml("flaky", "OktaGroup"),
+                                      "gateway": query_yaml("gateway", "S3Bucket")})
+    project.write_text(project.read_text().replace("  timeout: 60s\n", "  timeout: 3s\n"))
+    hostile_server.on(endpoints.NODES_ASYNC_CREATE, proxy_page(502), when=b"OktaGroup", times=2)
+    hostile_server.on_poll("S3Bucket", proxy_page(504, "504 Gateway Time-out"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_"))}
+    env.update(PYTHONPATH=str(REPO), VEZA_URL=hostile_server.url, VEZA_API_KEY="test-key", VQR_ENV="remote")
+    done = subprocess.run([sys.executable, "-m", "runner", "run"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)  # not --quiet: the progress lines and the summary are shown
+    assert done.returncode == 1, done.stderr
+    run = check_run_json(json.loads((tmp_path / "reports" / "latest" / "run.json").read_text()))
+    queries = {q["name"]: q for q in run["queries"]}
+    assert queries["honest"]["status"] == queries["flaky"]["status"] == "succeeded"
+    assert queries["flaky"]["rows"] == 2
+    assert len([seen for seen in hostile_server.requests
+                if seen.path == endpoints.NODES_ASYNC_CREATE and b"OktaGroup" in seen.body]) == 3  # 502, 502, answer
+    error = queries["gateway"]["error"]
+    assert error["category"] in ("deadline", "transient"), error
+    assert ('poll: HTTP 504: Gateway Timeout (the body is an HTML page titled "504 Gateway Time-out", not Veza\'s '
+            "JSON: a proxy or gateway answered)") in error["message"]
+    assert error["message"].count("HTTP 504") == 1
+    shown = [line for line in (done.stdout + done.stderr).splitlines() if "gateway" in line]
+    assert len(shown) == 2 and all(error["message"] in line for line in shown), shown  # progress line, summary
+    for text in (done.stdout, done.stderr, *(p.read_text() for p in (tmp_path / "reports" / "latest").rglob("*.*"))):
+        assert "<center>" not in text and "nginx" not in text and "alert(1)" not in text and "Traceback" not in text

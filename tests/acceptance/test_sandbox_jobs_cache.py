@@ -65,7 +65,7 @@ def test_a_job_goes_pending_running_done(slow_client: httpx.Client) -> None:
         if reply["status"] == "DONE":
             break
         assert reply["values"] == [] and reply["path_values"] == [] and reply["has_more"] is False
-        assert reply["progress_status"] == {"row_count": "0"} and reply["next_page_token"] is None
+        assert reply["progress_status"] == {"row_count": "0"} and reply["next_page_token"] == ""
         time.sleep(0.02)
     assert time.monotonic() - started >= 1.5
     order = ["PENDING", "RUNNING", "DONE"]
@@ -89,7 +89,7 @@ def test_if_available_reuses_a_done_result_with_the_same_canonical_spec(sandbox_
     again = create(sandbox_client, if_available(reordered, "600s"))
     assert again["cache_id"] == first["cache_id"] == again["last_completed_cache_id"]
     other = create(sandbox_client, if_available(spec("AzureADUser"), "600s"))
-    assert other["cache_id"] != first["cache_id"] and other["last_completed_cache_id"] is None
+    assert other["cache_id"] != first["cache_id"] and other["last_completed_cache_id"] == ""
     counts = stats(sandbox_client)
     assert (counts["creates"], counts["executions"], counts["cache_hits"]) == (3, 2, 1)
 
@@ -122,7 +122,7 @@ def test_immediate_run_always_runs_and_joins_the_cache(sandbox_client: httpx.Cli
 def test_if_available_joins_a_running_execution_when_configured(slow_client: httpx.Client) -> None:
     first = create(slow_client, immediate(spec()))
     joined = create(slow_client, if_available(spec()))
-    assert joined["cache_id"] == first["cache_id"] and joined["last_completed_cache_id"] is None
+    assert joined["cache_id"] == first["cache_id"] and joined["last_completed_cache_id"] == ""
     assert stats(slow_client)["executions"] == 1
     with running_sandbox(latency=1.5, cache_joins_running=False) as separate, client_for(separate) as client:
         one = create(client, immediate(spec()))
@@ -147,7 +147,7 @@ def test_context_attaches_to_a_result_and_fails_when_unknown_or_expired() -> Non
         gone = client.post(GET, json={"query_result_id": job["query_result_id"]})
         assert gone.status_code == 404 and gone.json()["code"] == "NotFound"  # handles expire with the cache TTL
         after = create(client, if_available(spec()))
-        assert after["cache_id"] != job["cache_id"] and after["last_completed_cache_id"] is None
+        assert after["cache_id"] != job["cache_id"] and after["last_completed_cache_id"] == ""
 
 
 def test_failed_jobs_are_reported_and_never_reused() -> None:
@@ -156,7 +156,7 @@ def test_failed_jobs_are_reported_and_never_reused() -> None:
         final = wait_done(client, job["query_result_id"])
         assert final["status"] == "FAILED" and final["values"] == [] and final["error"]["message"]
         again = create(client, if_available(spec()))
-        assert again["cache_id"] != job["cache_id"] and again["last_completed_cache_id"] is None
+        assert again["cache_id"] != job["cache_id"] and again["last_completed_cache_id"] == ""
         counts = stats(client)
         assert counts["executions"] == 2 and counts["cache_hits"] == 0 and counts["faults"] == {"job": 2}
 

@@ -55,7 +55,7 @@ environments:
     api_key_env: VEZA_API_KEY
     vars_files: [queries/vars/prod.yaml]
 vars: {lookback_days: 90}
-node_types: [OAA.Custom.Thing]
+node_types: [OAA.Custom.thing.Resource]
 rules: {disable: [cache/*]}
 retention: 30
 """

@@ -141,12 +141,13 @@ def test_enum_inside_a_list_points_at_the_item(schemas: SchemaSet) -> None:
 
 def test_deprecated_fields_warn_with_their_replacement_after_rendering(schemas: SchemaSet) -> None:
     text = HEAD + ("spec:\n  destination_node_types: {nodes: [{node_type: S3Bucket}]}\n"
-                   "  source_node_types: {nodes: [{node_type: OktaUser, conditions: []}]}\n")
+                   "  source_node_types: {nodes: [{node_type: OktaUser, conditions: [{property: x}]}]}\n")
     assert query_findings(schemas, text) == []  # reported once, after rendering
     found = spec_findings(schemas, text)
     assert [(f.line, f.column, f.rule, f.severity, f.message) for f in found] == [
-        (4, 3, "spec/deprecated", Severity.WARNING, "'destination_node_types' is deprecated; use 'relates_to_exp'"),
-        (5, 53, "spec/deprecated", Severity.WARNING, "'conditions' is deprecated; use 'condition_expression'"),
+        (4, 3, "spec/deprecated", Severity.WARNING,
+         "'destination_node_types' is deprecated; use 'relates_to_exp.specs[].node_types'"),
+        (5, 53, "spec/deprecated", Severity.WARNING, "'conditions' is deprecated; use 'condition_expression.specs'"),
     ]
     doc = make_doc(text)
     forced = schema_findings(schemas.query_file, doc.data, doc, rule_prefix="query", deprecations=True)
