@@ -14,6 +14,7 @@ from runner.durations import parse_duration
 from runner.importer.emit import slug
 from runner.model import JSONObject, JSONValue
 from runner.protojson import is_unset, normalise
+from runner.validate import SAVED_QUERY_KEYS
 
 # Every top-level field of an AssessmentQuerySpec (veza-api.md §4), deprecated ones included.
 SPEC_KEYS: Final[frozenset[str]] = frozenset({
@@ -24,14 +25,10 @@ SPEC_KEYS: Final[frozenset[str]] = frozenset({
     "variables", "customized_variables", "page_size", "page_token", "no_relation", "destination_node_types",
     "required_intermediate_node_types", "avoided_intermediate_node_types", "raw_permissions", "effective_permissions",
 })
-# Saved-query keys a query file has a place for: name → name, description → description, labels → tags.
-KEPT_KEYS: Final[frozenset[str]] = frozenset({"name", "description", "labels"})
-# Saved-query keys vqr has no place for: writable in Veza but not part of a query file, or read-only / exported
-# (veza-api.md §4; `category` and `level` are 2023 report files'). Dropped, and said so.
-DROPPED_KEYS: Final[frozenset[str]] = frozenset({
-    "id", "created_at", "updated_at", "result_type", "source_type", "integration_types", "category", "level",
-    "visibility", "risk_level", "risk_explanation", "risk_remediation", "analysis_type", "active", "is_active",
-})
+# Saved-query keys (validate's one table, veza-api.md §4): name → name, description → description, labels → tags;
+# the others (read-only, exported, or settings vqr never sends) are dropped, and said so.
+KEPT_KEYS: Final[frozenset[str]] = frozenset(key for key, home in SAVED_QUERY_KEYS.items() if home is not None)
+DROPPED_KEYS: Final[frozenset[str]] = frozenset(key for key, home in SAVED_QUERY_KEYS.items() if home is None)
 SAVED_KEYS: Final[frozenset[str]] = KEPT_KEYS | DROPPED_KEYS
 MODE_KEYS: Final[tuple[str, ...]] = ("cached_result_if_available", "immediate_run", "cached_result_context", "request")
 # Veza's documented default staleness (§3). Written out, so a project default never changes an imported query.
