@@ -1,9 +1,8 @@
 """Plan and write one `vqr import`: candidates → named, checked query files → written, all or none.
 
-Input: the project, its schemas and variables, the existing queries, the decoded inputs and the options. Output:
-`Planned` files, each compiled in memory by the real lint pipeline and proved to render back to the imported spec
-and cache mode before anything is written; any refusal (clash, lint error, path outside the project) is an
-`ImportRefused` and nothing is written. `write_planned` writes them atomically (`runner/files.py`).
+Input: the project, its schemas, variables and queries, the decoded inputs, the options. Output: `Planned` files, each
+compiled in memory by the real lint pipeline and proved to render back to the imported spec and cache mode, else an
+`ImportRefused` (nothing written). `write_planned` writes them atomically (`runner/files.py`).
 """
 
 from __future__ import annotations

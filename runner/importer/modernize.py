@@ -1,13 +1,7 @@
 """`vqr import --modernize`: legacy spec forms → their modern replacement, only where the mapping is certain.
 
-Input: a normalised spec. Output: a new spec (the input is not changed), what was rewritten and what was left as
-it was, each naming its place. Pure. Used by import only: the sandbox evaluates the legacy forms itself, and lint
-warns about them, so a legacy spec left alone still runs as Veza runs it. The mappings (veza-api.md §4):
-- NodeSpec `conditions` → `condition_expression.specs`, `tags` / `excluded_tags` → `condition_expression.tag_specs`
-  (`exclude: true` for excluded), when there is no condition expression yet or it is a plain AND;
-- NodeSpec `count_conditions` → `count_condition_expression.specs`, on the same terms;
-- the deprecated top-level relation fields → one `relates_to_exp.specs[0]`, when there is no `relates_to_exp`.
-Anything else (an OR or negated expression beside a legacy list, a malformed legacy item) is left and reported.
+Input: a normalised spec. Output: a new spec (the input untouched), what was rewritten and what was left (each naming
+its place). Pure; used by import only (the sandbox evaluates legacy forms itself, lint warns about them).
 """
 
 from __future__ import annotations
@@ -16,8 +10,16 @@ import copy
 from dataclasses import dataclass, field
 from typing import Final
 
+from runner.catalog import LEGACY_TYPES
 from runner.model import JSONObject, JSONValue
 
+# The mappings (veza-api.md §4), each applied only when its meaning cannot change:
+# - NodeSpec `conditions` → `condition_expression.specs`, `tags` / `excluded_tags` → `condition_expression.tag_specs`
+#   (`exclude: true`), when the node has no condition expression or a plain AND one (ANDing more in keeps it);
+# - NodeSpec `count_conditions` → `count_condition_expression.specs`, on the same terms;
+# - the deprecated top-level relation fields → one `relates_to_exp.specs[0]`, when there is no `relates_to_exp`.
+# Anything else is left and reported: an OR or negated expression beside a legacy list, a malformed legacy item,
+# `and_op_type` (undocumented), a legacy `Custom*` node type (its OAA name is the app's own).
 # Top-level deprecated field → its RelatesToSpec field.
 RELATION_FIELDS: Final[dict[str, str]] = {
     "destination_node_types": "node_types",
@@ -77,6 +79,8 @@ def _walk(value: JSONValue, where: str, result: Modernized) -> None:
         return
     if not isinstance(value, dict):
         return
+    if "and_op_type" in value:
+        result.left.append(f"{where}: and_op_type {value['and_op_type']} kept (its meaning is not documented)")
     for key, item in value.items():
         if key in OPAQUE:
             continue
@@ -93,6 +97,8 @@ def _all_objects(items: JSONValue, allowed: frozenset[str] | None = None) -> boo
 
 
 def _node(node: JSONObject, where: str, result: Modernized) -> None:
+    if node.get("node_type") in LEGACY_TYPES:  # its OAA name depends on the app's own naming: lint suggests one
+        result.left.append(f"{where}: legacy node type {node['node_type']} kept (lint names its OAA form)")
     conditions, tags, excluded = node.get("conditions"), node.get("tags"), node.get("excluded_tags")
     present = [name for name in ("conditions", "tags", "excluded_tags") if name in node]
     if present:
