@@ -172,3 +172,17 @@ def test_a_hostile_key_is_shown_on_one_escaped_line(tmp_path: Path) -> None:
     done = vqr("import", "-", cwd=root, stdin=json.dumps({"\x1b[31mred\nline": 1}).encode())
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "\x1b" not in done.stderr and "\\x1b[31mred line" in done.stderr
+
+
+def test_the_readme_report_example_writes_what_the_readme_says(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("## Bring your queries from Veza"):readme.index("## Schemas")]
+    example = section[section.index("```json\n") + 8:section.index("```", section.index("```json\n") + 8)]
+    root = project(tmp_path / "repo")
+    (tmp_path / "report.json").write_text(example)
+    done = vqr("import", str(tmp_path / "report.json"), "--into", "queries/github", cwd=root)
+    assert done.returncode == 0, done.stderr
+    claim = re.search(r"writes `(queries/github/[a-z0-9-]+\.yaml)` with\n`tags: \[([^\]]*)\]`", section)
+    assert claim is not None
+    text = (root / claim.group(1)).read_text()
+    assert f"tags: [{claim.group(2)}]\n" in text
