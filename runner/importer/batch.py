@@ -93,7 +93,7 @@ def _names(candidates: Sequence[Candidate], directory: Path, existing: Iterable[
             raise ImportRefused(f"{candidate.source}: a query named {base!r} already exists ({where}); "
                                 "not overwriting it")
         name, number = base, 1
-        while name in names:
+        while name in names or name in known or name in on_disk:
             number += 1
             name = f"{base}-{number}"
         names.append(name)

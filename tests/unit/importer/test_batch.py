@@ -36,6 +36,12 @@ def test_names_are_slugs_and_repeats_within_one_import_are_numbered(tmp_path: Pa
                                                  "queries/stdin.yaml"]
 
 
+def test_a_numbered_name_skips_one_the_repository_has(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"mine.yaml": EXISTING.replace("okta-admins", "q-2")})
+    done = import_into(project, [("a.json", saved("q")), ("b.json", saved("q"))])
+    assert sorted(done.queries) == ["q", "q-2", "q-3"]
+
+
 def test_options_and_labels_become_owner_and_tags(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     done = import_into(project, [("a.json", saved("q", labels=["okta", "nightly"], description="Who"))],
