@@ -101,3 +101,11 @@ def test_a_report_entry_under_spec_gets_targeted_findings_only(tmp_path: Path) -
     assert got == [(4, "spec/saved-query-key", "'name'"), (5, "spec/saved-query-key", "'description'"),
                    (6, "spec/saved-query-key", "'labels'"), (10, "spec/saved-query-key", "'result_type'"),
                    (11, "spec/saved-query-key", "'source_type'")]
+
+
+def test_the_docs_sample_request_lints_with_deprecation_warnings_only(tmp_path: Path) -> None:
+    # Veza's own documentation sample (Get query spec nodes) still uses the deprecated top-level relation fields.
+    found = _lint_pasted_spec(tmp_path, "docs-query-spec-nodes-sample.json")
+    assert {f["severity"] for f in found} == {"warning"}
+    assert sorted(f["message"].split(" ", 1)[0] for f in found if f["rule"] == "spec/deprecated") == [
+        "'destination_node_types'", "'raw_permissions'"]  # `no_relation: false` is unset: nothing to warn about

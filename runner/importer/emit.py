@@ -17,8 +17,9 @@ from runner.model import JSONObject, JSONValue
 MAX_NAME = 80  # a file name well below every filesystem's limit, with room for "-NN" and ".yaml"
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-# Plain only what reads as a string to every YAML reader: starts with a letter, no ": " or " #", no trailing colon.
-_PLAIN_STRING = re.compile(r"[A-Za-z_][A-Za-z0-9_./:@$-]*(?: [A-Za-z0-9_./:@$-]+)*")
+# Plain only what reads as a string to every YAML reader, in block and flow context alike: starts with a letter, no
+# colon at all (`[s3:PutBucketAcl]` is a syntax error to ruamel's flow scanner), no " #".
+_PLAIN_STRING = re.compile(r"[A-Za-z_][A-Za-z0-9_./@$-]*(?: [A-Za-z0-9_./@$-]+)*")
 _RESERVED = frozenset({"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"})
 # Characters a double-quoted scalar gets as escapes: what json.dumps(ensure_ascii=False) leaves raw but a terminal,
 # an editor or the hardened loader treats specially (DEL, C1, line separators, bidi controls, BOM, lone surrogates).
@@ -52,7 +53,7 @@ def escape_template(text: str) -> str:
 
 
 def _string(text: str) -> str:
-    if _PLAIN_STRING.fullmatch(text) and text.lower() not in _RESERVED and not text.endswith(":"):
+    if _PLAIN_STRING.fullmatch(text) and text.lower() not in _RESERVED:
         return text
     quoted = json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
     return _ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from runner.importer.emit import MAX_NAME, escape_template, query_file_text, slug
@@ -39,7 +39,7 @@ def test_a_string_with_template_delimiters_becomes_a_string_literal_expression()
 _PIECES = st.one_of(
     st.sampled_from(["{{", "{%", "{#", "}}", "%}", "#}", "{{ 7 }}", "{# c #}", ": ", " #", "'", '"', "\\", "\n",
                      "\t", "-", "?", "*", "&", "!", "|", ">", "@", "`", "yes", "no", "null", "~", "0x1F", "1e3",
-                     "2024-01-31", ".inf", "\u2028", "\u202e", "\x7f", "\x85", "\ufeff", " ", "a", "B"]),
+                     "2024-01-31", ".inf", "\u2028", "\u202e", "\x7f", "\x85", "\ufeff", " ", "a", "B", ":", "s3:Put"]),
     st.characters(exclude_categories=["Cs"]),
 )
 _HOSTILE = st.lists(_PIECES, max_size=8).map("".join)
@@ -50,6 +50,7 @@ _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
                                                  max_size=4)), max_leaves=20)
 
 
+@example(description="d", value=["s3:PutBucketAcl"])  # a colon in a flow list: Veza's docs sample has one
 @given(description=_HOSTILE, value=_VALUES)
 def test_any_value_reads_and_renders_back_to_itself(description: str, value: JSONValue) -> None:
     fields: dict[str, JSONValue] = {"name": "q", "description": description, "spec": {"value": value}}
