@@ -1,9 +1,7 @@
 """Veza's JSON as protojson writes it: what "unset" looks like, each enum's numbering and zero value, one normal form.
 
-Pure data and functions, no I/O. Veza emits every field (EmitUnpopulated): an unset message is `null`, a string
-`""`, a list `[]`, a bool `false`, an enum its zero name (veza-api.md §1, §4). `normalise` drops all of those, so
-that `null`, `""`, a zero value and absence never change a query's meaning or split its history. `ENUM_NAMES` is the
-one table of enum numberings: only `query_type` is documented, every other numbering is [assumed].
+Pure data and functions, no I/O. Veza emits every field (veza-api.md §1, §4); `normalise` drops the unset ones (null,
+"", [], false, a zero enum) so that they never change a query's meaning or split its history.
 """
 
 from __future__ import annotations
@@ -37,7 +35,12 @@ EFFECTIVE_PERMISSION_NAMES: Final[tuple[str, ...]] = (
 INT64_ZERO_FIELDS: Final[frozenset[str]] = frozenset({"snapshot_id", "page_size"})
 # Keys whose value is user data, never spec structure: kept byte for byte (only a null one is dropped). A condition's
 # `value` may well be "", false or 0, and a tag's `properties` is a free map.
+# The one table of them: lint, import and modernize never look inside either (no spec field named `properties` holds
+# structure; `properties_to_get` is another key).
 OPAQUE_KEYS: Final[frozenset[str]] = frozenset({"value", "properties"})
+# Enums whose zero value is documented ([D] query_type; [D, medium confidence] the rest). Every other zero is
+# [assumed]: `vqr import` keeps it as written (`drop_assumed_zeros=False`), so a file says what Veza said.
+DOCUMENTED_ZEROS: Final[frozenset[str]] = frozenset({"query_type", "operator", "nodes_operator", "fn"})
 
 
 def zero_value(field: str) -> str | None:
@@ -49,7 +52,12 @@ def zero_value(field: str) -> str | None:
 def enum_name(field: str, raw: JSONValue) -> JSONValue:
     """`raw` as its enum name when `field` is a known enum given by number (or digits); otherwise `raw` unchanged."""
     names = ENUM_NAMES.get(field)
-    if names is None or isinstance(raw, bool):
+    return raw if names is None else _name(names, raw)
+
+
+def _name(names: tuple[str, ...], raw: JSONValue) -> JSONValue:
+    """`raw` as `names[raw]` when it is a number (or digits) in range; otherwise unchanged (a bool is no number)."""
+    if isinstance(raw, bool):
         return raw
     number = int(raw) if isinstance(raw, str) and raw.isdigit() else raw
     if isinstance(number, int) and 0 <= number < len(names):
@@ -59,22 +67,40 @@ def enum_name(field: str, raw: JSONValue) -> JSONValue:
 
 def is_unset(field: str, value: JSONValue) -> bool:
     """Whether `value` of `field` is how protojson writes "not set": null, "", [], {}, false, "0", or the zero enum."""
-    if value is None or value is False or value == "" or value == [] or value == {}:
-        return True
-    if field in INT64_ZERO_FIELDS and value in ("0", 0) and not isinstance(value, bool):
+    if _is_generic_unset(field, value):
         return True
     zero = zero_value(field)
     name = enum_name(field, value)
     return zero is not None and isinstance(name, str) and name.upper() == zero
 
 
-def normalise(value: JSONValue) -> JSONValue:
+def _is_generic_unset(field: str, value: JSONValue) -> bool:
+    """Unset whatever the field's type: null, "", [], {}, false, and "0" of an int64 whose zero means unset."""
+    if value is None or value is False or value == "" or value == [] or value == {}:
+        return True
+    return field in INT64_ZERO_FIELDS and value in ("0", 0) and not isinstance(value, bool)
+
+
+def normalise(value: JSONValue, *, drop_assumed_zeros: bool = True) -> JSONValue:
     """`value` with every unset field dropped and numbered enums named: equal meaning, equal form.
 
-    List items are kept (even an emptied one), so every path that remains points where it did in the source.
+    List items are kept (even an emptied one), so every path that remains points where it did in the source. With
+    `drop_assumed_zeros=False` an explicit zero of an enum outside DOCUMENTED_ZEROS is kept (named).
     """
+    return _normalise(value, None, drop_assumed_zeros)
+
+
+def _enum_field(key: str, parent: str | None) -> str | None:
+    """The ENUM_NAMES entry `key` is under `parent` (the enclosing field; a list item's is the list's key), if any.
+    A TagSpec's `fn` (an item of `tag_specs`) is an undocumented enum of its own, not ConditionFn: kept as written."""
+    if key not in ENUM_NAMES or (key == "fn" and parent == "tag_specs"):
+        return None
+    return key
+
+
+def _normalise(value: JSONValue, parent: str | None, drop: bool) -> JSONValue:
     if isinstance(value, list):
-        return [normalise(item) for item in value]
+        return [_normalise(item, parent, drop) for item in value]
     if not isinstance(value, dict):
         return value
     out: dict[str, JSONValue] = {}
@@ -83,7 +109,15 @@ def normalise(value: JSONValue) -> JSONValue:
             if item is not None and not (key == "properties" and item == {}):
                 out[key] = item
             continue
-        named = enum_name(key, normalise(item))
-        if not is_unset(key, named):
-            out[key] = named
+        named = _normalise(item, key, drop)
+        field = _enum_field(key, parent)
+        if field is not None:
+            named = enum_name(field, named)
+        elif key == "values" and parent == "effective_permissions" and isinstance(named, list):
+            named = [_name(EFFECTIVE_PERMISSION_NAMES, permission) for permission in named]
+        if _is_generic_unset(key, named):
+            continue
+        if field is not None and (drop or field in DOCUMENTED_ZEROS) and is_unset(field, named):
+            continue
+        out[key] = named
     return out

@@ -114,7 +114,7 @@ def plan_import(project: Project, inputs: Sequence[Input], options: ImportOption
     schema_path = Path(os.path.relpath(project.root / "schemas" / "query-file.schema.json", directory)).as_posix()
     planned: list[Planned] = []
     for candidate, name in zip(candidates, names, strict=True):
-        spec = normalise(candidate.spec)
+        spec = normalise(candidate.spec, drop_assumed_zeros=False)  # the file keeps what Veza said
         assert isinstance(spec, dict)
         notes = list(candidate.notes)
         if options.modernize:

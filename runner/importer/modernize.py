@@ -12,6 +12,7 @@ from typing import Final
 
 from runner.catalog import LEGACY_TYPES
 from runner.model import JSONObject, JSONValue
+from runner.protojson import OPAQUE_KEYS
 
 # The mappings (veza-api.md §4), each applied only when its meaning cannot change:
 # - NodeSpec `conditions` → `condition_expression.specs`, `tags` / `excluded_tags` → `condition_expression.tag_specs`
@@ -30,7 +31,6 @@ RELATION_FIELDS: Final[dict[str, str]] = {
     "avoided_intermediate_node_types": "avoided_intermediate_node_types",
 }
 TAG_KEYS: Final[frozenset[str]] = frozenset({"type", "key", "value", "properties"})
-OPAQUE: Final[frozenset[str]] = frozenset({"value", "properties"})  # user data: never walked into
 
 
 @dataclass
@@ -82,7 +82,7 @@ def _walk(value: JSONValue, where: str, result: Modernized) -> None:
     if "and_op_type" in value:
         result.left.append(f"{where}: and_op_type {value['and_op_type']} kept (its meaning is not documented)")
     for key, item in value.items():
-        if key in OPAQUE:
+        if key in OPAQUE_KEYS:  # user data: never walked into
             continue
         if key == "nodes" and isinstance(item, list):
             for index, node in enumerate(item):

@@ -1,7 +1,7 @@
 """Walks a rendered spec: every mapping in document order, and every place a node type is named.
 
-Generators over plain JSON values, no I/O. Subtrees under a condition's `value` are skipped: they are user data
-(any JSON) and must never be mistaken for spec structure.
+Generators over plain JSON values, no I/O. Subtrees under `protojson.OPAQUE_KEYS` (a condition's `value`, a tag's
+`properties`) are skipped: they are user data and must never be mistaken for spec structure.
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from runner.model import JSONPath, JSONValue
-
-_OPAQUE_KEYS = frozenset({"value"})
+from runner.protojson import OPAQUE_KEYS
 
 
 def iter_mappings(value: JSONValue, base: JSONPath) -> Iterator[tuple[JSONPath, dict[str, JSONValue]]]:
@@ -21,7 +20,7 @@ def iter_mappings(value: JSONValue, base: JSONPath) -> Iterator[tuple[JSONPath, 
         path, current = stack.pop()
         if isinstance(current, dict):
             yield path, current
-            stack.extend((((*path, key), item) for key, item in reversed(current.items()) if key not in _OPAQUE_KEYS))
+            stack.extend((((*path, key), item) for key, item in reversed(current.items()) if key not in OPAQUE_KEYS))
         elif isinstance(current, list):
             stack.extend(((*path, index), item) for index, item in reversed(list(enumerate(current))))
 

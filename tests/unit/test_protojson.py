@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from runner.model import JSONObject
 from runner.plan.select import spec_hash
-from runner.protojson import ENUM_NAMES, enum_name, is_unset, normalise, zero_value
+from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES, enum_name, is_unset, normalise, zero_value
 
 MODERN: JSONObject = {
     "query_type": "SOURCE_TO_DESTINATION",
@@ -72,13 +72,60 @@ def test_is_unset(field: str, raw: Any, unset: bool) -> None:
     assert is_unset(field, raw) is unset
 
 
-def test_every_enum_has_its_zero_value_first_and_numbers_map_to_names() -> None:
+@pytest.mark.parametrize(("field", "zero"), [
+    ("query_type", "SYSTEM_CREATED"), ("operator", "AND"), ("nodes_operator", "AND"), ("fn", "EQ")])
+def test_the_documented_zero_values(field: str, zero: str) -> None:
+    assert zero_value(field) == zero
+    assert enum_name(field, 0) == zero and enum_name(field, "0") == zero
+
+
+def test_numbers_past_zero_map_to_names_and_out_of_range_is_left() -> None:
+    assert EFFECTIVE_PERMISSION_NAMES[0] == "METADATA_WRITE"  # the docs sample's first value
+    assert enum_name("fn", 6) == "IN" and enum_name("query_type", 1) == "SOURCE_TO_DESTINATION"
     for field, names in ENUM_NAMES.items():
-        assert zero_value(field) == names[0]
-        assert enum_name(field, len(names) - 1) == names[-1]
         assert enum_name(field, len(names)) == len(names)  # out of range: left for the schema to report
     assert zero_value("and_op_type") is None
     assert enum_name("operator", True) is True  # a bool is never a number here
+
+
+TAG: JSONObject = {"key": "env", "value": "prod"}
+
+
+def test_a_tag_spec_fn_is_not_the_condition_fn() -> None:
+    # Its enum values are undocumented: a number stays a number, a name is kept, a zero is not dropped.
+    specs: Any = [{"tag": TAG, "fn": 3}, {"tag": TAG, "fn": "EQ"}, {"tag": TAG, "fn": 0}]
+    assert normalise({"condition_expression": {"tag_specs": specs}}) == {"condition_expression": {"tag_specs": specs}}
+    assert spec_hash({"tag_specs": [{"tag": TAG, "fn": 0}]}) != spec_hash({"tag_specs": [{"tag": TAG}]})
+    # ...while a condition's fn, beside it, still is ConditionFn.
+    assert normalise({"specs": [{"fn": 3, "property": "p", "value": 1}, {"fn": "EQ", "property": "p", "value": 1}],
+                      "tag_specs": [{"tag": TAG}]}) == {
+        "specs": [{"fn": "LTE", "property": "p", "value": 1}, {"property": "p", "value": 1}],
+        "tag_specs": [{"tag": TAG}]}
+    assert normalise({"count_condition_expression": {"specs": [{"fn": 4, "value": 2}]}}) == {
+        "count_condition_expression": {"specs": [{"fn": "GT", "value": 2}]}}
+
+
+def test_effective_permissions_by_number_are_named() -> None:
+    by_number: JSONObject = {"relates_to_exp": {"specs": [{"effective_permissions": {"values": [1, 0, "2"]}}]}}
+    by_name: JSONObject = {"relates_to_exp": {"specs": [{"effective_permissions": {
+        "values": ["DATA_READ", "METADATA_WRITE", "DATA_WRITE"]}}]}}
+    assert normalise(by_number) == by_name
+    assert spec_hash(by_number) == spec_hash(by_name)
+    assert normalise({"values": [1]}) == {"values": [1]}  # a `values` list elsewhere is not a permission list
+
+
+ASSUMED_ZEROS: JSONObject = {"query_type": "SOURCE_TO_DESTINATION", "result_value_type": "SOURCE_NODES",
+                             "relates_to_exp": {"specs": [{"node_relationship_type": 0, "direction": "ANY_DIRECTION"}],
+                                                "operator": "AND"}}
+
+
+def test_assumed_zeros_are_kept_on_request_documented_ones_always_dropped() -> None:
+    assert normalise(ASSUMED_ZEROS, drop_assumed_zeros=False) == {
+        "query_type": "SOURCE_TO_DESTINATION", "result_value_type": "SOURCE_NODES",
+        "relates_to_exp": {"specs": [{"node_relationship_type": "EFFECTIVE_ACCESS", "direction": "ANY_DIRECTION"}]}}
+    assert normalise(ASSUMED_ZEROS) == {"query_type": "SOURCE_TO_DESTINATION", "relates_to_exp": {"specs": [{}]}}
+    # The hash drops every zero: absent and zero are the same query under our table.
+    assert spec_hash(ASSUMED_ZEROS) == spec_hash(normalise(ASSUMED_ZEROS))
 
 
 def test_list_items_are_kept_so_paths_stay_valid() -> None:
@@ -89,12 +136,13 @@ def test_list_items_are_kept_so_paths_stay_valid() -> None:
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "0", "AND", "OR", "x"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-        st.sampled_from(["operator", "fn", "value", "not", "nodes", "snapshot_id", "properties", "name"]), inner,
+        st.sampled_from(["operator", "fn", "value", "not", "nodes", "snapshot_id", "properties", "name",
+                         "tag_specs", "effective_permissions", "values", "direction"]), inner,
         max_size=4),
     max_leaves=20)
 
 
-@given(_JSON)
-def test_normalise_is_idempotent(value: Any) -> None:
-    once = normalise(value)
-    assert normalise(once) == once
+@given(_JSON, st.booleans())
+def test_normalise_is_idempotent(value: Any, drop: bool) -> None:
+    once = normalise(value, drop_assumed_zeros=drop)
+    assert normalise(once, drop_assumed_zeros=drop) == once

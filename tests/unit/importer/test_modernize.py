@@ -93,3 +93,11 @@ def test_uncertain_forms_are_left_and_reported(spec: JSONObject, left: str) -> N
 def test_user_data_is_never_walked_into() -> None:
     spec = source(condition_expression={"specs": [{"property": "p", "value": {"nodes": [{"conditions": [ACTIVE]}]}}]})
     assert modernize(spec).spec == spec
+
+
+def test_a_tags_free_map_is_never_walked_into() -> None:
+    # `properties` is user data (protojson.OPAQUE_KEYS): legacy-looking structure inside it is not rewritten.
+    inside: Any = {"nodes": [{"node_type": "OktaUser", "conditions": [ACTIVE]}]}
+    spec: Any = source(condition_expression={"tag_specs": [{"tag": {**PROD, "properties": inside}}]})
+    done = modernize(copy.deepcopy(spec))
+    assert done.spec == spec and done.rewritten == [] and done.left == []
