@@ -44,7 +44,7 @@ def test_assumed_zeros_and_tag_fns_are_written_as_veza_said(tmp_path: Path) -> N
 
 def test_a_tag_fn_by_number_is_refused_not_read_as_a_condition_fn(tmp_path: Path) -> None:
     # Its numbering is unknown, so the number is written as given, and the schema (a string) refuses it.
-    spec = {**SPEC, "source_node_types": {"nodes": [{"node_type": "OktaUser", "condition_expression": {
+    spec: JSONValue = {**SPEC, "source_node_types": {"nodes": [{"node_type": "OktaUser", "condition_expression": {
         "tag_specs": [{"tag": TAG, "fn": 3}]}}]}}
     with pytest.raises(ImportRefused, match="got the number 3"):
         plan(make_project(tmp_path), [("q.json", spec)])
