@@ -191,7 +191,10 @@ def write_planned(planned: Sequence[Planned]) -> None:
     except BaseException:
         for path in reversed(created):  # files first, then their directories, deepest first
             with contextlib.suppress(OSError):
-                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
+                if path.is_dir() and not path.is_symlink():
+                    path.rmdir()  # only when empty: a directory someone else wrote into meanwhile stays
+                else:
+                    path.unlink()
         raise
 
 
