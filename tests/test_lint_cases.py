@@ -1,8 +1,8 @@
 """Data-driven lint cases: every directory under tests/cases/ is linted through the real pipeline.
 
-Each case holds `query.yaml` (raw bytes, or built from `generate:`) and `case.yaml` (the exact set of expected
-findings as (line, col, rule)). Every case must end within 2 seconds: that includes the YAML and template bombs.
-Veza's own JSON (tests/fixtures/veza/) is also pasted under `spec:` and linted, as a user copying it would.
+Each case holds `query.yaml` (raw, or built from `generate:`) and `case.yaml`: the exact findings (line, col, rule),
+each within 2 s (bombs included), and optionally `rendered:`, the spec `vqr render` must send, exactly. Veza's own
+JSON (tests/fixtures/veza/) is also pasted under `spec:` and linted, as a user copying it would.
 """
 
 from __future__ import annotations
@@ -65,12 +65,35 @@ def test_lint_case(directory: Path, tmp_path: Path) -> None:
     has_error = any(f["severity"] == "error" for f in report["findings"])
     assert code == (1 if has_error else 0)
     assert elapsed < 2.0, f"linting took {elapsed:.2f}s"
+    if "rendered" in case:
+        assert _rendered_spec(project_file, directory) == case["rendered"]
+
+
+def _rendered_spec(project_file: Path, directory: Path) -> Any:
+    """The spec inside the create body `vqr render` prints for the case's query, whichever cache mode it uses."""
+    out = io.StringIO()
+    query = project_file.parent / "queries" / f"{directory.name}.yaml"
+    assert app.render(app.Common(project_file=project_file, out=out, err=io.StringIO()), query=str(query)) == 0
+    body = json.loads(out.getvalue())
+    modes = [mode for mode, value in body.items() if value is not None]
+    assert len(modes) == 1, body
+    carried = body[modes[0]]
+    return carried["request"]["body"] if "request" in carried else carried
 
 
 def test_there_are_enough_cases() -> None:
     # The issue asks for at least 40 invalid inputs and a security corpus of at least 15 Jinja escapes.
     assert len(CASE_DIRS) >= 40
     assert len([d for d in CASE_DIRS if d.parent.name == "template"]) >= 15
+
+
+def test_every_clean_legacy_and_protojson_case_says_what_render_sends() -> None:
+    prefixes = ("protojson-", "shorthand-", "deprecated-", "field-")
+    wanted = [d for d in CASE_DIRS if d.parent.name == "schema" and d.name.startswith(prefixes)]
+    # A case with no error finding (deprecation warnings only) renders, so it says what render sends.
+    missing = [d.name for d in wanted if "rendered" not in (case := _read_case(d))
+               and all(f["rule"] == "spec/deprecated" for f in case["findings"])]
+    assert len(wanted) >= 20 and not missing, missing
 
 
 def _lint_pasted_spec(tmp: Path, fixture: str) -> list[dict[str, Any]]:

@@ -218,6 +218,8 @@ def import_queries(common: Common, *, sources: Sequence[str], into: Path | None,
                    tags: Sequence[str], dry_run: bool, modernize: bool, stdin: BinaryIO) -> int:
     """Write a query file per query found in SOURCES (Veza's JSON); with `dry_run`, print them and write nothing.
     Every refusal is exit 2 with one line, and nothing written: all files are checked before the first is written."""
+    from runner.app.boundary import file_error
+    from runner.errors import InternalError
     from runner.importer import ImportOptions, ImportRefused, plan_import, read_inputs, write_planned
 
     project = _project(common)
@@ -233,6 +235,11 @@ def import_queries(common: Common, *, sources: Sequence[str], into: Path | None,
             write_planned(planned)
     except ImportRefused as refused:
         raise UsageError(terminal_line(f"{refused}; nothing was written")) from None  # one line, whatever it quotes
+    except OSError as error:
+        if error.filename is None:
+            raise
+        # A disk error is exit 3 (README, exit codes); write_planned has removed what this import had written.
+        raise InternalError(terminal_line(f"{file_error(error)}; nothing was written")) from None
     for item in planned:
         verb = "would write" if dry_run else "wrote"
         common.out.write(terminal_line(f"{verb} {item.display} ({item.candidate.shape} from {item.candidate.source})")

@@ -1,9 +1,8 @@
 """One imported query → the text of its query file: the modeline, its own fields, the spec, as block YAML.
 
-Pure. `slug` makes a file-name-safe name. `query_file_text` writes only JSON types, quotes every string that a
-YAML reader (1.1 or 1.2) could take for anything else, and turns a string holding template delimiters into a
-string literal expression, so that vqr renders each
-string back to exactly what Veza wrote (`vqr import` checks this by compiling the text before writing it).
+Pure. `slug` makes a file-name-safe name. `query_file_text` writes only JSON types, quotes every string a YAML
+reader (1.1 or 1.2) could take for anything else, and writes template delimiters as string literals, so each string
+renders back to exactly what Veza wrote (`vqr import` checks this by compiling the text before writing it).
 """
 
 from __future__ import annotations

@@ -41,9 +41,16 @@ def _read_file(path: Path) -> bytes:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         raise ImportRefused(f"cannot read {path}: {error.strerror or error}") from None
-    with os.fdopen(fd, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            raise ImportRefused(f"{path} is not a regular file; give a file, or `-` for standard input")
+    try:  # checked on the raw fd: fdopen itself refuses a directory (EISDIR), which is the user's input, not ours
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+            raise ImportRefused(f"{path} is {kind}; give a file, or `-` for standard input")
+        stream = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with stream:
         return _read_capped(stream, str(path))
 
 

@@ -16,7 +16,8 @@ from runner.model import JSONObject, JSONValue
 from runner.protojson import is_unset, normalise
 from runner.validate import SAVED_QUERY_KEYS
 
-# Every top-level field of an AssessmentQuerySpec (veza-api.md §4), deprecated ones included.
+# Every top-level field of an AssessmentQuerySpec (veza-api.md §4), deprecated ones included; a test holds it equal
+# to the bundled schema's (tests/unit/importer/test_shapes.py), so a field added to the OpenAPI subset is not missed.
 SPEC_KEYS: Final[frozenset[str]] = frozenset({
     "query_type", "source_node_types", "relates_to_exp", "node_relationship_type", "result_value_type",
     "access_filter", "snapshot_id", "include_nodes", "include_all_source_tags_in_results",
@@ -48,6 +49,7 @@ class Candidate:
     spec: JSONObject
     cache: JSONObject | None = None  # the query file's `cache:`, None for the project's default
     name_hint: str  # a saved name, else the input's file name; slugged later
+    saved_name: str | None = None  # the saved query's own name as Veza wrote it (the slug may lose it: `日本語`)
     description: str | None = None
     tags: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())  # what import did that the user should know (dropped keys, ...)
@@ -136,6 +138,7 @@ def _saved_query(data: JSONObject, *, source: str, stem: str, shape: str,
     return Candidate(
         source=source, shape=shape, spec={k: v for k, v in data.items() if k not in SAVED_KEYS},
         name_hint=name if isinstance(name, str) and name.strip() else stem,
+        saved_name=name if isinstance(name, str) and name.strip() else None,
         description=description if isinstance(description, str) and description.strip() else None,
         tags=tuple(dict.fromkeys(tags)), notes=notes)
 

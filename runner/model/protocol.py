@@ -52,6 +52,10 @@ class ApiProtocol:
     poll_paging: Paging = Paging.BODY
 
     def __post_init__(self) -> None:
+        # Status words compare upper-cased (job_state): stored so, `done` and `DONE` are one word, also in the check
+        # that no word is both a success and a failure.
+        object.__setattr__(self, "success_statuses", frozenset(w.upper() for w in self.success_statuses))
+        object.__setattr__(self, "failure_statuses", frozenset(w.upper() for w in self.failure_statuses))
         if not POLL_PATH.fullmatch(self.poll_path):
             raise ValueError(f"the poll path must be a path on the tenant such as {DEFAULT_POLL_PATH}, got "
                              f"{self.poll_path[:120]!r}")
@@ -62,6 +66,8 @@ class ApiProtocol:
             raise ValueError(f"{', '.join(sorted(both))} cannot be both a success and a failure status")
 
     def job_state(self, status: str) -> JobState:
+        """Case-insensitive: both sides are upper-cased, so `success_statuses: [done]` matches Veza's `DONE`."""
+        status = status.upper()
         if status in self.success_statuses:
             return JobState.DONE
         return JobState.FAILED if status in self.failure_statuses else JobState.RUNNING

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -117,11 +118,41 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
                   "a query named 'github-users' already exists (queries/github-users.yaml)"),
         "outside": ([str(FIXTURES / "create-immediate.json"), "--into", str(tmp_path)], "outside the project"),
         "stdin twice": (["-", "-"], "`-` (standard input) may be given once"),
+        "a directory": ([str(FIXTURES)], f"{FIXTURES} is a directory; give a file, or `-` for standard input"),
+        "an empty tag": ([str(FIXTURES / "create-immediate.json"), "--tag", ""], "--tag '': an empty or blank tag"),
+        "a blank owner": ([str(FIXTURES / "create-immediate.json"), "--owner", " "],
+                          "--owner ' ': an empty or blank owner"),
     }
 
 
+def test_a_write_that_fails_midway_exits_3_in_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    root = project(tmp_path / "repo")
+    small = tmp_path / "small.json"
+    small.write_text(json.dumps({"query_type": "SOURCE_TO_DESTINATION",
+                                 "source_node_types": {"nodes": [{"node_type": "OktaUser"}]}}))
+    sources = [str(small), str(FIXTURES / "ui-export-spec.json")]
+    sizes = [len(text) for text in re.split(r"^would write .*$", vqr("import", *sources, "--dry-run",
+                                                                     cwd=root).stdout, flags=re.M)[1:3]]
+    assert sizes[0] * 2 < sizes[1], sizes
+    before = tree(root)
+    limit = sizes[0] * 2  # a file-size limit (root obeys it too) that the first file fits and the second does not
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
+    done = subprocess.run([sys.executable, "-m", "runner", "import", *sources], cwd=root, capture_output=True,
+                          text=True, env={**env, "PYTHONPATH": str(REPO), "PYTHONDONTWRITEBYTECODE": "1"},
+                          preexec_fn=limited, timeout=120)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert re.fullmatch(r"vqr: cannot use \S*queries/ui-export-spec\.yaml: File too large \(EFBIG\); "
+                        r"nothing was written\n", done.stderr), done.stderr
+    assert tree(root) == before
+
+
+
 BAD = ["not JSON", "unknown shape", "too large", "a FIFO", "missing", "context mode", "clash", "outside",
-       "stdin twice"]
+       "stdin twice", "a directory", "an empty tag", "a blank owner"]
 
 
 @pytest.mark.parametrize("case", BAD)

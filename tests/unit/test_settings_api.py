@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runner.errors import ProjectError
-from runner.model.protocol import POLL_PATH, ApiProtocol, Paging
+from runner.model.protocol import POLL_PATH, ApiProtocol, JobState, Paging
 from runner.settings import load_project
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,3 +98,15 @@ def test_the_readmes_api_block_is_the_defaults_and_its_one_line_fixes_load(tmp_p
     assert len(fixes) == 2
     assert {load_project(project_with(tmp_path, fix + "\n")).api for fix in fixes} == {
         ApiProtocol(success_statuses=frozenset({"DONE", "SUCCEEDED"})), ApiProtocol(poll_paging=Paging.QUERY)}
+
+
+def test_status_words_match_whatever_their_case(tmp_path: Path) -> None:
+    api = load_project(project_with(tmp_path, "api: {success_statuses: [done], failure_statuses: [Kaput]}\n")).api
+    assert [api.job_state(word) for word in ("DONE", "done", "Done", "KAPUT", "kaput", "RUNNING")] == [
+        JobState.DONE, JobState.DONE, JobState.DONE, JobState.FAILED, JobState.FAILED, JobState.RUNNING]
+    assert api == ApiProtocol(success_statuses=frozenset({"DONE"}), failure_statuses=frozenset({"KAPUT"}))
+
+
+def test_a_word_both_success_and_failure_is_caught_whatever_its_case() -> None:
+    with pytest.raises(ValueError, match="DONE cannot be both a success and a failure status"):
+        ApiProtocol(success_statuses=frozenset({"done"}), failure_statuses=frozenset({"DONE"}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from runner.importer import ImportRefused, write_planned
 from runner.importer.modernize import RELATION_FIELDS
 from runner.model import IfAvailable, Immediate, JSONValue, cache_policy
 from runner.protojson import normalise
+from runner.settings import load_project
 from tests.unit.importer.project import import_into, make_project, plan
 
 SPEC: dict[str, JSONValue] = {"query_type": "SOURCE_TO_DESTINATION",
@@ -151,3 +153,56 @@ def test_every_fixture_imports_and_compiles_back_to_its_spec(tmp_path: Path, nam
             text = json.dumps(query.spec)
             assert not [key for key in NODE_LEGACY if f'"{key}":' in text], item.notes
             assert not set(query.spec) & set(RELATION_FIELDS), item.notes
+
+
+def test_a_name_given_literally_is_reserved_before_repeats_are_numbered(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    done = import_into(project, [("a.json", saved("Dup")), ("b.json", saved("Dup")), ("c.json", saved("dup-2")),
+                                 ("d.json", saved("Dup"))])
+    assert [p.path.stem for p in done.planned] == ["dup", "dup-3", "dup-2", "dup-4"]
+    assert sorted(done.queries) == ["dup", "dup-2", "dup-3", "dup-4"]
+
+
+def test_a_saved_name_the_slug_loses_is_kept_in_the_description(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    done = import_into(project, [("a.json", saved("日本語")), ("b.json", saved("Okta Admins!", description="Who")),
+                                 ("c.json", saved("plain")), ("stem.json", SPEC)])
+    assert {name: q.description for name, q in done.queries.items()} == {
+        "query": "日本語", "okta-admins": "Who", "plain": None, "stem": None}
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"tags": ("ok", "")}, "--tag '': an empty or blank tag"),
+    ({"tags": ("  ",)}, "--tag '  ': an empty or blank tag"),
+    ({"owner": ""}, "--owner '': an empty or blank owner"),
+    ({"owner": " \t"}, r"--owner ' \\t': an empty or blank owner"),
+])
+def test_an_empty_or_blank_tag_or_owner_is_refused(tmp_path: Path, options: dict[str, Any], message: str) -> None:
+    project = make_project(tmp_path)
+    with pytest.raises(ImportRefused, match=message):
+        plan(project, [("a.json", SPEC)], **options)
+
+
+def test_the_modeline_points_at_the_projects_own_schemas_directory(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    shutil.copytree(project.schemas_dir, tmp_path / "myschemas")  # the bundled copy, as the project's own
+    (tmp_path / "vqr.yaml").write_text((tmp_path / "vqr.yaml").read_text() + "schemas: myschemas/\n")
+    project = load_project(tmp_path / "vqr.yaml")
+    done = import_into(project, [("a.json", saved("q"))], into=tmp_path / "queries" / "okta")
+    first = (tmp_path / "queries/okta/q.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../myschemas/query-file.schema.json"
+    assert (tmp_path / "queries/okta" / first.split("=", 1)[1]).resolve().is_file()
+    assert done.queries["q"].name == "q"
+
+
+def test_a_failed_later_write_removes_every_file_and_directory_this_import_created(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    first = plan(project, [("a.json", saved("a")), ("b.json", saved("b"))], into=tmp_path / "queries" / "new" / "x")
+    blocked = tmp_path / "queries" / "blocked"
+    last = plan(project, [("c.json", saved("c"))], into=blocked)
+    blocked.write_text("a file where the third file's directory belongs\n")  # so the third cannot be created
+    with pytest.raises(OSError) as caught:
+        write_planned([*first, *last])
+    assert caught.value.filename == str(blocked)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "queries").rglob("*")) == [
+        "queries/blocked"]

@@ -3,10 +3,14 @@ every refusal is one line naming the source."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from runner.importer import ImportRefused, detect
+from runner.importer.shapes import SPEC_KEYS
 from runner.model import JSONValue
+from runner.resources import bundled_schemas_dir
 
 SPEC: dict[str, JSONValue] = {"query_type": "SOURCE_TO_DESTINATION",
                               "source_node_types": {"nodes": [{"node_type": "OktaUser"}]}}
@@ -94,3 +98,9 @@ def test_untrusted_keys_are_cut_in_messages() -> None:
         detect({"x" * 1_000_000: 1, "\x1b]0;owned\x07\nfake": 2}, source="in.json", stem="in")
     assert len(str(refused.value)) < 300
     assert "x" * 60 + "..." in str(refused.value)
+
+
+def test_spec_keys_are_the_bundled_schemas_spec_properties() -> None:
+    # SPEC_KEYS tells a bare spec apart from other JSON: a field added to the OpenAPI subset must be added there too.
+    schema = json.loads((bundled_schemas_dir() / "query-spec.schema.json").read_text(encoding="utf-8"))
+    assert set(schema["$defs"]["AssessmentQuerySpec"]["properties"]) == SPEC_KEYS
