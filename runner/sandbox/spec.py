@@ -51,7 +51,7 @@ def _narrowing(node: Mapping[str, Any]) -> tuple[str | None, str | None]:
     found: dict[str, str] = {}
     for cond in [*(node.get("conditions") or []), *(modern if isinstance(modern, list) else [])]:
         if (isinstance(cond, Mapping) and isinstance(cond.get("value"), str) and not cond.get("not")
-                and enum_value("fn", cond.get("fn"), "fn") == "EQ"
+                and cond.get("fn") is None  # normal form: EQ, the zero value, is absent
                 and cond.get("property") in ("application_type", "resource_type")):
             found.setdefault(cond["property"], cond["value"])
     return found.get("application_type"), found.get("resource_type")

@@ -119,3 +119,10 @@ def test_the_openapi_path_node_declares_every_key_of_a_sandbox_path_row(graph: G
     rows = outcome.page(0, 9)[1]
     assert rows and all(set(row[end]) <= declared for row in rows for end in ("source", "destination"))
     assert "risk_level" in declared and rows[0]["source"]["risk_level"] in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE")
+
+
+def test_a_legacy_type_with_a_bad_fn_is_refused_at_the_conditions_path(graph: Graph) -> None:
+    with pytest.raises(SpecError) as caught:
+        evaluate(graph, spec({"node_type": "CustomUser", "conditions": [
+            {"fn": "ABOUT", "property": "application_type", "value": "Jira"}]}))
+    assert caught.value.field == "source_node_types.nodes[0].conditions[0].fn"
