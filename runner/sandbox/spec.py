@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from runner.catalog import LEGACY_TYPES, NODE_TYPES, legacy_replacement
+from runner.catalog import NODE_TYPES
 from runner.model import JSONValue
 from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES, normalise
-from runner.sandbox.node_types import resolve_node_type
+from runner.sandbox.node_types import legacy_modern_name, resolve_node_type
 from runner.sandbox.specmodel import (
     Condition,
     ConditionExpr,
@@ -43,18 +43,6 @@ LEGACY_NODE_FIELDS = {"tags": "condition_expression.tag_specs",
                       "conditions": "condition_expression.specs",
                       "excluded_tags": "condition_expression.tag_specs with exclude: true",
                       "count_conditions": "count_condition_expression.specs"}
-
-
-def _narrowing(node: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The `application_type` and `resource_type` a legacy node's top-level EQ conditions name, if any."""
-    modern = _mapping(node.get("condition_expression"), "condition_expression").get("specs")
-    found: dict[str, str] = {}
-    for cond in [*(node.get("conditions") or []), *(modern if isinstance(modern, list) else [])]:
-        if (isinstance(cond, Mapping) and isinstance(cond.get("value"), str) and not cond.get("not")
-                and cond.get("fn") is None  # normal form: EQ, the zero value, is absent
-                and cond.get("property") in ("application_type", "resource_type")):
-            found.setdefault(cond["property"], cond["value"])
-    return found.get("application_type"), found.get("resource_type")
 
 
 def _other_node(expr: ConditionExpr | None) -> bool:
@@ -198,9 +186,8 @@ class _Parser:
             types = resolve_node_type(name, self.node_types)
             if types is None:
                 raise SpecError(f"{name} is not a valid NodeType", field=f"{at}.node_type")
-            if name in LEGACY_TYPES:
-                self.warnings.append(f"{at}.node_type {name} is a legacy (pre-2023-10) OAA type: use "
-                                     f"{legacy_replacement(name, *_narrowing(node))}")
+            if (modern := legacy_modern_name(name, node)) is not None:
+                self.warnings.append(f"{at}.node_type {name} is a legacy (pre-2023-10) OAA type: use {modern}")
             for legacy in LEGACY_NODE_FIELDS:
                 if node.get(legacy):
                     self.warnings.append(f"{at}.{legacy} is a legacy field: use {LEGACY_NODE_FIELDS[legacy]}")
