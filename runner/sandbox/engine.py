@@ -17,7 +17,7 @@ from typing import Any
 from runner.sandbox.conditions import MISSING, Getter, count_satisfies, evaluate_expression, needs_other_node
 from runner.sandbox.graph import Graph
 from runner.sandbox.permissions import EFFECTIVE_BIT, RAW_BIT, effective_mask
-from runner.sandbox.relations import AccessIndex, ReachMap, configured_reach, direct_reach
+from runner.sandbox.relations import AccessIndex, Marks, ReachMap, configured_reach, direct_reach
 from runner.sandbox.rows import QueryOutcome, RowSet
 from runner.sandbox.spec import (
     NodeSet,
@@ -65,7 +65,7 @@ def _permission_test(flt: PermissionFilter | None, bits: Mapping[str, int],
 class _Plan:
     index: AccessIndex | None  # effective-access reach (None in CONFIGURED mode)
     targets: frozenset[int] | None  # destination type codes (None: any)
-    need: frozenset[int] | None  # required intermediate type codes
+    need: Marks | None  # the required intermediates (relations.Marks)
     effective_ok: Callable[[int], bool] | None
     raw_ok: Callable[[int], bool] | None
 
@@ -105,24 +105,25 @@ class _Evaluation:
         return lambda name: columns[name][ordinal] if name in columns else MISSING
 
     def node_passes(self, spec: NodeSpec, index: int, other: Getter | None = None,
-                    get: Getter | None = None) -> bool:
+                    get: Getter | None = None, *, entities: bool = True) -> bool:
+        """Whether a node meets its spec and, with `entities` (a node of the result), all_entity_condition."""
         self.cost += 1
         if spec.node_id is not None and self.graph.ids[index] != spec.node_id:
             return False
         get = get or self.getter(index)
         tags = lambda: self.graph.tags(index)  # noqa: E731
-        for expr in (spec.condition, self.query.all_entities):
+        for expr in (spec.condition, self.query.all_entities if entities else None):
             if expr is not None and evaluate_expression(expr, get, tags, other, self.now) is not True:
                 return False
         return True
 
-    def members(self, spec: NodeSpec) -> list[int]:
+    def members(self, spec: NodeSpec, *, entities: bool = True) -> list[int]:
         if spec.node_id is not None:
             index = self.graph.index_of(spec.node_id)
             if index is None or self.graph.type_name(index) not in spec.types:
                 return []
-            return [index] if self.node_passes(spec, index) else []
-        if spec.condition is None and self.query.all_entities is None:
+            return [index] if self.node_passes(spec, index, entities=entities) else []
+        if spec.condition is None and (not entities or self.query.all_entities is None):
             every = [i for name in spec.types for i in self.graph.nodes_of_type(name)]
             self.cost += len(every)
             return every
@@ -131,7 +132,7 @@ class _Evaluation:
             columns = self.columns(name)
             for ordinal, index in enumerate(self.graph.nodes_of_type(name)):
                 get: Getter = partial(_column_value, columns, ordinal)
-                if self.node_passes(spec, index, get=get):
+                if self.node_passes(spec, index, get=get, entities=entities):
                     found.append(index)
         return found
 
@@ -151,16 +152,28 @@ class _Evaluation:
             codes = {name: code for code, name in enumerate(graph.type_names)}
             targets = None if spec.destinations is None else frozenset(
                 codes[name] for node_spec in spec.destinations.specs for name in node_spec.types if name in codes)
-            index = None
+            index = need = None
             if not self.query.configured:
-                avoided = frozenset(codes[name] for name in spec.avoided if name in codes)
-                index = AccessIndex.for_graph(graph, avoided, targets)
+                index = AccessIndex.for_graph(graph, self.marks(spec.avoided, codes) or frozenset(), targets)
+                need = index.canonical(self.marks(spec.required, codes))
             plan = self._plans[id(spec)] = _Plan(
-                index=index, targets=targets,
-                need=None if spec.required is None else frozenset(codes[n] for n in spec.required if n in codes),
+                index=index, targets=targets, need=need,
                 effective_ok=_permission_test(spec.effective, EFFECTIVE_BIT, effective_mask),
                 raw_ok=_permission_test(spec.raw, RAW_BIT, lambda mask: mask))
         return plan
+
+    def marks(self, nodes: NodeSet | None, codes: Mapping[str, int]) -> Marks | None:
+        """The intermediates a node set names: a bare type by its code, a filtered spec by its matching nodes
+        (all_entity_condition is for the result's entities, not for the nodes on a path [assumed])."""
+        if nodes is None:
+            return None
+        found: set[int] = set()
+        for spec in nodes.specs:
+            if spec.node_id is None and spec.condition is None:
+                found.update(codes[name] for name in spec.types if name in codes)
+            else:
+                found.update(~index for index in self.members(spec, entities=False))
+        return frozenset(found)
 
     def reach(self, spec: RelatesSpec, plan: _Plan, source: int, direct: bool) -> ReachMap:
         if self.query.configured:

@@ -14,7 +14,7 @@ from typing import Any
 from runner.catalog import NODE_TYPES
 from runner.model import JSONValue
 from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES, normalise
-from runner.sandbox.node_types import resolve_node_type
+from runner.sandbox.node_types import legacy_modern_name, resolve_node_type
 from runner.sandbox.specmodel import (
     Condition,
     ConditionExpr,
@@ -43,6 +43,12 @@ LEGACY_NODE_FIELDS = {"tags": "condition_expression.tag_specs",
                       "conditions": "condition_expression.specs",
                       "excluded_tags": "condition_expression.tag_specs with exclude: true",
                       "count_conditions": "count_condition_expression.specs"}
+
+
+def _other_node(expr: ConditionExpr | None) -> bool:
+    """Whether a condition compares with the other node of a relation (`value_property_from_other_node`)."""
+    return expr is not None and (any(c.from_other_node for c in expr.conditions)
+                                 or any(_other_node(child) for child in expr.children))
 
 
 def enum_value(kind: str, raw: Any, field: str) -> str:
@@ -175,9 +181,13 @@ class _Parser:
             at = f"{field}.nodes[{i}]"
             node = _mapping(item, at)
             name = node.get("node_type")
+            if name is None:  # absent, null or "" (protojson's unset string)
+                raise SpecError("a node spec needs a node_type", field=f"{at}.node_type")
             types = resolve_node_type(name, self.node_types)
             if types is None:
                 raise SpecError(f"{name} is not a valid NodeType", field=f"{at}.node_type")
+            if (modern := legacy_modern_name(name, node)) is not None:
+                self.warnings.append(f"{at}.node_type {name} is a legacy (pre-2023-10) OAA type: use {modern}")
             for legacy in LEGACY_NODE_FIELDS:
                 if node.get(legacy):
                     self.warnings.append(f"{at}.{legacy} is a legacy field: use {LEGACY_NODE_FIELDS[legacy]}")
@@ -193,9 +203,25 @@ class _Parser:
         use_and = enum_value("operator", data.get("nodes_operator"), f"{field}.nodes_operator") == "AND"
         return NodeSet(specs=tuple(specs), use_and=use_and)
 
-    def types_of(self, raw: Any, field: str) -> tuple[str, ...] | None:
+    def intermediates(self, raw: Any, field: str) -> NodeSet | None:
+        """Required or avoided intermediates: node specs whose type, node_id and conditions all count. A count
+        condition, `direct_relationship_only` or a comparison with the other node has no meaning on a node in
+        the middle of a path: refused, never dropped."""
         nodes = self.node_set(raw, field)
-        return None if nodes is None else tuple(sorted({t for spec in nodes.specs for t in spec.types}))
+        for i, spec in enumerate(nodes.specs if nodes else ()):
+            at = f"{field}.nodes[{i}]"
+            node = _mapping(_list(_mapping(raw, field).get("nodes"), f"{field}.nodes")[i], at)
+            if spec.count is not None:
+                key = "count_conditions" if node.get("count_conditions") else "count_condition_expression"
+                raise SpecError("an intermediate node takes no count condition: it counts no destinations",
+                                field=f"{at}.{key}")
+            if spec.direct_only:
+                raise SpecError("direct_relationship_only has no meaning on an intermediate node",
+                                field=f"{at}.direct_relationship_only")
+            if _other_node(spec.condition):
+                raise SpecError("an intermediate node's condition cannot compare with the other node",
+                                field=f"{at}.{'conditions' if node.get('conditions') else 'condition_expression'}")
+        return nodes
 
     def permissions(self, raw: Any, field: str, *, effective: bool) -> PermissionFilter | None:
         data = _mapping(raw, field)
@@ -217,8 +243,8 @@ class _Parser:
 
         return RelatesSpec(
             destinations=self.node_set(*at("node_types")),
-            required=self.types_of(*at("required_intermediate_node_types")),
-            avoided=self.types_of(*at("avoided_intermediate_node_types")) or (),
+            required=self.intermediates(*at("required_intermediate_node_types")),
+            avoided=self.intermediates(*at("avoided_intermediate_node_types")),
             effective=self.permissions(*at("effective_permissions"), effective=True),
             raw=self.permissions(*at("raw_permissions"), effective=False),
             no_relation=bool(at("no_relation")[0]))

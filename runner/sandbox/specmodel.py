@@ -84,8 +84,8 @@ class PermissionFilter:
 @dataclass(frozen=True, kw_only=True)
 class RelatesSpec:
     destinations: NodeSet | None  # None: any node
-    required: tuple[str, ...] | None
-    avoided: tuple[str, ...]
+    required: NodeSet | None  # intermediates, each spec evaluated in full (type, node_id, conditions)
+    avoided: NodeSet | None
     effective: PermissionFilter | None
     raw: PermissionFilter | None
     no_relation: bool

@@ -53,8 +53,6 @@ RESOLUTIONS: dict[str, str] = {
 }
 DEFAULT_RESOLUTION = "Retry later; if the error persists, contact support with the request_id."
 
-EFFECTIVE_PERMISSIONS = EFFECTIVE_PERMISSION_NAMES
-
 _DURATION = re.compile(r"^(\d+(?:\.\d{1,9})?)s$")
 _INT64 = re.compile(r"^-?\d{1,19}$")
 
@@ -155,7 +153,7 @@ def normalize_enums(value: Any, path: str = "") -> Any:
                 out[key] = _enum_name(item, ENUM_NAMES[key], where)
             elif key == "effective_permissions" and isinstance(item, dict) and isinstance(item.get("values"), list):
                 converted = normalize_enums(item, where)
-                converted["values"] = [_enum_name(v, EFFECTIVE_PERMISSIONS, f"{where}.values[{i}]")
+                converted["values"] = [_enum_name(v, EFFECTIVE_PERMISSION_NAMES, f"{where}.values[{i}]")
                                        for i, v in enumerate(item["values"])]
                 out[key] = converted
             else:

@@ -119,7 +119,7 @@ def test_a_well_formed_type_without_entities_has_zero_rows(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["OAA.Github.Repository", "OAA.Jira.Project", "OktaUsr", "Okta User", "oaa.x.User",
-                                  42, None])
+                                  42])
 def test_a_malformed_or_unknown_name_is_not_a_valid_node_type(graph: Graph, name: Any) -> None:
     with pytest.raises(SpecError) as caught:
         evaluate(graph, spec(name))
