@@ -18,7 +18,7 @@ from runner.sandbox.conditions import MISSING, Getter, count_satisfies, evaluate
 from runner.sandbox.graph import Graph
 from runner.sandbox.permissions import EFFECTIVE_BIT, RAW_BIT, effective_mask
 from runner.sandbox.relations import AccessIndex, Marks, ReachMap, configured_reach, direct_reach
-from runner.sandbox.rows import QueryOutcome, RowSet
+from runner.sandbox.rows import QueryOutcome, RowSet, chosen_properties, chosen_tags, target_properties
 from runner.sandbox.spec import (
     NodeSet,
     NodeSpec,
@@ -289,8 +289,8 @@ class _Evaluation:
         view = graph.view()
         common: dict[str, Any] = {
             "view": view, "all_tags": query.source_tags, "target_tags": query.destination_tags,
-            "properties": self._properties(query.sources), "tags_to_get": self._tags(query.sources),
-            "target_properties": self._target_properties(query.relates)}
+            "properties": chosen_properties(query.sources), "tags_to_get": chosen_tags(query.sources),
+            "target_properties": target_properties(query.relates)}
         if paths:
             rows = RowSet(paths=True, nodes=path_sources, counts=array("i", bytes(4 * len(targets))),
                           masks=path_masks, targets=targets, **common)
@@ -306,28 +306,3 @@ class _Evaluation:
                           targets=targets if related else None, **common)
         return QueryOutcome(result_value_type=result, total=len(rows.nodes), cost=self.cost,
                             warnings=query.warnings, rows=rows)
-
-    @staticmethod
-    def _properties(nodes: NodeSet) -> dict[str, tuple[str, ...] | None]:
-        chosen: dict[str, tuple[str, ...] | None] = {}
-        for spec in nodes.specs:
-            for name in spec.types:
-                chosen.setdefault(name, spec.properties)
-        return chosen
-
-    @staticmethod
-    def _tags(nodes: NodeSet) -> dict[str, tuple[tuple[str | None, str], ...] | None]:
-        return {name: spec.tags_to_get for spec in reversed(nodes.specs) for name in spec.types}
-
-    def _target_properties(self, expr: RelatesExpr | None) -> dict[str, tuple[str, ...] | None]:
-        chosen: dict[str, tuple[str, ...] | None] = {}
-        if expr is None:
-            return chosen
-        for spec in expr.specs:
-            if spec.destinations is not None:
-                for name, props in self._properties(spec.destinations).items():
-                    chosen.setdefault(name, props)
-        for child in expr.children:
-            for name, props in self._target_properties(child).items():
-                chosen.setdefault(name, props)
-        return chosen

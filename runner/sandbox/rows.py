@@ -14,6 +14,7 @@ from typing import Any
 
 from runner.sandbox.graph import NodeView
 from runner.sandbox.permissions import effective_names, raw_names
+from runner.sandbox.specmodel import NodeSet, RelatesExpr
 
 PropertyChoice = Mapping[str, tuple[str, ...] | None]  # node type -> properties_to_get (None: all)
 TagChoice = Mapping[str, tuple[tuple[str | None, str], ...] | None]  # node type -> tags_to_get (None: none)
@@ -95,3 +96,32 @@ class QueryOutcome:
         if self.rows.paths:
             return [], [self.rows.path_row(p) for p in positions]
         return [self.rows.entity_row(p) for p in positions], []
+
+
+def chosen_properties(nodes: NodeSet) -> dict[str, tuple[str, ...] | None]:
+    """The properties each source type's rows carry: the first node spec naming the type decides."""
+    chosen: dict[str, tuple[str, ...] | None] = {}
+    for spec in nodes.specs:
+        for name in spec.types:
+            chosen.setdefault(name, spec.properties)
+    return chosen
+
+
+def chosen_tags(nodes: NodeSet) -> dict[str, tuple[tuple[str | None, str], ...] | None]:
+    """The tags each source type's rows carry (`tags_to_get`): the first node spec naming the type decides."""
+    return {name: spec.tags_to_get for spec in reversed(nodes.specs) for name in spec.types}
+
+
+def target_properties(expr: RelatesExpr | None) -> dict[str, tuple[str, ...] | None]:
+    """The properties of destination rows, from the relates-to expression's destination node specs, first wins."""
+    chosen: dict[str, tuple[str, ...] | None] = {}
+    if expr is None:
+        return chosen
+    for spec in expr.specs:
+        if spec.destinations is not None:
+            for name, props in chosen_properties(spec.destinations).items():
+                chosen.setdefault(name, props)
+    for child in expr.children:
+        for name, props in target_properties(child).items():
+            chosen.setdefault(name, props)
+    return chosen
