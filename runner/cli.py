@@ -150,10 +150,12 @@ def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], e
               show_default=True, help="Which report to write into the run directory.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=30, show_default=True,
               help="With `history`: how many runs to show.")
+@click.option("--env", "env", metavar="E",
+              help="With `history`: that environment's runs (default: the environment of the query's last run).")
 @click.pass_context
-def report(ctx: click.Context, target: tuple[str, ...], fmt: str, limit: int) -> None:
+def report(ctx: click.Context, target: tuple[str, ...], fmt: str, limit: int, env: str | None) -> None:
     """Re-render a run's report from its run.json (default RUN_DIR: reports/latest), or show a query's history."""
-    raise SystemExit(app.report(_common(ctx), target=target, fmt=fmt, limit=limit))
+    raise SystemExit(app.report(_common(ctx, env), target=target, fmt=fmt, limit=limit))
 
 
 @cli.group()

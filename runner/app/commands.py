@@ -202,7 +202,7 @@ def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> in
     if target and target[0] == "history":
         if len(target) != 2:
             raise UsageError("usage: vqr report history QUERY")
-        common.out.write(terminal_text(history_command(target[1], journal, limit=limit)))
+        common.out.write(terminal_text(history_command(target[1], journal, env=common.env, limit=limit)))
         return ExitCode.OK
     if len(target) > 1:
         raise UsageError("vqr report takes at most one RUN_DIR (or: vqr report history QUERY)")

@@ -63,7 +63,7 @@ def _target(env: Environment, process: ProcessEnv, options: RunOptions, *,
     url = process.veza_url or env.url
     if url != EMBEDDED_URL:
         key = load_api_key(process.variables, env_var=env.api_key_env, key_file=env.api_key_file)
-        yield Target(url=url, shown=_shown_url(url), key=key)
+        yield Target(url=url, shown=target_name(url), key=key)
         return
     from runner.sandbox.server import EmbeddedSandbox
 
@@ -93,9 +93,18 @@ def _declared_oaa(project: Project) -> str:
     return ",".join(sorted(name for name in project.node_types if parse_oaa(name) is not None))
 
 
-def _shown_url(url: str) -> str:
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def target_name(url: str) -> str:
+    """What run.json and the journal call a target: scheme, host, port (unless the scheme's default) and path,
+    without a trailing slash, credentials, query or fragment. With the environment it keys every history lookup,
+    so `HTTPS://Veza.example.com:443/` and `https://veza.example.com` are one target. (The embedded sandbox is
+    `embedded`, whatever port it listens on this run.)"""
     parsed = httpx.URL(url)
-    return str(parsed.copy_with(username=None, password=None, query=None, fragment=None))
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    port = "" if parsed.port in (None, _DEFAULT_PORTS.get(parsed.scheme)) else f":{parsed.port}"
+    return f"{parsed.scheme}://{host}{port}{parsed.path.rstrip('/')}"
 
 
 def run_batch_command(project: Project, queries: Sequence[Query], options: RunOptions, *,

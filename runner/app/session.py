@@ -29,19 +29,19 @@ from runner.client import (
     RetryPolicy,
     VezaClient,
 )
-from runner.errors import InternalError, VqrError
+from runner.errors import InternalError, UsageError, VqrError
 from runner.execute import RunContext, run_batch
 from runner.model import BatchOutcome, QueryPlan, RunStatus
 from runner.plan import build_groups
 from runner.secret import Secret
 from runner.settings import Environment, Project
-from runner.state import Journal, QueryRecord, QueryState
+from runner.state import HistoryKey, Journal, QueryRecord, QueryState
 
 
 @dataclass(frozen=True, kw_only=True)
 class Target:
     url: str  # what the client connects to
-    shown: str  # what run.json says was queried: the URL without credentials, or "embedded"
+    shown: str  # what run.json and the journal say was queried: `run_command.target_name(url)`, or "embedded"
     key: Secret
 
 
@@ -80,9 +80,10 @@ class RunSession:
                               notify=lambda line: print(line, file=self.err, flush=True)) as client:
             await self._connect(client)
             started = datetime.now(UTC)
-            run_id, rundir = self._open_run(started)
+            run_id, rundir = self._open_run(started, target.shown)
             try:
-                outcome = await self._execute(client, run_id, rundir)
+                key = HistoryKey(env=self.env.name, target=target.shown)
+                outcome = await self._execute(client, run_id, rundir, key)
                 return self._publish(outcome, run_id=run_id, rundir=rundir, target=target, started=started)
             except (OSError, VqrError):
                 self._abandon(run_id)
@@ -105,29 +106,35 @@ class RunSession:
         except ApiError as error:
             raise InternalError(f"could not run: {error}") from None  # the message is already redacted
 
-    def _open_run(self, started: datetime) -> tuple[str, RunDir]:
+    def _open_run(self, started: datetime, target: str) -> tuple[str, RunDir]:
         """The directory and its lock first, then the journal: a directory that cannot be made (a read-only or
         misplaced reports folder) leaves no `running` run behind, and no other process ever sees the run unlocked.
+        A run is resumed only against the target it started on: its history and cache ids belong to that one.
         """
+        if self.resumed_run is not None:
+            recorded = self.journal.run(self.resumed_run).target
+            if recorded is not None and recorded != target:
+                raise UsageError(f"the run to resume queried {recorded}, not {target} (run without --resume)")
         run_id = self.resumed_run or new_run_id(started)
         rundir = RunDir(reports=self.options.reports or self.project.reports_dir, run_id=run_id)
         rundir.create()
         if self.lock is None:
             self.lock = RunLock.acquire(rundir.path)  # a fresh id: nobody else can hold it
         if self.resumed_run is None:
-            self.journal.start_run(run_id, env=self.env.name)
+            self.journal.start_run(run_id, env=self.env.name, target=target)
         else:
-            self.journal.resume_run(run_id)
+            self.journal.resume_run(run_id, target=target)
         rundir.remove_partials()  # under the lock: no live process is writing them
         for plan in self.plans:
             if plan.name not in self.records:
                 self.journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash, file=plan.file)
         return run_id, rundir
 
-    async def _execute(self, client: VezaClient, run_id: str, rundir: RunDir) -> BatchOutcome:
+    async def _execute(self, client: VezaClient, run_id: str, rundir: RunDir, key: HistoryKey) -> BatchOutcome:
         journal, options = self.journal, self.options
-        groups = build_groups(self.plans, lambda name, spec: journal.previous_cache_id(name, spec, exclude_run=run_id))
-        ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id,
+        groups = build_groups(self.plans, lambda name, spec: journal.previous_cache_id(name, spec, key=key,
+                                                                                       exclude_run=run_id))
+        ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id, key=key,
                          page_size=options.tuning.page_size,
                          run_deadline=client.now() + options.run_deadline if options.run_deadline else None,
                          on_result=self.hooks.result, records=self.records)

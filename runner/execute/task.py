@@ -41,7 +41,7 @@ from runner.model import (
     QueryStatus,
     cache_use,
 )
-from runner.state import Journal, QueryRecord, QueryState
+from runner.state import HistoryKey, Journal, QueryRecord, QueryState
 
 S = QueryState
 
@@ -55,6 +55,7 @@ class RunContext:
     rundir: RunDir
     run_id: str
     page_size: int
+    key: HistoryKey  # this run's environment and target: every history lookup reads only their runs
     run_deadline: float | None = None
     rng: random.Random | None = None
     on_result: Callable[[Path], None] | None = None  # called in a worker thread with each committed results file
@@ -206,7 +207,7 @@ def _reuse_downloaded(ctx: RunContext, member: Member, current: QueryResult) -> 
     rows are already on disk, so link that file instead of polling and paging it again. The link is used only if
     its bytes still hash to what that run recorded; anything else falls back to fetching."""
     plan = member.plan
-    previous = ctx.journal.previous_success(plan.name, plan.spec_hash, exclude_run=ctx.run_id)
+    previous = ctx.journal.previous_success(plan.name, plan.spec_hash, key=ctx.key, exclude_run=ctx.run_id)
     if (previous is None or not current.cache_id or previous.cache_id != current.cache_id
             or not previous.result_path or not previous.sha256 or previous.row_count is None):
         return None
@@ -228,7 +229,7 @@ def _relative(ctx: RunContext, name: str) -> str:
 def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult:
     """Drift against this query's previous successful run with the same spec, then its expectations."""
     plan = member.plan
-    previous = ctx.journal.previous_success(plan.name, plan.spec_hash, exclude_run=ctx.run_id)
+    previous = ctx.journal.previous_success(plan.name, plan.spec_hash, key=ctx.key, exclude_run=ctx.run_id)
     drift: DriftResult | None = None
     missing: str | None = None
     if previous is not None and previous.sha256 is not None and previous.sha256 == result.sha256:
@@ -241,6 +242,8 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
                                     previous_run=previous.run_id, ignore=plan.drift_ignore)
         except (OSError, ValueError):
             missing = f"skipped: the results of run {previous.run_id} are no longer readable"
+    if drift is not None and previous is not None:  # the report names whose run it was compared with
+        drift = replace(drift, previous_env=previous.env or "", previous_target=previous.target or "")
     age = result.result_age_seconds
     if result.cache is CacheUse.HIT and age is None and previous is not None and previous.cache_id == result.cache_id:
         age = max(0.0, (_now() - previous.finished_at).total_seconds())

@@ -37,10 +37,13 @@ class DriftResult:
     removed_sample: tuple[EntityRef, ...] = ()
     changed_sample: tuple[EntityRef, ...] = ()
     ignored: tuple[str, ...] = ()
+    previous_env: str = ""  # the previous run's environment and target: the same as this run's, by the lookup
+    previous_target: str = ""
 
     def to_json(self) -> JSONObject:
         """The `drift` object of a query in run.json."""
-        return {"previous_run": self.previous_run, "added": self.added, "removed": self.removed,
+        return {"previous_run": self.previous_run, "previous_env": self.previous_env,
+                "previous_target": self.previous_target, "added": self.added, "removed": self.removed,
                 "changed": self.changed, "unchanged": self.unchanged, "ignored": list(self.ignored),
                 "added_sample": [e.to_json() for e in self.added_sample],
                 "removed_sample": [e.to_json() for e in self.removed_sample],

@@ -12,6 +12,7 @@ from runner.report.history import TREND_RUNS, history_table, load_history
 from runner.report.kinds import REPORT_FORMATS
 from runner.report.load import ArtifactError, load_run
 from runner.report.publish import history_for, write_format
+from runner.state import latest_key
 
 
 def resolve_run_dir(run_dir: Path | None, reports_dir: Path) -> Path:
@@ -38,12 +39,15 @@ def report_command(run_dir: Path | None, fmt: str, reports_dir: Path, journal_pa
         raise InternalError(f"cannot write the report: {error}") from None
 
 
-def history_command(name: str, journal_path: Path, *, limit: int = TREND_RUNS) -> str:
-    """`vqr report history QUERY`: the text table of the query's last `limit` runs from the journal, newest first.
-    Raises `UsageError` (exit 2) when the journal knows no run of it."""
-    points = load_history(journal_path, [name], until_run=None, limit=limit).of(name)
-    if not points:
-        raise UsageError(f"no run of query '{name}' in the journal {journal_path}")
-    return history_table(name, points)
+def history_command(name: str, journal_path: Path, *, env: str | None = None, limit: int = TREND_RUNS) -> str:
+    """`vqr report history QUERY [--env E]`: the text table of the query's last `limit` runs from the journal,
+    newest first, in one environment and target: those of its latest run (of environment `env`, if given).
+    Raises `UsageError` (exit 2) when the journal knows no such run of it."""
+    key = latest_key(journal_path, name, env=env)
+    points = load_history(journal_path, [name], key=key, until_run=None, limit=limit).of(name) if key else ()
+    if key is None or not points:
+        where = f" of environment '{env}'" if env else ""
+        raise UsageError(f"no run{where} of query '{name}' in the journal {journal_path}")
+    return history_table(name, points, key)
 
 

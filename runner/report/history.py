@@ -1,7 +1,8 @@
 """The history a report shows: each query's last runs up to the reported one, and `vqr report history`'s table.
 
-`load_history(journal, names, until_run=...)` reads the journal read-only into a `History`; `history_table(name,
-points)` formats one query's points as fixed-width text (pure). Reads the journal file only.
+`load_history(journal, names, key=..., until_run=...)` reads one environment and target's runs from the journal,
+read-only, into a `History`; `history_table(name, points, key)` formats one query's points as fixed-width text
+(pure). Reads the journal file only.
 """
 
 from __future__ import annotations
@@ -10,20 +11,21 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from runner.artifact import latest_start
-from runner.state import History, HistoryPoint, read_history
+from runner.state import History, HistoryKey, HistoryPoint, read_history
 
 TREND_RUNS = 30
 
 
-def load_history(journal: Path, names: Iterable[str], *, until_run: str | None,
+def load_history(journal: Path, names: Iterable[str], *, key: HistoryKey, until_run: str | None,
                  limit: int = TREND_RUNS) -> History:
-    """The last `limit` runs of each query in `names`, up to and including `until_run` (None: up to now), so
-    re-rendering an old run's report gives the same trend as when it ran. A run the journal does not know is
-    placed by the start second its id holds."""
-    return read_history(journal, names, until_run=until_run, not_after=latest_start(until_run), limit=limit)
+    """The last `limit` runs of `key`'s environment and target of each query in `names`, up to and including
+    `until_run` (None: up to now), so re-rendering an old run's report gives the same trend as when it ran. A run
+    the journal does not know is placed by the start second its id holds."""
+    return read_history(journal, names, key=key, until_run=until_run, not_after=latest_start(until_run),
+                        limit=limit)
 
 
-def history_table(name: str, points: tuple[HistoryPoint, ...]) -> str:
+def history_table(name: str, points: tuple[HistoryPoint, ...], key: HistoryKey) -> str:
     """A fixed-width table, newest run first: run id, state, rows, change in rows since the last counted run, spec
     (marked where it changed: counts before and after are not comparable)."""
     header = ("run", "state", "rows", "change", "spec")
@@ -49,4 +51,5 @@ def history_table(name: str, points: tuple[HistoryPoint, ...]) -> str:
         return "  ".join(cells).rstrip()
 
     runs = f"{len(points)} run" + ("" if len(points) == 1 else "s")
-    return "\n".join([f"history of {name} ({runs})", fmt(header), *map(fmt, lines)]) + "\n"
+    title = f"history of {name} in environment {key.env} ({key.target}), {runs}"
+    return "\n".join([title, fmt(header), *map(fmt, lines)]) + "\n"

@@ -109,7 +109,9 @@ def _drift_block(drift: DriftFigures) -> str:
     if drift.changed is not None:
         lists.append(_entities("changed", drift.changed, drift.changed_sample))
     ignored = f" Ignored fields: {e(', '.join(drift.ignored))}." if drift.ignored else ""
-    return (f'<p class="muted">Compared with run <code>{e(drift.previous_run)}</code>.{ignored}</p>'
+    where = (f" of environment <strong>{e(drift.previous_env)}</strong> (<code>{e(drift.previous_target)}</code>)"
+             if drift.previous_env else "")
+    return (f'<p class="muted">Compared with run <code>{e(drift.previous_run)}</code>{where}.{ignored}</p>'
             f'<div class="drift-lists">{"".join(lists)}</div>')
 
 
@@ -124,10 +126,12 @@ def _drift(run: RunArtifact, anchors: dict[str, str]) -> str:
             drift = query.drift
             assert drift is not None
             changed = "—" if drift.changed is None else f"{drift.changed:,}"
+            env = f" ({e(drift.previous_env)})" if drift.previous_env else ""
             rows.append(f'<tr><td><a href="#{anchors[query.name]}">{e(query.name)}</a></td>'
-                        f"<td><code>{e(drift.previous_run)}</code></td><td class=\"num added\">+{drift.added:,}</td>"
+                        f"<td><code>{e(drift.previous_run)}</code>{env}</td>"
+                        f'<td class="num added">+{drift.added:,}</td>'
                         f'<td class="num removed">−{drift.removed:,}</td><td class="num changed">{changed}</td></tr>')
-        body = ('<div class="table-wrap"><table><thead><tr><th>query</th><th>previous run</th>'
+        body = ('<div class="table-wrap"><table><thead><tr><th>query</th><th>previous run (environment)</th>'
                 '<th class="num">added</th><th class="num">removed</th><th class="num">changed</th></tr></thead>'
                 f'<tbody>{"".join(rows)}</tbody></table></div>')
     return f'<section id="drift"><h2>Drift since the previous run</h2><div class="panel">{body}</div></section>'

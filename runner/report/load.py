@@ -57,6 +57,8 @@ class DriftFigures:
     removed_sample: tuple[Entity, ...] = ()
     changed_sample: tuple[Entity, ...] = ()
     ignored: tuple[str, ...] = ()
+    previous_env: str = ""  # empty in a run.json from before history was keyed by environment and target
+    previous_target: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -216,7 +218,9 @@ def _entities(value: JSONValue) -> tuple[Entity, ...]:
 def _drift(value: JSONValue) -> DriftFigures | None:
     if not isinstance(value, dict):
         return None
-    return DriftFigures(previous_run=str(value.get("previous_run", "")), added=_int(value.get("added")) or 0,
+    return DriftFigures(previous_run=str(value.get("previous_run", "")),
+                        previous_env=str(value.get("previous_env", "")),
+                        previous_target=str(value.get("previous_target", "")), added=_int(value.get("added")) or 0,
                         removed=_int(value.get("removed")) or 0, changed=_int(value.get("changed")),
                         added_sample=_entities(value.get("added_sample")),
                         removed_sample=_entities(value.get("removed_sample")),

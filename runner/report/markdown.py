@@ -96,10 +96,17 @@ def _drift(run: RunArtifact) -> list[str]:
     for q in moved[:DRIFT_SHOWN]:
         assert q.drift is not None
         changed = "—" if q.drift.changed is None else str(q.drift.changed)
-        rows.append([md(q.name), md(q.drift.previous_run), str(q.drift.added), str(q.drift.removed), changed])
+        env = f" ({md(q.drift.previous_env)})" if q.drift.previous_env else ""
+        rows.append([md(q.name), md(q.drift.previous_run) + env, str(q.drift.added), str(q.drift.removed),
+                     changed])
     lines = ["", f"### Drift since the previous run ({len(moved)} of {len(queries)} compared queries changed)"]
+    keys = sorted({(q.drift.previous_env, q.drift.previous_target) for q in queries
+                   if q.drift is not None and q.drift.previous_env})
+    if keys:  # history is keyed by environment and target, so this is the run's own environment
+        where = "; ".join(f"environment **{md(env)}** ({md(target)})" for env, target in keys)
+        lines += ["", f"Each query is compared with its previous successful run in {where}."]
     if rows:
-        lines += ["", *_table(["query", "previous run", "added", "removed", "changed"], rows)]
+        lines += ["", *_table(["query", "previous run (environment)", "added", "removed", "changed"], rows)]
     if len(moved) > DRIFT_SHOWN:
         lines += ["", f"…and {len(moved) - DRIFT_SHOWN} more (see report.html)."]
     return lines

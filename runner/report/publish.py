@@ -23,7 +23,7 @@ from runner.report.kinds import REPORT_FILES
 from runner.report.load import ArtifactError, RunArtifact, load_run
 from runner.report.markdown import render_markdown
 from runner.sanitize import terminal_line
-from runner.state import EMPTY_HISTORY, History
+from runner.state import EMPTY_HISTORY, History, HistoryKey
 
 
 def _render(run: RunArtifact, fmt: str, history: History) -> str:
@@ -113,7 +113,9 @@ def write_step_summary(run_dir: Path, target: Path | None) -> Path | None:
 
 
 def history_for(run: RunArtifact, journal_path: Path) -> History:
-    return load_history(journal_path, [q.name for q in run.queries], until_run=run.run_id)
+    """The trends of a run's report: its queries' runs in its own environment against its own target."""
+    return load_history(journal_path, [q.name for q in run.queries], key=HistoryKey(env=run.env, target=run.target),
+                        until_run=run.run_id)
 
 
 def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention: int,

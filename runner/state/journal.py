@@ -20,12 +20,13 @@ from typing import Any
 from runner.model import RunStatus
 from runner.secret import SECRET_FILTER
 from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
-from runner.state.readonly import SUPERSEDING, parse_stamp, read_history, read_resumable, stamp
+from runner.state.readonly import SUPERSEDING, latest_key, parse_stamp, read_history, read_resumable, stamp
 from runner.state.records import (
     ALLOWED,
     ERROR_FIELDS,
     INT_FIELDS,
     TEXT_FIELDS,
+    HistoryKey,
     HistoryRecord,
     JournalError,
     QueryRecord,
@@ -33,12 +34,13 @@ from runner.state.records import (
     RunRecord,
 )
 
-__all__ = ["EMPTY_HISTORY", "History", "HistoryPoint", "HistoryRecord", "Journal", "JournalError", "QueryRecord",
-           "QueryState", "RunRecord", "RunStatus", "open_journal", "read_history", "read_resumable"]
+__all__ = ["EMPTY_HISTORY", "History", "HistoryKey", "HistoryPoint", "HistoryRecord", "Journal", "JournalError",
+           "QueryRecord", "QueryState", "RunRecord", "RunStatus", "latest_key", "open_journal", "read_history",
+           "read_resumable"]
 
 # Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
 # in order when opened. A file from a newer vqr is refused rather than guessed at.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     """CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, env TEXT NOT NULL,
        status TEXT NOT NULL)""",
@@ -49,6 +51,13 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     """CREATE TABLE history (name TEXT NOT NULL, spec_hash TEXT NOT NULL, run_id TEXT NOT NULL, cache_id TEXT,
        row_count INTEGER, result_path TEXT, finished_at TEXT NOT NULL, PRIMARY KEY (name, run_id))""",
     "CREATE INDEX history_by_name ON history (name, finished_at)",
+), (
+    # 2: history is keyed by environment and target. Rows and runs from schema 1 keep a NULL target (and history
+    # rows a NULL env), which no lookup's `=` matches: they stay visible to SQL, never compared with a new run.
+    "ALTER TABLE runs ADD COLUMN target TEXT",
+    "ALTER TABLE history ADD COLUMN env TEXT",
+    "ALTER TABLE history ADD COLUMN target TEXT",
+    "CREATE INDEX history_by_key ON history (name, env, target, finished_at)",
 ),)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 # Shown, never sent back or compared: redacted when stored. Ids, hashes and cache ids stay byte-exact.
@@ -109,17 +118,21 @@ class Journal:
 
     # --- runs ----------------------------------------------------------------------------------------------------
 
-    def start_run(self, run_id: str, *, env: str) -> RunRecord:
+    def start_run(self, run_id: str, *, env: str, target: str) -> RunRecord:
+        """`target`: the normalised URL the run queries (never a credential), or `embedded`; with `env`, the key
+        of every history lookup made for this run."""
         now = self._clock()
-        self._write([("INSERT INTO runs (run_id, started_at, finished_at, env, status) VALUES (?, ?, NULL, ?, ?)",
-                      (run_id, _stamp(now), env, RunStatus.RUNNING.value))])
-        return RunRecord(run_id=run_id, env=env, status=RunStatus.RUNNING, started_at=now, finished_at=None)
+        self._write([("INSERT INTO runs (run_id, started_at, finished_at, env, status, target) "
+                      "VALUES (?, ?, NULL, ?, ?, ?)", (run_id, _stamp(now), env, RunStatus.RUNNING.value, target))])
+        return RunRecord(run_id=run_id, env=env, status=RunStatus.RUNNING, started_at=now, finished_at=None,
+                         target=target)
 
-    def resume_run(self, run_id: str) -> None:
-        """Mark an unfinished run as running again (what `vqr run --resume` does before continuing it)."""
+    def resume_run(self, run_id: str, *, target: str) -> None:
+        """Mark an unfinished run as running again (what `vqr run --resume` does before continuing it). A run
+        from before targets were recorded takes `target` (the caller refuses a run of another target)."""
         self.run(run_id)
-        self._write([("UPDATE runs SET status = ?, finished_at = NULL WHERE run_id = ?",
-                      (RunStatus.RUNNING.value, run_id))])
+        self._write([("UPDATE runs SET status = ?, finished_at = NULL, target = COALESCE(target, ?) "
+                      "WHERE run_id = ?", (RunStatus.RUNNING.value, target, run_id))])
 
     def finish_run(self, run_id: str, status: RunStatus) -> None:
         self.run(run_id)
@@ -187,11 +200,12 @@ class Journal:
             assignments = ", ".join(f"{key} = :{key}" for key in values)
             statements.append((f"UPDATE queries SET {assignments} WHERE run_id = :run_id AND name = :name",  # noqa: S608
                                {"run_id": run_id, "name": name, **values}))
-        if state is QueryState.DONE:
+        if state is QueryState.DONE:  # the history row carries its run's key (environment, target)
             statements.append((
                 "INSERT OR REPLACE INTO history (name, spec_hash, run_id, cache_id, row_count, result_path, "
-                "finished_at) SELECT name, spec_hash, run_id, cache_id, rows, :result_path, updated_at FROM queries "
-                "WHERE run_id = :run_id AND name = :name",
+                "finished_at, env, target) SELECT q.name, q.spec_hash, q.run_id, q.cache_id, q.rows, :result_path, "
+                "q.updated_at, r.env, r.target FROM queries AS q JOIN runs AS r ON r.run_id = q.run_id "
+                "WHERE q.run_id = :run_id AND q.name = :name",
                 {"run_id": run_id, "name": name, "result_path": result_path}))
         self._write(statements)
 
@@ -203,38 +217,41 @@ class Journal:
 
     # --- history -----------------------------------------------------------------------------------------------
 
-    def previous_cache_id(self, name: str, spec_hash: str | None = None, *,
+    def previous_cache_id(self, name: str, spec_hash: str | None = None, *, key: HistoryKey,
                           exclude_run: str | None = None) -> str | None:
-        """The cache_id of this query's latest successful run (with this spec, if given): `cache_id: previous`."""
-        found = self._latest(name, spec_hash, exclude_run, need_cache_id=True)
+        """The cache_id of this query's latest successful run of `key`'s environment and target (with this spec,
+        if given): `cache_id: previous`."""
+        found = self._latest(name, spec_hash, key, exclude_run, need_cache_id=True)
         return found.cache_id if found else None
 
-    def previous_success(self, name: str, spec_hash: str | None, *,
+    def previous_success(self, name: str, spec_hash: str | None, *, key: HistoryKey,
                          exclude_run: str | None = None) -> HistoryRecord | None:
-        """This query's latest successful run (with this spec, if given), for drift and expectations."""
-        return self._latest(name, spec_hash, exclude_run, need_cache_id=False)
+        """This query's latest successful run of `key`'s environment and target (with this spec, if given), for
+        drift, expectations and reuse of a downloaded result."""
+        return self._latest(name, spec_hash, key, exclude_run, need_cache_id=False)
 
-    def _latest(self, name: str, spec_hash: str | None, exclude_run: str | None, *,
+    def _latest(self, name: str, spec_hash: str | None, key: HistoryKey, exclude_run: str | None, *,
                 need_cache_id: bool) -> HistoryRecord | None:
         row = self._db.execute(
             "SELECT h.*, q.sha256 AS sha256 FROM history AS h LEFT JOIN queries AS q "
-            "ON q.run_id = h.run_id AND q.name = h.name WHERE h.name = ? AND (? IS NULL OR h.spec_hash = ?) "
-            "AND (? IS NULL OR h.run_id != ?) AND (? = 0 OR h.cache_id IS NOT NULL) "
-            "ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1",
-            (name, spec_hash, spec_hash, exclude_run, exclude_run, int(need_cache_id))).fetchone()
+            "ON q.run_id = h.run_id AND q.name = h.name WHERE h.name = ? AND h.env = ? AND h.target = ? "
+            "AND (? IS NULL OR h.spec_hash = ?) AND (? IS NULL OR h.run_id != ?) "
+            "AND (? = 0 OR h.cache_id IS NOT NULL) ORDER BY h.finished_at DESC, h.rowid DESC LIMIT 1",
+            (name, key.env, key.target, spec_hash, spec_hash, exclude_run, exclude_run,
+             int(need_cache_id))).fetchone()
         if row is None:
             return None
         with self._decoding():
             return HistoryRecord(name=row["name"], spec_hash=row["spec_hash"], run_id=row["run_id"],
                                  cache_id=row["cache_id"], row_count=row["row_count"],
                                  result_path=row["result_path"], finished_at=_parse(row["finished_at"]),
-                                 sha256=row["sha256"])
+                                 sha256=row["sha256"], env=row["env"], target=row["target"])
 
 
 def _run_record(row: sqlite3.Row) -> RunRecord:
     return RunRecord(run_id=row["run_id"], env=row["env"], status=RunStatus(row["status"]),
                      started_at=_parse(row["started_at"]),
-                     finished_at=_parse(row["finished_at"]) if row["finished_at"] else None)
+                     finished_at=_parse(row["finished_at"]) if row["finished_at"] else None, target=row["target"])
 
 
 def _query_record(row: sqlite3.Row) -> QueryRecord:

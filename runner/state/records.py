@@ -46,12 +46,22 @@ ERROR_FIELDS = ("error_category", "error_detail")
 
 
 @dataclass(frozen=True, kw_only=True)
+class HistoryKey:
+    """Whose history a lookup reads: runs of this environment against this target (a normalised URL, or
+    `embedded`). Rows a journal kept from before targets were recorded have none, so no key matches them."""
+
+    env: str
+    target: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RunRecord:
     run_id: str
     env: str
     status: RunStatus
     started_at: datetime
     finished_at: datetime | None
+    target: str | None = None  # None: a run recorded before journals kept targets (schema 1)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,3 +94,5 @@ class HistoryRecord:
     result_path: str | None
     finished_at: datetime
     sha256: str | None = None  # of the result file, as the run that wrote it recorded
+    env: str | None = None  # the run's environment and target: the key it was found by
+    target: str | None = None

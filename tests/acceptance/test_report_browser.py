@@ -14,7 +14,7 @@ import pytest
 
 from runner.report import write_reports
 from runner.report.history import load_history
-from tests.support.report_fixture import RUN_ID, build_journal, copy_fixture
+from tests.support.report_fixture import KEY, RUN_ID, build_journal, copy_fixture
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -51,7 +51,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run_dir = copy_fixture(root / "reports")
     journal = build_journal(root / "state.sqlite")
     names = ["okta-users-with-s3-write", "admin-roles"]
-    write_reports(run_dir, load_history(journal, names, until_run=RUN_ID))
+    write_reports(run_dir, load_history(journal, names, key=KEY, until_run=RUN_ID))
     return run_dir / "report.html"
 
 

@@ -19,6 +19,7 @@ from runner.assess.drift import entity_key
 from runner.report import write_reports
 from runner.report.history import load_history
 from runner.settings import read_env
+from runner.state import HistoryKey
 from tests.acceptance.run_project import by_name, fixed_sandbox, make_project, remote, run_options, run_vqr
 
 USERS = """\
@@ -103,13 +104,14 @@ def test_two_runs_around_an_advance_report_exactly_what_the_sandbox_changed(tmp_
     assert (new_rows["metric"], new_rows["outcome"], new_rows["actual"]) == ("new_rows", "failed", len(added))
     assert after["memberships"]["owner"] == "identity-team" and after["users"]["spec"]["result_value_type"]
 
-    history = load_history(tmp_path / JOURNAL, after, until_run=second.run["run_id"])
+    key = HistoryKey(env=second.run["env"], target=second.run["target"])
+    history = load_history(tmp_path / JOURNAL, after, key=key, until_run=second.run["run_id"])
     assert [p.rows for p in history.of("memberships")] == [before["memberships"]["rows"], after["memberships"]["rows"]]
     write_reports(second.run_dir, history)
     html = (second.run_dir / "report.html").read_text()
     markdown = (second.run_dir / "report.md").read_text()
-    for key in added | removed:
-        assert key.replace(">", "&gt;") in html
+    for entity in added | removed:
+        assert entity.replace(">", "&gt;") in html
     assert "### Drift since the previous run" in markdown and "new group memberships" in markdown
     assert (second.run_dir / "results" / "memberships.csv").is_file()
 

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from runner.model.results import RunStatus
-from runner.state.journal import QueryState, open_journal
+from runner.state.journal import HistoryKey, QueryState, open_journal
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 FIXTURE = GOLDEN / "run-fixture"
 RUN_ID = "20250301T020000Z-a1b2"
+KEY = HistoryKey(env="sandbox", target="embedded")  # the fixture run's environment and target (run.json)
 UPDATE = os.environ.get("VQR_UPDATE_GOLDEN") == "1"  # regenerate golden files instead of comparing
 
 
@@ -41,7 +42,7 @@ def build_journal(path: Path, *, days: Sequence[int] = tuple(range(1, 29)), incl
             runs.append((RUN_ID, datetime(2025, 3, 1, 2, 0, tzinfo=UTC)))
         for index, (run_id, moment) in enumerate(runs):
             clock[0] = moment
-            journal.start_run(run_id, env="sandbox")
+            journal.start_run(run_id, env=KEY.env, target=KEY.target)
             spec = "3f1c9a0d5e7b2c4a" if index >= 19 else "0000000000000000"
             journal.record(run_id, "okta-users-with-s3-write", QueryState.PENDING, spec_hash=spec)
             if index == 9:
@@ -58,7 +59,7 @@ def build_journal(path: Path, *, days: Sequence[int] = tuple(range(1, 29)), incl
 
 def add_run(path: Path, run_id: str, *, rows: int, name: str = "okta-users-with-s3-write") -> None:
     with open_journal(path) as journal:
-        journal.start_run(run_id, env="sandbox")
+        journal.start_run(run_id, env=KEY.env, target=KEY.target)
         journal.record(run_id, name, QueryState.PENDING, spec_hash="3f1c9a0d5e7b2c4a")
         journal.record(run_id, name, QueryState.DONE, rows=rows)
         journal.finish_run(run_id, RunStatus.COMPLETED)

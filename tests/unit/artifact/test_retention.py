@@ -53,7 +53,7 @@ def test_retention_never_deletes_a_live_run_nor_a_resumable_one(tmp_path: Path) 
                                      (killed.name, "other", RunStatus.RUNNING),
                                      (superseded.name, "q", RunStatus.INTERRUPTED),
                                      (newest.name, "q", RunStatus.COMPLETED)):
-            journal.start_run(run_id, env="sandbox")
+            journal.start_run(run_id, env="sandbox", target="embedded")
             journal.record(run_id, name, QueryState.PENDING, spec_hash="h")
             if status is not RunStatus.RUNNING:
                 journal.finish_run(run_id, status)

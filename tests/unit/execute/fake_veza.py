@@ -28,9 +28,10 @@ from runner.model.results import BatchOutcome, QueryResult
 from runner.model.values import JSONObject, JSONValue
 from runner.plan.select import canonical_json, create_body, spec_hash
 from runner.secret import Secret
-from runner.state.journal import Journal, QueryRecord, QueryState
+from runner.state.journal import HistoryKey, Journal, QueryRecord, QueryState
 
 RUN_ID = "20260509T070000Z-unit"
+KEY = HistoryKey(env="unit", target="https://acme.vezacloud.test")  # the rig's runs: their environment and target
 API_KEY = "unit-test-key-0000"
 # Polls 1 ms apart: a job scripted PENDING a few times costs milliseconds of real waiting.
 FAST_LADDER = PollLadder(initial=0.001, factor=1.0, cap=0.001, jitter=0.0)
@@ -232,7 +233,7 @@ class Rig:
     def context(self, client: VezaClient, *, page_size: int = 1000, run_deadline: float | None = None,
                 records: Mapping[str, QueryRecord] | None = None) -> RunContext:
         return RunContext(client=client, journal=self.journal, rundir=self.rundir, run_id=self.run_id,
-                          page_size=page_size, run_deadline=run_deadline, rng=random.Random(11),
+                          key=KEY, page_size=page_size, run_deadline=run_deadline, rng=random.Random(11),
                           records=records or {})
 
     async def batch(self, groups: Sequence[Sequence[Member]], *, concurrency: int = 4, fail_fast: bool = False,

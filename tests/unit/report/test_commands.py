@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from runner.artifact.retention import prune_runs, run_directories
 from runner.report import after_run, history_command, report_command, resolve_run_dir
 from runner.report.history import load_history
 from runner.report.load import ArtifactError, load_run
-from tests.support.report_fixture import FIXTURE, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
+from tests.support.report_fixture import FIXTURE, KEY, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
 
 
 def call(run_dir: Path | None, fmt: str, reports: Path, journal: Path) -> tuple[int, str, str]:
@@ -29,7 +30,7 @@ def call(run_dir: Path | None, fmt: str, reports: Path, journal: Path) -> tuple[
     return code, out.getvalue(), err.getvalue()
 
 
-def history(name: str, journal: Path, **options: int) -> tuple[int, str, str]:
+def history(name: str, journal: Path, **options: Any) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     def command() -> int:
         out.write(history_command(name, journal, **options))
@@ -91,7 +92,7 @@ def test_history_command_prints_the_newest_run_first(tmp_path: Path) -> None:
     code, out, err = history("okta-users-with-s3-write", journal, limit=5)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0] == "history of okta-users-with-s3-write (5 runs)"
+    assert lines[0] == "history of okta-users-with-s3-write in environment sandbox (embedded), 5 runs"
     assert lines[1].split() == ["run", "state", "rows", "change", "spec"]
     assert lines[2].split()[:4] == [RUN_ID, "done", "29", "+1"]
     assert [line.split()[0] for line in lines[2:]] == [RUN_ID, *[past_run_id(d) for d in (28, 27, 26, 25)]]
@@ -111,13 +112,14 @@ def test_history_table_marks_failures_and_spec_changes(tmp_path: Path) -> None:
 def test_history_stops_at_the_reported_run_and_keeps_thirty(tmp_path: Path) -> None:
     journal = build_journal(tmp_path / "state.sqlite")
     add_run(journal, "20250302T020000Z-beef", rows=999)
-    points = load_history(journal, ["okta-users-with-s3-write"], until_run=RUN_ID).of("okta-users-with-s3-write")
+    name = "okta-users-with-s3-write"
+    points = load_history(journal, [name], key=KEY, until_run=RUN_ID).of(name)
     assert points[-1].run_id == RUN_ID and len(points) == 29
-    everything = load_history(journal, ["okta-users-with-s3-write"], until_run=None).of("okta-users-with-s3-write")
+    everything = load_history(journal, [name], key=KEY, until_run=None).of(name)
     assert everything[-1].rows == 999 and len(everything) == 30
-    unknown_run = load_history(journal, ["okta-users-with-s3-write"], until_run="20250215T030000Z-0000")
+    unknown_run = load_history(journal, ["okta-users-with-s3-write"], key=KEY, until_run="20250215T030000Z-0000")
     assert unknown_run.of("okta-users-with-s3-write")[-1].run_id == past_run_id(15)
-    assert load_history(tmp_path / "none.sqlite", ["x"], until_run=None).of("x") == ()
+    assert load_history(tmp_path / "none.sqlite", ["x"], key=KEY, until_run=None).of("x") == ()
 
 
 def make_runs(reports: Path, count: int) -> list[Path]:

@@ -22,7 +22,7 @@ from runner.report.history import load_history
 from runner.report.load import load_run
 from runner.report.markdown import render_markdown
 from runner.resources import bundled_schemas_dir
-from tests.support.report_fixture import FIXTURE, GOLDEN, RUN_ID, UPDATE, add_run, build_journal, copy_fixture
+from tests.support.report_fixture import FIXTURE, GOLDEN, KEY, RUN_ID, UPDATE, add_run, build_journal, copy_fixture
 
 QUERIES = ("okta-users-with-s3-write", "admin-roles", "stale-access-keys", "s3-write-paths", "inactive-admins",
            "snowflake-roles")
@@ -167,7 +167,7 @@ def parse(html: str) -> Page:
 @pytest.fixture(scope="module")
 def html_with_history(tmp_path_factory: pytest.TempPathFactory) -> str:
     journal = build_journal(tmp_path_factory.mktemp("journal") / "state.sqlite")
-    history = load_history(journal, QUERIES, until_run=RUN_ID)
+    history = load_history(journal, QUERIES, key=KEY, until_run=RUN_ID)
     return render_report(FIXTURE, "html", history=history)
 
 
@@ -205,10 +205,11 @@ def test_trend_marks_failures_spec_changes_and_the_current_run(html_with_history
 def test_reports_regenerate_byte_identically(tmp_path: Path) -> None:
     journal = build_journal(tmp_path / "state.sqlite")
     run_dir = copy_fixture(tmp_path / "reports")
-    history = load_history(journal, QUERIES, until_run=RUN_ID)
+    history = load_history(journal, QUERIES, key=KEY, until_run=RUN_ID)
     first = {p: p.read_bytes() for p in write_reports(run_dir, history)}
     add_run(journal, "20250302T020000Z-beef", rows=1000)  # a later run must not change this run's trend
-    again = {p: p.read_bytes() for p in write_reports(run_dir, load_history(journal, QUERIES, until_run=RUN_ID))}
+    later = load_history(journal, QUERIES, key=KEY, until_run=RUN_ID)
+    again = {p: p.read_bytes() for p in write_reports(run_dir, later)}
     assert first == again and len(first) == 7
     assert (run_dir / "report.html").read_text() == render_report(run_dir, "html", history=history)
 

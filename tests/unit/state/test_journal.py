@@ -15,11 +15,13 @@ import pytest
 
 from runner.model.results import RunStatus
 from runner.state.journal import SCHEMA_VERSION, Journal, JournalError, QueryState, open_journal
-from runner.state.records import ALLOWED
+from runner.state.records import ALLOWED, HistoryKey
 from tests.unit.state.conftest import Clock
 
 S = QueryState
 CANARY = "canary-journal-91ab"
+T = "embedded"
+SANDBOX = HistoryKey(env="sandbox", target=T)
 
 
 @pytest.fixture
@@ -50,14 +52,14 @@ def test_new_journal_has_schema_and_wal(journal: Journal, path: Path) -> None:
 
 
 def test_a_query_walks_every_state_and_lands_in_history(journal: Journal) -> None:
-    journal.start_run("r1", env="sandbox")
+    journal.start_run("r1", env="sandbox", target=T)
     walk_to_done(journal, "r1", "okta-admins", rows=7)
     record = journal.query_states("r1")["okta-admins"]
     assert record.state is S.DONE
     assert (record.query_result_id, record.cache_id, record.mode, record.rows, record.attempts) == (
         "qr-okta-admins", "c1", "immediate_run", 7, 1)
     assert (record.spec_hash, record.file, record.request_id) == ("h1", "queries/okta-admins.yaml", "req-1")
-    success = journal.previous_success("okta-admins", "h1")
+    success = journal.previous_success("okta-admins", "h1", key=SANDBOX)
     assert success is not None
     assert (success.run_id, success.row_count, success.result_path, success.cache_id) == (
         "r1", 7, "results/okta-admins.jsonl", "c1")
@@ -70,7 +72,7 @@ def test_a_query_walks_every_state_and_lands_in_history(journal: Journal) -> Non
     ((S.SUBMITTING, S.FAILED), S.DONE),
 ])
 def test_impossible_moves_are_refused(journal: Journal, moves: tuple[QueryState, ...], bad: QueryState) -> None:
-    journal.start_run("r1", env="sandbox")
+    journal.start_run("r1", env="sandbox", target=T)
     if moves:
         journal.record("r1", "q", S.PENDING, spec_hash="h")
     for state in moves:
@@ -86,7 +88,7 @@ def test_transition_table_keeps_done_final_and_failed_retryable() -> None:
 
 
 def test_bad_fields_are_refused(journal: Journal) -> None:
-    journal.start_run("r1", env="sandbox")
+    journal.start_run("r1", env="sandbox", target=T)
     with pytest.raises(JournalError, match="needs its spec_hash"):
         journal.record("r1", "q", S.PENDING)
     with pytest.raises(JournalError, match="unknown journal fields: api_key"):
@@ -97,7 +99,7 @@ def test_bad_fields_are_refused(journal: Journal) -> None:
 
 
 def test_failure_details_are_kept_then_cleared_on_retry(journal: Journal) -> None:
-    journal.start_run("r1", env="sandbox")
+    journal.start_run("r1", env="sandbox", target=T)
     journal.record("r1", "q", S.PENDING, spec_hash="h")
     journal.record("r1", "q", S.SUBMITTING)
     journal.record("r1", "q", S.FAILED, error_category="api", error_detail=f"HTTP 500 echoing {CANARY}",
@@ -112,9 +114,9 @@ def test_failure_details_are_kept_then_cleared_on_retry(journal: Journal) -> Non
 
 
 def test_resume_finds_the_last_unfinished_run_and_its_queries(journal: Journal) -> None:
-    journal.start_run("r1", env="sandbox")
+    journal.start_run("r1", env="sandbox", target=T)
     journal.finish_run("r1", RunStatus.COMPLETED)
-    journal.start_run("r2", env="prod")
+    journal.start_run("r2", env="prod", target=T)
     walk_to_done(journal, "r2", "a")
     journal.record("r2", "b", S.PENDING, spec_hash="hb")
     journal.record("r2", "b", S.SUBMITTING)
@@ -129,7 +131,7 @@ def test_resume_finds_the_last_unfinished_run_and_its_queries(journal: Journal) 
     assert states["b"].query_result_id == "qr-b"  # polled again on resume, never resubmitted
     journal.finish_run("r2", RunStatus.INTERRUPTED)
     assert journal.last_unfinished_run().run_id == "r2"  # type: ignore[union-attr]
-    journal.resume_run("r2")
+    journal.resume_run("r2", target=T)
     assert journal.run("r2").status is RunStatus.RUNNING and journal.run("r2").finished_at is None
     journal.finish_run("r2", RunStatus.COMPLETED)
     assert journal.last_unfinished_run() is None
@@ -140,18 +142,18 @@ def test_resume_finds_the_last_unfinished_run_and_its_queries(journal: Journal) 
 
 def test_history_lookups_pick_the_latest_matching_success(journal: Journal) -> None:
     for run_id, spec_hash, cache_id in (("r1", "h1", "c1"), ("r2", "h2", "c2"), ("r3", "h1", "c3")):
-        journal.start_run(run_id, env="sandbox")
+        journal.start_run(run_id, env="sandbox", target=T)
         walk_to_done(journal, run_id, "q", spec_hash=spec_hash, cache_id=cache_id)
         journal.finish_run(run_id, RunStatus.COMPLETED)
-    journal.start_run("r4", env="sandbox")
+    journal.start_run("r4", env="sandbox", target=T)
     journal.record("r4", "q", S.PENDING, spec_hash="h1")
     journal.record("r4", "q", S.FAILED, error_category="api")  # failures never enter history
-    assert journal.previous_cache_id("q") == "c3"
-    assert journal.previous_cache_id("q", "h2") == "c2"
-    assert journal.previous_cache_id("q", "h1", exclude_run="r3") == "c1"
-    assert journal.previous_cache_id("q", "other") is None
-    assert journal.previous_cache_id("unknown") is None
-    previous = journal.previous_success("q", "h1", exclude_run="r3")
+    assert journal.previous_cache_id("q", key=SANDBOX) == "c3"
+    assert journal.previous_cache_id("q", "h2", key=SANDBOX) == "c2"
+    assert journal.previous_cache_id("q", "h1", key=SANDBOX, exclude_run="r3") == "c1"
+    assert journal.previous_cache_id("q", "other", key=SANDBOX) is None
+    assert journal.previous_cache_id("unknown", key=SANDBOX) is None
+    previous = journal.previous_success("q", "h1", key=SANDBOX, exclude_run="r3")
     assert previous is not None and previous.run_id == "r1"
 
 
@@ -172,7 +174,7 @@ def test_a_corrupt_file_is_a_clear_error(path: Path) -> None:
 
 
 def test_no_secret_reaches_the_files(journal: Journal, path: Path) -> None:
-    journal.start_run("r1", env="sandbox")
+    journal.start_run("r1", env="sandbox", target=T)
     journal.record("r1", "q", S.PENDING, spec_hash="h")
     journal.record("r1", "q", S.FAILED, error_detail=f"Bearer {CANARY}", request_id=CANARY)
     for file in path.parent.iterdir():
@@ -184,7 +186,7 @@ WRITER = textwrap.dedent("""
     from pathlib import Path
     from runner.state.journal import QueryState, open_journal
     journal = open_journal(Path(sys.argv[1]))
-    journal.start_run("run", env="sandbox")
+    journal.start_run("run", env="sandbox", target="embedded")
     for i in range(int(sys.argv[2])):
         name = f"q{i:06d}"
         journal.record("run", name, QueryState.PENDING, spec_hash="h")
@@ -241,7 +243,7 @@ def test_a_killed_writer_leaves_every_acknowledged_record(path: Path) -> None:
 def test_ids_and_hashes_are_stored_verbatim_and_only_free_text_is_redacted(journal: Journal) -> None:
     """Issue 10, point 10: with a key that occurs inside ids and hashes, they must come back byte-exact (drift,
     `previous` and `--resume` compare them); only the server's free text is redacted before it is stored."""
-    journal.start_run("r1", env="sandbox")
+    journal.start_run("r1", env="sandbox", target=T)
     journal.record("r1", "q", S.PENDING, spec_hash=f"ab{CANARY}cd", file=f"queries/{CANARY}.yaml")
     journal.record("r1", "q", S.SUBMITTING)
     journal.record("r1", "q", S.SUBMITTED, query_result_id=f"qr-{CANARY}", cache_id=f"c-{CANARY}",

@@ -25,7 +25,7 @@ def journal(path: Path) -> Iterator[Journal]:
 
 
 def run_of(journal: Journal, run_id: str, names: list[str], status: RunStatus, *, env: str = "prod") -> None:
-    journal.start_run(run_id, env=env)
+    journal.start_run(run_id, env=env, target="embedded")
     for name in names:
         journal.record(run_id, name, S.PENDING, spec_hash="h")
     if status is not RunStatus.RUNNING:
@@ -48,7 +48,7 @@ def test_an_unfinished_run_is_resumable_until_a_later_run_of_its_env_and_queries
 
 
 def test_a_run_started_before_the_unfinished_one_never_supersedes_it(journal: Journal, path: Path) -> None:
-    journal.start_run("first", env="prod")
+    journal.start_run("first", env="prod", target="embedded")
     journal.record("first", "a", S.PENDING, spec_hash="h")
     run_of(journal, "second", ["a"], RunStatus.INTERRUPTED)
     journal.finish_run("first", RunStatus.COMPLETED)  # completed after, but started before
