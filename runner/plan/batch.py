@@ -58,12 +58,14 @@ def build_plans(project: Project, queries: Sequence[Query], *, cache_override: s
     return plans
 
 
-PreviousCacheId = Callable[[str, str], str | None]  # (query name, spec hash) -> cache_id of its last success
+# (query name, spec hash) -> cache_id of its last success in this run's environment, against this run's target
+PreviousCacheId = Callable[[str, str], str | None]
 
 
 def resolve_member(plan: QueryPlan, previous_cache_id: PreviousCacheId) -> Member:
     """The create body of a plan. For `mode: context`, `previous` becomes the cache_id of this query's last
-    successful run with the same spec; with `on_expired: run` an unknown or expired id falls back to running."""
+    successful run with the same spec in the same environment and target; with `on_expired: run` an unknown or
+    expired id falls back to running."""
     cache = plan.cache
     if not isinstance(cache, Context):
         return Member(plan=plan, body=create_body(plan.spec, cache))
@@ -76,7 +78,8 @@ def resolve_member(plan: QueryPlan, previous_cache_id: PreviousCacheId) -> Membe
     if fallback is not None:
         return Member(plan=plan, body=fallback)
     problem = QueryError(category=ErrorCategory.CACHE_CONTEXT,
-                         message="cache_id: previous, but no earlier successful run of this query (with this spec) "
+                         message="cache_id: previous, but no earlier successful run of this query (with this spec, in "
+                                 "this environment and target) "
                                  "recorded a cache_id; run it once with mode if_available or immediate, or add "
                                  "on_expired: run")
     return Member(plan=plan, body=None, problem=problem)
