@@ -5,18 +5,24 @@ two real sandboxes on 127.0.0.1 (one advanced), runs in turn. Each environment's
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from pathlib import Path
 
 import httpx
+import pytest
 
 from runner.app.run_command import JOURNAL
+from runner.errors import UsageError
+from runner.model import RunStatus
+from runner.plan import build_plans
 from runner.report import write_reports
 from runner.report.history import load_history
-from runner.state import HistoryKey
+from runner.state import HistoryKey, QueryState, open_journal
 from tests.acceptance.run_project import (
     PROJECT_FILE,
     by_name,
+    compile_units,
     fixed_sandbox,
     make_project,
     query_yaml,
@@ -39,6 +45,13 @@ def environments(project: Path, staging: str, prod: str) -> None:
     extra = (f'  staging: {{url: "{staging}/", api_key_env: VEZA_API_KEY}}\n'
              f'  prod: {{url: "{prod}", api_key_env: VEZA_API_KEY}}\n')
     project.write_text(PROJECT_FILE + extra)
+
+
+def spec_of(project: Path, name: str) -> str:
+    """The spec hash `vqr run` gives query `name` (what a run to resume must have recorded)."""
+    loaded, queries = compile_units(project)
+    return next(p.spec_hash for p in build_plans(loaded, queries, cache_override=None, snapshot_id=None,
+                                                   query_timeout=None) if p.name == name)
 
 
 def test_each_environment_compares_and_attaches_only_to_its_own_runs(tmp_path: Path) -> None:
@@ -121,3 +134,19 @@ def test_an_old_journal_is_migrated_and_its_runs_are_never_matched(tmp_path: Pat
     assert db.execute("PRAGMA user_version").fetchone()[0] == 2
     assert db.execute("SELECT COUNT(*) FROM history WHERE env IS NULL").fetchone()[0] == 2  # kept, unmatched
     db.close()
+
+
+def test_a_run_is_resumed_only_against_the_target_it_started_on(tmp_path: Path) -> None:
+    project = make_project(tmp_path, {"inactive": INACTIVE_USERS})
+    run_id = "20260101T000000Z-abcd"
+    with fixed_sandbox() as box:
+        environments(project, box.url, "https://prod.invalid")
+        with open_journal(tmp_path / JOURNAL) as journal:  # interrupted while querying another staging URL
+            journal.start_run(run_id, env="staging", target="https://old-staging.example.com")
+            journal.record(run_id, "inactive", QueryState.PENDING, spec_hash=spec_of(project, "inactive"))
+            journal.finish_run(run_id, RunStatus.INTERRUPTED)
+        (tmp_path / "reports" / run_id).mkdir(parents=True)
+        with pytest.raises(UsageError, match=re.escape(f"queried https://old-staging.example.com, not {box.url}")):
+            run_vqr(project, run_options(env="staging", resume=True), environ=KEY_ENV)
+        with open_journal(tmp_path / JOURNAL) as journal:
+            assert journal.run(run_id).status is RunStatus.INTERRUPTED  # refused before anything was touched

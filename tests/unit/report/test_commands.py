@@ -15,6 +15,7 @@ from runner.artifact.retention import prune_runs, run_directories
 from runner.report import after_run, history_command, report_command, resolve_run_dir
 from runner.report.history import load_history
 from runner.report.load import ArtifactError, load_run
+from runner.state.journal import QueryState, open_journal
 from tests.support.report_fixture import FIXTURE, KEY, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
 
 
@@ -177,3 +178,20 @@ def test_after_run_only_warns_when_reports_cannot_be_written(tmp_path: Path) -> 
     assert after_run(run_dir, journal_path=tmp_path / "j", reports_dir=reports, retention=30,
                      err=err) == []
     assert "warning: the reports could not be written" in err.getvalue()
+
+
+def test_history_shows_one_environment_and_target_the_latest_by_default(tmp_path: Path) -> None:
+    journal = build_journal(tmp_path / "state.sqlite")  # 29 sandbox runs against `embedded`
+    with open_journal(journal) as opened:
+        for run_id, rows in (("20250302T020000Z-0001", 500), ("20250303T020000Z-0002", 510)):
+            opened.start_run(run_id, env="prod", target="https://acme.vezacloud.com")
+            opened.record(run_id, "okta-users-with-s3-write", QueryState.PENDING, spec_hash="3f1c9a0d5e7b2c4a")
+            opened.record(run_id, "okta-users-with-s3-write", QueryState.DONE, rows=rows)
+    code, out, _ = history("okta-users-with-s3-write", journal)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].endswith("in environment prod (https://acme.vezacloud.com), 2 runs")
+    assert lines[2].split()[:4] == ["20250303T020000Z-0002", "done", "510", "+10"]  # never compared with sandbox
+    code, out, _ = history("okta-users-with-s3-write", journal, env="sandbox")
+    assert code == 0 and "in environment sandbox (embedded), 29 runs" in out.splitlines()[0]
+    code, _, err = history("okta-users-with-s3-write", journal, env="staging")
+    assert code == 2 and "no run of environment 'staging' of query" in err
