@@ -89,9 +89,9 @@ def test_each_environment_compares_and_attaches_only_to_its_own_runs(tmp_path: P
     # attempt with staging's id); each second run attached to its own environment's id.
     assert p1["ctx"]["mode"] == "immediate_run" and prod_creates == 2
     assert p1["ctx"]["cache_id"] != s1["ctx"]["cache_id"]
-    for later, earlier in ((s2, s1), (p2, p1)):
-        assert later["ctx"]["mode"] == "cached_result_context" and later["ctx"]["status"] == "succeeded"
-        assert later["ctx"]["cache_id"] == earlier["ctx"]["cache_id"], (later["ctx"], earlier["ctx"])
+    for second, first in ((s2, s1), (p2, p1)):
+        assert second["ctx"]["mode"] == "cached_result_context" and second["ctx"]["status"] == "succeeded"
+        assert second["ctx"]["cache_id"] == first["ctx"]["cache_id"], (second["ctx"], first["ctx"])
 
     # Trends and the report: each environment's series holds only its own runs, and the report names them.
     journal = tmp_path / JOURNAL
