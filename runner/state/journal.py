@@ -4,7 +4,8 @@
 killed run can be resumed without resubmitting. Reads and writes the database file (WAL mode); one connection,
 used from the event loop's thread. Only free text (`REDACTED_FIELDS`) passes the secret redactor before it is
 stored: ids, hashes and cache ids are kept verbatim, since they are sent back and compared.
-`read_history` and `read_resumable` (state/readonly.py) read the file without opening it for writing.
+`read_history` and `read_resumable` (state/readonly.py) read the file without opening it for writing. Every history
+lookup is keyed by a `HistoryKey` (environment, target) as well as the query's name and spec hash.
 """
 
 from __future__ import annotations
