@@ -77,8 +77,7 @@ class Renderer:
 
     def render(self, value: JSONValue, *, variables: Mapping[str, JSONValue], doc: Document,
                base: JSONPath, failed: list[JSONPath] | None = None) -> tuple[JSONValue, list[Finding]]:
-        """`value` rendered, and the findings of the templates that could not be; those keep their source text,
-        and their paths are appended to `failed` (the rest of `value` is rendered all the same)."""
+        """`value` rendered; a template that fails is a finding, keeps its text and its path is added to `failed`."""
         findings: list[Finding] = []
         self._failed = failed if failed is not None else []
         return self._walk(value, base, variables, doc, findings), findings
@@ -119,8 +118,7 @@ class Renderer:
             line = next((problem.line for problem in problems if problem.rule == BUDGET_RULE), 1)
             problems = [Violation(rule=BUDGET_RULE, line=line, message=budget.spent_message())]
         findings += (finding_at(doc, path, value, problem) for problem in problems)
-        if problems:
-            self._failed.append(path)
+        self._failed += [path] if problems else []
         return value if problems else rendered
 
     def _render_text(self, text: str, variables: Mapping[str, JSONValue]) -> tuple[list[Violation], JSONValue, int]:
