@@ -102,5 +102,5 @@ def skipped_note(doc: Document, skips: Iterable[Skip]) -> list[Finding]:
     count = len(unique)
     return [doc.finding(unique[0].path, key=True, rule=SKIPPED_RULE, severity=Severity.WARNING,
                         message=f"{count} check{'s' if count > 1 else ''} not run because the value "
-                        f"{'they read' if count > 1 else 'it reads'} is not valid ({listed}); fix the errors "
-                        "above and lint again")]
+                        f"{'they read' if count > 1 else 'it reads'} is not valid ({listed}); fix those "
+                        "values and lint again")]
