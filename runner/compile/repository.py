@@ -2,7 +2,8 @@
 
 Input: a `Project`, the resolved variables, optionally the files to check. Output: `Compiled` — the rendered
 `QueryUnit`s that are clean enough to plan, and every `Finding`, in one pass. Reads files; never sends anything.
-A file that fails an early stage stops there, so one problem is reported once, where it is. One `LintBudget` (time,
+A file that parses is checked whole in one pass: its schema findings and its meaning rules together, only the rules
+reading a rejected value skipping it (one note per file); YAML errors stop the file. One `LintBudget` (time,
 rendered bytes, combinations) is shared by every file; what it could not pay for is a finding, never a pass.
 """
 
@@ -18,19 +19,22 @@ from runner.compile.lintcache import LintCache
 from runner.compile.matrix import MATRIX_RULE, describe_size, matrix_combinations, matrix_size
 from runner.compile.queries import to_query
 from runner.load import disable_comments, load_yaml, load_yaml_file, read_source
-from runner.model import Document, Finding, JSONObject, JSONValue, Position, Query, QueryUnit, Severity
+from runner.model import Document, Finding, JSONObject, JSONPath, JSONValue, Position, Query, QueryUnit, Severity
 from runner.rules import (
     PROJECT_UNKNOWN_RULE,
     QUERY_UNKNOWN_RULE,
     RuleContext,
-    check_unit,
+    Skip,
+    Validity,
+    check_valid_parts,
     finish_lint,
+    skipped_note,
     unknown_disables,
     unknown_rule_patterns,
 )
 from runner.settings import Project
 from runner.template import BUDGET_RULE, NOT_CHECKED_RULE, LintBudget, LintLimits, Renderer
-from runner.validate import SchemaSet, schema_findings
+from runner.validate import SchemaResult, SchemaSet, drop_repeated, schema_check
 
 FRAGMENTS_DIR = "_fragments"
 VARS_DIR = "vars"
@@ -177,20 +181,16 @@ class RepositoryCompiler:
         if unknown_rule_patterns(doc.disabled_rules):  # a typo, so rare: only then are the comments placed
             placed = disable_comments(data)
             self.findings += unknown_disables(placed, path=display, rule=QUERY_UNKNOWN_RULE)
-        found = schema_findings(self.schemas.query_file, doc.data, doc, rule_prefix="query")
-        self.findings += found
+        raw = schema_check(self.schemas.query_file, doc.data, doc, rule_prefix="query")
+        self.findings += raw.findings
         if not isinstance(doc.data, dict):
             return []
-        if _has_errors(found):
-            # Still render, so template problems show in the same lint as the structural ones; nothing is planned.
-            self._expand(doc, doc.data, templates_only=True)
-            return []
-        units = self._expand(doc, doc.data)
-        for unit in units:  # rules of one query alone run here, so their findings are cached with the file
-            self.findings += check_unit(unit, self.rules)
-        return units
+        return self._expand(doc, doc.data, raw)
 
-    def _expand(self, doc: Document, data: JSONObject, *, templates_only: bool = False) -> list[QueryUnit]:
+    def _expand(self, doc: Document, data: JSONObject, raw: SchemaResult) -> list[QueryUnit]:
+        """Every combination rendered and checked in one pass: a value that fails to render, or that the schema
+        rejects, is a finding, and only the rules that read it skip it (one note per file says which); the file's
+        units are returned, to be planned, only when nothing in it is an error."""
         own_vars = data.get("vars")
         own_vars = own_vars if isinstance(own_vars, dict) else {}
         matrix = data.get("matrix")
@@ -198,29 +198,47 @@ class RepositoryCompiler:
         in_scope = len(own_vars) + len(self.variables) + (len(matrix) if matrix else 0)
         if not self._can_expand(doc, matrix, variables=in_scope):
             return []
+        clean = not _has_errors(raw.findings)
         units: list[QueryUnit] = []
+        skips: list[Skip] = []
         seen: set[Finding] = set()
         for combination in matrix_combinations(matrix):
             variables = {**own_vars, **self.variables, **combination, "fragments": self.fragments}
             body: JSONObject = {}
             problems: list[Finding] = []
+            failed: list[JSONPath] = []
             for key, value in data.items():
                 if key in NOT_RENDERED:
                     body[key] = value
                     continue
-                body[key], found = self.renderer.render(value, variables=variables, doc=doc, base=(key,))
+                body[key], found = self.renderer.render(value, variables=variables, doc=doc, base=(key,),
+                                                        failed=failed)
                 problems += found
-            if not templates_only and not _has_errors(problems) and "spec" in body:
-                problems += schema_findings(self.schemas.query_spec, body["spec"], doc, base=("spec",),
-                                            rule_prefix="spec")
+            unit: QueryUnit | None = None
+            if not any(f.rule in (BUDGET_RULE, NOT_CHECKED_RULE) for f in problems):  # else: nothing was rendered
+                spec = SchemaResult(findings=[])
+                if "spec" in body:
+                    spec = schema_check(self.schemas.query_spec, body["spec"], doc, base=("spec",),
+                                        rule_prefix="spec", ignore=frozenset(failed))
+                    problems += drop_repeated(raw.findings, spec.findings)  # a literal typo fails both checks
+                validity = Validity(invalid=raw.invalid | spec.invalid | frozenset(failed),
+                                    missing=raw.missing | spec.missing, unknown=raw.unknown | spec.unknown)
+                unit = QueryUnit(doc=doc, name=str(body.get("name", "")), matrix=combination, body=body)
+                plannable = clean and not _has_errors(problems)
+                # Rules of one query alone run here, so their findings are cached with the file.
+                found, skipped = check_valid_parts(unit, self.rules, validity)
+                problems += found
+                skips += skipped
+                if not plannable:
+                    unit = None
             # A problem in a template shared by every combination is reported once, not once per combination.
             fresh = [f for f in problems if f not in seen]
             seen.update(fresh)
             self.findings += fresh
-            if not templates_only and not _has_errors(problems):
-                units.append(QueryUnit(doc=doc, name=str(body.get("name", "")), matrix=combination, body=body))
+            if unit is not None:
+                units.append(unit)
+        self.findings += skipped_note(doc, skips)
         return units
-
 
     def _can_expand(self, doc: Document, matrix: JSONObject | None, *, variables: int) -> bool:
         """Whether the matrix is counted (never expanded) within its file's cap and what is left of the budget;

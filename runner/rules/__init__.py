@@ -1,6 +1,8 @@
 """Meaning rules: checks on rendered `QueryUnit`s that run after the schema checks, and rule disabling.
 
-`check_unit(unit, ctx)`: one query's rules (compile caches them with its file); `finish_lint(findings, units, ctx,
+`check_unit(unit, ctx)`: one query's rules (compile caches them with its file); `check_valid_parts(unit, ctx,
+invalid)`: the same on a query the schema partly rejected, each rule skipping the rejected values it reads, with
+`skipped_note` to say so once per file; `finish_lint(findings, units, ctx,
 doc_disabled=)`: the cross-unit rules added, matrix repeats merged, disabled findings dropped; `unknown_disables`:
 disable entries that match no rule. Importing this package registers every known rule id (see `registry`). Spec
 rules read the protojson normal form (null, "" and [] unset, absent enums their zero value), on paths that stay
@@ -12,15 +14,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
-from runner.model import Finding, QueryUnit, Severity
+from runner.model import Finding, JSONPath, JSONValue, QueryUnit, Severity
 from runner.protojson import normalise
 from runner.rules import known_rules as _known_rules  # noqa: F401  (registers the other stages' ids)
-from runner.rules.cache import check_cache, check_cache_policy, check_timeout
+from runner.rules.cache import check_cache_policy, check_timeout
 from runner.rules.context import RuleContext
 from runner.rules.disables import PROJECT_UNKNOWN_RULE, QUERY_UNKNOWN_RULE, unknown_disables
 from runner.rules.expectations import check_expectations
 from runner.rules.names import check_name, check_unique_names
 from runner.rules.node_types import check_node_types
+from runner.rules.partial import SKIPPED_RULE, Skip, Validity, skipped_note
 from runner.rules.registry import (
     RuleInfo,
     describe,
@@ -30,15 +33,20 @@ from runner.rules.registry import (
     unknown_rule_patterns,
 )
 from runner.rules.spec_checks import check_spec
+from runner.rules.spec_walk import iter_node_type_names
 
 __all__ = [
     "PROJECT_UNKNOWN_RULE",
     "QUERY_UNKNOWN_RULE",
+    "SKIPPED_RULE",
     "RuleContext",
     "RuleInfo",
+    "Skip",
+    "Validity",
     "check_cache_policy",
     "check_timeout",
     "check_unit",
+    "check_valid_parts",
     "describe",
     "filter_disabled",
     "finish_lint",
@@ -46,6 +54,7 @@ __all__ = [
     "register_rule",
     "registered_rules",
     "rule_matches",
+    "skipped_note",
     "unknown_disables",
     "unknown_rule_patterns",
 ]
@@ -87,9 +96,58 @@ def _normal_form(unit: QueryUnit) -> QueryUnit:
 
 def check_unit(unit: QueryUnit, ctx: RuleContext) -> list[Finding]:
     """The rules that look at one query alone (cacheable with its file)."""
+    return check_valid_parts(unit, ctx, Validity())[0]
+
+
+def _value_at(value: JSONValue, path: JSONPath) -> JSONValue:
+    for step in path:
+        if isinstance(value, dict) and isinstance(step, str):
+            value = value.get(step)
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            value = value[step]
+        else:
+            return None
+    return value
+
+
+def _hidden_node_types(unit: QueryUnit, validity: Validity) -> None:
+    """Note each rejected spec value that names a node type: the node-type rules do not look inside it."""
+    for bad in validity.invalid:
+        if bad[:1] != ("spec",) or len(bad) < 2:
+            continue
+        sub = _value_at(unit.body, bad)
+        if bad[-1] in ("node_type", "node_types") or next(iter_node_type_names(sub, bad), None) is not None:
+            validity.skipped.append(Skip("spec/unknown-node-type", bad))
+
+
+def check_valid_parts(unit: QueryUnit, ctx: RuleContext, validity: Validity) -> tuple[list[Finding], list[Skip]]:
+    """`check_unit` on a query whose `validity` says which values (schema errors, failed templates) are not to be
+    trusted: a rule reading one of them skips it (and says so in the returned skips); every other value is still
+    checked."""
+    invalid = validity.invalid
+    if () in invalid:  # the whole file is rejected: nothing to read
+        return [], [Skip("query/*", ())]
+    found: list[Finding] = []
+    if not validity.blocks("query/unsafe-name", ("name",)):
+        found += check_name(unit)
+    if not validity.blocks("cache/*", ("cache",)):
+        found += check_cache_policy(unit.body.get("cache"), doc=unit.doc, base=("cache",))
+    if "timeout" in unit.body and not validity.blocks("query/bad-timeout", ("timeout",)):
+        found += check_timeout(unit.body["timeout"], doc=unit.doc, base=("timeout",))
+    if not validity.blocks("expect/*", ("expect",)):
+        found += check_expectations(unit)
+    spec = unit.body.get("spec")
+    if (invalid or validity.unknown) and "spec" in unit.body:
+        _hidden_node_types(unit, validity)
+        pruned = validity.prune(spec, ("spec",))
+        if pruned is None:
+            validity.skipped.append(Skip("spec/*", ("spec",)))
+            return found, validity.skipped
+        unit = dataclasses.replace(unit, body={**unit.body, "spec": pruned})
     # check_spec normalises by itself: one of its rules must see an empty permission list as written.
-    return [*check_name(unit), *check_cache(unit), *check_expectations(unit),
-            *check_node_types(_normal_form(unit), ctx), *check_spec(unit)]
+    found += check_node_types(_normal_form(unit), ctx)
+    found += check_spec(unit, validity)
+    return found, validity.skipped
 
 
 def finish_lint(findings: Iterable[Finding], units: Sequence[QueryUnit], ctx: RuleContext, *,

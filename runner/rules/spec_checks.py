@@ -13,6 +13,7 @@ import re
 from runner.model import Finding, JSONValue, QueryUnit, Severity
 from runner.protojson import normalise, zero_value
 from runner.rules.context import emit
+from runner.rules.partial import Validity
 from runner.rules.registry import register_rule
 from runner.rules.spec_walk import iter_mappings
 
@@ -88,13 +89,16 @@ def _kind(value: JSONValue) -> str:
     return "a boolean" if isinstance(value, bool) else "a number"
 
 
-def _check_permissions(unit: QueryUnit, raw: dict[str, JSONValue]) -> list[Finding]:
+def _check_permissions(unit: QueryUnit, raw: dict[str, JSONValue], validity: Validity) -> list[Finding]:
     # On the spec as written: the normal form drops an empty list, and then the object itself, which is the very
     # mistake this rule is for (a null object is unset and passes: it is not a mapping).
     found: list[Finding] = []
     for path, mapping in iter_mappings(raw, ("spec",)):
         for key in _PERMISSION_KEYS:
             permissions = mapping.get(key)
+            rejected = validity.blocks("spec/empty-permissions", (*path, key, "values"), inside=False)
+            if isinstance(permissions, dict) and rejected:
+                continue  # its values were rejected (and pruned): empty now does not mean empty as written
             if isinstance(permissions, dict) and not permissions.get("values"):
                 values = permissions.get("values", [])
                 if isinstance(values, list):
@@ -104,18 +108,29 @@ def _check_permissions(unit: QueryUnit, raw: dict[str, JSONValue]) -> list[Findi
     return found
 
 
-def check_spec(unit: QueryUnit) -> list[Finding]:
+def check_spec(unit: QueryUnit, validity: Validity | None = None) -> list[Finding]:
+    """The spec rules; with `validity`, on a spec whose rejected values are already pruned from `unit`, each rule
+    that reads a field the schema rejected skips it (and `validity` remembers the skip)."""
+    validity = validity or Validity()
     raw = unit.body.get("spec")
     if not isinstance(raw, dict):
         return []
     spec = normalise(raw)
     if not isinstance(spec, dict):  # never: normalise keeps a mapping a mapping
         return []
-    found = _check_query_type(unit, raw, spec) + _check_snapshot_id(unit, spec) + _check_permissions(unit, raw)
+    found: list[Finding] = []
+    if not validity.blocks("spec/query-type", ("spec", "query_type"),
+                                                    ("spec", "source_node_types", "nodes"), inside=False):
+        found += _check_query_type(unit, raw, spec)
+    if not validity.blocks("spec/snapshot-id", ("spec", "snapshot_id")):
+        found += _check_snapshot_id(unit, spec)
+    found += _check_permissions(unit, raw, validity)
     for path, mapping in iter_mappings(spec, ("spec",)):
         fn = mapping.get("fn")
         if fn in _LIST_FNS and "property" in mapping and "value" in mapping:
             value = mapping["value"]
+            if validity.blocks("spec/condition-value", (*path, "fn"), (*path, "value")):
+                continue
             if not isinstance(value, list) and not (isinstance(value, str) and value.startswith("$")):
                 found.append(emit(unit.doc, (*path, "value"), "spec/condition-value",
                                   f"fn {fn} compares against a list of values, but value is {_kind(value)}; write "

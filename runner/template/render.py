@@ -68,6 +68,7 @@ class Renderer:
         self._not_checked: dict[str, Finding] = {}  # one per file: every later value of that file repeats it
         self._compiled: dict[str, _Compiled] = {}
         self._timed_out: dict[str, Violation] = {}  # a template that ran out of time once is not run again
+        self._failed: list[JSONPath] = []  # the current `render` call's unrendered values
 
     @property
     def compiled_count(self) -> int:
@@ -75,8 +76,10 @@ class Renderer:
         return len(self._compiled)
 
     def render(self, value: JSONValue, *, variables: Mapping[str, JSONValue], doc: Document,
-               base: JSONPath) -> tuple[JSONValue, list[Finding]]:
+               base: JSONPath, failed: list[JSONPath] | None = None) -> tuple[JSONValue, list[Finding]]:
+        """`value` rendered; a template that fails is a finding, keeps its text and its path is added to `failed`."""
         findings: list[Finding] = []
+        self._failed = failed if failed is not None else []
         return self._walk(value, base, variables, doc, findings), findings
 
     def _walk(self, value: JSONValue, path: JSONPath, variables: Mapping[str, JSONValue], doc: Document,
@@ -115,6 +118,7 @@ class Renderer:
             line = next((problem.line for problem in problems if problem.rule == BUDGET_RULE), 1)
             problems = [Violation(rule=BUDGET_RULE, line=line, message=budget.spent_message())]
         findings += (finding_at(doc, path, value, problem) for problem in problems)
+        self._failed += [path] if problems else []
         return value if problems else rendered
 
     def _render_text(self, text: str, variables: Mapping[str, JSONValue]) -> tuple[list[Violation], JSONValue, int]:

@@ -6,13 +6,23 @@ from __future__ import annotations
 
 from runner.validate.messages import Problem, explain
 from runner.validate.saved_query import SAVED_QUERY_KEYS
-from runner.validate.schemas import SchemaSet, load_schema_set, schema_findings
+from runner.validate.schemas import (
+    SchemaResult,
+    SchemaSet,
+    drop_repeated,
+    load_schema_set,
+    schema_check,
+    schema_findings,
+)
 
 __all__ = [
     "SAVED_QUERY_KEYS",
     "Problem",
+    "SchemaResult",
     "SchemaSet",
+    "drop_repeated",
     "explain",
     "load_schema_set",
+    "schema_check",
     "schema_findings",
 ]

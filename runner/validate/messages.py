@@ -35,6 +35,7 @@ class Problem:
     key: bool = False  # anchor at the mapping key rather than its value
     severity: Severity = Severity.ERROR
     rule: str = ""  # a full rule id that overrides `<prefix>/<kind>` (a rule of its own, whichever stage finds it)
+    missing: str = ""  # a `required` problem's absent key: the value a rule reading it cannot trust is that key's
 
 
 def resolve(root: Mapping[str, Any], schema: Any) -> Any:
@@ -99,7 +100,7 @@ def explain(error: ValidationError, root: Mapping[str, Any]) -> Iterator[Problem
     elif kind == "required" and isinstance(instance, dict):
         for name in value:
             if name not in instance:
-                yield Problem(path=path, kind="required", message=f"missing required key '{name}'")
+                yield Problem(path=path, kind="required", message=f"missing required key '{name}'", missing=name)
     elif kind == "pattern":
         yield _pattern(error, path, instance, schema)
     elif kind in _RANGE:

@@ -171,24 +171,55 @@ def _spec_path(rule_prefix: str, base: JSONPath) -> JSONPath | None:
     return base if rule_prefix == SPEC_PREFIX else None
 
 
-def schema_findings(validator: Draft202012Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
-                    rule_prefix: str, deprecations: bool | None = None) -> list[Finding]:
+@dataclass(frozen=True, kw_only=True)
+class SchemaResult:
+    """What one schema check found, and where, so that later rules skip exactly the rejected subtrees instead of the
+    whole file: `invalid` holds the document path of each value an error is about, `missing` each required key's
+    own path, `unknown` each unknown key's (no rule reads it, but a walk of every mapping must not see it)."""
+
+    findings: list[Finding]
+    invalid: frozenset[JSONPath] = frozenset()
+    missing: frozenset[JSONPath] = frozenset()
+    unknown: frozenset[JSONPath] = frozenset()
+
+
+def _within(path: JSONPath, roots: frozenset[JSONPath]) -> bool:
+    return any(path[:len(root)] == root for root in roots)
+
+
+def schema_check(validator: Draft202012Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
+                 rule_prefix: str, deprecations: bool | None = None,
+                 ignore: frozenset[JSONPath] = frozenset()) -> SchemaResult:
     """Every schema problem of `instance` (found at `base` inside `doc`) as findings `<rule_prefix>/<kind>`.
 
     Deprecated fields are warned about unless `deprecations` is False; by default not for the `query` prefix: the
     spec is checked again after rendering, and its deprecated fields are reported there once, as `spec/deprecated`.
+    Problems at or under an `ignore` path (a template that failed to render: its finding says why) are dropped.
     """
     if deprecations is None:
         deprecations = rule_prefix != QUERY_PREFIX
     spec_path = _spec_path(rule_prefix, base)
     findings: dict[tuple[int, int, str, str], Finding] = {}
+    where: dict[str, set[JSONPath]] = {"required": set(), "unknown-key": set(), "": set()}
     for found in _problems(validator, instance, deprecations=deprecations):
         path = (*base, *found.path)
+        if ignore and _within(path, ignore):
+            continue
         problem = saved_query_problem(found, path, spec_path) or found
         finding = doc.finding(path, rule=problem.rule or f"{rule_prefix}/{problem.kind}", message=problem.message,
                               severity=problem.severity, key=problem.key)
         findings.setdefault((finding.line, finding.column, finding.rule, finding.message), finding)
-    return sorted(findings.values(), key=lambda f: f.sort_key)
+        if finding.severity is Severity.ERROR:
+            where.get(found.kind, where[""]).add((*path, found.missing) if found.missing else path)
+    return SchemaResult(findings=sorted(findings.values(), key=lambda f: f.sort_key), invalid=frozenset(where[""]),
+                        missing=frozenset(where["required"]), unknown=frozenset(where["unknown-key"]))
+
+
+def schema_findings(validator: Draft202012Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
+                    rule_prefix: str, deprecations: bool | None = None) -> list[Finding]:
+    """`schema_check`'s findings alone."""
+    return schema_check(validator, instance, doc, base=base, rule_prefix=rule_prefix,
+                        deprecations=deprecations).findings
 
 
 def check_create_body(schema_set: SchemaSet, body: JSONValue) -> list[str]:
@@ -219,5 +250,5 @@ def drop_repeated(earlier: Iterable[Finding], later: Iterable[Finding]) -> list[
     return [f for f in later if (f.path, f.line, f.column, f.rule.partition("/")[2]) not in seen]
 
 
-__all__ = ["SchemaSet", "check_create_body", "deprecated_fields", "drop_repeated", "load_schema_set",
-           "schema_findings"]
+__all__ = ["SchemaResult", "SchemaSet", "check_create_body", "deprecated_fields", "drop_repeated",
+           "load_schema_set", "schema_check", "schema_findings"]

@@ -155,6 +155,21 @@ def test_a_warm_compile_equals_the_uncached_one(root: Path) -> None:
     assert len(matrix_units) == 2 and matrix_units[0].doc is matrix_units[1].doc
 
 
+def test_a_partly_invalid_file_is_cached_with_its_rules_and_its_skip_note(root: Path) -> None:
+    # One pass: the schema error, the node-type rule beside it and the note for the timeout rule it skipped.
+    (root / "queries" / "partial.yaml").write_text(
+        _query("users-partial", node_type="OktaUsr", extra="timeout: [1]\n"), encoding="utf-8")
+    uncached = uncached_compile(root)
+    partial = sorted(f.rule for f in uncached.findings if f.path == "queries/partial.yaml")
+    assert partial == ["lint/skipped-checks", "query/type", "spec/unknown-node-type"]
+    assert "users-partial" not in {u.name for u in uncached.units}  # an error: linted, never planned
+    first = cached_compile(root)
+    assert_same(first, uncached)
+    second = cached_compile(root)
+    assert (second.hits, second.misses) == (first.misses, 0)
+    assert_same(second, uncached)
+
+
 def test_cross_file_rules_are_recomputed_when_another_file_changes(root: Path) -> None:
     cached_compile(root)
     (root / "queries/b.yaml").write_text(_query("users-b"), encoding="utf-8")
