@@ -185,9 +185,18 @@ class StateStore:
             self._write_identity()
 
 
-def reset_store(root: Path) -> bool:
-    """Remove a whole store directory (`vqr sandbox reset`); False when there was none."""
-    if not root.exists():
-        return False
-    shutil.rmtree(root)
-    return True
+def reset_store(root: Path) -> int:
+    """Empty a store directory (`vqr sandbox reset`): its graphs and lock, nothing else, so a mistaken `--state`
+    never deletes a user's files. Returns how many graphs were removed."""
+    if not root.is_dir():
+        return 0
+    graphs: list[Path] = []
+    with contextlib.suppress(FileNotFoundError):
+        graphs = [path for path in root.iterdir() if path.name.startswith("graph-") and path.is_dir()
+                  and not path.is_symlink()]
+    for path in graphs:
+        shutil.rmtree(path)
+    (root / ".lock").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        root.rmdir()  # only when nothing else is left in it
+    return len(graphs)
