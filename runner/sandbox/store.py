@@ -95,14 +95,19 @@ class StateStore:
             os.close(fd)  # closing the only descriptor releases the flock
 
     def load(self) -> tuple[Loaded, str | None]:
-        """What the store holds, unexpired, and a one-line warning when it was corrupt and has been rebuilt."""
-        with self._locked():
-            try:
-                return self._load(), None
-            except (CorruptStore, KeyError, TypeError, ValueError, AttributeError) as error:
-                shutil.rmtree(self.dir, ignore_errors=True)
-                self._write_identity()
-                return Loaded(), f"the sandbox store {self.dir} was unreadable ({error}); it was rebuilt empty"
+        """What the store holds, unexpired, and a one-line warning when it was corrupt and has been rebuilt (or
+        cannot be used at all: then the sandbox runs from memory, as without a store)."""
+        try:
+            with self._locked():
+                try:
+                    return self._load(), None
+                except (CorruptStore, KeyError, TypeError, ValueError, AttributeError) as error:
+                    shutil.rmtree(self.dir, ignore_errors=True)
+                    self._write_identity()
+                    return Loaded(), f"the sandbox store {self.dir} was unreadable ({error}); it was rebuilt empty"
+        except OSError as error:
+            return Loaded(), f"the sandbox store {self.root} cannot be used ({error.strerror or error}); " \
+                             "nothing is remembered"
 
     def _write_identity(self) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -180,7 +185,7 @@ class StateStore:
 
     def clear(self) -> None:
         """Forget everything of this graph (`/_sandbox/reset`)."""
-        with self._locked():
+        with contextlib.suppress(OSError), self._locked():
             shutil.rmtree(self.dir, ignore_errors=True)
             self._write_identity()
 

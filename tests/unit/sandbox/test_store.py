@@ -57,3 +57,9 @@ def test_reset_removes_graphs_and_nothing_else(tmp_path: Path) -> None:
     assert reset_store(tmp_path) == 1
     assert (tmp_path / "notes.txt").read_text() == "mine" and not list(tmp_path.glob("graph-*"))
     assert reset_store(tmp_path / "absent") == 0
+
+
+def test_a_store_that_cannot_be_created_warns_and_remembers_nothing(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    loaded, warning = StateStore(tmp_path / "file" / "store", SandboxConfig().graph_identity(), ttl=60.0).load()
+    assert loaded.executions == () and warning is not None and "cannot be used" in warning
