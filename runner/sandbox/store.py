@@ -23,6 +23,9 @@ from runner.files import write_atomically
 from runner.sandbox.cache import Execution
 
 FORMAT = 1  # bump when a file's shape changes: an older store is then rebuilt, never misread
+# Rows are stored materialised (JSON), so a huge result would cost its size on disk and at every start: such a result
+# is remembered for this process only, and a later one runs it again.
+MAX_STORED_ROWS = 50_000
 
 
 class CorruptStore(Exception):
@@ -167,6 +170,8 @@ class StateStore:
 
     def save_execution(self, execution: Execution) -> None:
         outcome = execution.outcome
+        if outcome.total > MAX_STORED_ROWS:
+            return
         values, path_values = outcome.page(0, outcome.total)
         self._put("results", execution.cache_id, {
             "cache_id": execution.cache_id, "key": execution.key, "graph_version": execution.graph_version,

@@ -6,6 +6,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
+from runner.sandbox import store as store_module
 from runner.sandbox.cache import Execution
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.engine import evaluate
@@ -63,3 +66,9 @@ def test_a_store_that_cannot_be_created_warns_and_remembers_nothing(tmp_path: Pa
     (tmp_path / "file").write_text("not a directory")
     loaded, warning = StateStore(tmp_path / "file" / "store", SandboxConfig().graph_identity(), ttl=60.0).load()
     assert loaded.executions == () and warning is not None and "cannot be used" in warning
+
+
+def test_a_result_too_big_to_store_is_not_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "MAX_STORED_ROWS", 1)  # the limit, not the transport: no stub of any part
+    saved(tmp_path, SandboxConfig().graph_identity())
+    assert not list(tmp_path.glob("graph-*/results/*.json")) and list(tmp_path.glob("graph-*/jobs/*.json"))
