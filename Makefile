@@ -62,5 +62,5 @@ bench: install  ## every speed and memory target beside its peer (table + bench/
 bench-quick: install  ## the benchmarks at tiny sizes: they run (targets not judged)
 	$(BIN)/python -m bench --quick --output reports/bench-quick.json
 
-clean:  ## remove the venv, caches, reports and the local journal
+clean:  ## remove the venv, caches, reports, the journal and the embedded sandbox's store (.vqr/)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info reports .vqr

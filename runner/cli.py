@@ -177,6 +177,15 @@ def sandbox_serve(**options: Any) -> None:
     raise SystemExit(app.sandbox_serve(options))
 
 
+@sandbox.command(name="reset", epilog=EXIT_CODES)
+@click.option("--state", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The store to empty (default: the project's .vqr/sandbox/, what `vqr run` on url: embedded uses).")
+@click.pass_context
+def sandbox_reset(ctx: click.Context, state: Path | None) -> None:
+    """Forget the embedded sandbox's cache, jobs and graph advances, so the next run starts afresh."""
+    raise SystemExit(app.sandbox_reset(_common(ctx), state=state))
+
+
 @cli.group()
 def schema() -> None:
     """JSON Schemas built from Veza's OpenAPI request shape."""

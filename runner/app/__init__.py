@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         render,
         report,
         run,
+        sandbox_reset,
         sandbox_serve,
         schema_build,
     )
@@ -43,13 +44,13 @@ _HOMES = {
     "REPORT_FORMATS": ("runner.report.kinds", None),
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
     "LOG_FILTER": ("runner.sanitize", None),
-    "import_queries": ("commands", None),
+    "import_queries": ("commands", None), "sandbox_reset": ("commands", None),
 }
 
 __all__ = [
     "CACHE_MODES", "LINT_FORMATS", "LOG_FILTER", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common",
     "ExitCode", "RunOptions", "VqrError", "guarded", "import_queries", "init", "lint", "ls", "parse_duration",
-    "render", "report", "run", "sandbox_option_specs", "sandbox_serve", "schema_build",
+    "render", "report", "run", "sandbox_option_specs", "sandbox_reset", "sandbox_serve", "schema_build",
 ]
 
 

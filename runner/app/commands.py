@@ -168,6 +168,18 @@ def sandbox_serve(options: dict[str, object]) -> int:
     return serve(SandboxConfig(**options))  # type: ignore[arg-type]
 
 
+def sandbox_reset(common: Common, *, state: Path | None) -> int:
+    """Forget what the embedded sandbox remembers (`state`, default the project's `.vqr/sandbox/`)."""
+    from runner.app.run_command import SANDBOX_STATE
+    from runner.sandbox.store import reset_store
+
+    root = state if state is not None else _project(common).root / SANDBOX_STATE
+    removed = reset_store(root)
+    common.out.write(f"{terminal_line(str(root))}: {removed} sandbox graph(s) forgotten\n" if removed
+                     else f"{terminal_line(str(root))}: nothing to forget\n")
+    return ExitCode.OK
+
+
 def run(common: Common, *, options: RunOptions) -> int:
     """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
     its run.json is written, render every report into the run directory and prune runs beyond `retention:`."""

@@ -30,6 +30,7 @@ from runner.settings import EMBEDDED_URL, Environment, ProcessEnv, Project, read
 from runner.state import Journal, QueryRecord, QueryState, RunRecord, open_journal
 
 JOURNAL = Path(".vqr") / "state.sqlite"
+SANDBOX_STATE = Path(".vqr") / "sandbox"  # the embedded sandbox's memory: cache, jobs and advances between runs
 EMBEDDED_KEY = "vqr-embedded-sandbox"  # the in-process sandbox accepts any key; this one is not a secret
 
 
@@ -56,10 +57,11 @@ def _resolve_env(project: Project, process: ProcessEnv, options: RunOptions, res
 
 
 @contextlib.contextmanager
-def _target(env: Environment, process: ProcessEnv, options: RunOptions, *,
+def _target(env: Environment, process: ProcessEnv, options: RunOptions, *, err: TextIO, state: Path,
             oaa_types: str = "") -> Iterator[Target]:
     """The base URL and key: `VEZA_URL` over the environment's URL; `embedded` starts the sandbox for the run,
-    generating the project's OAA apps unless the sandbox config names its own."""
+    generating the project's OAA apps unless the sandbox config names its own, and remembering its cache in
+    `state` unless the config names its own store."""
     url = process.veza_url or env.url
     if url != EMBEDDED_URL:
         key = load_api_key(process.variables, env_var=env.api_key_env, key_file=env.api_key_file)
@@ -70,7 +72,11 @@ def _target(env: Environment, process: ProcessEnv, options: RunOptions, *,
     config = options.tuning.sandbox or _sandbox_config(process.sandbox)
     if not config.oaa_types and oaa_types:
         config = dataclasses.replace(config, oaa_types=oaa_types)
+    if config.state is None:
+        config = dataclasses.replace(config, state=str(state))
     with EmbeddedSandbox(config) as sandbox:
+        if sandbox.jobs.store_warning:
+            err.write(f"vqr run: warning: {terminal_line(sandbox.jobs.store_warning)}\n")
         yield Target(url=sandbox.url, shown=EMBEDDED_URL, key=Secret(config.api_key or EMBEDDED_KEY))
 
 
@@ -166,7 +172,8 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
                          records=records, resumed_run=resumed.run_id if resumed else None,
                          concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock)
-    with _target(env, process, options, oaa_types=_declared_oaa(project)) as target:
+    with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
+                 oaa_types=_declared_oaa(project)) as target:
         return asyncio.run(session.run(target))
 
 

@@ -13,14 +13,26 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-from runner.sandbox.engine import QueryOutcome
+from typing import Any, Protocol
 
 # Fields of a spec that page through a result rather than define it: left out of the cache key.
 _PAGING_FIELDS = frozenset({"page_size", "page_token", "order_by"})
 # Share of an execution's duration spent PENDING before it turns RUNNING.
 _PENDING_SHARE = 0.2
+
+
+class Outcome(Protocol):
+    """What a result serves: the engine's `QueryOutcome`, or a `store.StoredOutcome` read back after a restart."""
+
+    @property
+    def result_value_type(self) -> str: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def cost(self) -> int: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+    def page(self, offset: int, limit: int) -> tuple[list[Any], list[Any]]: ...
 
 
 class JobStatus(enum.Enum):
@@ -42,7 +54,7 @@ def spec_key(spec: dict[str, Any]) -> str:
 
 @dataclass(frozen=True, kw_only=True, eq=False)
 class Execution:
-    """One execution of a spec and its result. `outcome` is the engine's `QueryOutcome`; `failed` was drawn at start."""
+    """One execution of a spec and its result (`outcome`); `failed` was drawn at start."""
 
     cache_id: str
     key: str
@@ -50,7 +62,7 @@ class Execution:
     created_at: float
     finished_at: float
     failed: bool
-    outcome: QueryOutcome
+    outcome: Outcome
     error: str | None = None
 
     def status(self, now: float) -> JobStatus:

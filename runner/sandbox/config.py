@@ -62,6 +62,9 @@ class SandboxConfig:
         "", "Comma-separated OAA types whose apps the graph also holds (OAA.Acme.User,OAA.Acme.document.Resource): "
             "each app gets users, groups, roles, permissions, an application and its listed resource types. "
             "`vqr run` passes the project's node_types.")
+    state: str | None = _opt(
+        None, "Keep results, jobs and graph advances in this directory, so a restarted sandbox serves the same cache "
+              "(default: none, memory only; `vqr run` on url: embedded uses .vqr/sandbox/).")
 
     def __post_init__(self) -> None:
         for name in ("fail_rate_429", "fail_rate_5xx", "fail_rate_job", "reset_rate", "empty_page_rate",
@@ -104,6 +107,11 @@ class SandboxConfig:
     def oaa_type_names(self) -> tuple[str, ...]:
         """The OAA types of `oaa_types`, in order, blanks dropped."""
         return tuple(item.strip() for item in self.oaa_types.split(",") if item.strip())
+
+    def graph_identity(self) -> dict[str, object]:
+        """What decides the generated graph: a stored result is served again only for the same one."""
+        return {"nodes": self.nodes, "seed": self.seed, "epoch": self.epoch_datetime().isoformat(),
+                "oaa_types": sorted(set(self.oaa_type_names()))}
 
     def epoch_datetime(self) -> datetime:
         moment = datetime.fromisoformat(self.epoch.replace("Z", "+00:00"))

@@ -38,7 +38,10 @@ def _toggled(type_name: str, props: dict[str, JSONValue], rng: random.Random) ->
     return {"risk_level": rng.choice(levels)}
 
 
-def advance_graph(graph: Graph, *, seed: int, fraction: float = 0.03) -> AdvanceSummary:
+DEFAULT_FRACTION = 0.03  # share of the nodes one `/_sandbox/advance` changes
+
+
+def advance_graph(graph: Graph, *, seed: int, fraction: float = DEFAULT_FRACTION) -> AdvanceSummary:
     """Drift about `fraction` of the nodes; deterministic in (graph seed, `seed`, graph version)."""
     with graph.lock:
         rng = random.Random(f"vqr-drift:{graph.seed}:{seed}:{graph.version}")  # noqa: S311  (reproducible, not secret)

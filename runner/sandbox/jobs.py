@@ -1,6 +1,7 @@
 """The sandbox's executions: async jobs (create, poll, page), synchronous calls, graph advances, and their stats.
 
-Holds the graph, the result cache and the request handles in memory; no network I/O. Engine work (evaluation,
+Holds the graph, the result cache and the request handles in memory (and, with a `StateStore`, on disk: loaded
+at start, each new result, job and advance saved as it happens); no network I/O. Engine work (evaluation,
 page building, drift, which serialize on the graph's own lock) runs in worker threads so that polls, which only read
 the clock and a dict, stay fast on the event loop. Replies are JSON-ready dicts in Veza's wire format.
 """
@@ -16,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from runner.sandbox.cache import Execution, JobStatus, ResultCache, canonical_spec, new_cache_id, spec_key
+from runner.sandbox.cache import Execution, JobStatus, Outcome, ResultCache, canonical_spec, new_cache_id, spec_key
 from runner.sandbox.config import SandboxConfig
+from runner.sandbox.drift import DEFAULT_FRACTION, advance_graph
 from runner.sandbox.engine import QueryOutcome, SpecError, evaluate
-from runner.sandbox.generate import advance_graph
 from runner.sandbox.graph import Graph
+from runner.sandbox.store import StateStore, StoredJob
 from runner.sandbox.wire import ApiError, CreateMode, CreateRequest, PageTokens, field_violations, int64
 
 # Pages up to this many rows are built on the event loop: a thread hop costs more than building them.
@@ -66,17 +68,38 @@ class Jobs:
     """The executions service behind the API routes."""
 
     def __init__(self, *, config: SandboxConfig, graph: Graph, clock: Callable[[], float] = time.monotonic,
-                 regenerate: Callable[[], Graph] | None = None) -> None:
+                 regenerate: Callable[[], Graph] | None = None, store: StateStore | None = None) -> None:
         self.config = config
         self.graph = graph
         self._regenerate = regenerate  # how to get the original graph back after `advance` (None: keep it)
         self._initial_version = graph.version
+        self._store = store
+        self._advances: tuple[tuple[int, float], ...] = ()
+        self.store_warning: str | None = None  # one line when the store was corrupt and rebuilt
         self.stats = Stats()
         self._clock = clock
         self._cache = ResultCache(ttl=config.cache_ttl, clock=clock)
         self._handles: dict[str, Handle] = {}
         self._handle_order: collections.deque[Handle] = collections.deque()
         self._tokens = PageTokens()
+        if store is not None:
+            self._restore(store)
+
+    def _restore(self, store: StateStore) -> None:
+        """Replay the stored advances (the same seeds give the same graph), then take back results and jobs."""
+        loaded, self.store_warning = store.load()
+        for seed, fraction in loaded.advances:
+            advance_graph(self.graph, seed=seed, fraction=fraction)
+        self._advances = loaded.advances
+        for execution in loaded.executions:
+            self._cache.add(execution)
+        for job in loaded.jobs:
+            stored = self._cache.get(job.cache_id)
+            if stored is not None:
+                handle = Handle(query_result_id=job.query_result_id, execution=stored,
+                                created_at=job.created_at, warnings=job.warnings)
+                self._handles[handle.query_result_id] = handle
+                self._handle_order.append(handle)
 
     def reset(self) -> None:
         """Back to the start: no cache, jobs or counters, and the generated graph as it was before any advance."""
@@ -87,6 +110,9 @@ class Jobs:
         self._handles.clear()
         self._handle_order.clear()
         self.stats.reset()
+        self._advances = ()
+        if self._store is not None:
+            self._store.clear()
 
     async def _evaluate(self, spec: dict[str, Any]) -> QueryOutcome:
         try:
@@ -106,6 +132,9 @@ class Jobs:
                         warnings=warnings)
         self._handles[handle.query_result_id] = handle
         self._handle_order.append(handle)
+        if self._store is not None:
+            self._store.save_job(StoredJob(query_result_id=handle.query_result_id, cache_id=execution.cache_id,
+                                           created_at=now, warnings=warnings))
         return handle
 
     async def create(self, request: CreateRequest, *, fail: bool) -> dict[str, Any]:
@@ -153,6 +182,8 @@ class Jobs:
                               finished_at=finished, failed=fail, outcome=outcome,
                               error="the execution failed (injected by the sandbox)" if fail else None)
         self._cache.add(execution)
+        if self._store is not None:
+            await asyncio.to_thread(self._store.save_execution, execution)
         return execution
 
     async def poll(self, query_result_id: Any, *, page_size: int, page_token: Any,
@@ -183,7 +214,7 @@ class Jobs:
         reply.update(await self._page(outcome, handle.query_result_id, offset, page_size, empty_page=empty_page))
         return reply
 
-    async def _page(self, outcome: QueryOutcome, binding: str, offset: int, page_size: int, *,
+    async def _page(self, outcome: Outcome, binding: str, offset: int, page_size: int, *,
                     empty_page: bool) -> dict[str, Any]:
         self.stats.pages += 1
         total = int(outcome.total)
@@ -236,8 +267,9 @@ class Jobs:
     async def advance(self, *, seed: int | None, fraction: float | None) -> dict[str, Any]:
         """Mutate a few percent of the graph; cached results keep the version they were computed on."""
         use_seed = self.config.seed + 1000 * (self.graph.version + 1) if seed is None else seed
-        if fraction is None:
-            summary = await asyncio.to_thread(advance_graph, self.graph, seed=use_seed)
-        else:
-            summary = await asyncio.to_thread(advance_graph, self.graph, seed=use_seed, fraction=fraction)
+        use_fraction = DEFAULT_FRACTION if fraction is None else fraction
+        summary = await asyncio.to_thread(advance_graph, self.graph, seed=use_seed, fraction=use_fraction)
+        self._advances = (*self._advances, (use_seed, use_fraction))
+        if self._store is not None:
+            self._store.save_advances(self._advances)
         return {"seed": use_seed, **dataclasses.asdict(summary)}

@@ -27,6 +27,7 @@ from runner.sandbox.config import SandboxConfig
 from runner.sandbox.graph import Graph
 from runner.sandbox.jobs import Jobs
 from runner.sandbox.tls import TlsMaterial, generate_tls_material
+from runner.sanitize import terminal_line
 
 _GRACEFUL_SHUTDOWN = 2
 
@@ -85,6 +86,8 @@ def serve(config: SandboxConfig, *, out: TextIO | None = None) -> int:
     """Serve until interrupted (Ctrl-C or SIGTERM). Line 1 of `out`: the URL; line 2 with TLS: the CA file path."""
     out = out or sys.stdout
     app = build_app(config)
+    if app.jobs.store_warning:
+        print(f"vqr sandbox serve: warning: {terminal_line(app.jobs.store_warning)}", file=sys.stderr, flush=True)
     material, certfile, keyfile = _tls_files(config)
     sock: socket.socket | None = None
     try:

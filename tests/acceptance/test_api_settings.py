@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from runner.app.run_command import SANDBOX_STATE
+from runner.sandbox.store import reset_store
 from tests.acceptance.run_project import by_name, check_run_json, make_project, query_yaml, run_vqr
 from tests.acceptance.test_run_hostile_server import vqr_run
 from tests.support.hostile_server import HostileServer, Tenant
@@ -91,6 +93,8 @@ def test_the_poll_path_setting_reaches_the_real_sandbox(tmp_path: Path) -> None:
     file = project(tmp_path)
     assert run_vqr(file).code == 0
     file.write_text(file.read_text() + "api:\n  poll_path: /api/v1/assessments/query_spec:nodes_async_elsewhere\n")
+    # The embedded sandbox remembers the first run's result, which vqr would reuse without polling: forget it.
+    reset_store(file.parent / SANDBOX_STATE)
     ran = run_vqr(file)
     assert ran.code == 1 and ran.run is not None
     error = by_name(ran.run)["users"]["error"]

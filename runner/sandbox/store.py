@@ -1,0 +1,212 @@
+"""The sandbox's memory across restarts (`--state DIR`; `vqr run` on `url: embedded` uses `.vqr/sandbox/`).
+
+One directory per graph identity (nodes, seed, epoch, OAA apps), holding `identity.json`, `advances.json` (the
+`/_sandbox/advance` calls, replayed at start) and one JSON file per result (`results/`) and per job (`jobs/`), each
+written atomically, so concurrent sandboxes never corrupt it. Times are stored as wall-clock seconds. Filesystem I/O.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runner.files import write_atomically
+from runner.sandbox.cache import Execution
+
+FORMAT = 1  # bump when a file's shape changes: an older store is then rebuilt, never misread
+# Rows are stored materialised (JSON), so a huge result would cost its size on disk and at every start: such a result
+# is remembered for this process only, and a later one runs it again.
+MAX_STORED_ROWS = 50_000
+
+
+class CorruptStore(Exception):
+    """A file of the store cannot be read as this version wrote it."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredOutcome:
+    """A result read back from the store: its rows as they were served, fully materialised."""
+
+    result_value_type: str
+    total: int
+    cost: int
+    warnings: tuple[str, ...]
+    values: tuple[Any, ...] = field(repr=False)
+    path_values: tuple[Any, ...] = field(repr=False)
+
+    def page(self, offset: int, limit: int) -> tuple[list[Any], list[Any]]:
+        start, stop = max(0, offset), max(0, offset) + max(0, limit)
+        return list(self.values[start:stop]), list(self.path_values[start:stop])
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredJob:
+    query_result_id: str
+    cache_id: str
+    created_at: float  # on the sandbox's clock
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Loaded:
+    executions: tuple[Execution, ...] = ()
+    jobs: tuple[StoredJob, ...] = ()
+    advances: tuple[tuple[int, float], ...] = ()
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise CorruptStore(f"{path.name} is not valid JSON") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CorruptStore(f"{path.name} is not format {FORMAT}")
+    return data
+
+
+class StateStore:
+    """The files of one graph identity under `root`. `clock` is the sandbox's (monotonic) clock: stored times are
+    wall-clock, shifted by the difference at open, so a later process reads the same ages."""
+
+    def __init__(self, root: Path, identity: dict[str, Any], *, ttl: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+        self.root = root
+        self.dir = root / f"graph-{digest}"
+        self._identity = identity
+        self._ttl = ttl
+        self._offset = time.time() - clock()  # wall = clock + offset
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Loading and rebuilding hold the lock, so one sandbox never deletes files another is reading.
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the only descriptor releases the flock
+
+    def load(self) -> tuple[Loaded, str | None]:
+        """What the store holds, unexpired, and a one-line warning when it was corrupt and has been rebuilt (or
+        cannot be used at all: then the sandbox runs from memory, as without a store)."""
+        try:
+            with self._locked():
+                try:
+                    return self._load(), None
+                except (CorruptStore, KeyError, TypeError, ValueError, AttributeError) as error:
+                    shutil.rmtree(self.dir, ignore_errors=True)
+                    self._write_identity()
+                    return Loaded(), f"the sandbox store {self.dir} was unreadable ({error}); it was rebuilt empty"
+        except OSError as error:
+            return Loaded(), f"the sandbox store {self.root} cannot be used ({error.strerror or error}); " \
+                             "nothing is remembered"
+
+    def _write_identity(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.dir / "identity.json",
+                         json.dumps({"format": FORMAT, "identity": self._identity}), durable=False)
+
+    def _load(self) -> Loaded:
+        ident = self.dir / "identity.json"
+        if not ident.exists():
+            self._write_identity()
+            return Loaded()
+        if _read(ident).get("identity") != self._identity:
+            raise CorruptStore("identity.json names another graph")
+        advances: tuple[tuple[int, float], ...] = ()
+        if (self.dir / "advances.json").exists():
+            advances = tuple((int(seed), float(fraction))
+                             for seed, fraction in _read(self.dir / "advances.json")["advances"])
+        now = time.time()
+        executions: dict[str, Execution] = {}
+        for path in sorted((self.dir / "results").glob("*.json")):
+            data = _read(path)
+            if data["created_at"] + self._ttl <= now:
+                path.unlink(missing_ok=True)  # expired: Veza would have forgotten it too
+                continue
+            executions[data["cache_id"]] = self._execution(data)
+        jobs = []
+        for path in sorted((self.dir / "jobs").glob("*.json")):
+            data = _read(path)
+            if data["created_at"] + self._ttl <= now or data["cache_id"] not in executions:
+                path.unlink(missing_ok=True)
+                continue
+            jobs.append(StoredJob(query_result_id=str(data["query_result_id"]), cache_id=str(data["cache_id"]),
+                                  created_at=float(data["created_at"]) - self._offset,
+                                  warnings=tuple(str(w) for w in data["warnings"])))
+        ordered = sorted(executions.values(), key=lambda e: e.created_at)
+        return Loaded(executions=tuple(ordered), jobs=tuple(sorted(jobs, key=lambda j: j.created_at)),
+                      advances=advances)
+
+    def _execution(self, data: dict[str, Any]) -> Execution:
+        outcome = StoredOutcome(result_value_type=str(data["result_value_type"]), total=int(data["total"]),
+                                cost=int(data["cost"]), warnings=tuple(str(w) for w in data["warnings"]),
+                                values=tuple(data["values"]), path_values=tuple(data["path_values"]))
+        if outcome.total != max(len(outcome.values), len(outcome.path_values)):
+            raise CorruptStore(f"result {data['cache_id']} holds fewer rows than it counts")
+        return Execution(cache_id=str(data["cache_id"]), key=str(data["key"]),
+                         graph_version=int(data["graph_version"]),
+                         created_at=float(data["created_at"]) - self._offset,
+                         finished_at=float(data["finished_at"]) - self._offset, failed=bool(data["failed"]),
+                         outcome=outcome, error=None if data["error"] is None else str(data["error"]))
+
+    def _put(self, folder: str, name: str, data: dict[str, Any]) -> None:
+        # Best effort: a full disk or a store removed under a running sandbox loses memory, never a reply.
+        with contextlib.suppress(OSError):
+            (self.dir / folder).mkdir(parents=True, exist_ok=True)
+            write_atomically(self.dir / folder / f"{name}.json",
+                             json.dumps({"format": FORMAT, **data}, separators=(",", ":")), durable=False)
+
+    def save_execution(self, execution: Execution) -> None:
+        outcome = execution.outcome
+        if outcome.total > MAX_STORED_ROWS:
+            return
+        values, path_values = outcome.page(0, outcome.total)
+        self._put("results", execution.cache_id, {
+            "cache_id": execution.cache_id, "key": execution.key, "graph_version": execution.graph_version,
+            "created_at": execution.created_at + self._offset, "finished_at": execution.finished_at + self._offset,
+            "failed": execution.failed, "error": execution.error, "result_value_type": outcome.result_value_type,
+            "total": outcome.total, "cost": outcome.cost, "warnings": list(outcome.warnings),
+            "values": values, "path_values": path_values})
+
+    def save_job(self, job: StoredJob) -> None:
+        self._put("jobs", job.query_result_id, {
+            "query_result_id": job.query_result_id, "cache_id": job.cache_id,
+            "created_at": job.created_at + self._offset, "warnings": list(job.warnings)})
+
+    def save_advances(self, advances: tuple[tuple[int, float], ...]) -> None:
+        self._put(".", "advances", {"advances": [list(step) for step in advances]})
+
+    def clear(self) -> None:
+        """Forget everything of this graph (`/_sandbox/reset`)."""
+        with contextlib.suppress(OSError), self._locked():
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self._write_identity()
+
+
+def reset_store(root: Path) -> int:
+    """Empty a store directory (`vqr sandbox reset`): its graphs and lock, nothing else, so a mistaken `--state`
+    never deletes a user's files. Returns how many graphs were removed."""
+    if not root.is_dir():
+        return 0
+    graphs: list[Path] = []
+    with contextlib.suppress(FileNotFoundError):
+        graphs = [path for path in root.iterdir() if path.name.startswith("graph-") and path.is_dir()
+                  and not path.is_symlink()]
+    for path in graphs:
+        shutil.rmtree(path)
+    (root / ".lock").unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        root.rmdir()  # only when nothing else is left in it
+    return len(graphs)

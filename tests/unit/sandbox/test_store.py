@@ -1,0 +1,74 @@
+"""The sandbox store on real files: a result saved by one `StateStore` is read back by another with the same age,
+another graph's store never sees it, and `reset_store` removes graphs only, never a user's other files."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from runner.sandbox import store as store_module
+from runner.sandbox.cache import Execution
+from runner.sandbox.config import SandboxConfig
+from runner.sandbox.engine import evaluate
+from runner.sandbox.generate import generate_graph
+from runner.sandbox.store import StateStore, StoredJob, reset_store
+
+SPEC = {"query_type": "SOURCE_TO_DESTINATION", "result_value_type": "SOURCE_NODES",
+        "source_node_types": {"nodes": [{"node_type": "OktaGroup"}]}}
+
+
+def saved(root: Path, identity: dict[str, object]) -> Execution:
+    graph = generate_graph(nodes=300, seed=7)
+    outcome = evaluate(graph, SPEC)
+    store = StateStore(root, identity, ttl=60.0)
+    store.load()
+    now = time.monotonic()
+    execution = Execution(cache_id="cache-1", key="k", graph_version=0, created_at=now - 5.0, finished_at=now - 4.0,
+                          failed=False, outcome=outcome)
+    store.save_execution(execution)
+    store.save_job(StoredJob(query_result_id="qr-1", cache_id="cache-1", created_at=now - 5.0, warnings=("w",)))
+    return execution
+
+
+def test_a_saved_result_reads_back_with_its_rows_and_age(tmp_path: Path) -> None:
+    identity = SandboxConfig(nodes=300).graph_identity()
+    original = saved(tmp_path, identity)
+    loaded, warning = StateStore(tmp_path, identity, ttl=60.0).load()
+    assert warning is None and [e.cache_id for e in loaded.executions] == ["cache-1"]
+    back = loaded.executions[0]
+    assert back.outcome.total == original.outcome.total > 0
+    assert back.outcome.page(2, 3) == original.outcome.page(2, 3)
+    assert abs(back.age(time.monotonic()) - 5.0) < 1.0
+    assert [(j.query_result_id, j.warnings) for j in loaded.jobs] == [("qr-1", ("w",))]
+    other, _ = StateStore(tmp_path, SandboxConfig(nodes=300, seed=8).graph_identity(), ttl=60.0).load()
+    assert other.executions == ()  # another graph: its own directory, nothing shared
+
+
+def test_expired_entries_are_not_loaded(tmp_path: Path) -> None:
+    identity = SandboxConfig().graph_identity()
+    saved(tmp_path, identity)
+    loaded, warning = StateStore(tmp_path, identity, ttl=5.0).load()  # created 5 s ago: expired at ttl 5 s
+    assert warning is None and loaded.executions == () and loaded.jobs == ()
+    assert not list(tmp_path.glob("graph-*/results/*.json"))
+
+
+def test_reset_removes_graphs_and_nothing_else(tmp_path: Path) -> None:
+    saved(tmp_path, SandboxConfig().graph_identity())
+    (tmp_path / "notes.txt").write_text("mine")
+    assert reset_store(tmp_path) == 1
+    assert (tmp_path / "notes.txt").read_text() == "mine" and not list(tmp_path.glob("graph-*"))
+    assert reset_store(tmp_path / "absent") == 0
+
+
+def test_a_store_that_cannot_be_created_warns_and_remembers_nothing(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    loaded, warning = StateStore(tmp_path / "file" / "store", SandboxConfig().graph_identity(), ttl=60.0).load()
+    assert loaded.executions == () and warning is not None and "cannot be used" in warning
+
+
+def test_a_result_too_big_to_store_is_not_stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "MAX_STORED_ROWS", 1)  # the limit, not the transport: no stub of any part
+    saved(tmp_path, SandboxConfig().graph_identity())
+    assert not list(tmp_path.glob("graph-*/results/*.json")) and list(tmp_path.glob("graph-*/jobs/*.json"))
