@@ -20,7 +20,8 @@ def format_json(findings: Sequence[Finding], summary: Summary, *, tool_version: 
         "version": FORMAT_VERSION,
         "tool": {"name": "vqr", "version": tool_version},
         "findings": [{"path": finding.path, "line": finding.line, "column": finding.column,
-                      "severity": finding.severity.value, "rule": finding.rule, "message": finding.message}
+                      "severity": finding.severity.value, "rule": finding.rule, "message": finding.message,
+                      "environments": list(finding.environments)}
                      for finding in findings],
         "summary": {"errors": summary.errors, "warnings": summary.warnings, "files_checked": summary.files_checked,
                     "files_with_findings": summary.files_with_findings},
