@@ -16,6 +16,7 @@ from pathlib import Path
 from runner.compile.queries import to_query
 from runner.compile.repository import Compiled, RepositoryCompiler
 from runner.errors import UsageError
+from runner.load import read_source
 from runner.model import Finding, JSONValue, QueryUnit
 from runner.rules import finish_lint
 from runner.settings import Environment, Project
@@ -112,10 +113,9 @@ def compile_environments(project: Project, schemas: SchemaSet, variables: Mappin
     varying = _varying(variables, {name: compilers[name].fragments for name in order})
     disabled: dict[str, frozenset[str]] = {}
     for file in files:
-        try:
-            data = file.read_bytes() if varying else b""
-        except OSError:
-            data = b"\\"  # unreadable here: each environment's compile reports it by the path policy
+        # Read under the path policy (a FIFO must not hang the lint); a refused file is refused alike everywhere.
+        source = read_source(file, path=project.display(file), root=project.root) if varying else b""
+        data = source if isinstance(source, bytes) else b""
         for group in _groups(data, order, varying, variables):
             compiler = compilers[group[0]]
             start = len(compiler.findings)
