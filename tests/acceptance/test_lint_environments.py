@@ -177,3 +177,21 @@ def test_the_issue_repro_names_prod(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "undefined variable 'x' [env: prod] [template/undefined]" in done.stdout
     assert vqr("lint", "--env", "sandbox", cwd=root).returncode == 0
+
+
+def test_a_staged_vars_file_widens_the_report_to_every_query(broken: tuple[Path, int, list[dict[str, Any]]]) -> None:
+    """pre-commit passes the staged files: a changed prod vars file reports every query's findings, named."""
+    root, _, findings = broken
+    done = vqr("lint", "--format", "json", "queries/vars/prod.yaml", cwd=root)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["findings"] == findings
+
+
+def test_render_compiles_only_its_environment(broken: tuple[Path, int, list[dict[str, Any]]]) -> None:
+    root, _, _ = broken
+    fine = vqr("render", "missing-var", "--env", "sandbox", cwd=root)
+    assert fine.returncode == 0, fine.stderr
+    assert json.loads(fine.stdout) and '"node_type": "OktaUser"' in fine.stdout
+    refused = vqr("render", "missing-var", "--env", "prod", cwd=root)
+    assert refused.returncode == 2 and "undefined variable 'team'" in refused.stderr
+    assert "[env:" not in refused.stderr
