@@ -15,7 +15,15 @@ from typing import BinaryIO, TextIO
 
 from runner import __version__
 from runner.app.options import RunOptions
-from runner.compile import Compiled, compile_repository, discover_query_files, lint_scope, scoped_findings
+from runner.compile import (
+    Compiled,
+    compile_environments,
+    compile_repository,
+    discover_query_files,
+    lint_environments,
+    lint_scope,
+    scoped_findings,
+)
 from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
@@ -57,8 +65,6 @@ def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, us
 
 def _compile_environments(common: Common, project: Project, *, files: Sequence[Path]) -> Compiled:
     """Every environment's compile (`--env`: one), as one `Compiled` whose findings name where they hold."""
-    from runner.compile.environments import compile_environments, lint_environments
-
     missing = [p for p in files if not (p.exists() or p.is_symlink())]  # a FIFO or a link is refused by a finding
     if missing:
         raise UsageError(f"no such file: {missing[0]}")
