@@ -1,6 +1,7 @@
 """The `json` finding format: `{"version": 1, "tool": ..., "findings": [...], "summary": {...}}`.
 
-Version 1 is a stable contract for scripts: keys are only ever added. Pure: findings in, string out.
+Version 1 is a stable contract for scripts: keys are only ever added (`environments`: where `vqr lint` found each
+finding, in vqr.yaml's order). Pure: findings in, string out.
 """
 
 from __future__ import annotations
