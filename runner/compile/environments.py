@@ -19,7 +19,7 @@ from runner.errors import UsageError
 from runner.load import read_source
 from runner.model import Finding, JSONValue, QueryUnit
 from runner.rules import finish_lint
-from runner.settings import Environment, Project
+from runner.settings import DEFAULT_ENV, Environment, Project
 from runner.suggest import did_you_mean
 from runner.template import LintLimits
 from runner.validate import SchemaSet
@@ -27,7 +27,8 @@ from runner.validate import SchemaSet
 # Every word of a file is a name its templates might read. A superset is enough: a name read by no template only
 # splits a group of environments that could have shared one compile. YAML escapes (`"\x78"` is `x`) could hide a
 # name from this scan, so a file with a backslash is compiled in each environment whose variables differ.
-_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# Words are Unicode (`\\w`): Jinja names may be any Python identifier, `größe` included.
+_WORD = re.compile(r"\w+")
 _ABSENT = object()
 
 
@@ -43,7 +44,7 @@ def lint_environments(project: Project, name: str | None) -> list[Environment]:
     `VQR_ENV` is not read: it picks where a run goes, and lint must not narrow itself silently in CI."""
     if name is None:
         return list(project.environments.values()) or [project.environment(None)]
-    if name in project.environments or not project.environments:
+    if name in project.environments or name == DEFAULT_ENV or not project.environments:  # as `run --env` does
         return [project.environment(name)]
     known = ", ".join(project.environments)
     raise UsageError(f"unknown environment '{name}'{did_you_mean(name, project.environments)} (known: {known})")
@@ -89,7 +90,7 @@ def _groups(data: bytes, order: Sequence[str], varying: set[str],
     file mentions. The representative of each group (its first) is the one that compiles it."""
     if not varying:
         return [list(order)]
-    used = varying if b"\\" in data else varying & {word.decode() for word in set(_WORD.findall(data))}
+    used = varying if b"\\" in data else varying & set(_WORD.findall(data.decode("utf-8", "replace")))
     if not used:
         return [list(order)]
     groups: dict[str, list[str]] = {}

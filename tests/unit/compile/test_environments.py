@@ -107,3 +107,23 @@ def test_env_narrows_to_one(tmp_path: Path) -> None:
     done = compile_all(make(tmp_path / "repo"), env="prod")
     assert list(done.per_environment) == ["prod"]
     assert len(done.per_environment["prod"].units) == len(FILES)
+
+
+def test_a_unicode_variable_name_is_seen_by_the_scan(tmp_path: Path) -> None:
+    root = make(tmp_path / "repo")
+    for env, size in (("sandbox", 1), ("staging", 1), ("prod", 2)):
+        (root / "queries" / "vars" / f"{env}.yaml").write_text(json.dumps({**VARS[env], "größe": size}),
+                                                               encoding="utf-8")
+    (root / "queries" / "same.yaml").write_text(
+        'name: same\ndescription: "size {{ größe }}"\nowner: t\ntags: [t]\n' + BODY, encoding="utf-8")
+    assert described(compile_all(root), "queries/same.yaml") == {"sandbox": "size 1", "staging": "size 1",
+                                                                 "prod": "size 2"}
+
+
+def test_the_built_in_sandbox_can_be_named_when_not_declared(tmp_path: Path) -> None:
+    root = make(tmp_path / "repo")
+    (root / "vqr.yaml").write_text((root / "vqr.yaml").read_text(encoding="utf-8").replace("  sandbox:", "  dev:"),
+                                   encoding="utf-8")
+    project = load_project(root / "vqr.yaml")
+    assert [e.name for e in lint_environments(project, None)] == ["dev", "staging", "prod"]
+    assert [e.name for e in lint_environments(project, "sandbox")] == ["sandbox"]
