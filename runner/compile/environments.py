@@ -27,7 +27,7 @@ from runner.validate import SchemaSet
 # Every word of a file is a name its templates might read. A superset is enough: a name read by no template only
 # splits a group of environments that could have shared one compile. YAML escapes (`"\x78"` is `x`) could hide a
 # name from this scan, so a file with a backslash is compiled in each environment whose variables differ.
-# Words are Unicode (`\\w`): Jinja names may be any Python identifier, `größe` included.
+# Words are Unicode (`\w`): Jinja names may be any Python identifier, `größe` included.
 _WORD = re.compile(r"\w+")
 _ABSENT = object()
 
