@@ -15,7 +15,15 @@ from typing import BinaryIO, TextIO
 
 from runner import __version__
 from runner.app.options import RunOptions
-from runner.compile import Compiled, compile_repository, discover_query_files, lint_scope, scoped_findings
+from runner.compile import (
+    Compiled,
+    compile_environments,
+    compile_repository,
+    discover_query_files,
+    lint_environments,
+    lint_scope,
+    scoped_findings,
+)
 from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
@@ -55,6 +63,19 @@ def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, us
                               lint_cache_key=common.process.lint_cache_key_file if use_cache else None)
 
 
+def _compile_environments(common: Common, project: Project, *, files: Sequence[Path]) -> Compiled:
+    """Every environment's compile (`--env`: one), as one `Compiled` whose findings name where they hold."""
+    missing = [p for p in files if not (p.exists() or p.is_symlink())]  # a FIFO or a link is refused by a finding
+    if missing:
+        raise UsageError(f"no such file: {missing[0]}")
+    variables = {env.name: resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
+                 for env in lint_environments(project, common.env)}
+    done = compile_environments(project, load_schema_set(project.schemas_dir), variables, files=files,
+                                lint_cache_key=common.process.lint_cache_key_file)
+    units = tuple(unit for compiled in done.per_environment.values() for unit in compiled.units)
+    return Compiled(units=units, queries=(), findings=done.findings, files_checked=done.files_checked)
+
+
 def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None) -> int:
     from runner.findings import format_findings, write_github_step_summary
 
@@ -62,7 +83,7 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
     # PATHS (pre-commit passes the staged files): cross-file rules still see the whole repository, findings are
     # those of PATHS, so an untracked draft neither fails the commit nor hides a name collision with it.
     scope = lint_scope(project, paths)
-    findings = scoped_findings(scope, _compile(common, project, use_cache=True, files=scope.files))
+    findings = scoped_findings(scope, _compile_environments(common, project, files=scope.files))
     text = format_findings(findings, fmt=fmt, root=project.root, files_checked=scope.checked,
                            tool_version=__version__)
     if output is not None:

@@ -73,6 +73,9 @@ def format_sarif(findings: Sequence[Finding], *, root: Path, tool_version: str) 
                 },
             }],
             "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+            # `vqr lint`'s environments where the finding holds (its message names them when not all do)
+            **({"properties": {"environments": [terminal_text(name) for name in finding.environments]}}
+               if finding.environments else {}),
         }
         for finding, fingerprint in zip(findings, _fingerprints(findings), strict=True)
     ]

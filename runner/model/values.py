@@ -65,6 +65,8 @@ class Finding:
     severity: Severity
     rule: str  # stable id, e.g. "yaml/duplicate-key", "spec/unknown-node-type"
     message: str
+    # `vqr lint`: the environments where it holds (every one, or those its message names); () outside lint
+    environments: tuple[str, ...] = ()
 
     @property
     def sort_key(self) -> tuple[str, int, int, str, str]:

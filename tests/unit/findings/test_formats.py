@@ -82,9 +82,10 @@ def test_json_golden() -> None:
         "findings": [
             {"path": "queries/a.yaml", "line": 12, "column": 7, "severity": "warning",
              "rule": "spec/unknown-node-type", "message": "'OktaUsr' is not a known node type; did you mean "
-                                                           "'OktaUser'?"},
+                                                           "'OktaUser'?", "environments": []},
             {"path": "queries/b.yaml", "line": 3, "column": 1, "severity": "error",
-             "rule": "cache/context-needs-cache-id", "message": "cache mode 'context' needs a cache_id."},
+             "rule": "cache/context-needs-cache-id", "message": "cache mode 'context' needs a cache_id.",
+             "environments": []},
         ],
         "summary": {"errors": 1, "warnings": 1, "files_checked": 4, "files_with_findings": 2},
     }
