@@ -30,6 +30,7 @@ from runner.rules.registry import (
     unknown_rule_patterns,
 )
 from runner.rules.spec_checks import check_spec
+from runner.rules.spec_rejected import check_rejected
 
 __all__ = [
     "PROJECT_UNKNOWN_RULE",
@@ -88,8 +89,11 @@ def _normal_form(unit: QueryUnit) -> QueryUnit:
 def check_unit(unit: QueryUnit, ctx: RuleContext) -> list[Finding]:
     """The rules that look at one query alone (cacheable with its file)."""
     # check_spec normalises by itself: one of its rules must see an empty permission list as written.
+    spec = check_spec(unit)
+    # spec/query-type already names a missing source for a SOURCE_TO_DESTINATION query: not said twice.
+    rejected = check_rejected(unit, skip_sources=any(f.rule == "spec/query-type" for f in spec))
     return [*check_name(unit), *check_cache(unit), *check_expectations(unit),
-            *check_node_types(_normal_form(unit), ctx), *check_spec(unit)]
+            *check_node_types(_normal_form(unit), ctx), *spec, *rejected]
 
 
 def finish_lint(findings: Iterable[Finding], units: Sequence[QueryUnit], ctx: RuleContext, *,
