@@ -142,7 +142,8 @@ class _Walk:
             self.seq(node["properties_to_get"], (*path, "properties_to_get"))
         if node.get("tags_to_get"):
             for i, item in enumerate(self.seq(node["tags_to_get"], (*path, "tags_to_get"))):
-                self.mapping(item, (*path, "tags_to_get", i))
+                if not isinstance(item, Mapping):  # null too: the sandbox reads a key from each
+                    self.add((*path, "tags_to_get", i), f"{_field((*path, 'tags_to_get', i))} must be an object")
 
     def node_set(self, raw: Any, path: JSONPath) -> list[Mapping[str, Any]]:
         """The node specs of a node set (each checked), for the callers that refuse more."""
