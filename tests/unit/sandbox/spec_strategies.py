@@ -33,7 +33,7 @@ def specs(*, broken: bool) -> Strategy:
         return _BIASED.flatmap(lambda ok: valid if ok else JUNK) if broken else valid
 
     def enum(kind: str) -> Strategy:
-        names = ENUM_NAMES[kind] if kind in ENUM_NAMES else EFFECTIVE_PERMISSION_NAMES
+        names = ENUM_NAMES.get(kind, EFFECTIVE_PERMISSION_NAMES)
         upper = len(names) + 1 if broken else len(names) - 1
         return maybe(st.one_of(st.sampled_from(names), st.sampled_from(names).map(str.lower),
                                st.integers(0, len(names) - 1), st.integers(0, upper).map(str)))
