@@ -33,6 +33,7 @@ from runner.rules.registry import (
     unknown_rule_patterns,
 )
 from runner.rules.spec_checks import check_spec
+from runner.rules.spec_rejected import check_rejected
 from runner.rules.spec_walk import iter_node_type_names
 
 __all__ = [
@@ -146,7 +147,11 @@ def check_valid_parts(unit: QueryUnit, ctx: RuleContext, validity: Validity) -> 
         unit = dataclasses.replace(unit, body={**unit.body, "spec": pruned})
     # check_spec normalises by itself: one of its rules must see an empty permission list as written.
     found += check_node_types(_normal_form(unit), ctx)
-    found += check_spec(unit, validity)
+    spec_found = check_spec(unit, validity)
+    found += spec_found
+    # spec/query-type already names a missing source for a SOURCE_TO_DESTINATION query: not said twice.
+    found += check_rejected(unit, skip_sources=any(f.rule == "spec/query-type" for f in spec_found),
+                            validity=validity)
     return found, validity.skipped
 
 

@@ -1,9 +1,8 @@
 """Parses an AssessmentQuerySpec (a JSON mapping) into the engine's frozen form, or raises `SpecError`.
 
-Pure, no I/O. The spec is first put in protojson's normal form (`null`, `""`, `[]`, `false` and zero enums are
-unset); an absent enum is its proto3 zero value. Legacy forms are honoured, each with a warning naming its modern
-replacement: NodeSpec `conditions`, `tags`, `excluded_tags`, `count_conditions`, and the top-level relation fields,
-folded into one relates-to spec ANDed with `relates_to_exp`.
+Pure, no I/O. The spec is put in protojson's normal form and its shape checked by `runner.specshape` (what `vqr lint`
+reports as spec/rejected); only the graph's own refusals (snapshots, node type names) are made here. Legacy forms
+(NodeSpec `conditions`, `tags`, `count_conditions`..., top-level relation fields) are folded in, each with a warning.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from typing import Any
 
 from runner.catalog import NODE_TYPES
 from runner.model import JSONValue
-from runner.protojson import EFFECTIVE_PERMISSION_NAMES, ENUM_NAMES, normalise
+from runner.protojson import normalise
 from runner.sandbox.node_types import legacy_modern_name, resolve_node_type
 from runner.sandbox.specmodel import (
     Condition,
@@ -28,10 +27,10 @@ from runner.sandbox.specmodel import (
     SpecError,
     TagFilter,
 )
+from runner.specshape import enum_name, spec_problems
 
 __all__ = ["Condition", "ConditionExpr", "CountExpr", "NodeSet", "NodeSpec", "PermissionFilter", "Query",
            "RelatesExpr", "RelatesSpec", "SpecError", "TagFilter", "enum_value", "parse_spec"]
-ENUMS = {**ENUM_NAMES, "effective_permissions": EFFECTIVE_PERMISSION_NAMES}
 # Each deprecated top-level relation field, and where it lives in relates_to_exp today (veza-api.md §4).
 DEPRECATED = {"destination_node_types": "node_types",
               "required_intermediate_node_types": "required_intermediate_node_types",
@@ -45,48 +44,25 @@ LEGACY_NODE_FIELDS = {"tags": "condition_expression.tag_specs",
                       "count_conditions": "count_condition_expression.specs"}
 
 
-def _other_node(expr: ConditionExpr | None) -> bool:
-    """Whether a condition compares with the other node of a relation (`value_property_from_other_node`)."""
-    return expr is not None and (any(c.from_other_node for c in expr.conditions)
-                                 or any(_other_node(child) for child in expr.children))
-
-
 def enum_value(kind: str, raw: Any, field: str) -> str:
     """An enum given by name or number (names matched case-insensitively); absent means its zero value (proto3)."""
-    names = ENUMS[kind]
-    if raw is None or raw == "":
-        return names[0]
-    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(names):
-        return names[raw]
-    if isinstance(raw, str):
-        if raw.isdigit() and int(raw) < len(names):
-            return names[int(raw)]
-        if raw.upper() in names:
-            return raw.upper()
-    raise SpecError(f"invalid value for enum {kind}: {raw!r}", field=field)
+    name = enum_name(kind, raw)
+    if name is None:  # never after `spec_problems`; kept for callers that pass raw values
+        raise SpecError(f"invalid value for enum {kind}: {raw!r}", field=field)
+    return name
 
 
+# The parser below runs on a spec `spec_problems` found nothing in, so these shapes hold; `field` is unused.
 def _mapping(raw: Any, field: str) -> Mapping[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        raise SpecError(f"{field} must be an object", field=field)
-    return raw
+    return raw if isinstance(raw, Mapping) else {}
 
 
 def _list(raw: Any, field: str) -> list[Any]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise SpecError(f"{field} must be a list", field=field)
-    return raw
+    return raw if isinstance(raw, list) else []
 
 
 def _int64(raw: Any, field: str) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        raise SpecError(f"{field} must be an integer", field=field) from None
+    return int(raw)
 
 
 class _Parser:
@@ -113,8 +89,6 @@ class _Parser:
     @staticmethod
     def condition(raw: Any, at: str) -> Condition:
         cond = _mapping(raw, at)
-        if not isinstance(cond.get("property"), str):
-            raise SpecError("a condition needs a property", field=f"{at}.property")
         return Condition(fn=enum_value("fn", cond.get("fn"), f"{at}.fn"), prop=cond["property"],
                          value=cond.get("value"), negate=bool(cond.get("not")),
                          value_property=cond.get("value_property_name") or None,
@@ -124,8 +98,6 @@ class _Parser:
     def tag(raw: Any, at: str, *, exclude: bool) -> TagFilter:
         """A tag (`{type, key, value}`): the entity must carry it, or, with `exclude`, must not."""
         tag = _mapping(raw, at)
-        if not isinstance(tag.get("key"), str):
-            raise SpecError("a tag needs a key", field=f"{at}.key")
         value = tag.get("value")  # "" is protojson's unset string: any value [assumed]
         return TagFilter(type=tag.get("type") or None, key=tag["key"],
                          value=None if value in (None, "") else str(value), exclude=exclude)
@@ -181,8 +153,6 @@ class _Parser:
             at = f"{field}.nodes[{i}]"
             node = _mapping(item, at)
             name = node.get("node_type")
-            if name is None:  # absent, null or "" (protojson's unset string)
-                raise SpecError("a node spec needs a node_type", field=f"{at}.node_type")
             types = resolve_node_type(name, self.node_types)
             if types is None:
                 raise SpecError(f"{name} is not a valid NodeType", field=f"{at}.node_type")
@@ -206,22 +176,8 @@ class _Parser:
     def intermediates(self, raw: Any, field: str) -> NodeSet | None:
         """Required or avoided intermediates: node specs whose type, node_id and conditions all count. A count
         condition, `direct_relationship_only` or a comparison with the other node has no meaning on a node in
-        the middle of a path: refused, never dropped."""
-        nodes = self.node_set(raw, field)
-        for i, spec in enumerate(nodes.specs if nodes else ()):
-            at = f"{field}.nodes[{i}]"
-            node = _mapping(_list(_mapping(raw, field).get("nodes"), f"{field}.nodes")[i], at)
-            if spec.count is not None:
-                key = "count_conditions" if node.get("count_conditions") else "count_condition_expression"
-                raise SpecError("an intermediate node takes no count condition: it counts no destinations",
-                                field=f"{at}.{key}")
-            if spec.direct_only:
-                raise SpecError("direct_relationship_only has no meaning on an intermediate node",
-                                field=f"{at}.direct_relationship_only")
-            if _other_node(spec.condition):
-                raise SpecError("an intermediate node's condition cannot compare with the other node",
-                                field=f"{at}.{'conditions' if node.get('conditions') else 'condition_expression'}")
-        return nodes
+        the middle of a path: `spec_problems` refuses those, so the engine ignores them here."""
+        return self.node_set(raw, field)
 
     def permissions(self, raw: Any, field: str, *, effective: bool) -> PermissionFilter | None:
         data = _mapping(raw, field)
@@ -269,15 +225,17 @@ def parse_spec(raw: Mapping[str, Any], *, node_types: Collection[str] = tuple(NO
     spec: dict[str, JSONValue] = normal
     parser = _Parser(node_types)
     snapshot = spec.get("snapshot_id")
-    if snapshot is not None:
+    if snapshot is not None:  # the sandbox's own refusal: it keeps no snapshots (not a shape, lint cannot know)
         raise SpecError(f"snapshot {snapshot} not found", field="snapshot_id", code="NotFound",
                         resolution='Send snapshot_id "0" (the current graph) or the id of an existing snapshot.')
+    problems = spec_problems(spec)
+    if problems:
+        raise SpecError(problems[0].message, field=problems[0].field)
     enum_value("query_type", spec.get("query_type"), "query_type")
     mode = enum_value("node_relationship_type", spec.get("node_relationship_type"), "node_relationship_type")
     result = enum_value("result_value_type", spec.get("result_value_type"), "result_value_type")
     sources = parser.node_set(spec.get("source_node_types"), "source_node_types")
-    if sources is None:
-        raise SpecError("source_node_types must name at least one node type", field="source_node_types.nodes")
+    assert sources is not None  # spec_problems refuses a spec without sources
     relates = parser.relates_expr(spec.get("relates_to_exp"), "relates_to_exp")
     used = [name for name in DEPRECATED if name in spec]
     if used:

@@ -304,7 +304,8 @@ def test_source_to_destination_needs_source_node_types() -> None:
     text = "name: q\nspec:\n  query_type: SOURCE_TO_DESTINATION\n"
     assert got(lint(text)) == [(3, 15, "spec/query-type")]
     assert got(lint(text + "  source_node_types: {nodes: []}\n")) == [(4, 22, "spec/query-type")]
-    assert lint("name: q\nspec:\n  query_type: DESTINATION_NODES\n") == []
+    # Any other query type without sources is refused by the sandbox's shape check: spec/rejected, on `spec:`.
+    assert got(lint("name: q\nspec:\n  query_type: DESTINATION_NODES\n")) == [(2, 1, "spec/rejected")]
     assert got(lint("name: q\nspec:\n  query_type: 1\n")) == [(3, 15, "spec/query-type")]
 
 

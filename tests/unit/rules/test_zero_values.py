@@ -63,6 +63,13 @@ def test_operators_absent_or_zero_are_the_same_query(operator: str) -> None:
     assert lint(text) == []
 
 
+def test_an_empty_property_is_no_property() -> None:
+    # "" is protojson's unset string, so the sandbox refuses `property: ''` as a missing property: lint says so too.
+    text = _spec("query_type: SOURCE_TO_DESTINATION",
+                 "source_node_types: {nodes: [{node_type: OktaUser, conditions: [{fn: EQ, property: '', value: x}]}]}")
+    assert [(f.rule, f.message) for f in lint(text)] == [("spec/rejected", "a condition needs a property")]
+
+
 def test_the_zero_values_the_rules_use_are_the_one_table() -> None:
     # The rules take zero values from runner.protojson only: query_type's is SYSTEM_CREATED, fn's EQ.
     assert ENUM_NAMES["query_type"][0] == "SYSTEM_CREATED" and ENUM_NAMES["fn"][0] == "EQ"
@@ -71,7 +78,7 @@ def test_the_zero_values_the_rules_use_are_the_one_table() -> None:
 def test_nulls_empty_strings_and_lists_never_make_a_rule_fire() -> None:
     text = _spec("query_type: SOURCE_TO_DESTINATION",
                  "source_node_types: {nodes: [{node_type: OktaUser, node_id: '', condition_expression: null,"
-                 " properties_to_get: [], conditions: [{fn: EQ, property: '', value: null}]}]}",
+                 " properties_to_get: [], conditions: [{fn: EQ, property: is_active, value: null, not: false}]}]}",
                  "relates_to_exp: {specs: [{node_types: {nodes: [{node_type: S3Bucket}]}, effective_permissions: null,"
                  " raw_permissions: null}]}",
                  "snapshot_id: '0'", "variables: []", "customized_variables: []", "access_filter: null")
