@@ -46,8 +46,8 @@ def check_rejected(unit: QueryUnit, *, skip_sources: bool = False, validity: Val
     for problem in spec_problems(spec):
         if skip_sources and problem.path == ("source_node_types", "nodes") and "at least one" in problem.message:
             continue
-        if validity is not None and validity.blocks("spec/rejected", ("spec", *problem.path)):
-            continue
+        if validity is not None and validity.rejected(("spec", *problem.path), inside=True) is not None:
+            continue  # already said by the schema: not a skipped check, so no note either
         # An absent field is reported on the key of its nearest written ancestor, where the user adds it.
         found.append(emit(unit.doc, ("spec", *problem.path), "spec/rejected", problem.message,
                           key=not _written(raw, problem.path)))
