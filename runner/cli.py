@@ -74,7 +74,8 @@ def _configure_logging(verbose: int) -> None:
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@_env_option
+@click.option("--env", "env", metavar="E",
+              help="Check only this environment (default: every environment in vqr.yaml; $VQR_ENV is not used).")
 @_vars_file_option
 @_var_option
 @click.option("--format", "fmt", type=click.Choice(app.LINT_FORMATS), default="text", show_default=True)

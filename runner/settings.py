@@ -278,12 +278,15 @@ def parse_cli_var(text: str) -> tuple[str, JSONValue]:
     return name, value
 
 
-def load_vars_file(file: Path, project: Project, *, named_by_operator: bool = False) -> JSONObject:
+def load_vars_file(file: Path, project: Project, *, named_by_operator: bool = False,
+                   environment: str | None = None) -> JSONObject:
     """A variables file is untrusted input like a query file: hardened loader, must be a mapping, and the path
     policy (`runner.repopath`): a regular file that stays inside the project, symlinks resolved. Only a `--vars-file`
     (`named_by_operator`) may lie outside the project, the operator's choice; inside it, it must not lead out."""
     if not (file.exists() or file.is_symlink()):
-        raise UsageError(f"variables file not found: {project.display(file)}")
+        # Lint loads every environment's files: say whose is missing (`environment`, for a vars_files entry).
+        whose = f" for environment '{environment}'" if environment is not None else ""
+        raise UsageError(f"variables file not found: {project.display(file)}{whose}")
     inside = not named_by_operator or lexically_within(project.root, file)
     doc, findings = load_yaml_file(file, path=project.display(file), root=project.root if inside else None)
     if doc is None or _has_errors(findings):
@@ -303,7 +306,7 @@ def resolve_variables(project: Project, env: Environment, *, vars_files: Sequenc
     merged.update(project.vars)
     merged.update(env.vars)
     for file in env.vars_files:
-        merged.update(load_vars_file(file, project))
+        merged.update(load_vars_file(file, project, environment=env.name))
     for file in vars_files:
         merged.update(load_vars_file(file, project, named_by_operator=True))
     for text in cli_vars:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
+import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -77,7 +79,15 @@ def _target(env: Environment, process: ProcessEnv, options: RunOptions, *, err: 
     with EmbeddedSandbox(config) as sandbox:
         if sandbox.jobs.store_warning:
             err.write(f"vqr run: warning: {terminal_line(sandbox.jobs.store_warning)}\n")
-        yield Target(url=sandbox.url, shown=EMBEDDED_URL, key=Secret(config.api_key or EMBEDDED_KEY))
+        yield Target(url=sandbox.url, shown=embedded_target(config), key=Secret(config.api_key or EMBEDDED_KEY))
+
+
+def embedded_target(config: SandboxConfig) -> str:
+    """The embedded sandbox as a history target: `embedded/graph-<digest>`, the digest of the graph it serves (node
+    count, seed, epoch, OAA apps), so runs on different generated graphs never compare. It is the name the sandbox's
+    own store gives that graph's directory (`sandbox/store.py`, the same digest of `graph_identity()`)."""
+    identity = json.dumps(config.graph_identity(), sort_keys=True)
+    return f"{EMBEDDED_URL}/graph-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
 
 
 def _sandbox_config(settings: Mapping[str, str]) -> SandboxConfig:
@@ -106,7 +116,7 @@ def target_name(url: str) -> str:
     """What run.json and the journal call a target: scheme, host, port (unless the scheme's default) and path,
     without a trailing slash, credentials, query or fragment. With the environment it keys every history lookup,
     so `HTTPS://Veza.example.com:443/` and `https://veza.example.com` are one target. (The embedded sandbox is
-    `embedded`, whatever port it listens on this run.)"""
+    `embedded_target(config)`, whatever port it listens on this run.)"""
     parsed = httpx.URL(url)
     host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
     port = "" if parsed.port in (None, _DEFAULT_PORTS.get(parsed.scheme)) else f":{parsed.port}"

@@ -41,7 +41,7 @@ from runner.state import HistoryKey, Journal, QueryRecord, QueryState
 @dataclass(frozen=True, kw_only=True)
 class Target:
     url: str  # what the client connects to
-    shown: str  # what run.json and the journal say was queried: `run_command.target_name(url)`, or "embedded"
+    shown: str  # what run.json and the journal say was queried: `run_command.target_name(url)`, or `embedded_target`
     key: Secret
 
 

@@ -1,12 +1,15 @@
-"""Which directories under `reports/` are runs, how old they are, and retention: deleting the oldest beyond `keep`.
+"""Which directories under `reports/` are runs, how old they are, and retention: deleting the oldest beyond `keep`
+of each history key (environment, target), as history is kept per key.
 
 `run_directories(reports_dir)` lists run directories oldest first; `prune_runs(reports_dir, keep, journal_path=...)`
-deletes the old ones and returns them, never a live run (its run lock is held) nor a resumable one (the journal's
-staleness rule); `latest_start(run_id)` reads a run id's start time. Lists, stats and deletes directories.
+deletes the old ones and returns them, never a live run (its run lock is held), a resumable one (the journal's
+staleness rule), nor the result files a later run of its key compares with; `latest_start(run_id)` reads a run id's
+start time. Lists, stats, reads run.json and deletes directories.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import UTC, datetime
@@ -52,25 +55,60 @@ def _age_key(path: Path) -> tuple[str, int, str]:
     return path.name[:16], written, path.name
 
 
+def _key_and_successes(run_dir: Path) -> tuple[tuple[str, str] | None, set[str]]:
+    """The run's (env, target) from its run.json and the queries that succeeded in it. An unreadable run.json (or one
+    without both fields) gives the key None: such runs are counted together, as one more key."""
+    try:
+        data = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, set()
+    if not isinstance(data, dict):
+        return None, set()
+    env, target, queries = data.get("env"), data.get("target"), data.get("queries")
+    succeeded = {q["name"] for q in queries if isinstance(q, dict) and q.get("status") == "succeeded"
+                 and isinstance(q.get("name"), str)} if isinstance(queries, list) else set()
+    return ((env, target) if isinstance(env, str) and isinstance(target, str) else None), succeeded
+
+
+def _kept(complete: list[Path], keep: int) -> set[Path]:
+    """The newest `keep` complete runs of each key, and of each key the newest run in which each query succeeded:
+    a later run of that key reads those result files for drift and `new_rows`, however many failed runs came since."""
+    by_key: dict[tuple[str, str] | None, list[tuple[Path, set[str]]]] = {}
+    for path in complete:
+        key, succeeded = _key_and_successes(path)
+        by_key.setdefault(key, []).append((path, succeeded))
+    kept: set[Path] = set()
+    for runs in by_key.values():
+        kept.update(path for path, _ in runs[-max(1, keep):])
+        seen: set[str] = set()
+        for path, succeeded in reversed(runs):
+            if succeeded - seen:
+                kept.add(path)
+                seen |= succeeded
+    return kept
+
+
 def prune_runs(reports_dir: Path, keep: int, *, journal_path: Path | None = None) -> list[Path]:
-    """Delete run directories older than the newest `keep` complete ones (those with run.json); returns what was
-    deleted, oldest first. Always kept: a directory newer than the oldest kept run, the one `reports/latest` names,
-    a live run (another process holds its run lock), and a run the journal at `journal_path` says can still be
-    resumed. Without a readable journal, a directory without run.json (a killed run) is kept too. `keep` below 1 is
-    treated as 1."""
+    """Delete run directories beyond the newest `keep` complete ones (those with run.json) of each (environment,
+    target), keeping each key's last successful run of every query; returns what was deleted, oldest first. Always
+    kept: a directory without run.json newer than the oldest kept run, the one `reports/latest` names, a live run
+    (another process holds its run lock), and a run the journal at `journal_path` says can still be resumed. Without
+    a readable journal, a directory without run.json (a killed run) is kept too. `keep` below 1 is treated as 1."""
     runs = run_directories(reports_dir)
-    complete = [p for p in runs if (p / RUN_FILE).is_file()]
-    kept = complete[-max(1, keep):]
+    kept = _kept([p for p in runs if (p / RUN_FILE).is_file()], keep)
     if not kept:
         return []
-    oldest_kept = runs.index(kept[0])
+    oldest_kept = min(runs.index(path) for path in kept)
     protected = {latest_target(reports_dir)}
     resumable = read_resumable(journal_path) if journal_path is not None else None
     deleted: list[Path] = []
-    for path in runs[:oldest_kept]:
+    for index, path in enumerate(runs):
+        complete = (path / RUN_FILE).is_file()
+        if path in kept or (index > oldest_kept and not complete):
+            continue  # an unfinished run newer than a kept one may be waiting for --resume; its key is unknown
         if path.name in protected or holder(path) is not None:
             continue
-        if (path.name in resumable) if resumable is not None else not (path / RUN_FILE).is_file():
+        if (path.name in resumable) if resumable is not None else not complete:
             continue
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():

@@ -195,3 +195,20 @@ def test_render_compiles_only_its_environment(broken: tuple[Path, int, list[dict
     refused = vqr("render", "missing-var", "--env", "prod", cwd=root)
     assert refused.returncode == 2 and "undefined variable 'team'" in refused.stderr
     assert "[env:" not in refused.stderr
+
+
+def test_a_missing_vars_file_names_its_environment(tmp_path: Path) -> None:
+    root = make_repository(tmp_path / "repo", broken=False)
+    (root / "queries" / "vars" / "staging.yaml").unlink()
+    done = vqr("lint", cwd=root)
+    assert done.returncode == 2
+    assert done.stderr == "vqr: variables file not found: queries/vars/staging.yaml for environment 'staging'\n"
+    assert "Traceback" not in done.stderr
+
+
+def test_lint_help_describes_its_own_env_default(tmp_path: Path) -> None:
+    text = " ".join(vqr("lint", "--help", cwd=tmp_path).stdout.split())
+    assert "Check only this environment (default: every environment in vqr.yaml; $VQR_ENV is not used)." in text
+    assert "else sandbox" not in text
+    # The other commands keep the shared help: they do use VQR_ENV.
+    assert "$VQR_ENV, else sandbox" in " ".join(vqr("render", "--help", cwd=tmp_path).stdout.split())

@@ -18,8 +18,10 @@ from runner.model import RunStatus
 from runner.plan import build_plans
 from runner.report import write_reports
 from runner.report.history import load_history
+from runner.sandbox.config import SandboxConfig
 from runner.state import HistoryKey, QueryState, open_journal
 from tests.acceptance.run_project import (
+    NODES,
     PROJECT_FILE,
     by_name,
     compile_units,
@@ -150,3 +152,22 @@ def test_a_run_is_resumed_only_against_the_target_it_started_on(tmp_path: Path) 
             run_vqr(project, run_options(env="staging", resume=True), environ=KEY_ENV)
         with open_journal(tmp_path / JOURNAL) as journal:
             assert journal.run(run_id).status is RunStatus.INTERRUPTED  # refused before anything was touched
+
+
+def test_embedded_runs_compare_only_on_the_same_generated_graph(tmp_path: Path) -> None:
+    """The embedded target names the graph it served: a run on another node count is another target, so its
+    `new_rows` has nothing to compare with; a later run on the first graph compares with the first run."""
+    project = make_project(tmp_path, {"inactive": INACTIVE_USERS})
+    small, large = (run_options(sandbox=SandboxConfig(nodes=nodes, latency=0.05)) for nodes in (NODES, NODES * 2))
+    first = run_vqr(project, small)
+    other = run_vqr(project, large)
+    again = run_vqr(project, small)
+    assert first.run and other.run and again.run
+    assert first.run["target"] == again.run["target"] != other.run["target"]
+    assert re.fullmatch(r"embedded/graph-[0-9a-f]{16}", other.run["target"])
+    assert other.code == 0, other.err  # a different graph: nothing to compare, not 'users were deactivated'
+    assert by_name(other.run)["inactive"]["expectations"][0]["message"] == "skipped: no previous run"
+    assert by_name(other.run)["inactive"]["drift"] is None
+    assert again.code == 0, again.err  # the first graph again: compared with the first run, nothing new
+    assert by_name(again.run)["inactive"]["drift"]["previous_run"] == first.run["run_id"]
+    assert by_name(again.run)["inactive"]["expectations"][0]["outcome"] == "passed"

@@ -3,6 +3,7 @@ journal does not know). Pruning itself is tested with `vqr run`'s after-run step
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,3 +66,43 @@ def test_retention_never_deletes_a_live_run_nor_a_resumable_one(tmp_path: Path) 
     # (it may be a killed run) is kept.
     assert prune_runs(reports, 1, journal_path=tmp_path / "elsewhere.sqlite") == [waiting]
     assert live.is_dir() and killed.is_dir()
+
+
+def keyed_run(reports: Path, run_id: str, env: str, target: str, **queries: str) -> Path:
+    """A complete run of (`env`, `target`) whose run.json says how each query ended."""
+    path = make_run(reports, run_id, complete=False)
+    listed = [{"name": name, "status": status} for name, status in queries.items()]
+    (path / "run.json").write_text(json.dumps({"env": env, "target": target, "queries": listed}))
+    return path
+
+
+PROD = ("prod", "https://acme.vezacloud.com")
+SANDBOX = ("sandbox", "embedded/graph-0123456789abcdef")
+
+
+def test_retention_keeps_the_newest_runs_of_each_environment_and_target(tmp_path: Path) -> None:
+    """The attack: with `retention: 1`, a sandbox run deleted prod's only run, so prod's next drift and `new_rows`
+    said 'the results of run ... are no longer readable'. Each key keeps its own newest `keep`."""
+    from runner.artifact.retention import prune_runs
+
+    reports = tmp_path / "reports"
+    prod_old = keyed_run(reports, "20260101T000000Z-aaaa", *PROD, q="succeeded")
+    prod_new = keyed_run(reports, "20260101T000001Z-bbbb", *PROD, q="succeeded")
+    box = [keyed_run(reports, f"20260101T00000{i}Z-ccc{i}", *SANDBOX, q="succeeded") for i in range(2, 6)]
+    other_target = keyed_run(reports, "20260101T000006Z-dddd", "prod", "https://staging.example.com", q="succeeded")
+    assert prune_runs(reports, 1) == [prod_old, *box[:3]]
+    assert prod_new.is_dir() and box[3].is_dir() and other_target.is_dir()
+    assert prune_runs(reports, 1) == []
+
+
+def test_retention_never_deletes_a_keys_last_successful_run_of_a_query(tmp_path: Path) -> None:
+    """Runs where a query failed do not push out the run a later run compares it with."""
+    from runner.artifact.retention import prune_runs
+
+    reports = tmp_path / "reports"
+    older = keyed_run(reports, "20260101T000000Z-aaaa", *PROD, q="succeeded", r="succeeded")
+    last_good = keyed_run(reports, "20260101T000001Z-bbbb", *PROD, q="succeeded", r="failed")
+    failing = [keyed_run(reports, f"20260101T00000{i}Z-ccc{i}", *PROD, q="failed", r="succeeded")
+               for i in range(2, 5)]
+    assert prune_runs(reports, 2) == [older, failing[0]]  # r succeeded later; q's last success is `last_good`
+    assert last_good.is_dir() and failing[1].is_dir() and failing[2].is_dir()

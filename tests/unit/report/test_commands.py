@@ -166,7 +166,8 @@ def test_after_run_writes_every_report_summary_and_prunes(tmp_path: Path) -> Non
                                          "step-summary.md"}
     assert "trend-chart" in (run_dir / "report.html").read_text()
     assert summary.read_text() == (run_dir / "report.md").read_text()
-    assert [p.name for p in run_directories(reports)] == [old[2].name, RUN_ID]
+    # Retention counts per (environment, target): the fixture's key has one run, the bare `{}` runs (no key) two.
+    assert [p.name for p in run_directories(reports)] == [old[1].name, old[2].name, RUN_ID]
 
 
 def test_after_run_only_warns_when_reports_cannot_be_written(tmp_path: Path) -> None:
