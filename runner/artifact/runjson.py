@@ -25,7 +25,8 @@ SCHEMA_ID = SCHEMA_BASE_URL + RUN_SCHEMA_FILE
 class RunInfo:
     run_id: str
     env: str
-    target: str  # the API's base URL (no credentials in it), or "embedded"
+    # The API's base URL (no credentials in it), or "embedded/graph-<digest>": the embedded sandbox, named by its graph.
+    target: str
     started_at: datetime
     finished_at: datetime
     resumed: bool

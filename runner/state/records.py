@@ -48,7 +48,8 @@ ERROR_FIELDS = ("error_category", "error_detail")
 @dataclass(frozen=True, kw_only=True)
 class HistoryKey:
     """Whose history a lookup reads: runs of this environment against this target (a normalised URL, or
-    `embedded`). Rows a journal kept from before targets were recorded have none, so no key matches them."""
+    `embedded/graph-<digest>`, the embedded sandbox named by its graph). Rows a journal kept from before targets
+    were recorded have none, so no key matches them."""
 
     env: str
     target: str
