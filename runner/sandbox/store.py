@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -64,6 +65,9 @@ class Loaded:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    # Anything but a regular file (a directory, a symlink, a fifo) is damage to rebuild, not a reason to stop.
+    if path.is_symlink() or not path.is_file():
+        raise CorruptStore(f"{path.name} is not a regular file")
     try:
         data = json.loads(path.read_bytes())
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -71,6 +75,61 @@ def _read(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CorruptStore(f"{path.name} is not format {FORMAT}")
     return data
+
+
+def _number(value: Any, what: str, *, integral: bool = False, most: float = math.inf) -> float:
+    """A stored number, checked: JSON reads `1e400` as inf and accepts NaN, so neither may reach the sandbox."""
+    if isinstance(value, bool) or not isinstance(value, int if integral else int | float):
+        raise CorruptStore(f"{what} is not {'an integer' if integral else 'a number'}")
+    if not math.isfinite(value) or not 0 <= value <= most:
+        raise CorruptStore(f"{what} is out of range")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise CorruptStore(f"{what} is not a string")
+    return value
+
+
+def _texts(value: Any, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise CorruptStore(f"{what} is not a list")
+    return tuple(_text(item, what) for item in value)
+
+
+def _entries(folder: Path) -> list[Path]:
+    if not folder.exists():
+        return []
+    if folder.is_symlink() or not folder.is_dir():
+        raise CorruptStore(f"{folder.name} is not a directory")
+    # Only `*.json`: another sandbox's half-written `.name.json.XXXX.tmp` is not this one's to judge.
+    return sorted(path for path in folder.iterdir() if path.suffix == ".json")
+
+
+def _advances(data: dict[str, Any]) -> tuple[tuple[int, float], ...]:
+    steps = data["advances"]
+    if not isinstance(steps, list) or not all(isinstance(step, list) and len(step) == 2 for step in steps):
+        raise CorruptStore("advances.json is not a list of [seed, fraction]")
+    seeds = [step[0] for step in steps]
+    if not all(isinstance(seed, int) and not isinstance(seed, bool) and abs(seed) < 2**63 for seed in seeds):
+        raise CorruptStore("an advance's seed is not a 64-bit integer")
+    # The same range `/_sandbox/advance` accepts: anything else would fail, or run for ever, on replay.
+    fractions = [_number(step[1], "an advance's fraction", most=1.0) for step in steps]
+    if not all(fraction > 0 for fraction in fractions):
+        raise CorruptStore("an advance's fraction is out of range")
+    return tuple(zip(seeds, (float(f) for f in fractions), strict=True))
+
+
+# What damaged contents can raise while being read (CorruptStore for what the checks above catch).
+_DAMAGE = (CorruptStore, KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 class StateStore:
@@ -104,8 +163,8 @@ class StateStore:
             with self._locked():
                 try:
                     return self._load(), None
-                except (CorruptStore, KeyError, TypeError, ValueError, AttributeError) as error:
-                    shutil.rmtree(self.dir, ignore_errors=True)
+                except _DAMAGE as error:
+                    _remove(self.dir)
                     self._write_identity()
                     return Loaded(), f"the sandbox store {self.dir} was unreadable ({error}); it was rebuilt empty"
         except OSError as error:
@@ -118,48 +177,63 @@ class StateStore:
                          json.dumps({"format": FORMAT, "identity": self._identity}), durable=False)
 
     def _load(self) -> Loaded:
+        if self.dir.is_symlink() or (self.dir.exists() and not self.dir.is_dir()):
+            raise CorruptStore(f"{self.dir.name} is not a directory")
         ident = self.dir / "identity.json"
-        if not ident.exists():
+        if not ident.exists() and not ident.is_symlink():
             self._write_identity()
             return Loaded()
         if _read(ident).get("identity") != self._identity:
             raise CorruptStore("identity.json names another graph")
         advances: tuple[tuple[int, float], ...] = ()
-        if (self.dir / "advances.json").exists():
-            advances = tuple((int(seed), float(fraction))
-                             for seed, fraction in _read(self.dir / "advances.json")["advances"])
+        if (self.dir / "advances.json").exists() or (self.dir / "advances.json").is_symlink():
+            advances = _advances(_read(self.dir / "advances.json"))
         now = time.time()
         executions: dict[str, Execution] = {}
-        for path in sorted((self.dir / "results").glob("*.json")):
+        for path in _entries(self.dir / "results"):
             data = _read(path)
-            if data["created_at"] + self._ttl <= now:
+            if _number(data["created_at"], "created_at") + self._ttl <= now:
                 path.unlink(missing_ok=True)  # expired: Veza would have forgotten it too
                 continue
-            executions[data["cache_id"]] = self._execution(data)
+            execution = self._execution(data)
+            executions[execution.cache_id] = execution
         jobs = []
-        for path in sorted((self.dir / "jobs").glob("*.json")):
+        for path in _entries(self.dir / "jobs"):
             data = _read(path)
-            if data["created_at"] + self._ttl <= now or data["cache_id"] not in executions:
+            created = _number(data["created_at"], "created_at")
+            cache_id = _text(data["cache_id"], "cache_id")
+            if created + self._ttl <= now or cache_id not in executions:
                 path.unlink(missing_ok=True)
                 continue
-            jobs.append(StoredJob(query_result_id=str(data["query_result_id"]), cache_id=str(data["cache_id"]),
-                                  created_at=float(data["created_at"]) - self._offset,
-                                  warnings=tuple(str(w) for w in data["warnings"])))
+            jobs.append(StoredJob(query_result_id=_text(data["query_result_id"], "query_result_id"),
+                                  cache_id=cache_id, created_at=created - self._offset,
+                                  warnings=_texts(data["warnings"], "warnings")))
         ordered = sorted(executions.values(), key=lambda e: e.created_at)
         return Loaded(executions=tuple(ordered), jobs=tuple(sorted(jobs, key=lambda j: j.created_at)),
                       advances=advances)
 
     def _execution(self, data: dict[str, Any]) -> Execution:
-        outcome = StoredOutcome(result_value_type=str(data["result_value_type"]), total=int(data["total"]),
-                                cost=int(data["cost"]), warnings=tuple(str(w) for w in data["warnings"]),
-                                values=tuple(data["values"]), path_values=tuple(data["path_values"]))
+        values, path_values = data["values"], data["path_values"]
+        if not isinstance(values, list) or not isinstance(path_values, list):
+            raise CorruptStore("a result's rows are not lists")
+        outcome = StoredOutcome(result_value_type=_text(data["result_value_type"], "result_value_type"),
+                                total=int(_number(data["total"], "total", integral=True)),
+                                cost=int(_number(data["cost"], "cost", integral=True, most=2**63 - 1)),
+                                warnings=_texts(data["warnings"], "warnings"),
+                                values=tuple(values), path_values=tuple(path_values))
+        cache_id = _text(data["cache_id"], "cache_id")
         if outcome.total != max(len(outcome.values), len(outcome.path_values)):
-            raise CorruptStore(f"result {data['cache_id']} holds fewer rows than it counts")
-        return Execution(cache_id=str(data["cache_id"]), key=str(data["key"]),
-                         graph_version=int(data["graph_version"]),
-                         created_at=float(data["created_at"]) - self._offset,
-                         finished_at=float(data["finished_at"]) - self._offset, failed=bool(data["failed"]),
-                         outcome=outcome, error=None if data["error"] is None else str(data["error"]))
+            raise CorruptStore(f"result {cache_id} holds fewer rows than it counts")
+        created = _number(data["created_at"], "created_at")
+        finished = _number(data["finished_at"], "finished_at")
+        if finished < created or not isinstance(data["failed"], bool):
+            raise CorruptStore(f"result {cache_id} has an impossible lifecycle")
+        error = data["error"]
+        return Execution(cache_id=cache_id, key=_text(data["key"], "key"),
+                         graph_version=int(_number(data["graph_version"], "graph_version", integral=True)),
+                         created_at=created - self._offset, finished_at=finished - self._offset,
+                         failed=data["failed"], outcome=outcome,
+                         error=None if error is None else _text(error, "error"))
 
     def _put(self, folder: str, name: str, data: dict[str, Any]) -> None:
         # Best effort: a full disk or a store removed under a running sandbox loses memory, never a reply.

@@ -112,8 +112,27 @@ def _fewer_rows(store: Path) -> None:
     path.write_text(json.dumps({**data, "values": data["values"][:1]}))
 
 
-@pytest.mark.parametrize("corrupt", [_truncate_a_result, _bad_identity, _wrong_version, _fewer_rows],
-                         ids=["truncated", "bad-json", "wrong-version", "rows-missing"])
+def _overflowing_advance(store: Path) -> None:
+    (next(store.glob("graph-*")) / "advances.json").write_text('{"format":1,"advances":[[1e400,0.1]]}')
+
+
+def _nan_fraction(store: Path) -> None:
+    (next(store.glob("graph-*")) / "advances.json").write_text('{"format":1,"advances":[[1,"nan"]]}')
+
+
+def _infinite_total(store: Path) -> None:
+    path = next(store.glob("graph-*/results/*.json"))
+    path.write_text(path.read_text().replace('"total":', '"total":1e400,"was":', 1))
+
+
+def _a_directory_for_a_result(store: Path) -> None:
+    (next(store.glob("graph-*/results")) / "zz.json").mkdir()
+
+
+@pytest.mark.parametrize("corrupt", [_truncate_a_result, _bad_identity, _wrong_version, _fewer_rows,
+                                     _overflowing_advance, _nan_fraction, _infinite_total, _a_directory_for_a_result],
+                         ids=["truncated", "bad-json", "wrong-version", "rows-missing", "seed-1e400", "fraction-nan",
+                              "total-1e400", "directory"])
 def test_a_corrupt_store_is_rebuilt_with_one_warning_line(tmp_path: Path, corrupt: Any) -> None:
     project = make_project(tmp_path, {"users": QUERIES["users"]})
     first = run_vqr(project, run_options())

@@ -3,7 +3,10 @@ another graph's store never sees it, and `reset_store` removes graphs only, neve
 
 from __future__ import annotations
 
+import json
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,51 @@ def test_a_result_too_big_to_store_is_not_stored(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(store_module, "MAX_STORED_ROWS", 1)  # the limit, not the transport: no stub of any part
     saved(tmp_path, SandboxConfig().graph_identity())
     assert not list(tmp_path.glob("graph-*/results/*.json")) and list(tmp_path.glob("graph-*/jobs/*.json"))
+
+
+def _edit_result(**fields: object) -> Callable[[Path], None]:
+    def edit(graph: Path) -> None:
+        path = next(graph.glob("results/*.json"))
+        path.write_text(json.dumps({**json.loads(path.read_text()), **fields}))
+    return edit
+
+
+def _advances(text: str) -> Callable[[Path], None]:
+    def edit(graph: Path) -> None:
+        (graph / "advances.json").write_text(text)
+    return edit
+
+
+def _results_a_file(graph: Path) -> None:
+    shutil.rmtree(graph / "results")
+    (graph / "results").write_text("x")
+
+
+DAMAGE = {
+    "created-negative": _edit_result(created_at=-1.0),
+    "created-nan": _edit_result(created_at=float("nan")),  # json.dumps writes NaN, json.loads reads it back
+    "finished-before-created": _edit_result(finished_at=0.0),
+    "version-float": _edit_result(graph_version=1.5),
+    "cost-bool": _edit_result(cost=True),
+    "failed-string": _edit_result(failed="no"),
+    "warnings-not-list": _edit_result(warnings="w"),
+    "fraction-too-big": _advances('{"format":1,"advances":[[1,5]]}'),
+    "fraction-zero": _advances('{"format":1,"advances":[[1,0]]}'),
+    "seed-bool": _advances('{"format":1,"advances":[[true,0.1]]}'),
+    "seed-huge": _advances('{"format":1,"advances":[[' + "9" * 30 + ',0.1]]}'),
+    "step-short": _advances('{"format":1,"advances":[[1]]}'),
+    "advances-directory": lambda graph: (graph / "advances.json").mkdir(),
+    "job-symlink": lambda graph: (graph / "jobs" / "zz.json").symlink_to(next(graph.glob("results/*.json"))),
+    "results-a-file": _results_a_file,
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE.values()), ids=list(DAMAGE))
+def test_damaged_contents_are_one_warning_and_a_rebuild(tmp_path: Path, damage: Callable[[Path], None]) -> None:
+    identity = SandboxConfig().graph_identity()
+    saved(tmp_path, identity)
+    damage(next(tmp_path.glob("graph-*")))
+    loaded, warning = StateStore(tmp_path, identity, ttl=60.0).load()
+    assert loaded == store_module.Loaded() and warning is not None and "rebuilt empty" in warning, warning
+    assert [p.name for p in next(tmp_path.glob("graph-*")).iterdir()] == ["identity.json"]
+    assert StateStore(tmp_path, identity, ttl=60.0).load() == (store_module.Loaded(), None)
