@@ -11,26 +11,29 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import math
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from runner.files import write_atomically
 from runner.sandbox.cache import Execution
+from runner.sandbox.store_check import CorruptStore, advances_of, number, text, texts
 
 FORMAT = 1  # bump when a file's shape changes: an older store is then rebuilt, never misread
 # Rows are stored materialised (JSON), so a huge result would cost its size on disk and at every start: such a result
 # is remembered for this process only, and a later one runs it again.
 MAX_STORED_ROWS = 50_000
-
-
-class CorruptStore(Exception):
-    """A file of the store cannot be read as this version wrote it."""
+# Bounds within the ttl, applied at each start so a start costs at most about this much: the newest results are kept
+# up to a count and a total of rows (jobs of a dropped result go with it), and at most so many other graphs are kept,
+# none unused for longer than the ttl (every result in it has expired by then; only its advances are lost).
+MAX_STORED_RESULTS = 500
+MAX_STORED_JOBS = 2_000
+MAX_STORED_TOTAL_ROWS = 500_000
+MAX_OTHER_GRAPHS = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -77,27 +80,6 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def _number(value: Any, what: str, *, integral: bool = False, most: float = math.inf) -> float:
-    """A stored number, checked: JSON reads `1e400` as inf and accepts NaN, so neither may reach the sandbox."""
-    if isinstance(value, bool) or not isinstance(value, int if integral else int | float):
-        raise CorruptStore(f"{what} is not {'an integer' if integral else 'a number'}")
-    if not math.isfinite(value) or not 0 <= value <= most:
-        raise CorruptStore(f"{what} is out of range")
-    return value
-
-
-def _text(value: Any, what: str) -> str:
-    if not isinstance(value, str):
-        raise CorruptStore(f"{what} is not a string")
-    return value
-
-
-def _texts(value: Any, what: str) -> tuple[str, ...]:
-    if not isinstance(value, list):
-        raise CorruptStore(f"{what} is not a list")
-    return tuple(_text(item, what) for item in value)
-
-
 def _entries(folder: Path) -> list[Path]:
     if not folder.exists():
         return []
@@ -105,20 +87,6 @@ def _entries(folder: Path) -> list[Path]:
         raise CorruptStore(f"{folder.name} is not a directory")
     # Only `*.json`: another sandbox's half-written `.name.json.XXXX.tmp` is not this one's to judge.
     return sorted(path for path in folder.iterdir() if path.suffix == ".json")
-
-
-def _advances(data: dict[str, Any]) -> tuple[tuple[int, float], ...]:
-    steps = data["advances"]
-    if not isinstance(steps, list) or not all(isinstance(step, list) and len(step) == 2 for step in steps):
-        raise CorruptStore("advances.json is not a list of [seed, fraction]")
-    seeds = [step[0] for step in steps]
-    if not all(isinstance(seed, int) and not isinstance(seed, bool) and abs(seed) < 2**63 for seed in seeds):
-        raise CorruptStore("an advance's seed is not a 64-bit integer")
-    # The same range `/_sandbox/advance` accepts: anything else would fail, or run for ever, on replay.
-    fractions = [_number(step[1], "an advance's fraction", most=1.0) for step in steps]
-    if not all(fraction > 0 for fraction in fractions):
-        raise CorruptStore("an advance's fraction is out of range")
-    return tuple(zip(seeds, (float(f) for f in fractions), strict=True))
 
 
 # What damaged contents can raise while being read (CorruptStore for what the checks above catch).
@@ -130,6 +98,23 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
     else:
         shutil.rmtree(path, ignore_errors=True)
+
+
+T = TypeVar("T")
+
+
+def _newest(entries: list[tuple[T, Path]], most: int, *, rows: Callable[[T], int],
+               created: Callable[[T], float]) -> list[tuple[T, Path]]:
+    """The newest `most` entries within MAX_STORED_TOTAL_ROWS (newest first); the files of the others removed."""
+    kept: list[tuple[T, Path]] = []
+    total = 0
+    for entry, path in sorted(entries, key=lambda pair: created(pair[0]), reverse=True):
+        total += rows(entry)
+        if len(kept) < most and total <= MAX_STORED_TOTAL_ROWS:
+            kept.append((entry, path))
+        else:
+            path.unlink(missing_ok=True)
+    return kept
 
 
 class StateStore:
@@ -187,53 +172,68 @@ class StateStore:
             raise CorruptStore("identity.json names another graph")
         advances: tuple[tuple[int, float], ...] = ()
         if (self.dir / "advances.json").exists() or (self.dir / "advances.json").is_symlink():
-            advances = _advances(_read(self.dir / "advances.json"))
+            advances = advances_of(_read(self.dir / "advances.json"))
         now = time.time()
-        executions: dict[str, Execution] = {}
+        results: list[tuple[Execution, Path]] = []
         for path in _entries(self.dir / "results"):
             data = _read(path)
-            if _number(data["created_at"], "created_at") + self._ttl <= now:
+            if number(data["created_at"], "created_at") + self._ttl <= now:
                 path.unlink(missing_ok=True)  # expired: Veza would have forgotten it too
                 continue
-            execution = self._execution(data)
-            executions[execution.cache_id] = execution
-        jobs = []
+            results.append((self._execution(data), path))
+        executions = {execution.cache_id: execution for execution, _ in _newest(
+            results, MAX_STORED_RESULTS, rows=lambda e: e.outcome.total, created=lambda e: e.created_at)}
+        jobs: list[tuple[StoredJob, Path]] = []
         for path in _entries(self.dir / "jobs"):
             data = _read(path)
-            created = _number(data["created_at"], "created_at")
-            cache_id = _text(data["cache_id"], "cache_id")
+            created = number(data["created_at"], "created_at")
+            cache_id = text(data["cache_id"], "cache_id")
             if created + self._ttl <= now or cache_id not in executions:
                 path.unlink(missing_ok=True)
                 continue
-            jobs.append(StoredJob(query_result_id=_text(data["query_result_id"], "query_result_id"),
-                                  cache_id=cache_id, created_at=created - self._offset,
-                                  warnings=_texts(data["warnings"], "warnings")))
-        ordered = sorted(executions.values(), key=lambda e: e.created_at)
-        return Loaded(executions=tuple(ordered), jobs=tuple(sorted(jobs, key=lambda j: j.created_at)),
-                      advances=advances)
+            jobs.append((StoredJob(query_result_id=text(data["query_result_id"], "query_result_id"),
+                                   cache_id=cache_id, created_at=created - self._offset,
+                                   warnings=texts(data["warnings"], "warnings")), path))
+        kept_jobs = _newest(jobs, MAX_STORED_JOBS, rows=lambda _: 0, created=lambda j: j.created_at)
+        self._prune_other_graphs(now)
+        with contextlib.suppress(OSError):
+            os.utime(self.dir)  # this graph's last use, by which other sandboxes prune it
+        return Loaded(executions=tuple(sorted(executions.values(), key=lambda e: e.created_at)),
+                      jobs=tuple(job for job, _ in reversed(kept_jobs)), advances=advances)
+
+    def _prune_other_graphs(self, now: float) -> None:
+        others: list[tuple[float, Path]] = []
+        for path in self.root.glob("graph-*"):
+            if path != self.dir:
+                with contextlib.suppress(OSError):
+                    others.append((path.lstat().st_mtime, path))
+        others.sort(reverse=True)
+        for rank, (used, path) in enumerate(others):
+            if rank >= MAX_OTHER_GRAPHS or used + self._ttl <= now:
+                _remove(path)
 
     def _execution(self, data: dict[str, Any]) -> Execution:
         values, path_values = data["values"], data["path_values"]
         if not isinstance(values, list) or not isinstance(path_values, list):
             raise CorruptStore("a result's rows are not lists")
-        outcome = StoredOutcome(result_value_type=_text(data["result_value_type"], "result_value_type"),
-                                total=int(_number(data["total"], "total", integral=True)),
-                                cost=int(_number(data["cost"], "cost", integral=True, most=2**63 - 1)),
-                                warnings=_texts(data["warnings"], "warnings"),
+        outcome = StoredOutcome(result_value_type=text(data["result_value_type"], "result_value_type"),
+                                total=int(number(data["total"], "total", integral=True)),
+                                cost=int(number(data["cost"], "cost", integral=True, most=2**63 - 1)),
+                                warnings=texts(data["warnings"], "warnings"),
                                 values=tuple(values), path_values=tuple(path_values))
-        cache_id = _text(data["cache_id"], "cache_id")
+        cache_id = text(data["cache_id"], "cache_id")
         if outcome.total != max(len(outcome.values), len(outcome.path_values)):
             raise CorruptStore(f"result {cache_id} holds fewer rows than it counts")
-        created = _number(data["created_at"], "created_at")
-        finished = _number(data["finished_at"], "finished_at")
+        created = number(data["created_at"], "created_at")
+        finished = number(data["finished_at"], "finished_at")
         if finished < created or not isinstance(data["failed"], bool):
             raise CorruptStore(f"result {cache_id} has an impossible lifecycle")
         error = data["error"]
-        return Execution(cache_id=cache_id, key=_text(data["key"], "key"),
-                         graph_version=int(_number(data["graph_version"], "graph_version", integral=True)),
+        return Execution(cache_id=cache_id, key=text(data["key"], "key"),
+                         graph_version=int(number(data["graph_version"], "graph_version", integral=True)),
                          created_at=created - self._offset, finished_at=finished - self._offset,
                          failed=data["failed"], outcome=outcome,
-                         error=None if error is None else _text(error, "error"))
+                         error=None if error is None else text(error, "error"))
 
     def _put(self, folder: str, name: str, data: dict[str, Any]) -> None:
         # Best effort: a full disk or a store removed under a running sandbox loses memory, never a reply.
