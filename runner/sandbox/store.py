@@ -241,6 +241,7 @@ class StateStore:
             (self.dir / folder).mkdir(parents=True, exist_ok=True)
             write_atomically(self.dir / folder / f"{name}.json",
                              json.dumps({"format": FORMAT, **data}, separators=(",", ":")), durable=False)
+            os.utime(self.dir)  # in use: a long-lived sandbox's graph is not pruned by another as unused
 
     def save_execution(self, execution: Execution) -> None:
         outcome = execution.outcome
