@@ -135,9 +135,9 @@ class ResultCache:
                 running = execution
         return running if include_running else None
 
-    def last_completed(self, key: str) -> Execution | None:
-        """The most recently finished DONE result for `key`, if any."""
+    def last_completed(self, key: str, *, at: float) -> Execution | None:
+        """The most recently finished result for `key` that was already DONE at `at` (when the create arrived), so a
+        fresh execution, started at or after `at`, is never reported as its own earlier completed result."""
         self.expire()
-        now = self._clock()
-        done = [e for e in self._by_key.get(key, ()) if e.status(now) is JobStatus.DONE]
+        done = [e for e in self._by_key.get(key, ()) if e.created_at < at and e.status(at) is JobStatus.DONE]
         return max(done, key=lambda e: e.finished_at) if done else None

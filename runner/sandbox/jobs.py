@@ -139,6 +139,7 @@ class Jobs:
 
     async def create(self, request: CreateRequest, *, fail: bool) -> dict[str, Any]:
         """Run, reuse or attach to a result per the request's mode; reply `{query_result_id, cache_id, ...}`."""
+        arrived = self._clock()
         execution: Execution | None = None
         if request.mode is CreateMode.CONTEXT:
             assert request.cache_id is not None
@@ -160,7 +161,7 @@ class Jobs:
                     self.stats.cache_hits += 1
             if execution is None:
                 execution = await self._execute(request.spec, key, fail=fail)
-        last = self._cache.last_completed(execution.key)
+        last = self._cache.last_completed(execution.key, at=arrived)
         handle = self._new_handle(execution, request.warnings)
         self.stats.creates += 1  # creates that were accepted: a query_result_id was issued
         reply: dict[str, Any] = {"query_result_id": handle.query_result_id, "cache_id": execution.cache_id,

@@ -17,19 +17,23 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from runner.files import write_atomically
 from runner.sandbox.cache import Execution
+from runner.sandbox.store_check import CorruptStore, advances_of, number, text, texts
 
 FORMAT = 1  # bump when a file's shape changes: an older store is then rebuilt, never misread
 # Rows are stored materialised (JSON), so a huge result would cost its size on disk and at every start: such a result
 # is remembered for this process only, and a later one runs it again.
 MAX_STORED_ROWS = 50_000
-
-
-class CorruptStore(Exception):
-    """A file of the store cannot be read as this version wrote it."""
+# Bounds within the ttl, applied at each start so a start costs at most about this much: the newest results are kept
+# up to a count and a total of rows (jobs of a dropped result go with it), and at most so many other graphs are kept,
+# none unused for longer than the ttl (every result in it has expired by then; only its advances are lost).
+MAX_STORED_RESULTS = 500
+MAX_STORED_JOBS = 2_000
+MAX_STORED_TOTAL_ROWS = 500_000
+MAX_OTHER_GRAPHS = 8
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +68,9 @@ class Loaded:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    # Anything but a regular file (a directory, a symlink, a fifo) is damage to rebuild, not a reason to stop.
+    if path.is_symlink() or not path.is_file():
+        raise CorruptStore(f"{path.name} is not a regular file")
     try:
         data = json.loads(path.read_bytes())
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -71,6 +78,43 @@ def _read(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CorruptStore(f"{path.name} is not format {FORMAT}")
     return data
+
+
+def _entries(folder: Path) -> list[Path]:
+    if not folder.exists():
+        return []
+    if folder.is_symlink() or not folder.is_dir():
+        raise CorruptStore(f"{folder.name} is not a directory")
+    # Only `*.json`: another sandbox's half-written `.name.json.XXXX.tmp` is not this one's to judge.
+    return sorted(path for path in folder.iterdir() if path.suffix == ".json")
+
+
+# What damaged contents can raise while being read (CorruptStore for what the checks above catch).
+_DAMAGE = (CorruptStore, KeyError, TypeError, ValueError, AttributeError, OverflowError, IndexError)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+T = TypeVar("T")
+
+
+def _newest(entries: list[tuple[T, Path]], most: int, *, rows: Callable[[T], int],
+               created: Callable[[T], float]) -> list[tuple[T, Path]]:
+    """The newest `most` entries within MAX_STORED_TOTAL_ROWS (newest first); the files of the others removed."""
+    kept: list[tuple[T, Path]] = []
+    total = 0
+    for entry, path in sorted(entries, key=lambda pair: created(pair[0]), reverse=True):
+        total += rows(entry)
+        if len(kept) < most and total <= MAX_STORED_TOTAL_ROWS:
+            kept.append((entry, path))
+        else:
+            path.unlink(missing_ok=True)
+    return kept
 
 
 class StateStore:
@@ -104,8 +148,8 @@ class StateStore:
             with self._locked():
                 try:
                     return self._load(), None
-                except (CorruptStore, KeyError, TypeError, ValueError, AttributeError) as error:
-                    shutil.rmtree(self.dir, ignore_errors=True)
+                except _DAMAGE as error:
+                    _remove(self.dir)
                     self._write_identity()
                     return Loaded(), f"the sandbox store {self.dir} was unreadable ({error}); it was rebuilt empty"
         except OSError as error:
@@ -118,48 +162,78 @@ class StateStore:
                          json.dumps({"format": FORMAT, "identity": self._identity}), durable=False)
 
     def _load(self) -> Loaded:
+        if self.dir.is_symlink() or (self.dir.exists() and not self.dir.is_dir()):
+            raise CorruptStore(f"{self.dir.name} is not a directory")
         ident = self.dir / "identity.json"
-        if not ident.exists():
+        if not ident.exists() and not ident.is_symlink():
             self._write_identity()
             return Loaded()
         if _read(ident).get("identity") != self._identity:
             raise CorruptStore("identity.json names another graph")
         advances: tuple[tuple[int, float], ...] = ()
-        if (self.dir / "advances.json").exists():
-            advances = tuple((int(seed), float(fraction))
-                             for seed, fraction in _read(self.dir / "advances.json")["advances"])
+        if (self.dir / "advances.json").exists() or (self.dir / "advances.json").is_symlink():
+            advances = advances_of(_read(self.dir / "advances.json"))
         now = time.time()
-        executions: dict[str, Execution] = {}
-        for path in sorted((self.dir / "results").glob("*.json")):
+        results: list[tuple[Execution, Path]] = []
+        for path in _entries(self.dir / "results"):
             data = _read(path)
-            if data["created_at"] + self._ttl <= now:
+            if number(data["created_at"], "created_at") + self._ttl <= now:
                 path.unlink(missing_ok=True)  # expired: Veza would have forgotten it too
                 continue
-            executions[data["cache_id"]] = self._execution(data)
-        jobs = []
-        for path in sorted((self.dir / "jobs").glob("*.json")):
+            results.append((self._execution(data), path))
+        executions = {execution.cache_id: execution for execution, _ in _newest(
+            results, MAX_STORED_RESULTS, rows=lambda e: e.outcome.total, created=lambda e: e.created_at)}
+        jobs: list[tuple[StoredJob, Path]] = []
+        for path in _entries(self.dir / "jobs"):
             data = _read(path)
-            if data["created_at"] + self._ttl <= now or data["cache_id"] not in executions:
+            created = number(data["created_at"], "created_at")
+            cache_id = text(data["cache_id"], "cache_id")
+            if created + self._ttl <= now or cache_id not in executions:
                 path.unlink(missing_ok=True)
                 continue
-            jobs.append(StoredJob(query_result_id=str(data["query_result_id"]), cache_id=str(data["cache_id"]),
-                                  created_at=float(data["created_at"]) - self._offset,
-                                  warnings=tuple(str(w) for w in data["warnings"])))
-        ordered = sorted(executions.values(), key=lambda e: e.created_at)
-        return Loaded(executions=tuple(ordered), jobs=tuple(sorted(jobs, key=lambda j: j.created_at)),
-                      advances=advances)
+            jobs.append((StoredJob(query_result_id=text(data["query_result_id"], "query_result_id"),
+                                   cache_id=cache_id, created_at=created - self._offset,
+                                   warnings=texts(data["warnings"], "warnings")), path))
+        kept_jobs = _newest(jobs, MAX_STORED_JOBS, rows=lambda _: 0, created=lambda j: j.created_at)
+        self._prune_other_graphs(now)
+        with contextlib.suppress(OSError):
+            os.utime(self.dir)  # this graph's last use, by which other sandboxes prune it
+        return Loaded(executions=tuple(sorted(executions.values(), key=lambda e: e.created_at)),
+                      jobs=tuple(job for job, _ in reversed(kept_jobs)), advances=advances)
+
+    def _prune_other_graphs(self, now: float) -> None:
+        others: list[tuple[float, Path]] = []
+        for path in self.root.glob("graph-*"):
+            if path != self.dir:
+                with contextlib.suppress(OSError):
+                    others.append((path.lstat().st_mtime, path))
+        others.sort(reverse=True)
+        for rank, (used, path) in enumerate(others):
+            if rank >= MAX_OTHER_GRAPHS or used + self._ttl <= now:
+                _remove(path)
 
     def _execution(self, data: dict[str, Any]) -> Execution:
-        outcome = StoredOutcome(result_value_type=str(data["result_value_type"]), total=int(data["total"]),
-                                cost=int(data["cost"]), warnings=tuple(str(w) for w in data["warnings"]),
-                                values=tuple(data["values"]), path_values=tuple(data["path_values"]))
+        values, path_values = data["values"], data["path_values"]
+        if not isinstance(values, list) or not isinstance(path_values, list):
+            raise CorruptStore("a result's rows are not lists")
+        outcome = StoredOutcome(result_value_type=text(data["result_value_type"], "result_value_type"),
+                                total=int(number(data["total"], "total", integral=True)),
+                                cost=int(number(data["cost"], "cost", integral=True, most=2**63 - 1)),
+                                warnings=texts(data["warnings"], "warnings"),
+                                values=tuple(values), path_values=tuple(path_values))
+        cache_id = text(data["cache_id"], "cache_id")
         if outcome.total != max(len(outcome.values), len(outcome.path_values)):
-            raise CorruptStore(f"result {data['cache_id']} holds fewer rows than it counts")
-        return Execution(cache_id=str(data["cache_id"]), key=str(data["key"]),
-                         graph_version=int(data["graph_version"]),
-                         created_at=float(data["created_at"]) - self._offset,
-                         finished_at=float(data["finished_at"]) - self._offset, failed=bool(data["failed"]),
-                         outcome=outcome, error=None if data["error"] is None else str(data["error"]))
+            raise CorruptStore(f"result {cache_id} holds fewer rows than it counts")
+        created = number(data["created_at"], "created_at")
+        finished = number(data["finished_at"], "finished_at")
+        if finished < created or not isinstance(data["failed"], bool):
+            raise CorruptStore(f"result {cache_id} has an impossible lifecycle")
+        error = data["error"]
+        return Execution(cache_id=cache_id, key=text(data["key"], "key"),
+                         graph_version=int(number(data["graph_version"], "graph_version", integral=True)),
+                         created_at=created - self._offset, finished_at=finished - self._offset,
+                         failed=data["failed"], outcome=outcome,
+                         error=None if error is None else text(error, "error"))
 
     def _put(self, folder: str, name: str, data: dict[str, Any]) -> None:
         # Best effort: a full disk or a store removed under a running sandbox loses memory, never a reply.
@@ -167,6 +241,7 @@ class StateStore:
             (self.dir / folder).mkdir(parents=True, exist_ok=True)
             write_atomically(self.dir / folder / f"{name}.json",
                              json.dumps({"format": FORMAT, **data}, separators=(",", ":")), durable=False)
+            os.utime(self.dir)  # in use: a long-lived sandbox's graph is not pruned by another as unused
 
     def save_execution(self, execution: Execution) -> None:
         outcome = execution.outcome

@@ -11,6 +11,7 @@ lookup is keyed by a `HistoryKey` (environment, target) as well as the query's n
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -272,7 +273,7 @@ def open_journal(path: Path, *, clock: Callable[[], datetime] = _utc_now,
         raise JournalError(f"cannot open the journal {path}: {error}") from None
     try:
         connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode = WAL")
+        _set_wal(connection)
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         _migrate(connection, path)
@@ -283,6 +284,20 @@ def open_journal(path: Path, *, clock: Callable[[], datetime] = _utc_now,
         connection.close()
         raise
     return Journal(connection, clock=clock, redact=redact, path=path)
+
+
+def _set_wal(connection: sqlite3.Connection, *, tries: int = 100) -> None:
+    # Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is locked" at once, without
+    # its busy handler, when another process opens the same new journal at that moment (two runs started together).
+    for _ in range(tries - 1):
+        try:
+            connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            time.sleep(0.05)
+    connection.execute("PRAGMA journal_mode = WAL")
 
 
 def _migrate(connection: sqlite3.Connection, path: Path) -> None:

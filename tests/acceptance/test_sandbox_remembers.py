@@ -41,14 +41,14 @@ IF_AVAILABLE, CONTEXT, IMMEDIATE = ("users", "buckets"), ("roles-ctx",), ("group
 AUTH = {"authorization": "Bearer test-key"}
 
 
-def vqr(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def vqr(*args: str, cwd: Path, latency: str = "0.05") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
-    env.update(PYTHONPATH=str(REPO), VQR_SANDBOX_NODES="400", VQR_SANDBOX_LATENCY="0.05")
+    env.update(PYTHONPATH=str(REPO), VQR_SANDBOX_NODES="400", VQR_SANDBOX_LATENCY=latency)
     return subprocess.run([*VQR, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
 
 
-def run_cli(root: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    done = vqr("run", "--quiet", cwd=root)
+def run_cli(root: Path, latency: str = "0.05") -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    done = vqr("run", "--quiet", cwd=root, latency=latency)
     latest = root / "reports" / "latest" / "run.json"
     return done, check_run_json(json.loads(latest.read_text()))
 
@@ -112,8 +112,27 @@ def _fewer_rows(store: Path) -> None:
     path.write_text(json.dumps({**data, "values": data["values"][:1]}))
 
 
-@pytest.mark.parametrize("corrupt", [_truncate_a_result, _bad_identity, _wrong_version, _fewer_rows],
-                         ids=["truncated", "bad-json", "wrong-version", "rows-missing"])
+def _overflowing_advance(store: Path) -> None:
+    (next(store.glob("graph-*")) / "advances.json").write_text('{"format":1,"advances":[[1e400,0.1]]}')
+
+
+def _nan_fraction(store: Path) -> None:
+    (next(store.glob("graph-*")) / "advances.json").write_text('{"format":1,"advances":[[1,"nan"]]}')
+
+
+def _infinite_total(store: Path) -> None:
+    path = next(store.glob("graph-*/results/*.json"))
+    path.write_text(path.read_text().replace('"total":', '"total":1e400,"was":', 1))
+
+
+def _a_directory_for_a_result(store: Path) -> None:
+    (next(store.glob("graph-*/results")) / "zz.json").mkdir()
+
+
+@pytest.mark.parametrize("corrupt", [_truncate_a_result, _bad_identity, _wrong_version, _fewer_rows,
+                                     _overflowing_advance, _nan_fraction, _infinite_total, _a_directory_for_a_result],
+                         ids=["truncated", "bad-json", "wrong-version", "rows-missing", "seed-1e400", "fraction-nan",
+                              "total-1e400", "directory"])
 def test_a_corrupt_store_is_rebuilt_with_one_warning_line(tmp_path: Path, corrupt: Any) -> None:
     project = make_project(tmp_path, {"users": QUERIES["users"]})
     first = run_vqr(project, run_options())
@@ -209,3 +228,15 @@ def test_serve_with_state_replays_advances_and_serves_old_results_after_a_restar
     assert stats["graph_version"] == 1  # the advance was replayed
     assert again["cache_id"] == made["cache_id"]  # the old result, computed before the advance
     assert polled["status"] == "DONE" and polled["values"]  # a job of the previous process can still be polled
+
+
+def test_an_execution_slower_than_the_latency_is_a_miss_on_an_empty_store(tmp_path: Path) -> None:
+    """At latency 0 every evaluation outlasts the configured duration: its result is complete when the create
+    replies, yet it was not complete when the create arrived, so `last_completed_cache_id` must not name it."""
+    make_project(tmp_path, QUERIES)
+    ran, first = run_cli(tmp_path, latency="0")
+    assert ran.returncode == 0, ran.stderr
+    assert all(q["cache"] == "miss" for n, q in by_name(first).items() if n != "roles-ctx"), by_name(first)
+    ran, second = run_cli(tmp_path, latency="0")
+    assert ran.returncode == 0, ran.stderr
+    assert (by_name(second)["groups-now"]["cache"], by_name(second)["users"]["cache"]) == ("miss", "hit")

@@ -3,7 +3,11 @@ another graph's store never sees it, and `reset_store` removes graphs only, neve
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -72,3 +76,90 @@ def test_a_result_too_big_to_store_is_not_stored(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(store_module, "MAX_STORED_ROWS", 1)  # the limit, not the transport: no stub of any part
     saved(tmp_path, SandboxConfig().graph_identity())
     assert not list(tmp_path.glob("graph-*/results/*.json")) and list(tmp_path.glob("graph-*/jobs/*.json"))
+
+
+def _edit_result(**fields: object) -> Callable[[Path], None]:
+    def edit(graph: Path) -> None:
+        path = next(graph.glob("results/*.json"))
+        path.write_text(json.dumps({**json.loads(path.read_text()), **fields}))
+    return edit
+
+
+def _advances(text: str) -> Callable[[Path], None]:
+    def edit(graph: Path) -> None:
+        (graph / "advances.json").write_text(text)
+    return edit
+
+
+def _results_a_file(graph: Path) -> None:
+    shutil.rmtree(graph / "results")
+    (graph / "results").write_text("x")
+
+
+DAMAGE = {
+    "created-negative": _edit_result(created_at=-1.0),
+    "created-nan": _edit_result(created_at=float("nan")),  # json.dumps writes NaN, json.loads reads it back
+    "finished-before-created": _edit_result(finished_at=0.0),
+    "version-float": _edit_result(graph_version=1.5),
+    "cost-bool": _edit_result(cost=True),
+    "failed-string": _edit_result(failed="no"),
+    "warnings-not-list": _edit_result(warnings="w"),
+    "fraction-too-big": _advances('{"format":1,"advances":[[1,5]]}'),
+    "fraction-zero": _advances('{"format":1,"advances":[[1,0]]}'),
+    "seed-bool": _advances('{"format":1,"advances":[[true,0.1]]}'),
+    "seed-huge": _advances('{"format":1,"advances":[[' + "9" * 30 + ',0.1]]}'),
+    "step-short": _advances('{"format":1,"advances":[[1]]}'),
+    "advances-directory": lambda graph: (graph / "advances.json").mkdir(),
+    "job-symlink": lambda graph: (graph / "jobs" / "zz.json").symlink_to(next(graph.glob("results/*.json"))),
+    "results-a-file": _results_a_file,
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE.values()), ids=list(DAMAGE))
+def test_damaged_contents_are_one_warning_and_a_rebuild(tmp_path: Path, damage: Callable[[Path], None]) -> None:
+    identity = SandboxConfig().graph_identity()
+    saved(tmp_path, identity)
+    damage(next(tmp_path.glob("graph-*")))
+    loaded, warning = StateStore(tmp_path, identity, ttl=60.0).load()
+    assert loaded == store_module.Loaded() and warning is not None and "rebuilt empty" in warning, warning
+    assert [p.name for p in next(tmp_path.glob("graph-*")).iterdir()] == ["identity.json"]
+    assert StateStore(tmp_path, identity, ttl=60.0).load() == (store_module.Loaded(), None)
+
+
+def test_the_store_keeps_the_newest_results_and_jobs_within_its_bounds(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    identity = SandboxConfig().graph_identity()
+    original = saved(tmp_path, identity)  # cache-1, created 5 s ago, with job qr-1
+    store = StateStore(tmp_path, identity, ttl=60.0)
+    now = time.monotonic()
+    for n in (2, 3, 4):
+        store.save_execution(Execution(cache_id=f"cache-{n}", key="k", graph_version=0, created_at=now - 5.0 + n,
+                                       finished_at=now - 4.0 + n, failed=False, outcome=original.outcome))
+        for m in range(2):
+            store.save_job(StoredJob(query_result_id=f"qr-{n}-{m}", cache_id=f"cache-{n}",
+                                     created_at=now - 5 + n + m / 2, warnings=()))
+    monkeypatch.setattr(store_module, "MAX_STORED_RESULTS", 3)
+    monkeypatch.setattr(store_module, "MAX_STORED_JOBS", 4)
+    loaded, warning = StateStore(tmp_path, identity, ttl=60.0).load()
+    assert warning is None and [e.cache_id for e in loaded.executions] == ["cache-2", "cache-3", "cache-4"]
+    assert [j.query_result_id for j in loaded.jobs] == ["qr-3-0", "qr-3-1", "qr-4-0", "qr-4-1"]  # oldest first
+    assert {p.stem for p in tmp_path.glob("graph-*/results/*.json")} == {"cache-2", "cache-3", "cache-4"}
+    assert len(list(tmp_path.glob("graph-*/jobs/*.json"))) == 4  # the dropped ones' files are gone too
+    monkeypatch.setattr(store_module, "MAX_STORED_TOTAL_ROWS", original.outcome.total)  # room for one result
+    loaded, _ = StateStore(tmp_path, identity, ttl=60.0).load()
+    assert [e.cache_id for e in loaded.executions] == ["cache-4"]
+    assert [p.stem for p in tmp_path.glob("graph-*/results/*")] == ["cache-4"]
+
+
+def test_other_graphs_are_pruned_by_age_and_count(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for seed in (1, 2, 3, 4):
+        saved(tmp_path, SandboxConfig(seed=seed).graph_identity())
+    dirs = {seed: StateStore(tmp_path, SandboxConfig(seed=seed).graph_identity(), ttl=60.0).dir for seed in (1, 2, 3)}
+    old = time.time() - 120.0  # unused for longer than the ttl: everything in it has expired
+    os.utime(dirs[1], (old, old))
+    os.utime(dirs[2], (old + 100, old + 100))
+    monkeypatch.setattr(store_module, "MAX_OTHER_GRAPHS", 1)
+    loaded, warning = StateStore(tmp_path, SandboxConfig(seed=4).graph_identity(), ttl=60.0).load()
+    assert warning is None and [e.cache_id for e in loaded.executions] == ["cache-1"]
+    assert not dirs[1].exists() and not dirs[2].exists()  # too old; then beyond the count (3 is the newest other)
+    assert dirs[3].exists() and len(list(tmp_path.glob("graph-*"))) == 2
