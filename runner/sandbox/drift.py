@@ -10,8 +10,8 @@ import random
 from dataclasses import dataclass
 
 from runner.model import JSONValue
-from runner.sandbox.attributes import RISK_LEVELS
 from runner.sandbox.graph import EdgeKind, Graph, edge_kind, edge_target
+from runner.sandbox.vocab import RISK_LEVELS
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from runner.sandbox import permissions as perms
-from runner.sandbox.attributes import AZURE_GROUPS, DEPARTMENTS, OKTA_GROUPS, ROLE_NAMES, Company, bucket_name, mix
+from runner.sandbox.attributes import OKTA_GROUPS, Company, bucket_name, mix
 from runner.sandbox.drift import AdvanceSummary, advance_graph
 from runner.sandbox.graph import AttributeSource, EdgeKind, Graph, encode_edge
 from runner.sandbox.oaa import MAX_TYPES, OaaAttributes, app_counts, build_app_edges, plan_apps
+from runner.sandbox.vocab import AZURE_GROUPS, DEPARTMENTS, ROLE_NAMES
 
 __all__ = ["AdvanceSummary", "advance_graph", "generate_graph", "node_id", "plan_counts"]
 
