@@ -59,7 +59,7 @@ def _name(names: tuple[str, ...], raw: JSONValue) -> JSONValue:
     """`raw` as `names[raw]` when it is a number (or digits) in range; otherwise unchanged (a bool is no number)."""
     if isinstance(raw, bool):
         return raw
-    number = int(raw) if isinstance(raw, str) and raw.isdigit() else raw
+    number = int(raw) if isinstance(raw, str) and raw.isascii() and raw.isdigit() else raw  # not '²'
     if isinstance(number, int) and 0 <= number < len(names):
         return names[number]
     return raw

@@ -43,7 +43,7 @@ def enum_name(kind: str, raw: Any) -> str | None:
     if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw < len(names):
         return names[raw]
     if isinstance(raw, str):
-        if raw.isdigit() and int(raw) < len(names):
+        if raw.isascii() and raw.isdigit() and int(raw) < len(names):  # str.isdigit() also takes '²'
             return names[int(raw)]
         if raw.upper() in names:
             return raw.upper()
@@ -110,7 +110,7 @@ class _Walk:
         if value not in (None, ""):
             try:
                 int(value)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int(float('inf'))
                 self.add((*path, "value"), f"{_field((*path, 'value'))} must be an integer")
 
     def count_expr(self, raw: Any, path: JSONPath) -> None:
