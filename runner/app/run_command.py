@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
-import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -85,9 +83,8 @@ def _target(env: Environment, process: ProcessEnv, options: RunOptions, *, err: 
 def embedded_target(config: SandboxConfig) -> str:
     """The embedded sandbox as a history target: `embedded/graph-<digest>`, the digest of the graph it serves (node
     count, seed, epoch, OAA apps), so runs on different generated graphs never compare. It is the name the sandbox's
-    own store gives that graph's directory (`sandbox/store.py`, the same digest of `graph_identity()`)."""
-    identity = json.dumps(config.graph_identity(), sort_keys=True)
-    return f"{EMBEDDED_URL}/graph-{hashlib.sha256(identity.encode()).hexdigest()[:16]}"
+    own store gives that graph's directory (`SandboxConfig.graph_name`, one function for both)."""
+    return f"{EMBEDDED_URL}/{config.graph_name()}"
 
 
 def _sandbox_config(settings: Mapping[str, str]) -> SandboxConfig:

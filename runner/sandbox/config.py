@@ -6,7 +6,10 @@ declare `--port`, `--fail-rate-429`... without repeating defaults or docs. Inval
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -113,6 +116,11 @@ class SandboxConfig:
         return {"nodes": self.nodes, "seed": self.seed, "epoch": self.epoch_datetime().isoformat(),
                 "oaa_types": sorted(set(self.oaa_type_names()))}
 
+    def graph_name(self) -> str:
+        """`graph-<digest>` of `graph_identity()`: the store's directory of this graph, and the embedded target's
+        history name, so the two always agree."""
+        return graph_name(self.graph_identity())
+
     def epoch_datetime(self) -> datetime:
         moment = datetime.fromisoformat(self.epoch.replace("Z", "+00:00"))
         if moment.tzinfo is None:
@@ -156,3 +164,8 @@ def option_specs() -> tuple[OptionSpec, ...]:
         specs.append(OptionSpec(flag=flag, field_name=f.name, type=kind,
                                 default=default, help=str(f.metadata["help"]), is_flag=kind is bool))
     return tuple(specs)
+
+
+def graph_name(identity: Mapping[str, object]) -> str:
+    """`graph-` and the first 16 hex digits of the sha256 of `identity` as sorted-key JSON."""
+    return "graph-" + hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ from typing import Any, TypeVar
 
 from runner.files import write_atomically
 from runner.sandbox.cache import Execution
+from runner.sandbox.config import graph_name
 from runner.sandbox.store_check import CorruptStore, advances_of, number, text, texts
 
 FORMAT = 1  # bump when a file's shape changes: an older store is then rebuilt, never misread
@@ -123,9 +123,8 @@ class StateStore:
 
     def __init__(self, root: Path, identity: dict[str, Any], *, ttl: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
         self.root = root
-        self.dir = root / f"graph-{digest}"
+        self.dir = root / graph_name(identity)
         self._identity = identity
         self._ttl = ttl
         self._offset = time.time() - clock()  # wall = clock + offset
