@@ -34,8 +34,27 @@ _DEBUG = {"on": False}
 
 
 def _common(ctx: click.Context, env: str | None = None, vars_files: tuple[Path, ...] = (),
-            cli_vars: tuple[str, ...] = ()) -> Any:
-    return app.Common(project_file=ctx.obj.get("project"), env=env, vars_files=vars_files, cli_vars=cli_vars)
+            cli_vars: tuple[str, ...] = (), base: str | None = None, state: Path | None = None) -> Any:
+    return app.Common(project_file=ctx.obj.get("project"), env=env, vars_files=vars_files, cli_vars=cli_vars,
+                      base=base, state=state)
+
+
+_SELECT_HELP = ("Name or glob, tag:T, path:DIR, owner:O, state:new|modified|removed|unchanged; "
+                "A,B is both (repeatable: any).")
+
+
+def _selection(command: Any) -> Any:
+    """--select/--exclude and the base that `state:` selectors compare with (README: Selecting queries)."""
+    for option in reversed([
+        click.option("--select", multiple=True, metavar="S", help=_SELECT_HELP),
+        click.option("--exclude", multiple=True, metavar="S", help="Same syntax; removes matches (repeatable)."),
+        click.option("--base", metavar="REF",
+                     help="Compare with the repository at this git ref (for state: selectors)."),
+        click.option("--state", "state", type=click.Path(path_type=Path), metavar="DIR",
+                     help="Compare with a run directory (or reports/latest): its recorded bodies."),
+    ]):
+        command = option(command)
+    return command
 
 
 _env_option = click.option("--env", "env", metavar="E",
@@ -74,6 +93,7 @@ def _configure_logging(verbose: int) -> None:
 
 @cli.command(epilog=EXIT_CODES)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@_selection
 @click.option("--env", "env", metavar="E",
               help="Check only this environment (default: every environment in vqr.yaml; $VQR_ENV is not used).")
 @_vars_file_option
@@ -81,39 +101,43 @@ def _configure_logging(verbose: int) -> None:
 @click.option("--format", "fmt", type=click.Choice(app.LINT_FORMATS), default="text", show_default=True)
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write findings here, not stdout.")
 @click.pass_context
-def lint(ctx: click.Context, paths: tuple[Path, ...], env: str | None, vars_files: tuple[Path, ...],
+def lint(ctx: click.Context, paths: tuple[Path, ...], select: tuple[str, ...], exclude: tuple[str, ...],
+         base: str | None, state: Path | None, env: str | None, vars_files: tuple[Path, ...],
          cli_vars: tuple[str, ...], fmt: str, output: Path | None) -> None:
     """Check query files offline: YAML safety, schema, templates, meaning rules. No network, no API key."""
-    raise SystemExit(app.lint(_common(ctx, env, vars_files, cli_vars), paths=paths, fmt=fmt, output=output))
+    raise SystemExit(app.lint(_common(ctx, env, vars_files, cli_vars, base, state), paths=paths, fmt=fmt,
+                              output=output, select=select, exclude=exclude))
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.argument("query")
+@click.argument("query", required=False)
+@_selection
 @_env_option
 @_vars_file_option
 @_var_option
 @click.pass_context
-def render(ctx: click.Context, query: str, env: str | None, vars_files: tuple[Path, ...],
+def render(ctx: click.Context, query: str | None, select: tuple[str, ...], exclude: tuple[str, ...],
+           base: str | None, state: Path | None, env: str | None, vars_files: tuple[Path, ...],
            cli_vars: tuple[str, ...]) -> None:
-    """Print the exact create-request body(ies) for QUERY (a name, glob or file) as JSON; nothing is sent."""
-    raise SystemExit(app.render(_common(ctx, env, vars_files, cli_vars), query=query))
+    """Print the exact create-request body(ies) for QUERY (a name, glob or file), or for the --select'ed
+    queries, as JSON; nothing is sent."""
+    raise SystemExit(app.render(_common(ctx, env, vars_files, cli_vars, base, state), query=query, select=select,
+                                exclude=exclude))
 
 
 @cli.command(name="ls")
-@click.option("--select", multiple=True, metavar="S", help="Name or glob, tag:T, path:DIR, owner:O (repeatable).")
-@click.option("--exclude", multiple=True, metavar="S", help="Same syntax; removes matches (repeatable).")
+@_selection
 @_env_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
-def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], env: str | None,
-               fmt: str) -> None:
-    """List the queries of the repository (after matrix expansion)."""
-    raise SystemExit(app.ls(_common(ctx, env), select=select, exclude=exclude, fmt=fmt))
+def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], base: str | None,
+               state: Path | None, env: str | None, fmt: str) -> None:
+    """List the queries of the repository (after matrix expansion); with --base or --state, each one's state."""
+    raise SystemExit(app.ls(_common(ctx, env, base=base, state=state), select=select, exclude=exclude, fmt=fmt))
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.option("--select", multiple=True, metavar="S", help="Name or glob, tag:T, path:DIR, owner:O (repeatable).")
-@click.option("--exclude", multiple=True, metavar="S", help="Same syntax; removes matches (repeatable).")
+@_selection
 @_env_option
 @_vars_file_option
 @_var_option
@@ -131,7 +155,8 @@ def ls_command(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, 
 @click.option("--ca-bundle", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="A private CA (PEM) to trust in addition to the system's (also: SSL_CERT_FILE).")
 @click.pass_context
-def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], env: str | None,
+def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], base: str | None,
+        state: Path | None, env: str | None,
         vars_files: tuple[Path, ...], cli_vars: tuple[str, ...], concurrency: int | None, cache: str | None,
         snapshot_id: str | None, resume: bool, fail_fast: bool, reports: Path | None, quiet: bool,
         deadline: str | None, ca_bundle: Path | None) -> None:
@@ -142,7 +167,29 @@ def run(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], e
     options = app.RunOptions(env=env, select=select, exclude=exclude, concurrency=concurrency, cache=cache,
                          snapshot_id=snapshot_id, resume=resume, fail_fast=fail_fast, reports=reports, quiet=quiet,
                          ca_bundle=ca_bundle, run_deadline=run_deadline)
-    raise SystemExit(app.run(_common(ctx, env, vars_files, cli_vars), options=options))
+    raise SystemExit(app.run(_common(ctx, env, vars_files, cli_vars, base, state), options=options))
+
+
+@cli.command(epilog=EXIT_CODES)
+@_selection
+@_env_option
+@_vars_file_option
+@_var_option
+@click.option("--run", "run_queries", is_flag=True,
+              help="Also run the base and head versions of the changed queries and compare their results.")
+@click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True,
+              help="md: one pull-request comment body (at most 65,536 characters).")
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report here, not stdout.")
+@click.option("--reports", type=click.Path(path_type=Path, file_okay=False),
+              help="--run: the two sides' run directories go here (default: <reports>/diff).")
+@click.pass_context
+def diff(ctx: click.Context, select: tuple[str, ...], exclude: tuple[str, ...], base: str | None,
+         state: Path | None, env: str | None, vars_files: tuple[Path, ...], cli_vars: tuple[str, ...],
+         run_queries: bool, fmt: str, output: Path | None, reports: Path | None) -> None:
+    """Show what a change does to the queries: each changed, new and removed query's rendered body as JSON-path
+    differences against --base REF or --state DIR; with --run, also the rows and entities it adds and removes."""
+    raise SystemExit(app.diff(_common(ctx, env, vars_files, cli_vars, base, state), fmt=fmt, output=output,
+                              run=run_queries, reports=reports, select=select, exclude=exclude))
 
 
 @cli.command(epilog=EXIT_CODES)

@@ -21,14 +21,14 @@ if TYPE_CHECKING:
         import_queries,
         init,
         lint,
-        ls,
-        render,
         report,
         run,
         sandbox_reset,
         sandbox_serve,
         schema_build,
     )
+    from runner.app.diff_command import diff
+    from runner.app.listing import ls, render
     from runner.app.options import RunOptions
     from runner.findings import FORMATS as LINT_FORMATS
     from runner.report.kinds import REPORT_FORMATS
@@ -37,8 +37,9 @@ if TYPE_CHECKING:
     from runner.secret import SECRET_FILTER
 
 _HOMES = {
-    "Common": ("commands", None), "init": ("commands", None), "lint": ("commands", None), "ls": ("commands", None),
-    "render": ("commands", None), "report": ("commands", None), "run": ("commands", None),
+    "Common": ("commands", None), "init": ("commands", None), "lint": ("commands", None), "ls": ("listing", None),
+    "render": ("listing", None), "diff": ("diff_command", None), "report": ("commands", None),
+    "run": ("commands", None),
     "sandbox_serve": ("commands", None), "schema_build": ("commands", None), "RunOptions": ("options", None),
     "guarded": ("boundary", None), "LINT_FORMATS": ("runner.findings", "FORMATS"),
     "REPORT_FORMATS": ("runner.report.kinds", None),
@@ -49,7 +50,7 @@ _HOMES = {
 
 __all__ = [
     "CACHE_MODES", "LINT_FORMATS", "LOG_FILTER", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common",
-    "ExitCode", "RunOptions", "VqrError", "guarded", "import_queries", "init", "lint", "ls", "parse_duration",
+    "ExitCode", "RunOptions", "VqrError", "diff", "guarded", "import_queries", "init", "lint", "ls", "parse_duration",
     "render", "report", "run", "sandbox_option_specs", "sandbox_reset", "sandbox_serve", "schema_build",
 ]
 

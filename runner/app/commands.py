@@ -6,7 +6,6 @@ wiring stages, writing output) happens here. Output goes to the given streams; f
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from runner import __version__
 from runner.app.options import RunOptions
 from runner.compile import (
     Compiled,
+    LintScope,
     compile_environments,
     compile_repository,
     discover_query_files,
@@ -28,7 +28,8 @@ from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
 from runner.model import Finding, Severity
-from runner.sanitize import json_text, terminal_line, terminal_text
+from runner.plan.select import select_queries, uses_state
+from runner.sanitize import terminal_line, terminal_text
 from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
 from runner.validate import load_schema_set
 
@@ -44,6 +45,8 @@ class Common:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     process: ProcessEnv = field(default_factory=read_env)  # read once, here, for the whole command
+    base: str | None = None  # `--base REF`: compare with the repository at a git ref (state: selectors)
+    state: Path | None = None  # `--state DIR`: compare with a run directory's recorded bodies
 
 
 def _project(common: Common) -> Project:
@@ -76,14 +79,25 @@ def _compile_environments(common: Common, project: Project, *, files: Sequence[P
     return Compiled(units=units, queries=(), findings=done.findings, files_checked=done.files_checked)
 
 
-def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None) -> int:
+def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None, select: Sequence[str] = (),
+         exclude: Sequence[str] = ()) -> int:
     from runner.findings import format_findings, write_github_step_summary
 
     project = _project(common)
+    if select or exclude:  # `--select state:modified --base main`: the files of the selected queries
+        from runner.app.listing import lint_paths
+
+        if paths:
+            raise UsageError("give PATHS or --select/--exclude, not both")
+        paths = lint_paths(common, project, select=select or ["*"], exclude=exclude)
+        if not paths:
+            common.err.write("no query selected: nothing to lint\n")
     # PATHS (pre-commit passes the staged files): cross-file rules still see the whole repository, findings are
     # those of PATHS, so an untracked draft neither fails the commit nor hides a name collision with it.
-    scope = lint_scope(project, paths)
-    findings = scoped_findings(scope, _compile_environments(common, project, files=scope.files))
+    nothing = LintScope(files=[], shown=frozenset(), checked=0)
+    scope = lint_scope(project, paths) if paths or not (select or exclude) else nothing
+    findings = (scoped_findings(scope, _compile_environments(common, project, files=scope.files))
+                if scope.shown != frozenset() else ())
     text = format_findings(findings, fmt=fmt, root=project.root, files_checked=scope.checked,
                            tool_version=__version__)
     if output is not None:
@@ -100,52 +114,6 @@ def _report_invalid(common: Common, findings: Sequence[Finding]) -> int:
     common.err.write(format_abort(errors) + "\n")
     common.err.write(f"{len(errors)} error(s): nothing was rendered (run `vqr lint` for details)\n")
     return ExitCode.USAGE
-
-
-def render(common: Common, *, query: str) -> int:
-    """Print the exact create-request body (or bodies) `vqr run` would send for QUERY; nothing is sent."""
-    from runner.plan.select import create_body, select_queries
-
-    project = _project(common)
-    as_path = Path(query)
-    by_file = as_path.suffix in {".yaml", ".yml"}
-    compiled = _compile(common, project, [as_path] if by_file else ())
-    chosen = list(compiled.queries) if by_file else select_queries(compiled.queries, select=[query])
-    if compiled.errors and (not chosen or {f.path for f in compiled.errors} & {q.file for q in chosen}):
-        return _report_invalid(common, compiled.errors)
-    if not chosen:
-        raise UsageError(f"no query named {query!r} (see `vqr ls`)")
-    bodies = {q.name: create_body(q.spec, q.cache) for q in chosen}
-    shown = bodies[chosen[0].name] if len(bodies) == 1 else bodies
-    common.out.write(json_text(json.dumps(shown, indent=2, ensure_ascii=False)) + "\n")
-    if any(body.get("cached_result_context") for body in bodies.values()):
-        common.err.write("note: cache_id 'previous' is resolved from the journal when the query runs\n")
-    return ExitCode.OK
-
-
-def ls(common: Common, *, select: Sequence[str], exclude: Sequence[str], fmt: str) -> int:
-    from runner.plan.select import select_queries
-
-    project = _project(common)
-    compiled = _compile(common, project)
-    queries = select_queries(compiled.queries, select=select, exclude=exclude)
-    if fmt == "json":
-        rows = [{"name": q.name, "file": q.file, "owner": q.owner, "tags": list(q.tags), "cache": q.cache.mode}
-                for q in queries]
-        common.out.write(json_text(json.dumps(rows, indent=2, ensure_ascii=False)) + "\n")
-    else:
-        # Owners, tags and names come from query files: one escaped line per cell, so no cell drives the terminal.
-        t = terminal_line
-        table = [("NAME", "CACHE", "OWNER", "FILE", "TAGS")] + [
-            (t(q.name), q.cache.mode, t(q.owner or "-"), t(q.file), t(",".join(q.tags))) for q in queries]
-        widths = [max(len(row[i]) for row in table) for i in range(4)]
-        for row in table:
-            cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-            common.out.write("  ".join([*cells, row[4]]) + "\n")
-    if compiled.errors:
-        files = len({f.path for f in compiled.errors})
-        common.err.write(f"warning: {files} file(s) have errors and are not listed; run `vqr lint`\n")
-    return ExitCode.OK
 
 
 def schema_build(*, project_file: Path | None, openapi: Path | None, check: bool, out: TextIO) -> int:
@@ -216,12 +184,25 @@ def run(common: Common, *, options: RunOptions) -> int:
                          "(run `vqr lint`)\n")
         return ExitCode.USAGE
 
+    states = None
+    if common.base is not None or common.state is not None or uses_state([*options.select, *options.exclude]):
+        from runner.app.listing import wanted_baseline
+
+        found = wanted_baseline(common, project, [*options.select, *options.exclude])
+        states = found.states if found is not None else None
+        if uses_state(options.select) and not options.resume and not select_queries(
+                compiled.queries, select=options.select, exclude=options.exclude, state=states):
+            # A pull request that changes no query is not a usage error: there is simply nothing to run.
+            common.err.write("no query selected against the base: nothing to run\n")
+            return ExitCode.OK
+
     def reports(run_dir: Path) -> None:
         after_run(run_dir, journal_path=project.root / JOURNAL, reports_dir=run_dir.parent,
                   retention=project.retention, step_summary=common.process.step_summary, err=common.err)
 
     return run_batch_command(project, compiled.queries, options, process=common.process, out=common.out,
-                             err=common.err, hooks=Hooks(published=reports, result=write_result_csv))
+                             err=common.err, hooks=Hooks(published=reports, result=write_result_csv),
+                             states=states)
 
 
 def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> int:

@@ -22,7 +22,8 @@ from runner.artifact import RunLive, RunLock, holder
 from runner.catalog import parse_oaa
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
-from runner.plan import build_plans, select_queries
+from runner.model.impact import Change
+from runner.plan import body_hash, build_plans, create_body, select_queries
 from runner.sandbox.config import SandboxConfig
 from runner.sanitize import terminal_line
 from runner.secret import Secret, load_api_key
@@ -122,20 +123,23 @@ def target_name(url: str) -> str:
 
 def run_batch_command(project: Project, queries: Sequence[Query], options: RunOptions, *,
                       process: ProcessEnv | None = None, out: TextIO | None = None, err: TextIO | None = None,
-                      hooks: Hooks | None = None) -> int:
-    """The whole `vqr run` after a clean compile (`queries` are the whole repository's; selection happens here)."""
+                      hooks: Hooks | None = None, states: Mapping[str, Change] | None = None,
+                      journal_path: Path | None = None) -> int:
+    """The whole `vqr run` after a clean compile (`queries` are the whole repository's; selection happens here,
+    `states` answering `state:` selectors). `journal_path`: the journal (default the project's; `vqr diff --run`
+    keeps its own, so a preview never becomes the nightly's history)."""
     process = read_env() if process is None else process
     out, err = out or sys.stdout, err or sys.stderr
     concurrency = project.defaults.concurrency if options.concurrency is None else options.concurrency
     _check(options, concurrency)
-    with open_journal(project.root / JOURNAL) as journal:
+    with open_journal(journal_path or project.root / JOURNAL) as journal:
         resumed = journal.last_unfinished_run() if options.resume else None
         if options.resume and resumed is None:
             raise UsageError("nothing to resume: the last run finished (run without --resume)")
         lock = _lock_resumed(journal, options.reports or project.reports_dir, resumed.run_id) if resumed else None
         try:
             return _run_locked(project, queries, options, process=process, out=out, err=err, hooks=hooks,
-                               journal=journal, resumed=resumed, lock=lock, concurrency=concurrency)
+                               journal=journal, resumed=resumed, lock=lock, concurrency=concurrency, states=states)
         finally:
             if lock is not None:
                 lock.release()
@@ -166,11 +170,11 @@ def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
 
 def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions, *, process: ProcessEnv,
                 out: TextIO, err: TextIO, hooks: Hooks | None, journal: Journal, resumed: RunRecord | None,
-                lock: RunLock | None, concurrency: int) -> int:
+                lock: RunLock | None, concurrency: int, states: Mapping[str, Change] | None) -> int:
     env = _resolve_env(project, process, options, resumed.env if resumed else None)
     records = journal.query_states(resumed.run_id) if resumed else {}
     chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
-        queries, select=options.select, exclude=options.exclude)
+        queries, select=options.select, exclude=options.exclude, state=states)
     plans = build_plans(project, chosen, cache_override=options.cache, snapshot_id=options.snapshot_id,
                         query_timeout=options.query_timeout)
     if not plans:
@@ -178,10 +182,16 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     _check_resumable(plans, records)
     session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
                          records=records, resumed_run=resumed.run_id if resumed else None,
-                         concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock)
+                         concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock,
+                         bodies=_bodies(queries))
     with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
                  oaa_types=_declared_oaa(project)) as target:
         return asyncio.run(session.run(target))
+
+
+def _bodies(queries: Sequence[Query]) -> dict[str, str]:
+    """The body_hash of every query of the repository in this environment (run.json's `bodies`)."""
+    return {q.name: body_hash(create_body(q.spec, q.cache)) for q in queries}
 
 
 def _resumed_queries(queries: Sequence[Query], records: Mapping[str, QueryRecord], err: TextIO) -> list[Query]:

@@ -68,6 +68,7 @@ class RunSession:
     err: TextIO
     hooks: Hooks
     lock: RunLock | None = None  # `--resume`: taken before anything of the run was touched
+    bodies: Mapping[str, str] | None = None  # every query's body_hash in this environment, for run.json
 
     async def run(self, target: Target) -> int:
         tuning = self.options.tuning
@@ -155,7 +156,7 @@ class RunSession:
                        options={"concurrency": self.concurrency, "cache": options.cache,
                                 "snapshot_id": options.snapshot_id, "fail_fast": options.fail_fast,
                                 "page_size": options.tuning.page_size})
-        rundir.publish(build_artifact(info, outcome, {plan.name: plan for plan in self.plans}))
+        rundir.publish(build_artifact(info, outcome, {plan.name: plan for plan in self.plans}, bodies=self.bodies))
         self.journal.finish_run(run_id, outcome.status)
         if self.hooks.published is not None:
             self.hooks.published(rundir.path)

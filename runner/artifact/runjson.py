@@ -59,13 +59,18 @@ def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject
     }
     if plan is not None:
         entry["spec"] = plan.spec
+        if plan.body is not None:
+            entry["body"], entry["body_hash"] = plan.body, plan.body_hash
         for key, value in (("description", plan.description), ("owner", plan.owner)):
             if value is not None:
                 entry[key] = value
     return entry
 
 
-def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, QueryPlan] | None = None) -> JSONObject:
+def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, QueryPlan] | None = None, *,
+                   bodies: Mapping[str, str] | None = None) -> JSONObject:
+    """`bodies`: the `body_hash` of every query the repository held in this run's environment, run or not (what
+    `--state DIR` compares a later change with)."""
     results: Sequence[QueryResult] = outcome.results
     expectation_failures = {"error": 0, "warn": 0}
     for result in results:
@@ -82,7 +87,7 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "rows": sum(r.rows or 0 for r in results),
         "expectations_failed": dict(expectation_failures),
     }
-    return _redacted({
+    artifact: JSONObject = {
         "$schema": SCHEMA_ID,
         "version": ARTIFACT_VERSION,
         "vqr_version": __version__,
@@ -99,7 +104,10 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "options": info.options,
         "summary": summary,
         "queries": [query_json(r, (plans or {}).get(r.name)) for r in results],
-    })
+    }
+    if bodies is not None:
+        artifact["bodies"] = dict(sorted(bodies.items()))
+    return _redacted(artifact)
 
 
 def _redacted(value: JSONObject) -> JSONObject:

@@ -5,7 +5,12 @@ Reads the query repository.
 
 from __future__ import annotations
 
-from runner.compile.environments import EnvironmentsCompiled, compile_environments, lint_environments
+from runner.compile.environments import (
+    EnvironmentsCompiled,
+    compile_contexts,
+    compile_environments,
+    lint_environments,
+)
 from runner.compile.repository import Compiled, compile_repository, discover_query_files
 from runner.compile.scope import LintScope, lint_scope, scoped_findings
 
@@ -13,6 +18,7 @@ __all__ = [
     "Compiled",
     "EnvironmentsCompiled",
     "LintScope",
+    "compile_contexts",
     "compile_environments",
     "compile_repository",
     "discover_query_files",

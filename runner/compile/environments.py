@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from runner.compile.lintcache import context_key
 from runner.compile.queries import to_query
 from runner.compile.repository import Compiled, RepositoryCompiler
 from runner.errors import UsageError
 from runner.load import read_source
-from runner.model import Finding, JSONValue, QueryUnit
+from runner.model import Finding, JSONValue, QueryUnit, Severity
 from runner.rules import finish_lint
 from runner.settings import DEFAULT_ENV, Environment, Project
 from runner.suggest import did_you_mean
@@ -137,3 +138,21 @@ def compile_environments(project: Project, schemas: SchemaSet, variables: Mappin
                                          findings=tuple(findings), files_checked=len(files))
     merged = merge_findings({name: c.findings for name, c in per_environment.items()})
     return EnvironmentsCompiled(per_environment=per_environment, findings=merged, files_checked=len(files))
+
+
+def compile_contexts(project: Project, schemas: SchemaSet,
+                     variables: Mapping[str, Mapping[str, JSONValue]]) -> dict[str, str | None]:
+    """Per environment, the key of everything besides a query file's own bytes that decides what compiling it
+    yields (`lintcache.context_key`, place-independent), or None when it cannot be taken (an unreadable schema):
+    two checkouts whose keys agree compile a byte-identical file identically, so only changed files need compiling."""
+    keys: dict[str, str | None] = {}
+    for name, values in variables.items():
+        compiler = RepositoryCompiler(project, schemas, values)
+        try:
+            keys[name] = context_key(root=None, project_file=project.file, schemas_dir=project.schemas_dir,
+                                     variables=compiler.variables, fragments=compiler.fragments)
+        except (OSError, TypeError, ValueError):
+            keys[name] = None
+        if any(f.severity is Severity.ERROR for f in compiler.findings):
+            keys[name] = None  # a broken fragment: its files' results depend on more than the key says
+    return keys

@@ -69,11 +69,12 @@ def code_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def context_key(*, root: Path, project_file: Path, schemas_dir: Path, variables: Mapping[str, JSONValue],
+def context_key(*, root: Path | None, project_file: Path, schemas_dir: Path, variables: Mapping[str, JSONValue],
                 fragments: Mapping[str, JSONValue]) -> str:
-    """Everything besides a file's own bytes and path that can change what compiling it yields."""
+    """Everything besides a file's own bytes and path that can change what compiling it yields. `root` None: the
+    key of two checkouts of one repository in different places (`vqr diff --base`) is equal when they agree."""
     digest = hashlib.sha256()
-    for part in (f"format={FORMAT}", code_fingerprint(), str(root.resolve())):
+    for part in (f"format={FORMAT}", code_fingerprint(), str(root.resolve()) if root is not None else ""):
         digest.update(part.encode() + b"\0")
     for file in [project_file, *sorted(schemas_dir.glob("*.json"))]:
         data = read_regular_file(file, _MAX_KEYED_BYTES, root=None)  # a FIFO named x.json must not hang the lint

@@ -1,4 +1,5 @@
-"""Pure planning helpers: selectors, spec hashes and the create-request body.
+"""Pure planning helpers: selectors (with their union/intersection algebra), spec and body hashes, and the
+create-request body.
 
 No I/O. Inputs are `Query` values and their `CachePolicy`; outputs are new values. The batch engine and `vqr render`
 share `create_body`, so what `render` prints is exactly what `run` sends.
@@ -9,11 +10,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from runner.durations import protobuf_duration
 from runner.errors import UsageError
 from runner.model import CachePolicy, Context, IfAvailable, Immediate, JSONObject, JSONValue, Query
+from runner.model.impact import STATE_SELECTORS, Change
 from runner.protojson import normalise
 
 
@@ -44,8 +46,35 @@ def create_body(spec: JSONValue, cache: CachePolicy, *, cache_id: str | None = N
                                                    "max_staleness": protobuf_duration(staleness)}}
 
 
-def _matches(query: Query, selector: str) -> bool:
+def normal_body(body: JSONObject) -> JSONObject:
+    """A create body with its spec in protojson normal form (`normalise`): what "the same body" means for
+    `body_hash` and for `vqr diff`, so a change that only respells "unset" or reorders keys is no change."""
+    out: JSONObject = {}
+    for mode, settings in body.items():
+        request = settings.get("request") if isinstance(settings, dict) else None
+        if isinstance(settings, dict) and isinstance(request, dict):
+            request = dict(request)
+            if "body" in request:
+                request["body"] = normalise(request["body"])
+            settings = {**settings, "request": request}
+        out[mode] = settings
+    return out
+
+
+def body_hash(body: JSONObject) -> str:
+    """Identity of a create body (its cache mode and settings, and the spec in normal form): what
+    `state:modified` compares, and what run.json records per query as `body_hash`."""
+    return hashlib.sha256(canonical_json(normal_body(body)).encode()).hexdigest()
+
+
+SELECTOR_KINDS = ("tag", "owner", "path", "name", "state")
+_HINT = "use a name glob, tag:, path:, owner:, state:"
+
+
+def _matches(query: Query, selector: str, state: Mapping[str, Change] | None) -> bool:
     kind, sep, value = selector.partition(":")
+    if sep and kind == "state":
+        return state is not None and state.get(query.name, Change.UNCHANGED).value == value
     if sep and kind == "tag":
         return any(fnmatch.fnmatchcase(tag, value) for tag in query.tags)
     if sep and kind == "owner":
@@ -58,12 +87,51 @@ def _matches(query: Query, selector: str) -> bool:
     return fnmatch.fnmatchcase(query.name, selector)
 
 
-def select_queries(queries: Sequence[Query], *, select: Sequence[str] = (),
-                   exclude: Sequence[str] = ()) -> list[Query]:
-    """Selectors (design.md §4): a name or glob, `tag:T`, `path:DIR`, `owner:O`; several `--select` are a union."""
-    for selector in (*select, *exclude):
-        kind, sep, _ = selector.partition(":")
-        if sep and kind not in {"tag", "owner", "path", "name"}:
-            raise UsageError(f"unknown selector kind '{kind}:' in {selector!r} (use a name glob, tag:, path:, owner:)")
-    chosen = [q for q in queries if not select or any(_matches(q, s) for s in select)]
-    return [q for q in chosen if not any(_matches(q, s) for s in exclude)]
+def _group_matches(query: Query, group: Sequence[str], state: Mapping[str, Change] | None, *,
+                   including: bool = True) -> bool:
+    """One `--select` value: its comma-separated terms must all match (an intersection). A removed query (only
+    the base has it) is selected only by a group that names `state:removed` (`--select tag:nightly` means the
+    head's nightly queries), while any `--exclude` group that matches it drops it."""
+    removed = state is not None and state.get(query.name) is Change.REMOVED
+    if including and removed and not any(term == "state:removed" for term in group):
+        return False
+    return all(_matches(query, term, state) for term in group)
+
+
+def parse_selectors(selectors: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each selector as its intersection of terms; refuses unknown kinds and empty terms (exit 2)."""
+    groups: list[tuple[str, ...]] = []
+    for selector in selectors:
+        terms = tuple(term.strip() for term in selector.split(","))
+        for term in terms:
+            kind, sep, value = term.partition(":")
+            if not term or (sep and not value):
+                raise UsageError(f"empty selector term in {selector!r} (terms are joined by ',', e.g. "
+                                 "state:modified,tag:nightly)")
+            if sep and kind not in SELECTOR_KINDS:
+                raise UsageError(f"unknown selector kind '{kind}:' in {selector!r} ({_HINT})")
+            if sep and kind == "state" and value not in STATE_SELECTORS:
+                states = "|".join(sorted(STATE_SELECTORS))
+                raise UsageError(f"unknown state {value!r} in {selector!r} (use state:{states})")
+        groups.append(terms)
+    return groups
+
+
+def uses_state(selectors: Sequence[str]) -> bool:
+    """Whether any selector has a `state:` term (which needs a base: `--base REF` or `--state DIR`)."""
+    return any(term.strip().startswith("state:") for selector in selectors for term in selector.split(","))
+
+
+def select_queries(queries: Sequence[Query], *, select: Sequence[str] = (), exclude: Sequence[str] = (),
+                   state: Mapping[str, Change] | None = None) -> list[Query]:
+    """Selectors (design.md §4, README "Selecting queries"): a name or glob, `tag:T`, `path:DIR`, `owner:O`,
+    `state:S`. Several `--select` are a union, the comma-joined terms of one are an intersection, and a query
+    matching any `--exclude` is dropped. `state` maps names to their `Change` against a base; a `state:` term
+    without it is a usage error, and a name it lacks is unchanged."""
+    include, drop = parse_selectors(select), parse_selectors(exclude)
+    if state is None and uses_state([*select, *exclude]):
+        raise UsageError("a state: selector needs a base to compare with: --base REF (a git ref) or --state DIR "
+                         "(a run directory)")
+    chosen = [q for q in queries if any(_group_matches(q, g, state) for g in include)
+              or (not include and not (state is not None and state.get(q.name) is Change.REMOVED))]
+    return [q for q in chosen if not any(_group_matches(q, g, state, including=False) for g in drop)]
