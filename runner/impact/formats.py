@@ -72,8 +72,7 @@ def _text_query(diff: SpecDiff, delta: ResultDelta | None) -> list[str]:
     lines = [f"{diff.change.value} {terminal_line(diff.name)}: {terminal_line(diff.file)}{moved}"]
     for group in diff.envs:
         lines.append(f"  {terminal_line(', '.join(group.envs))}:")
-        lines += [f"    {terminal_line(c.path)}: {terminal_line(value_text(c.old))} → {terminal_line(value_text(c.new))}"
-                  for c in group.changes]
+        lines += [f"    {terminal_line(f'{c.path}: {value_text(c.old)} → {value_text(c.new)}')}" for c in group.changes]
     if delta is not None:
         lines += _text_delta(delta)
     return lines

@@ -1,0 +1,209 @@
+"""The pull-request comment of `vqr diff --format md`: a summary table of the changed queries, then each query's
+details folded, never longer than `limit` characters (what GitHub counts of a comment body).
+
+`format_markdown(report, limit=65_536) -> str` is pure. Its first line is COMMENT_MARKER, which a workflow looks for
+to update its one sticky comment. Every string from specs, files or results goes through `markdown_inline`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from runner.impact.formats import ABSENT, expectations_word, paths_changed, rows_text, value_text
+from runner.model.assessment import EntityRef, Outcome
+from runner.model.impact import ImpactReport, Missing, PathChange, ResultDelta, SpecDiff
+from runner.model.values import JSONValue
+from runner.sanitize import markdown_inline
+
+COMMENT_MARKER = "<!-- vqr:pr-impact -->"
+GITHUB_LIMIT = 65_536
+VALUE_CHARS = 100  # a value longer than this (as compact JSON) is cut, with an ellipsis: the full one is in `json`
+TEXT_CHARS = 300  # likewise a base or head name, a note, an error message
+PATHS_SHOWN = 40  # per group of environments: one query's details stay a screen or two
+SAMPLE_SHOWN = 10
+_ESCAPED = re.compile(r"\\(.)")
+
+
+def md(text: object, chars: int = TEXT_CHARS) -> str:
+    """Untrusted text for Markdown, cut to `chars` characters first (so an escape is never cut in half)."""
+    return markdown_inline(_cut(str(text), chars))
+
+
+def html(text: object) -> str:
+    """Untrusted text inside raw HTML (a `<summary>`), where Markdown is not parsed and a backslash would show:
+    `markdown_inline`'s entities and joiners, without its backslash escapes."""
+    return _ESCAPED.sub(r"\1", md(text))
+
+
+def code(value: JSONValue | Missing) -> str:
+    """A value as inline code. `<code>` rather than backticks: inside it `markdown_inline`'s escapes still apply,
+    so no backtick, `|`, newline or `</details>` in the value can end the code, the table cell or the fold."""
+    if isinstance(value, Missing):
+        return f"_{ABSENT}_"
+    return f"<code>{md(value_text(value), VALUE_CHARS)}</code>"
+
+
+def _cut(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 1] + "…"
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+
+
+def _envs(diff: SpecDiff) -> str:
+    return ", ".join(env for group in diff.envs for env in group.envs)
+
+
+def _header(report: ImpactReport) -> list[str]:
+    counts = report.counts()
+    return [COMMENT_MARKER, "## vqr diff: the queries this change affects", "",
+            f"Base **{md(report.base)}** → head **{md(report.head)}**; environments: "
+            f"{md(', '.join(report.envs)) or 'none'}.", "",
+            f"{_plural(len(report.diffs), 'query')} changed: {counts['new']} new, {counts['modified']} modified, "
+            f"{counts['removed']} removed."]
+
+
+def _columns(with_run: bool) -> list[str]:
+    basic = ["query", "change", "environments", "paths"]
+    return [*basic, "rows", "+added / −removed", "expectations"] if with_run else basic
+
+
+def _table_head(with_run: bool) -> list[str]:
+    columns = _columns(with_run)
+    align = ["---:" if c in {"paths", "rows"} else "---" for c in columns]
+    return ["", "| " + " | ".join(columns) + " |", "| " + " | ".join(align) + " |"]
+
+
+def _row(diff: SpecDiff, delta: ResultDelta | None, with_run: bool) -> str:
+    cells = [md(diff.name), diff.change.value, md(_envs(diff)), str(paths_changed(diff))]
+    if with_run:
+        cells += ["–", "–", "–"] if delta is None else [
+            md(f"{rows_text(delta.before)} → {rows_text(delta.after)}"), f"+{delta.added:,} / −{delta.removed:,}",
+            f"{expectations_word(delta.before)} → {expectations_word(delta.after)}"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _details(diff: SpecDiff, delta: ResultDelta | None) -> list[str]:
+    summary = f"<b>{html(diff.name)}</b>: {diff.change.value}, {_plural(paths_changed(diff), 'path')} changed"
+    moved = f" (was {md(diff.base_file)})" if diff.base_file and diff.base_file != diff.file else ""
+    lines = ["", f"<details><summary>{summary}</summary>", "", f"File: {md(diff.file)}{moved}"]
+    for group in diff.envs:
+        lines += ["", f"**{md(', '.join(group.envs))}**", "", *_changes(group.changes)]
+    if delta is not None:
+        lines += _delta(delta)
+    return [*lines, "", "</details>"]
+
+
+def _changes(changes: Sequence[PathChange]) -> list[str]:
+    lines = [f"- <code>{md(c.path, VALUE_CHARS)}</code>: {code(c.old)} → {code(c.new)}"
+             for c in changes[:PATHS_SHOWN]]
+    if len(changes) > PATHS_SHOWN:
+        lines.append(f"- …and {_plural(len(changes) - PATHS_SHOWN, 'more path')} (see the full report)")
+    return lines
+
+
+def _delta(delta: ResultDelta) -> list[str]:
+    rows = md(f"{rows_text(delta.before)} → {rows_text(delta.after)}")
+    lines = ["", f"**Result in {md(delta.env)}:** rows {rows}, "
+                 f"{delta.added:,} added, {delta.removed:,} removed, {delta.changed:,} changed; expectations "
+                 f"{expectations_word(delta.before)} → {expectations_word(delta.after)}", ""]
+    for label, side in (("before", delta.before), ("after", delta.after)):
+        if side is not None and side.error:
+            lines.append(f"- error {label}: {md(side.error)}")
+    for label, sample, total in (("added", delta.added_sample, delta.added),
+                                 ("removed", delta.removed_sample, delta.removed),
+                                 ("changed", delta.changed_sample, delta.changed)):
+        lines += [f"- {label}: {_entity(entity)}" for entity in sample[:SAMPLE_SHOWN]]
+        if total > min(len(sample), SAMPLE_SHOWN):
+            lines.append(f"- …{total - min(len(sample), SAMPLE_SHOWN):,} more {label} (see the full report)")
+    for label, side in (("before", delta.before), ("after", delta.after)):
+        lines += [f"- expectation {label}: {_outcome(outcome)}" for outcome in (side.expectations if side else ())]
+    return lines if lines[-1] else lines[:-1]
+
+
+def _entity(entity: EntityRef) -> str:
+    name = f" {md(entity.name)}" if entity.name else ""
+    fields = f" ({md(', '.join(entity.fields))})" if entity.fields else ""
+    return f"<code>{md(entity.key, VALUE_CHARS)}</code>{name}{fields}"
+
+
+def _outcome(outcome: Outcome) -> str:
+    bounds = ", ".join(f"{key} {value}" for key, value in sorted(outcome.bounds.items()))
+    actual = "" if outcome.actual is None else f", actual {outcome.actual:,}"
+    return (f"{md(outcome.metric)} {md(bounds)} ({outcome.severity.value}): **{outcome.verdict.value}**{actual}"
+            f"{': ' + md(outcome.message) if outcome.message else ''}")
+
+
+def _left_out(limit: int, rows: int, details: int, notes: int) -> str:
+    parts = [text for count, text in ((rows, f"{_plural(rows, 'row')} of the summary table"),
+                                      (details, f"details of {_plural(details, 'query')}"),
+                                      (notes, _plural(notes, "note"))) if count]
+    return (f"_{' and '.join(parts)} left out: the comment limit is {limit:,} characters; run `vqr diff` locally "
+            "or see the job's artifact for the full report._")
+
+
+def format_markdown(report: ImpactReport, *, limit: int = GITHUB_LIMIT) -> str:
+    """One comment body of at most `limit` characters: header, summary table, notes, then as many query details
+    as fit (in table order); a closing note says exactly what was left out."""
+    if limit < len(COMMENT_MARKER) + 1:
+        raise ValueError(f"a comment limit of {limit} characters cannot hold the marker {COMMENT_MARKER!r}")
+    header = _header(report)
+    if not report.diffs:
+        text = "\n".join([*header[:-1], "This change touches no query's rendered create body.",
+                          *_notes(report.notes)]) + "\n"
+        return text if len(text) <= limit else _fallback(limit, 0, 0, len(report.notes))
+    with_run = bool(report.deltas)
+    rows = [_row(d, report.deltas.get(d.name), with_run) for d in report.diffs]
+    notes = _notes(report.notes)
+    details = [_details(d, report.deltas.get(d.name)) for d in report.diffs]
+    whole = "\n".join([*header, *_table_head(with_run), *rows, *notes, *(x for d in details for x in d)]) + "\n"
+    if len(whole) <= limit:
+        return whole
+    return _budgeted(limit, [*header, *_table_head(with_run)], rows, notes, details)
+
+
+def _notes(notes: Sequence[str]) -> list[str]:
+    return ["", *(f"- ⚠️ {md(note)}" for note in notes)] if notes else []
+
+
+def _budgeted(limit: int, head: list[str], rows: list[str], notes: list[str], details: list[list[str]]) -> str:
+    """Rows first, then notes, then details in order, each while it fits beside the closing note (reserved at
+    its longest: every count at its maximum)."""
+    reserve = len(_left_out(limit, len(rows), len(details), max(len(notes) - 1, 0))) + 2  # "\n" before, "\n" after
+    lines, size = list(head), sum(len(line) + 1 for line in head)
+    if size + reserve > limit:
+        return _fallback(limit, len(rows), len(details), max(len(notes) - 1, 0))
+    shown_rows = 0
+    for row in rows:
+        if size + len(row) + 1 + reserve > limit:
+            break
+        lines.append(row)
+        size, shown_rows = size + len(row) + 1, shown_rows + 1
+    shown_notes = 0
+    block = notes[1:] if shown_rows == len(rows) else []  # notes[0] is the blank line before them
+    for note in block:
+        extra = len(note) + 1 + (0 if shown_notes else 1)
+        if size + extra + reserve > limit:
+            break
+        lines += [note] if shown_notes else ["", note]
+        size, shown_notes = size + extra, shown_notes + 1
+    shown_details = 0
+    for detail in details if shown_rows == len(rows) and shown_notes == len(block) else []:
+        extra = sum(len(line) + 1 for line in detail)
+        if size + extra + reserve > limit:
+            break
+        lines += detail
+        size, shown_details = size + extra, shown_details + 1
+    note = _left_out(limit, len(rows) - shown_rows, len(details) - shown_details, max(len(notes) - 1, 0)
+                     - shown_notes)
+    return "\n".join([*lines, "", note]) + "\n"
+
+
+def _fallback(limit: int, rows: int, details: int, notes: int) -> str:
+    """The marker and the closing note alone, the note cut to what is left (a limit too small for the table)."""
+    room = limit - len(COMMENT_MARKER) - 2  # the two line breaks
+    if room < 2:
+        return COMMENT_MARKER + "\n"
+    return f"{COMMENT_MARKER}\n{_cut(_left_out(limit, rows, details, notes), room)}\n"
