@@ -48,8 +48,8 @@ def _cut(text: str, chars: int) -> str:
     return text if len(text) <= chars else text[: chars - 1] + "…"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}" if count == 1 else f"{count:,} {word}s"
+def _plural(count: int, word: str, words: str = "") -> str:
+    return f"{count:,} {word}" if count == 1 else f"{count:,} {words or word + 's'}"
 
 
 def _envs(diff: SpecDiff) -> str:
@@ -61,8 +61,8 @@ def _header(report: ImpactReport) -> list[str]:
     return [COMMENT_MARKER, "## vqr diff: the queries this change affects", "",
             f"Base **{md(report.base)}** → head **{md(report.head)}**; environments: "
             f"{md(', '.join(report.envs)) or 'none'}.", "",
-            f"{_plural(len(report.diffs), 'query')} changed: {counts['new']} new, {counts['modified']} modified, "
-            f"{counts['removed']} removed."]
+            f"{_plural(len(report.diffs), 'query', 'queries')} changed: {counts['new']} new, "
+            f"{counts['modified']} modified, {counts['removed']} removed."]
 
 
 def _columns(with_run: bool) -> list[str]:
@@ -138,7 +138,7 @@ def _outcome(outcome: Outcome) -> str:
 
 def _left_out(limit: int, rows: int, details: int, notes: int) -> str:
     parts = [text for count, text in ((rows, f"{_plural(rows, 'row')} of the summary table"),
-                                      (details, f"details of {_plural(details, 'query')}"),
+                                      (details, f"details of {_plural(details, 'query', 'queries')}"),
                                       (notes, _plural(notes, "note"))) if count]
     return (f"_{' and '.join(parts)} left out: the comment limit is {limit:,} characters; run `vqr diff` locally "
             "or see the job's artifact for the full report._")

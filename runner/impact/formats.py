@@ -59,11 +59,12 @@ def format_text(report: ImpactReport) -> str:
     if not report.diffs:
         lines.append("no query's rendered create body changes")
     else:
-        lines.append(f"{len(report.diffs)} queries changed: {counts['new']} new, {counts['modified']} modified, "
+        queries = "query" if len(report.diffs) == 1 else "queries"
+        lines.append(f"{len(report.diffs)} {queries} changed: {counts['new']} new, {counts['modified']} modified, "
                      f"{counts['removed']} removed")
     for diff in report.diffs:
         lines += ["", *_text_query(diff, report.deltas.get(diff.name))]
-    lines += [f"note: {terminal_line(note)}" for note in report.notes]
+    lines += ["", *(f"note: {terminal_line(note)}" for note in report.notes)] if report.notes else []
     return "\n".join(lines) + "\n"
 
 
