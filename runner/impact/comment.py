@@ -18,10 +18,10 @@ from runner.sanitize import markdown_inline
 
 COMMENT_MARKER = "<!-- vqr:pr-impact -->"
 GITHUB_LIMIT = 65_536
-VALUE_CHARS = 100  # a value longer than this (as compact JSON) is cut, with an ellipsis: the full one is in `json`
+VALUE_CHARS = 80  # a value longer than this (as compact JSON) is cut, with an ellipsis: the full one is in `json`
 TEXT_CHARS = 300  # likewise a base or head name, a note, an error message
-PATHS_SHOWN = 40  # per group of environments: one query's details stay a screen or two
-SAMPLE_SHOWN = 10
+PATHS_SHOWN = 20  # per group of environments: one query's details stay a screen or two
+SAMPLE_SHOWN = 5
 _ESCAPED = re.compile(r"\\(.)")
 
 
@@ -31,9 +31,9 @@ def md(text: object, chars: int = TEXT_CHARS) -> str:
 
 
 def html(text: object) -> str:
-    """Untrusted text inside raw HTML (a `<summary>`), where Markdown is not parsed and a backslash would show:
-    `markdown_inline`'s entities and joiners, without its backslash escapes."""
-    return _ESCAPED.sub(r"\1", md(text))
+    """Untrusted text inside raw HTML (a `<summary>`), where a backslash escape would show as a backslash:
+    `markdown_inline`'s output with each `\\X` as the entity `&#N;`, inert whether or not Markdown is parsed there."""
+    return _ESCAPED.sub(lambda match: f"&#{ord(match.group(1))};", md(text))
 
 
 def code(value: JSONValue | Missing) -> str:

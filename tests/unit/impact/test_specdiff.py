@@ -17,10 +17,10 @@ SPEC = "$.immediate_run.request.body"
 
 def test_spellings_of_unset_give_no_difference() -> None:
     plain = spec()
-    spelled = {**spec(), "relates_to_exp": None, "snapshot_id": "0", "access_filter": {}, "node_type_ids": [],
-               "include_all_source_tags_in_results": False, "source_node_types": {
-                   "nodes": [{"node_type": "OktaUser", "node_id": "", "condition_expression": None}],
-                   "nodes_operator": "AND"}}
+    spelled: JSONObject = {
+        **spec(), "relates_to_exp": None, "snapshot_id": "0", "access_filter": {}, "node_type_ids": [],
+        "include_all_source_tags_in_results": False, "source_node_types": {
+            "nodes": [{"node_type": "OktaUser", "node_id": "", "condition_expression": None}], "nodes_operator": "AND"}}
     change = query_change("q", Change.MODIFIED, base={"prod": plain}, head={"prod": spelled})
     assert spec_diff(change, ["prod"]).envs == ()
     # The structural diff alone does see them: normal_body is what makes them equal.
@@ -58,8 +58,8 @@ def test_a_short_scalar_list_is_shown_whole_a_long_one_per_index() -> None:
 
 
 def test_lists_of_objects_are_compared_item_by_item_and_an_appended_item_is_added_whole() -> None:
-    old = {"nodes": [{"node_type": "OktaUser"}]}
-    new = {"nodes": [{"node_type": "AwsIamUser"}, {"node_type": "OktaGroup", "node_id": "g"}]}
+    old: JSONObject = {"nodes": [{"node_type": "OktaUser"}]}
+    new: JSONObject = {"nodes": [{"node_type": "AwsIamUser"}, {"node_type": "OktaGroup", "node_id": "g"}]}
     assert diff_json(old, new) == [
         PathChange(path="$.nodes[0].node_type", old="OktaUser", new="AwsIamUser"),
         PathChange(path="$.nodes[1]", old=MISSING, new={"node_type": "OktaGroup", "node_id": "g"}),
@@ -69,8 +69,8 @@ def test_lists_of_objects_are_compared_item_by_item_and_an_appended_item_is_adde
 
 
 def test_nested_objects_added_and_removed_are_reported_leaf_by_leaf_in_sorted_order() -> None:
-    old = {"b": {"gone": {"x": 1, "y": [1, 2]}}, "a": 1}
-    new = {"a": 1, "b": {"new": {"z": None}}}
+    old: JSONObject = {"b": {"gone": {"x": 1, "y": [1, 2]}}, "a": 1}
+    new: JSONObject = {"a": 1, "b": {"new": {"z": None}}}
     assert diff_json(old, new) == [
         PathChange(path="$.b.gone.x", old=1, new=MISSING),
         PathChange(path="$.b.gone.y", old=[1, 2], new=MISSING),
@@ -110,7 +110,7 @@ def test_environments_with_equal_diffs_are_grouped_in_the_order_given() -> None:
 
 
 def test_a_new_query_has_every_path_added_and_a_removed_one_every_path_removed() -> None:
-    leaves = {f"{SPEC}.query_type": "SOURCE_TO_DESTINATION", f"{SPEC}.source_node_types.nodes": [
+    leaves: JSONObject = {f"{SPEC}.query_type": "SOURCE_TO_DESTINATION", f"{SPEC}.source_node_types.nodes": [
         {"node_type": "OktaUser"}]}
     new = spec_diff(query_change("n", Change.NEW, head={"prod": spec(), "dev": spec()}), ["prod", "dev"])
     assert new.base_file is None
