@@ -8,7 +8,8 @@ to update its one sticky comment. Every string from specs, files or results goes
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from runner.impact.formats import ABSENT, expectations_word, paths_changed, rows_text, value_text
 from runner.model.assessment import EntityRef, Outcome
@@ -150,55 +151,63 @@ def format_markdown(report: ImpactReport, *, limit: int = GITHUB_LIMIT) -> str:
     if limit < len(COMMENT_MARKER) + 1:
         raise ValueError(f"a comment limit of {limit} characters cannot hold the marker {COMMENT_MARKER!r}")
     header = _header(report)
+    notes = [f"- ⚠️ {md(note)}" for note in report.notes]
     if not report.diffs:
         text = "\n".join([*header[:-1], "This change touches no query's rendered create body.",
-                          *_notes(report.notes)]) + "\n"
-        return text if len(text) <= limit else _fallback(limit, 0, 0, len(report.notes))
+                          *_blocks_of(notes)]) + "\n"
+        return text if len(text) <= limit else _fallback(limit, 0, 0, len(notes))
     with_run = bool(report.deltas)
+    head = [*header, *_table_head(with_run)]
     rows = [_row(d, report.deltas.get(d.name), with_run) for d in report.diffs]
-    notes = _notes(report.notes)
     details = [_details(d, report.deltas.get(d.name)) for d in report.diffs]
-    whole = "\n".join([*header, *_table_head(with_run), *rows, *notes, *(x for d in details for x in d)]) + "\n"
-    if len(whole) <= limit:
-        return whole
-    return _budgeted(limit, [*header, *_table_head(with_run)], rows, notes, details)
+    whole = "\n".join([*head, *rows, *_blocks_of(notes), *(line for d in details for line in d)]) + "\n"
+    return whole if len(whole) <= limit else _budgeted(limit, head, rows, notes, details)
 
 
-def _notes(notes: Sequence[str]) -> list[str]:
-    return ["", *(f"- ⚠️ {md(note)}" for note in notes)] if notes else []
+def _blocks_of(notes: list[str]) -> list[str]:
+    return ["", *notes] if notes else []
+
+
+@dataclass
+class _Budget:
+    """What is left of the limit, and the lines taken so far (each costs its length and a line break)."""
+
+    room: int
+    lines: list[str] = field(default_factory=list)
+
+    def take(self, block: Sequence[str]) -> bool:
+        cost = sum(len(line) + 1 for line in block)
+        if cost > self.room:
+            return False
+        self.lines += block
+        self.room -= cost
+        return True
+
+    def take_while(self, blocks: Iterable[Sequence[str]]) -> int:
+        """Blocks in order until one does not fit; how many were taken."""
+        taken = 0
+        for block in blocks:
+            if not self.take(block):
+                break
+            taken += 1
+        return taken
 
 
 def _budgeted(limit: int, head: list[str], rows: list[str], notes: list[str], details: list[list[str]]) -> str:
-    """Rows first, then notes, then details in order, each while it fits beside the closing note (reserved at
-    its longest: every count at its maximum)."""
-    reserve = len(_left_out(limit, len(rows), len(details), max(len(notes) - 1, 0))) + 2  # "\n" before, "\n" after
-    lines, size = list(head), sum(len(line) + 1 for line in head)
-    if size + reserve > limit:
-        return _fallback(limit, len(rows), len(details), max(len(notes) - 1, 0))
-    shown_rows = 0
-    for row in rows:
-        if size + len(row) + 1 + reserve > limit:
-            break
-        lines.append(row)
-        size, shown_rows = size + len(row) + 1, shown_rows + 1
-    shown_notes = 0
-    block = notes[1:] if shown_rows == len(rows) else []  # notes[0] is the blank line before them
-    for note in block:
-        extra = len(note) + 1 + (0 if shown_notes else 1)
-        if size + extra + reserve > limit:
-            break
-        lines += [note] if shown_notes else ["", note]
-        size, shown_notes = size + extra, shown_notes + 1
-    shown_details = 0
-    for detail in details if shown_rows == len(rows) and shown_notes == len(block) else []:
-        extra = sum(len(line) + 1 for line in detail)
-        if size + extra + reserve > limit:
-            break
-        lines += detail
-        size, shown_details = size + extra, shown_details + 1
-    note = _left_out(limit, len(rows) - shown_rows, len(details) - shown_details, max(len(notes) - 1, 0)
-                     - shown_notes)
-    return "\n".join([*lines, "", note]) + "\n"
+    """Rows first, then notes, then details, each in order while it fits beside the closing note, whose room is
+    reserved at its longest (every count at its maximum) so that the total never exceeds `limit`."""
+    longest = _left_out(limit, len(rows), len(details), len(notes))
+    budget = _Budget(room=limit - len(longest) - 2)  # the closing note, a blank line before it, a line break after
+    if not budget.take(head):
+        return _fallback(limit, len(rows), len(details), len(notes))
+    shown_rows = budget.take_while([row] for row in rows)
+    shown_notes = shown_details = 0
+    if shown_rows == len(rows):
+        shown_notes = budget.take_while(["", note] if not index else [note] for index, note in enumerate(notes))
+    if shown_rows == len(rows) and shown_notes == len(notes):
+        shown_details = budget.take_while(details)
+    closing = _left_out(limit, len(rows) - shown_rows, len(details) - shown_details, len(notes) - shown_notes)
+    return "\n".join([*budget.lines, "", closing]) + "\n"
 
 
 def _fallback(limit: int, rows: int, details: int, notes: int) -> str:
