@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from runner.impact.comment import COMMENT_MARKER, GITHUB_LIMIT, PATHS_SHOWN, format_markdown
+from runner.impact.comment import COMMENT_MARKER, GITHUB_LIMIT, PATHS_SHOWN, VALUE_CHARS, format_markdown
 from runner.impact.specdiff import spec_diff
 from runner.model.assessment import EntityRef, Verdict
 from runner.model.impact import MISSING, Change, EnvDiff, ImpactReport, PathChange, ResultDelta, SpecDiff
@@ -138,6 +138,9 @@ def test_paths_of_one_group_are_capped() -> None:
     text = format_markdown(report([diff]))
     assert text.count("- <code>$.immediate") == PATHS_SHOWN + 10  # the capped group and the one of 10 paths
     assert "…and 7 more paths" in text
+    first = next(line for line in text.splitlines() if line.startswith("- <code>$.immediate"))
+    cut = "v" * (VALUE_CHARS - 2) + "…"  # the opening quote, then the value cut to VALUE_CHARS with an ellipsis
+    assert first == f"- <code>$.immediate\\_run.request.body.field\\_0</code>: <code>&quot;{cut}</code> → _(absent)_"
 
 
 def hostile_report() -> ImpactReport:
@@ -186,3 +189,12 @@ def test_the_summary_table_reports_the_result_delta() -> None:
     assert cells[1:] == ["modified", "prod, dev", str(len({c.path for g in built.diffs[0].envs for c in g.changes})),
                          cells[4], f"+{delta_of.added} / −{delta_of.removed}", "– → failed"]
     assert cells[4].endswith("→ 2")
+
+
+def test_without_run_the_table_has_no_result_columns() -> None:
+    built = report([big_diff(0, paths=2), big_diff(1, paths=3)])
+    text = format_markdown(built)
+    rows = [line for line in text.splitlines() if line.startswith("|")]
+    assert rows[0] == "| query | change | environments | paths |" and {pipes(row) for row in rows} == {5}
+    assert rows[2:] == ["| query-000 | modified | prod, dev | 2 |", "| query-001 | modified | prod, dev | 3 |"]
+    assert "**Result in" not in text
