@@ -1,0 +1,1 @@
+"""runner.impact: spec differences, the text and JSON formats, the pull-request comment."""
