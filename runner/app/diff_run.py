@@ -91,8 +91,14 @@ def _rows_file(run: SideRun, name: str) -> Path | None:
 
 def run_sides(common: Common, project: Project, found: Baseline, changes: Sequence[QueryChange], *, env: str,
               reports: Path) -> tuple[int, dict[str, ResultDelta], list[str]]:
-    """(worst exit code of the batches, delta per query, notes)."""
+    """(worst exit code of the batches, delta per query, notes). A query whose body in `env` is the same on both
+    sides (it changed in another environment only) is not run: its results cannot differ."""
     notes: list[str] = []
+    same = [c.name for c in changes
+            if env in c.base and env in c.head and c.base[env].body_hash == c.head[env].body_hash]
+    if same:
+        notes.append(f"not run, unchanged in {env} (changed in another environment only): {', '.join(same)}")
+    changes = [c for c in changes if c.name not in same and (env in c.base or env in c.head)]
     head_queries = found.comparison.head.queries.get(env, {})
     base_queries = found.comparison.base.queries.get(env, {})
     state = found.state

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from runner.impact.formats import ABSENT, expectations_word, paths_changed, rows_text, value_text
+from runner.impact.formats import ABSENT, expectations_word, paths_changed, rows_text, shown_path, value_text
 from runner.model.assessment import EntityRef, Outcome
 from runner.model.impact import ImpactReport, Missing, PathChange, ResultDelta, SpecDiff
 from runner.model.values import JSONValue
@@ -20,6 +20,7 @@ from runner.sanitize import markdown_inline
 COMMENT_MARKER = "<!-- vqr:pr-impact -->"
 GITHUB_LIMIT = 65_536
 VALUE_CHARS = 80  # a value longer than this (as compact JSON) is cut, with an ellipsis: the full one is in `json`
+PATH_CHARS = 160  # a longer path keeps its last characters: the leaf is what changed
 TEXT_CHARS = 300  # likewise a base or head name, a note, an error message
 PATHS_SHOWN = 20  # per group of environments: one query's details stay a screen or two
 SAMPLE_SHOWN = 5
@@ -43,6 +44,11 @@ def code(value: JSONValue | Missing) -> str:
     if isinstance(value, Missing):
         return f"_{ABSENT}_"
     return f"<code>{md(value_text(value), VALUE_CHARS)}</code>"
+
+
+def _tail(text: str, chars: int) -> str:
+    """A long path keeps its end, where the changed field is named."""
+    return text if len(text) <= chars else "…" + text[-(chars - 1):]
 
 
 def _cut(text: str, chars: int) -> str:
@@ -98,7 +104,7 @@ def _details(diff: SpecDiff, delta: ResultDelta | None) -> list[str]:
 
 
 def _changes(changes: Sequence[PathChange]) -> list[str]:
-    lines = [f"- <code>{md(c.path, VALUE_CHARS)}</code>: {code(c.old)} → {code(c.new)}"
+    lines = [f"- <code>{md(_tail(shown_path(c.path), PATH_CHARS))}</code>: {code(c.old)} → {code(c.new)}"
              for c in changes[:PATHS_SHOWN]]
     if len(changes) > PATHS_SHOWN:
         lines.append(f"- …and {_plural(len(changes) - PATHS_SHOWN, 'more path')} (see the full report)")

@@ -8,6 +8,7 @@ document `schemas/diff.schema.json` describes (version 1), safe to print (`json_
 from __future__ import annotations
 
 import json
+import re
 
 from runner.model.assessment import EntityRef, ExpectSeverity, Verdict
 from runner.model.impact import EnvDiff, ImpactReport, Missing, PathChange, ResultDelta, SideResult, SpecDiff
@@ -23,6 +24,15 @@ def value_text(value: JSONValue | Missing) -> str:
     if isinstance(value, Missing):
         return ABSENT
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_SPEC_PREFIX = re.compile(r"^\$\.(?:immediate_run|cached_result_if_available)\.request\.body(?=[.\[]|$)")
+
+
+def shown_path(path: str) -> str:
+    """A body path as people read it: `spec.…` for the spec inside the create body (whichever cache mode wraps
+    it), the full JSONPath otherwise (`$.cached_result_if_available.max_staleness`). JSON output keeps full paths."""
+    return _SPEC_PREFIX.sub("spec", path)
 
 
 def paths_changed(diff: SpecDiff) -> int:
@@ -73,7 +83,8 @@ def _text_query(diff: SpecDiff, delta: ResultDelta | None) -> list[str]:
     lines = [f"{diff.change.value} {terminal_line(diff.name)}: {terminal_line(diff.file)}{moved}"]
     for group in diff.envs:
         lines.append(f"  {terminal_line(', '.join(group.envs))}:")
-        lines += [f"    {terminal_line(f'{c.path}: {value_text(c.old)} → {value_text(c.new)}')}" for c in group.changes]
+        lines += [f"    {terminal_line(f'{shown_path(c.path)}: {value_text(c.old)} → {value_text(c.new)}')}"
+                  for c in group.changes]
     if delta is not None:
         lines += _text_delta(delta)
     return lines

@@ -1,8 +1,9 @@
 """The semantic difference of two rendered create bodies: `PathChange`s at JSONPath paths, never a text diff.
 
-`normal_body(body)` puts each mode's spec in protojson's normal form, `diff_json(old, new)` compares two JSON values
-structurally, `spec_diff(change, envs)` does both per environment and groups the environments with equal diffs.
-Pure, no I/O; every ordering is deterministic (keys sorted, environments as given).
+`plan.normal_body(body)` (each mode's spec in protojson's normal form, as `body_hash` sees it) comes first;
+`diff_json(old, new)` compares two JSON values structurally; `spec_diff(change, envs)` does both per environment
+and groups the environments with equal diffs. Pure, no I/O; every ordering is deterministic (keys sorted,
+environments as given).
 """
 
 from __future__ import annotations
@@ -14,28 +15,13 @@ from collections.abc import Sequence
 
 from runner.model.impact import MISSING, EnvDiff, Missing, PathChange, QueryChange, SpecDiff
 from runner.model.values import JSONObject, JSONValue
-from runner.protojson import normalise
+from runner.plan import normal_body
 
 # The create body's modes that carry a spec at `<mode>.request.body` (`plan.select.create_body`); the third,
 # `cached_result_context`, names a cache id and no spec.
-SPEC_MODES = ("immediate_run", "cached_result_if_available")
 # A scalar list up to this many items (on both sides) is shown whole, old → new: one line a reader takes in at once.
 SHORT_LIST = 8
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def normal_body(body: JSONObject) -> JSONObject:
-    """`body` with each mode's spec in protojson's normal form (unset fields dropped, enums named). Of the envelope
-    only `null`s are dropped: which mode is set, and its `max_staleness` or `cache_id`, stay as rendered."""
-    out: JSONObject = {key: value for key, value in body.items() if value is not None}
-    for mode in SPEC_MODES:
-        wrapper = out.get(mode)
-        request = wrapper.get("request") if isinstance(wrapper, dict) else None
-        if not isinstance(wrapper, dict) or not isinstance(request, dict) or "body" not in request:
-            continue
-        # The spec is normalised as a root, as `spec_hash` does: its top-level fields have no enclosing field.
-        out[mode] = {**wrapper, "request": {**request, "body": normalise(request["body"])}}
-    return out
 
 
 def key_path(path: str, key: str) -> str:

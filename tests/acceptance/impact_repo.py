@@ -40,13 +40,15 @@ FILES = {
     "queries/_fragments/active.yaml": FRAGMENT,
     "queries/vars/sandbox.yaml": "department: Engineering\n",
     "queries/vars/prod.yaml": "department: Engineering\n",
-    "queries/okta/active-users.yaml": query("active-users", condition='"{{ fragments.active }}"', tags="[okta, nightly]"),
+    "queries/okta/active-users.yaml": query("active-users", condition='"{{ fragments.active }}"',
+                                            tags="[okta, nightly]"),
     "queries/okta/active-admins.yaml": query("active-admins", condition='"{{ fragments.active }}"', tags="[okta]"),
     "queries/okta/by-department.yaml": query(
         "by-department", condition="{specs: [{fn: EQ, property: department, value: \"{{ department }}\"}]}",
         tags="[okta, nightly]"),
     "queries/aws/roles.yaml": query("aws-roles", node_type="AwsIamRole", tags="[aws]"),
-    "queries/aws/per-type.yaml": ("name: \"aws-{{ kind | lower }}\"\ntags: [aws]\nmatrix:\n  kind: [AwsIamUser, S3Bucket]\n"
+    "queries/aws/per-type.yaml": ("name: \"aws-{{ kind | lower }}\"\ntags: [aws]\n"
+                                  "matrix:\n  kind: [AwsIamUser, S3Bucket]\n"
                                   "spec:\n  query_type: SOURCE_TO_DESTINATION\n"
                                   "  source_node_types: {nodes: [{node_type: \"{{ kind }}\"}]}\n"
                                   "  result_value_type: SOURCE_NODES\n"),

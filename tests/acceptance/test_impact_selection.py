@@ -34,7 +34,8 @@ def test_a_changed_query_is_modified(repo: Path, capsys: pytest.CaptureFixture[s
     assert changed(capsys, "--base", "main") == {"new": set(), "modified": {"aws-roles"}, "removed": set()}
 
 
-def test_a_fragment_change_reaches_exactly_the_queries_that_use_it(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_fragment_change_reaches_exactly_the_queries_that_use_it(repo: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     write(repo, {"queries/_fragments/active.yaml": "specs:\n  - {fn: EQ, property: is_active, value: false}\n"})
     assert changed(capsys, "--base", "main")["modified"] == {"active-users", "active-admins"}
 
@@ -63,7 +64,8 @@ def test_a_comment_or_a_reformat_marks_nothing(repo: Path, capsys: pytest.Captur
                  "vqr.yaml": FILES["vqr.yaml"] + "# a trailing comment\n",
                  # `null` and absence are the same "unset" to Veza: no change to the body's meaning.
                  "queries/okta/active-admins.yaml": FILES["queries/okta/active-admins.yaml"].replace(
-                     "  result_value_type: SOURCE_NODES\n", "  result_value_type: SOURCE_NODES\n  relates_to_exp: null\n")})
+                     "  result_value_type: SOURCE_NODES\n",
+                     "  result_value_type: SOURCE_NODES\n  relates_to_exp: null\n")})
     assert changed(capsys, "--base", "main") == {"new": set(), "modified": set(), "removed": set()}
 
 

@@ -136,11 +136,12 @@ def test_a_change_that_touches_no_query() -> None:
 def test_paths_of_one_group_are_capped() -> None:
     diff = big_diff(0, paths=PATHS_SHOWN + 7)
     text = format_markdown(report([diff]))
-    assert text.count("- <code>$.immediate") == PATHS_SHOWN + 10  # the capped group and the one of 10 paths
+    # Paths inside the spec read `spec.…` (whichever cache mode wraps it): the capped group and the one of 10 paths.
+    assert text.count("- <code>spec.") == PATHS_SHOWN + 10
     assert "…and 7 more paths" in text
-    first = next(line for line in text.splitlines() if line.startswith("- <code>$.immediate"))
+    first = next(line for line in text.splitlines() if line.startswith("- <code>spec."))
     cut = "v" * (VALUE_CHARS - 2) + "…"  # the opening quote, then the value cut to VALUE_CHARS with an ellipsis
-    assert first == f"- <code>$.immediate\\_run.request.body.field\\_0</code>: <code>&quot;{cut}</code> → _(absent)_"
+    assert first == f"- <code>spec.field\\_0</code>: <code>&quot;{cut}</code> → _(absent)_"
 
 
 def hostile_report() -> ImpactReport:

@@ -7,9 +7,10 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runner.impact.specdiff import SHORT_LIST, diff_json, key_path, normal_body, spec_diff
+from runner.impact.specdiff import SHORT_LIST, diff_json, key_path, spec_diff
 from runner.model.impact import MISSING, Change, EnvDiff, PathChange
 from runner.model.values import JSONObject, JSONValue
+from runner.plan import normal_body
 from tests.unit.impact.builders import body, query_change, spec
 
 SPEC = "$.immediate_run.request.body"

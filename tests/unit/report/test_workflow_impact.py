@@ -5,7 +5,6 @@ the event interpolated into a script, lint.yml's pins, the key only from the pro
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 import shutil
@@ -26,13 +25,9 @@ SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
 
 def comment_marker() -> str:
     """The marker `vqr diff --format md` starts its body with, from the code that writes it."""
-    try:
-        module = importlib.import_module("runner.impact.comment")
-    except ModuleNotFoundError as exc:
-        if exc.name != "runner.impact.comment":
-            raise
-        return "<!-- vqr:pr-impact -->"  # TODO(issue 13): drop this branch once runner.impact.comment has landed
-    return str(module.COMMENT_MARKER)
+    from runner.impact.comment import COMMENT_MARKER
+
+    return COMMENT_MARKER
 
 
 def jobs() -> dict[str, Any]:
