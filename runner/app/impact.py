@@ -88,7 +88,12 @@ def baseline(common: Common, project: Project, *, base: str | None, state: Path 
             except VqrError as error:
                 notes.append(f"vqr.yaml at {tree.label} does not load ({terminal_line(error)}): every query is new")
         comparison = compare_trees(base_input, head)
-    return Baseline(label=tree.label, comparison=comparison, envs=tuple(envs),
+    # With both, the git ref decides what changed and the run directory lends its results (`diff --run`).
+    recorded = read_state(state) if state is not None else None
+    if recorded is not None and recorded.env not in envs:
+        raise UsageError(f"--state {terminal_line(recorded.directory)} is a run of environment "
+                         f"'{terminal_line(recorded.env)}', which this comparison does not cover")
+    return Baseline(label=tree.label, comparison=comparison, envs=tuple(envs), state=recorded,
                     notes=tuple(notes) + comparison.notes)
 
 
