@@ -18,7 +18,7 @@ from pathlib import Path
 from runner.compile import compile_contexts, compile_environments, discover_query_files
 from runner.model import JSONValue, Query, Severity
 from runner.model.impact import Change, QueryChange, Rendered
-from runner.plan import body_hash, create_body
+from runner.plan import body_hash, compared_body
 from runner.repopath import PathProblem, read_regular_file
 from runner.settings import Project
 from runner.validate import load_schema_set
@@ -74,7 +74,7 @@ def compile_side(side: SideInput, files: Sequence[Path]) -> SideCompiled:
     for env, compiled in done.per_environment.items():
         errors |= {f.path for f in compiled.findings if f.severity is Severity.ERROR}
         for query in compiled.queries:
-            body = create_body(query.spec, query.cache)
+            body = compared_body(query.spec, query.cache)
             rendered.setdefault(env, {})[query.name] = Rendered(name=query.name, file=query.file, env=env,
                                                                body=body, body_hash=body_hash(body))
             queries.setdefault(env, {})[query.name] = query

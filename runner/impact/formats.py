@@ -26,7 +26,7 @@ def value_text(value: JSONValue | Missing) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-_SPEC_PREFIX = re.compile(r"^\$\.(?:immediate_run|cached_result_if_available)\.request\.body(?=[.\[]|$)")
+_SPEC_PREFIX = re.compile(r"^\$\.(?:(?:immediate_run|cached_result_if_available)\.request\.body|spec)(?=[.\[]|$)")
 
 
 def shown_path(path: str) -> str:

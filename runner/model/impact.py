@@ -34,7 +34,8 @@ class Rendered:
     name: str
     file: str  # relative to the project root, as findings name it
     env: str
-    body: JSONObject  # the create-request body (`plan.select.create_body`), unpinned
+    body: JSONObject  # the create-request body, unpinned, with a context-mode query's spec beside it
+    # (`plan.select.compared_body`)
     body_hash: str  # `plan.select.body_hash(body)`: equal for bodies that differ only in how they spell "unset"
 
 

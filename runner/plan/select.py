@@ -46,11 +46,22 @@ def create_body(spec: JSONValue, cache: CachePolicy, *, cache_id: str | None = N
                                                    "max_staleness": protobuf_duration(staleness)}}
 
 
+def compared_body(spec: JSONObject, cache: CachePolicy) -> JSONObject:
+    """What "the rendered create body" means when comparing a query with another version of itself: the create
+    body, and for a context-mode query the spec beside it under `spec`. A context body names only a cache id, yet
+    the query it reuses (and runs, when the id has expired) is the spec's: a changed spec must count as a change."""
+    body = create_body(spec, cache)
+    return {**body, "spec": spec} if isinstance(cache, Context) else body
+
+
 def normal_body(body: JSONObject) -> JSONObject:
     """A create body with its spec in protojson normal form (`normalise`): what "the same body" means for
     `body_hash` and for `vqr diff`, so a change that only respells "unset" or reorders keys is no change."""
     out: JSONObject = {}
     for mode, settings in body.items():
+        if mode == "spec":  # beside a context-mode body (`compared_body`)
+            out[mode] = normalise(settings)
+            continue
         request = settings.get("request") if isinstance(settings, dict) else None
         if isinstance(settings, dict) and isinstance(request, dict):
             request = dict(request)

@@ -184,3 +184,15 @@ def test_state_dir_compares_with_the_bodies_a_run_recorded(repo: Path, capsys: p
     # none in ls, and `vqr diff --state` reports them (tests/acceptance/test_impact_diff.py).
     code, _, err = vqr(capsys, "ls", "--state", "reports/latest", "--env", "prod")
     assert code == 2 and "environment 'sandbox'" in err
+
+
+def test_a_context_mode_query_is_compared_by_its_spec(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Its create body names only `cache_id: previous`, yet a changed spec changes what it reuses and runs."""
+    context = "tags: [aws]\ncache: {mode: context, cache_id: previous}\n"
+    write(repo, {"queries/aws/roles.yaml": FILES["queries/aws/roles.yaml"].replace("tags: [aws]\n", context)})
+    git(repo, "commit", "-qam", "context mode")
+    write(repo, {"queries/aws/roles.yaml": query("aws-roles", node_type="AwsIamUser", tags="[aws]").replace(
+        "tags: [aws]\n", context)})
+    assert changed(capsys, "--base", "HEAD")["modified"] == {"aws-roles"}
+    code, out, _ = vqr(capsys, "diff", "--base", "HEAD")
+    assert code == 0 and 'spec.source_node_types.nodes[0].node_type: "AwsIamRole" → "AwsIamUser"' in out
