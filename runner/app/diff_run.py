@@ -59,17 +59,25 @@ def _batch(common: Common, project: Project, queries: Sequence[Query], *, env: s
     return code, SideRun(directory=run_dir, entries=entries, source="ran")
 
 
+_SEVERITIES = {severity.value: severity for severity in ExpectSeverity}
+_VERDICTS = {verdict.value: verdict for verdict in Verdict}
+
+
 def _outcomes(entry: JSONObject) -> tuple[Outcome, ...]:
     found = []
     listed = entry.get("expectations")
     for item in listed if isinstance(listed, list) else []:
         if not isinstance(item, dict):
             continue
+        # A `--state` run.json is untrusted: an expectation it spells wrongly is left out, not a traceback.
+        severity = _SEVERITIES.get(str(item.get("severity", "error")))
+        verdict = _VERDICTS.get(str(item.get("outcome", "skipped")))
+        if severity is None or verdict is None:
+            continue
         bounds = item.get("bounds")
         actual = item.get("actual")
         found.append(Outcome(metric=str(item.get("metric")), bounds=bounds if isinstance(bounds, dict) else {},
-                             severity=ExpectSeverity(str(item.get("severity", "error"))),
-                             verdict=Verdict(str(item.get("outcome", "skipped"))),
+                             severity=severity, verdict=verdict,
                              actual=actual if isinstance(actual, int) else None, message=str(item.get("message", ""))))
     return tuple(found)
 

@@ -174,7 +174,9 @@ def latest_target(reports: Path) -> str | None:
         if link.is_symlink():
             return Path(link.readlink()).name
         if link.is_file():
-            return link.read_text(encoding="utf-8").strip()
+            named = link.read_text(encoding="utf-8").strip()
+            # Only a run id: a text file (perhaps from a downloaded artifact) must not name `..` or another tree.
+            return named if named and Path(named).name == named and named not in {".", ".."} else None
     return None
 
 

@@ -18,7 +18,7 @@ from runner.artifact.rundir import LATEST, latest_target
 from runner.errors import UsageError
 from runner.model import JSONObject
 from runner.model.impact import Rendered
-from runner.repopath import PathProblem, read_regular_file
+from runner.repopath import PathProblem, outside_root, read_regular_file
 from runner.sanitize import terminal_line
 
 RUN_FILE = "run.json"
@@ -55,7 +55,14 @@ def recorded_results(directory: Path | None, entry: JSONObject) -> Path | None:
     if len(parts) != 2 or parts[0] != "results" or Path(relative).is_absolute() or ".." in parts:
         return None
     path = directory / relative
-    return path if path.is_file() and not path.is_symlink() else None
+    if not path.is_file() or path.is_symlink() or outside_root(directory.resolve(), path) is not None:
+        return None  # `results/` itself may be a link out of the run directory
+    return path
+
+
+def _is_hash(value: object) -> bool:
+    """A sha256 as `body_hash` writes it: 64 lowercase hex digits (no other spelling compares equal to one)."""
+    return isinstance(value, str) and len(value) == _HASH_LENGTH and all(c in "0123456789abcdef" for c in value)
 
 
 def _refuse(directory: Path, why: str) -> UsageError:
@@ -66,7 +73,8 @@ def read_state(directory: Path) -> StateRun:
     if directory.name == LATEST and directory.is_file() and not directory.is_symlink():
         named = latest_target(directory.parent)  # where symlinks are not allowed, `latest` is a file naming the run
         directory = directory.parent / named if named else directory
-    data = read_regular_file(directory / RUN_FILE, _MAX_RUN_JSON, root=None)
+    # root: a run.json linked out of the run directory is not read (reports/latest may itself be a link to it).
+    data = read_regular_file(directory / RUN_FILE, _MAX_RUN_JSON, root=directory.resolve())
     if isinstance(data, PathProblem):
         raise _refuse(directory, f"no readable {RUN_FILE} ({data.reason}); give a run directory or reports/latest")
     if len(data) > _MAX_RUN_JSON:
@@ -81,8 +89,7 @@ def read_state(directory: Path) -> StateRun:
     if bodies is None:
         raise _refuse(directory, f"its {RUN_FILE} records no query bodies (written before vqr recorded them): "
                                  "run the batch again, or compare with --base REF")
-    if not isinstance(bodies, dict) or not all(isinstance(k, str) and isinstance(v, str) and len(v) == _HASH_LENGTH
-                                                for k, v in bodies.items()):
+    if not isinstance(bodies, dict) or not all(isinstance(k, str) and _is_hash(v) for k, v in bodies.items()):
         raise _refuse(directory, f"{RUN_FILE}'s bodies are malformed")
     queries = run.get("queries")
     entries: dict[str, JSONObject] = {}
