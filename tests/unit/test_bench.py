@@ -11,8 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench import registered_benchmarks
-from bench.harness import Metric, Spread, Target
+import pytest
+
+from bench import bench_impact, registered_benchmarks
+from bench.gen_queries import GeneratedProject
+from bench.harness import Config, Metric, Spread, Target, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,8 +29,8 @@ def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
     rows = [row for benchmark in registered_benchmarks() for row in benchmark.rows]
     assert {"lint-1000-files", "lint-again-unchanged", "startup-help", "run-500-queries", "run-vs-oaaclient",
             "run-again-cached", "run-1m-rows-peak-rss", "sandbox-1m-paging-rss-growth", "sandbox-poll-throughput",
-            "polls-per-5s-job", "lint-3-envs-vs-one",
-            "lint-3-envs-vs-check-jsonschema"} <= set(rows)
+            "polls-per-5s-job", "lint-3-envs-vs-one", "lint-3-envs-vs-check-jsonschema", "impact-ls-vs-lint",
+            "impact-diff-run-state-executions"} <= set(rows)
     table = proc.stdout.splitlines()
     assert table[0].split() == ["benchmark", "n", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
     for row in rows:
@@ -46,6 +49,25 @@ def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
         assert result["ours"]["median"] >= 0 if growth else result["ours"]["median"] > 0, name
     assert by_name["run-again-cached"]["extra"]["new_executions"] == 0
     assert by_name["run-vs-oaaclient"]["extra"]["rows_match_sdk"] is True
+    assert by_name["impact-ls-vs-lint"]["extra"]["listed"] == 3
+    assert by_name["impact-diff-run-state-executions"]["ours"]["median"] == 3
+
+
+def test_quick_impact_benchmarks_check_their_answers(tmp_path: Path) -> None:
+    """The two issue-13 rows alone: ls listed the 3 changed queries, the sandbox executed and created 3 specs."""
+    output = tmp_path / "results.json"
+    env = {**os.environ, "VQR_LINT_CACHE_KEY_FILE": str(tmp_path / "lint-cache.key")}
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "impact-ls-vs-lint", "--only",
+                           "impact-diff-run-state-executions", "--output", str(output)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    by_name = {r["name"]: r for r in json.loads(output.read_text(encoding="utf-8"))["results"]}
+    assert set(by_name) == {"impact-ls-vs-lint", "impact-diff-run-state-executions"}
+    ls = by_name["impact-ls-vs-lint"]
+    assert ls["verdict"] == "ran" and ls["extra"]["listed"] == 3 and ls["ratio"]["median"] > 0
+    diff = by_name["impact-diff-run-state-executions"]
+    assert diff["verdict"] == "ran" and diff["ours"]["median"] == 3 and diff["extra"]["creates"] == 3
+    assert diff["extra"]["diff_seconds"]["median"] > 0 and diff["extra"]["queries"] > 3
 
 
 def test_only_filters_and_an_unknown_name_is_a_usage_error(tmp_path: Path) -> None:
@@ -62,3 +84,18 @@ def test_targets_and_spreads() -> None:
     at_most = Target(metric=Metric.RATIO, op="<=", bound=1.0)
     assert at_most.met(1.0) and not at_most.met(1.01)
     assert Target(metric=Metric.SPEEDUP, op=">=", bound=20).met(25) and at_most.describe() == "ratio <= 1"
+
+
+def test_impact_ls_row_is_an_error_when_ls_lists_other_queries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark believes only 2 files changed while 3 did: the real `vqr ls` lists 3, so the row is broken."""
+    real = bench_impact._change_three
+
+    def forget_one(project: GeneratedProject) -> dict[str, Path]:
+        changed = real(project)
+        return dict(list(changed.items())[1:])
+
+    monkeypatch.setattr(bench_impact, "_change_three", forget_one)
+    monkeypatch.setenv("VQR_LINT_CACHE_KEY_FILE", str(tmp_path / "lint-cache.key"))
+    config = Config(quick=True, repeat=1, warmup=0, workdir=tmp_path, root=ROOT)
+    [result] = bench_impact.run_ls_vs_lint(config)
+    assert result.verdict is Verdict.ERROR and "ls listed 3" in result.error and "expected 2" in result.error
