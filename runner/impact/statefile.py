@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from runner.artifact.rundir import LATEST, latest_target
 from runner.errors import UsageError
 from runner.model import JSONObject
 from runner.model.impact import Rendered
@@ -70,7 +69,10 @@ def _refuse(directory: Path, why: str) -> UsageError:
 
 
 def read_state(directory: Path) -> StateRun:
-    if directory.name == LATEST and directory.is_file() and not directory.is_symlink():
+    if directory.name == "latest" and directory.is_file() and not directory.is_symlink():
+        # Loaded here: the artifact package brings the journal, which `vqr ls` and `render` must not load.
+        from runner.artifact.rundir import latest_target
+
         named = latest_target(directory.parent)  # where symlinks are not allowed, `latest` is a file naming the run
         directory = directory.parent / named if named else directory
     # root: a run.json linked out of the run directory is not read (reports/latest may itself be a link to it).
