@@ -20,6 +20,8 @@ from ruamel.yaml import YAML
 ROOT = Path(__file__).resolve().parents[3]
 NIGHTLY = ROOT / ".github" / "workflows" / "nightly.yml"
 LINT = ROOT / ".github" / "workflows" / "lint.yml"
+IMPACT = ROOT / ".github" / "workflows" / "pr-impact.yml"
+WORKFLOWS = [LINT, NIGHTLY, IMPACT]
 SHA_PIN = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@[0-9a-f]{40}$")
 
 
@@ -27,17 +29,18 @@ def load(path: Path) -> Any:
     return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
 
 
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
 @pytest.mark.parametrize("schema", ["vendor/github-workflows.json", "custom/github-workflows-require-timeout.json"])
-def test_nightly_is_valid_against_the_vendored_github_schemas(schema: str) -> None:
+def test_every_workflow_is_valid_against_the_vendored_github_schemas(schema: str, workflow: Path) -> None:
     text = (package_files("check_jsonschema.builtin_schemas") / schema).read_text(encoding="utf-8")
     validator = jsonschema.validators.validator_for(json.loads(text))(json.loads(text))
-    assert [e.message for e in validator.iter_errors(load(NIGHTLY))] == []
+    assert [e.message for e in validator.iter_errors(load(workflow))] == []
 
 
-def test_nightly_passes_check_jsonschema_itself() -> None:
+def test_every_workflow_passes_check_jsonschema_itself() -> None:
     done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
-                           "vendor.github-workflows", str(NIGHTLY)], capture_output=True, text=True, timeout=120,
-                          check=False)
+                           "vendor.github-workflows", *map(str, WORKFLOWS)], capture_output=True, text=True,
+                          timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -14,9 +14,6 @@ from importlib.resources import files as package_files
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import pytest
-
 from tests.unit.report.test_workflow import LINT, NIGHTLY, SHA_PIN, load
 
 IMPACT = LINT.parent / "pr-impact.yml"
@@ -45,20 +42,6 @@ def bin_tool(name: str) -> Path:
     found = beside if beside.is_file() else Path(shutil.which(name) or name)
     assert found.is_file(), f"{name} is missing: `pip install -e '.[dev]'` installs it"
     return found
-
-
-@pytest.mark.parametrize("schema", ["vendor/github-workflows.json", "custom/github-workflows-require-timeout.json"])
-def test_impact_is_valid_against_the_vendored_github_schemas(schema: str) -> None:
-    text = (package_files("check_jsonschema.builtin_schemas") / schema).read_text(encoding="utf-8")
-    validator = jsonschema.validators.validator_for(json.loads(text))(json.loads(text))
-    assert [e.message for e in validator.iter_errors(load(IMPACT))] == []
-
-
-def test_impact_passes_check_jsonschema_itself() -> None:
-    done = subprocess.run([sys.executable, "-m", "check_jsonschema", "--builtin-schema",
-                           "vendor.github-workflows", str(IMPACT)], capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
