@@ -190,10 +190,10 @@ def run(common: Common, *, options: RunOptions) -> int:
 
         found = wanted_baseline(common, project, [*options.select, *options.exclude])
         states = found.states if found is not None else None
-        if uses_state(options.select) and not options.resume and not select_queries(
-                compiled.queries, select=options.select, exclude=options.exclude, state=states):
-            # A pull request that changes no query is not a usage error: there is simply nothing to run.
-            common.err.write("no query selected against the base: nothing to run\n")
+        picked = select_queries(compiled.queries, select=options.select, exclude=options.exclude, state=states)
+        if uses_state(options.select) and not options.resume and not any(q.enabled for q in picked):
+            # A pull request that changes no (enabled) query is not a usage error: there is nothing to run.
+            common.err.write("no enabled query selected against the base: nothing to run\n")
             return ExitCode.OK
 
     def reports(run_dir: Path) -> None:

@@ -12,34 +12,43 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from runner.app.commands import Common, _project
-from runner.app.impact import Baseline, baseline, select_with_state
+from runner.app.commands import Common, _compile_environments, _project
+from runner.app.impact import Baseline, baseline
+from runner.compile import discover_query_files
 from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.impact.comment import format_markdown
 from runner.impact.formats import format_json, format_text
 from runner.impact.specdiff import spec_diff
-from runner.model.impact import Change, ImpactReport, QueryChange, ResultDelta
+from runner.impact.statefile import body_known
+from runner.model.impact import Change, ImpactReport, QueryChange, ResultDelta, SpecDiff
+from runner.plan import select_queries
 from runner.sanitize import terminal_line
 
 DIFF_FORMATS = ("text", "md", "json")
 HEAD_LABEL = "work tree"
 
 
-def _chosen(found_changes: Sequence[QueryChange], select: Sequence[str], exclude: Sequence[str],
-            found: Baseline) -> list[QueryChange]:
-    """The changes `--select`/`--exclude` keep; a removed query is matched by its base version."""
+def _chosen(found: Baseline, select: Sequence[str], exclude: Sequence[str]) -> list[QueryChange]:
+    """The changes `--select`/`--exclude` keep, by the same algebra as `vqr ls`: a removed query is picked only by
+    a selector naming `state:removed`, and without any `--select` every change is a candidate."""
+    changes = list(found.comparison.changes.values())
     if not select and not exclude:
-        return list(found_changes)
+        return changes
     head = {q.name: q for queries in found.comparison.head.queries.values() for q in queries.values()}
-    picked, removed = select_with_state(list(head.values()), select=select or ["*"], exclude=exclude, baseline=found)
-    names = {q.name for q in picked} | {q.name for q in removed}
-    # `--select tag:x` keeps a removed query whose base version matches, as `state:removed,tag:x` would.
-    if select and not any("state:" in s for s in select):
-        gone, _ = select_with_state(found.removed_queries(), select=[f"{s},state:removed" for s in select],
-                                    exclude=exclude, baseline=found)
-        names |= {q.name for q in gone}
-    return [change for change in found_changes if change.name in names]
+    include = list(select) or ["*", "state:removed"]
+    picked = select_queries([*head.values(), *found.removed_queries()], select=include, exclude=exclude,
+                            state=found.states)
+    names = {q.name for q in picked}
+    return [change for change in changes if change.name in names]
+
+
+def _hash_only(found: Baseline, changes: Sequence[QueryChange]) -> list[str]:
+    """Queries whose base is a `--state` run's hash without its body (that run did not run them): their JSON
+    paths cannot be shown, only that they changed."""
+    if found.state is None or found.comparison.base.queries:
+        return []
+    return [c.name for c in changes if c.change is not Change.NEW and not body_known(found.state, c.name)]
 
 
 def diff(common: Common, *, fmt: str, output: Path | None, run: bool, reports: Path | None,
@@ -48,16 +57,26 @@ def diff(common: Common, *, fmt: str, output: Path | None, run: bool, reports: P
         raise UsageError(f"--format must be one of {', '.join(DIFF_FORMATS)}, got {fmt!r}")
     project = _project(common)
     found = baseline(common, project, base=common.base, state=common.state)
-    broken = sorted(found.comparison.head.error_files)
+    # The comparison compiles only what changed; the whole head must still be what `vqr run` accepts (a new file
+    # reusing an existing query's name is an error only across files).
+    whole = _compile_environments(common, project, files=discover_query_files(project))
+    broken = sorted({f.path for f in whole.errors} | found.comparison.head.error_files)
     if broken:
         shown = ", ".join(terminal_line(name) for name in broken[:5])
-        common.err.write(f"{len(broken)} changed file(s) have errors ({shown}): nothing was compared "
+        common.err.write(f"{len(broken)} file(s) have errors at the head ({shown}): nothing was compared "
                          "(run `vqr lint`)\n")
         return ExitCode.USAGE
-    changes = _chosen(list(found.comparison.changes.values()), select, exclude, found)
-    diffs = tuple(spec_diff(change, found.envs) for change in changes)
+    changes = _chosen(found, select, exclude)
+    unknown = set(_hash_only(found, changes))
+    diffs = tuple(spec_diff(change, found.envs) if change.name not in unknown
+                  else SpecDiff(name=change.name, change=change.change, file=change.file, base_file=None, envs=())
+                  for change in changes)
     deltas: dict[str, ResultDelta] = {}
     notes = list(found.notes)
+    if unknown:
+        notes.append(f"{len(unknown)} modified quer{'y' if len(unknown) == 1 else 'ies'} "
+                     f"({', '.join(sorted(unknown)[:5])}) did not run in the state run: its recorded hash shows the "
+                     "change, not the old body; compare with --base REF for the JSON paths")
     code: int = ExitCode.OK
     if run:
         from runner.app.diff_run import delta_exit_code, run_sides

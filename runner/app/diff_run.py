@@ -10,6 +10,7 @@ nightly's history, cache ids or drift. Returns the `ResultDelta` per query and t
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ class SideRun:
     directory: Path | None
     entries: Mapping[str, JSONObject]
     source: str  # "ran" or "state"
+    target: str | None = None  # what the batch queried (its run.json's `target`)
 
 
 def _batch(common: Common, project: Project, queries: Sequence[Query], *, env: str,
@@ -53,10 +55,12 @@ def _batch(common: Common, project: Project, queries: Sequence[Query], *, env: s
     named = latest_target(reports)
     run_dir = reports / named if named else None
     entries: dict[str, JSONObject] = {}
+    target = None
     if run_dir is not None and (run_dir / "run.json").is_file():
         run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         entries = {entry["name"]: entry for entry in run.get("queries", []) if isinstance(entry, dict)}
-    return code, SideRun(directory=run_dir, entries=entries, source="ran")
+        target = run.get("target") if isinstance(run.get("target"), str) else None
+    return code, SideRun(directory=run_dir, entries=entries, source="ran", target=target)
 
 
 _SEVERITIES = {severity.value: severity for severity in ExpectSeverity}
@@ -100,7 +104,8 @@ def _rows_file(run: SideRun, name: str) -> Path | None:
 def run_sides(common: Common, project: Project, found: Baseline, changes: Sequence[QueryChange], *, env: str,
               reports: Path) -> tuple[int, dict[str, ResultDelta], list[str]]:
     """(worst exit code of the batches, delta per query, notes). A query whose body in `env` is the same on both
-    sides (it changed in another environment only) is not run: its results cannot differ."""
+    sides (it changed in another environment only) is not run: its results cannot differ; nor is a disabled one.
+    The head runs first, so that a `--state` result is borrowed only from the target the head ran against."""
     notes: list[str] = []
     same = [c.name for c in changes
             if env in c.base and env in c.head and c.base[env].body_hash == c.head[env].body_hash]
@@ -109,30 +114,65 @@ def run_sides(common: Common, project: Project, found: Baseline, changes: Sequen
     changes = [c for c in changes if c.name not in same and (env in c.base or env in c.head)]
     head_queries = found.comparison.head.queries.get(env, {})
     base_queries = found.comparison.base.queries.get(env, {})
-    state = found.state
-    from_state: set[str] = set()
+    run_head = [head_queries[c.name] for c in changes if c.change is not Change.REMOVED and c.name in head_queries]
+    disabled = sorted(q.name for q in run_head if not q.enabled)
+    if disabled:
+        notes.append(f"not run, disabled at the head (enabled: false): {', '.join(disabled)}")
+    head_code, head_run = _batch(common, project, [q for q in run_head if q.enabled], env=env,
+                                 reports=reports / "head")
+    from_state, why_not = _borrowable(found, changes, env=env, head_target=head_run.target)
+    if why_not:
+        notes.append(why_not)
     run_base: list[Query] = []
     for change in changes:
-        if change.change is Change.NEW:
+        if change.change is Change.NEW or change.name in from_state:
             continue
-        rendered = change.base.get(env)
-        if state is not None and state.env == env and rendered is not None \
-                and state.bodies.get(change.name) == rendered.body_hash and state.results_file(change.name):
-            from_state.add(change.name)
-        elif change.name in base_queries:
+        if change.name in base_queries and base_queries[change.name].enabled:
             run_base.append(base_queries[change.name])
-        elif rendered is not None:
+        elif change.name not in base_queries and change.base.get(env) is not None:
             notes.append(f"{change.name}: the base version is known only by its hash (the state run did not run it "
                          "successfully); give --base REF as well to run it")
-    run_head = [head_queries[c.name] for c in changes if c.change is not Change.REMOVED and c.name in head_queries]
     base_code, base_run = _batch(common, project, run_base, env=env, reports=reports / "base")
-    head_code, head_run = _batch(common, project, run_head, env=env, reports=reports / "head")
+    state = found.state
     state_run = SideRun(directory=state.directory, entries=state.entries, source="state") if state else None
     deltas: dict[str, ResultDelta] = {}
     for change in changes:
         before_run = state_run if change.name in from_state and state_run is not None else base_run
         deltas[change.name] = _delta(change.name, env, before_run, head_run, ignore=_ignored(head_queries, change))
+    _prune(project, reports)
     return max(base_code, head_code), deltas, notes
+
+
+def _borrowable(found: Baseline, changes: Sequence[QueryChange], *, env: str,
+                head_target: str | None) -> tuple[set[str], str | None]:
+    """The changes whose base result the `--state` run holds for the very same body, environment and target, with
+    no snapshot pin or --cache override; and, when the state cannot lend at all, why."""
+    state = found.state
+    if state is None:
+        return set(), None
+    if state.env != env:
+        return set(), None
+    if head_target is not None and head_target != state.target:
+        return set(), (f"the state run queried {state.target}, not {head_target}: its results are not borrowed "
+                       "(the base versions run instead)")
+    if state.overridden:
+        return set(), f"the state run's results are not borrowed: {state.overridden}"
+    borrowed = set()
+    for change in changes:
+        rendered = change.base.get(env)
+        if rendered is not None and state.bodies.get(change.name) == rendered.body_hash \
+                and state.results_file(change.name):
+            borrowed.add(change.name)
+    return borrowed, None
+
+
+def _prune(project: Project, reports: Path) -> None:
+    """Keep the previews' run directories within the project's `retention`, as `vqr run` keeps its own."""
+    from runner.artifact import prune_runs
+
+    for side in ("base", "head"):
+        with contextlib.suppress(OSError):
+            prune_runs(reports / side, project.retention, journal_path=project.root / DIFF_JOURNAL)
 
 
 def _ignored(head: Mapping[str, Query], change: QueryChange) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from runner.errors import UsageError, VqrError
 from runner.impact.compare import EMPTY, Comparison, SideInput, classify, compare_trees, compile_side
 from runner.impact.gitbase import checkout_base
 from runner.impact.statefile import StateRun, read_state, state_renderings
-from runner.model import JSONObject, Query
+from runner.model import Immediate, JSONObject, Query
 from runner.model.impact import Change
 from runner.plan import select_queries
 from runner.plan.select import uses_state
@@ -53,16 +53,41 @@ class Baseline:
             for env_name, queries in self.comparison.base.queries.items():
                 if name in queries and (env is None or env_name == env):
                     found.setdefault(name, queries[name])
+            if name not in found and self.state is not None:
+                found[name] = _recorded_query(self.state, name)
         return [found[name] for name in sorted(found)]
 
 
-def _variables(common: Common, project: Project, names: Sequence[str]) -> dict[str, JSONObject]:
+def _recorded_query(state: StateRun, name: str) -> Query:
+    """A removed query known only to a `--state` run: its name, and its file and spec when that run ran it (its
+    tags and owner were not recorded, so only name, path and state selectors can pick it)."""
+    entry = state.entries.get(name, {})
+    spec, file = entry.get("spec"), entry.get("file")
+    return Query(name=name, file=file if isinstance(file, str) else "", spec=spec if isinstance(spec, dict) else {},
+                 cache=Immediate())
+
+
+def _variables(common: Common, project: Project, names: Sequence[str], *,
+               head_root: Path | None = None) -> dict[str, JSONObject]:
+    """Each environment's resolved variables. For the base (`head_root` given), a `--vars-file` inside the head's
+    project is read as the base has it, so a change to it is a change; one outside the project is shared."""
+    vars_files = list(common.vars_files)
+    if head_root is not None:
+        vars_files = [_at_base(path, head_root, project.root) for path in vars_files]
     out: dict[str, JSONObject] = {}
     for name in names:
         if name in project.environments or name == DEFAULT_ENV or not project.environments:
             env = project.environment(name)
-            out[name] = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
+            out[name] = resolve_variables(project, env, vars_files=vars_files, cli_vars=common.cli_vars)
     return out
+
+
+def _at_base(path: Path, head_root: Path, base_root: Path) -> Path:
+    try:
+        inside = path.resolve().relative_to(head_root.resolve())
+    except ValueError:
+        return path
+    return base_root / inside if (base_root / inside).is_file() else path
 
 
 def baseline(common: Common, project: Project, *, base: str | None, state: Path | None) -> Baseline:
@@ -84,7 +109,8 @@ def baseline(common: Common, project: Project, *, base: str | None, state: Path 
         else:
             try:
                 base_project = load_project(project_file)
-                base_input = SideInput(project=base_project, variables=_variables(common, base_project, envs))
+                base_input = SideInput(project=base_project, variables=_variables(common, base_project, envs,
+                                                                                  head_root=project.root))
             except VqrError as error:
                 notes.append(f"vqr.yaml at {tree.label} does not load ({terminal_line(error)}): every query is new")
         comparison = compare_trees(base_input, head)
@@ -98,9 +124,11 @@ def baseline(common: Common, project: Project, *, base: str | None, state: Path 
 
 
 def _from_state(common: Common, project: Project, state: StateRun) -> Baseline:
-    if common.env is not None and common.env != state.env:
+    chosen = common.env or common.process.default_env  # --env, else VQR_ENV: where a run would go
+    if chosen is not None and chosen != state.env:
+        given = "--env" if common.env else "VQR_ENV"
         raise UsageError(f"--state {terminal_line(state.directory)} is a run of environment "
-                         f"'{terminal_line(state.env)}', not '{terminal_line(common.env)}'")
+                         f"'{terminal_line(state.env)}', not '{terminal_line(chosen)}' ({given})")
     head_input = SideInput(project=project, variables=_variables(common, project, [state.env]),
                            lint_cache_key=common.process.lint_cache_key_file)
     if state.env not in head_input.variables:

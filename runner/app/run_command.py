@@ -23,7 +23,7 @@ from runner.catalog import parse_oaa
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
 from runner.model.impact import Change
-from runner.plan import body_hash, build_plans, compared_body, select_queries
+from runner.plan import build_plans, query_body, select_queries
 from runner.sandbox.config import SandboxConfig
 from runner.sanitize import terminal_line
 from runner.secret import Secret, load_api_key
@@ -191,7 +191,7 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
 
 def _bodies(queries: Sequence[Query]) -> dict[str, str]:
     """The body_hash of every query of the repository in this environment (run.json's `bodies`)."""
-    return {q.name: body_hash(compared_body(q.spec, q.cache)) for q in queries}
+    return {q.name: query_body(q)[1] for q in queries}
 
 
 def _resumed_queries(queries: Sequence[Query], records: Mapping[str, QueryRecord], err: TextIO) -> list[Query]:

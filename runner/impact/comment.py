@@ -152,8 +152,8 @@ def _left_out(limit: int, rows: int, details: int, notes: int) -> str:
 
 
 def format_markdown(report: ImpactReport, *, limit: int = GITHUB_LIMIT) -> str:
-    """One comment body of at most `limit` characters: header, summary table, notes, then as many query details
-    as fit (in table order); a closing note says exactly what was left out."""
+    """One comment body of at most `limit` characters: header, notes (warnings the reader must see first), summary
+    table, then as many query details as fit (in table order); a closing note says exactly what was left out."""
     if limit < len(COMMENT_MARKER) + 1:
         raise ValueError(f"a comment limit of {limit} characters cannot hold the marker {COMMENT_MARKER!r}")
     header = _header(report)
@@ -163,11 +163,11 @@ def format_markdown(report: ImpactReport, *, limit: int = GITHUB_LIMIT) -> str:
                           *_blocks_of(notes)]) + "\n"
         return text if len(text) <= limit else _fallback(limit, 0, 0, len(notes))
     with_run = bool(report.deltas)
-    head = [*header, *_table_head(with_run)]
     rows = [_row(d, report.deltas.get(d.name), with_run) for d in report.diffs]
     details = [_details(d, report.deltas.get(d.name)) for d in report.diffs]
-    whole = "\n".join([*head, *rows, *_blocks_of(notes), *(line for d in details for line in d)]) + "\n"
-    return whole if len(whole) <= limit else _budgeted(limit, head, rows, notes, details)
+    whole = "\n".join([*header, *_blocks_of(notes), *_table_head(with_run), *rows,
+                       *(line for d in details for line in d)]) + "\n"
+    return whole if len(whole) <= limit else _budgeted(limit, header, _table_head(with_run), rows, notes, details)
 
 
 def _blocks_of(notes: list[str]) -> list[str]:
@@ -199,17 +199,18 @@ class _Budget:
         return taken
 
 
-def _budgeted(limit: int, head: list[str], rows: list[str], notes: list[str], details: list[list[str]]) -> str:
-    """Rows first, then notes, then details, each in order while it fits beside the closing note, whose room is
-    reserved at its longest (every count at its maximum) so that the total never exceeds `limit`."""
+def _budgeted(limit: int, header: list[str], table_head: list[str], rows: list[str], notes: list[str],
+              details: list[list[str]]) -> str:
+    """Notes first (warnings), then rows, then details, each in order while it fits beside the closing note, whose
+    room is reserved at its longest (every count at its maximum) so that the total never exceeds `limit`."""
     longest = _left_out(limit, len(rows), len(details), len(notes))
     budget = _Budget(room=limit - len(longest) - 2)  # the closing note, a blank line before it, a line break after
-    if not budget.take(head):
+    if not budget.take(header):
         return _fallback(limit, len(rows), len(details), len(notes))
-    shown_rows = budget.take_while([row] for row in rows)
-    shown_notes = shown_details = 0
-    if shown_rows == len(rows):
-        shown_notes = budget.take_while(["", note] if not index else [note] for index, note in enumerate(notes))
+    shown_notes = budget.take_while(["", note] if not index else [note] for index, note in enumerate(notes))
+    shown_rows = shown_details = 0
+    if shown_notes == len(notes) and budget.take(table_head):
+        shown_rows = budget.take_while([row] for row in rows)
     if shown_rows == len(rows) and shown_notes == len(notes):
         shown_details = budget.take_while(details)
     closing = _left_out(limit, len(rows) - shown_rows, len(details) - shown_details, len(notes) - shown_notes)

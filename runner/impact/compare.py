@@ -5,7 +5,9 @@ compared by rendered create body (`Change` per query name).
 be absent: the project did not exist there) and returns a `Comparison`. Only what can differ is compiled: when
 every environment's compile context (project file, schemas, resolved variables, rendered fragments:
 `compile.compile_contexts`) is the same on both sides, a query file with the same bytes on both sides renders the
-same bodies, so only the files that differ are compiled; otherwise every file is. A query is identified by its
+same bodies, so only the files that differ are compiled; otherwise every file is. (Its findings are not the whole
+story: rules across files, such as duplicate names, see only the compiled files; `vqr diff` checks the whole head
+separately, as `vqr run` does.) A query is identified by its
 name, so a renamed file whose queries render the same bodies changes nothing. Reads both trees.
 """
 
@@ -18,7 +20,7 @@ from pathlib import Path
 from runner.compile import compile_contexts, compile_environments, discover_query_files
 from runner.model import JSONValue, Query, Severity
 from runner.model.impact import Change, QueryChange, Rendered
-from runner.plan import body_hash, compared_body
+from runner.plan import query_body
 from runner.repopath import PathProblem, read_regular_file
 from runner.settings import Project
 from runner.validate import load_schema_set
@@ -74,9 +76,9 @@ def compile_side(side: SideInput, files: Sequence[Path]) -> SideCompiled:
     for env, compiled in done.per_environment.items():
         errors |= {f.path for f in compiled.findings if f.severity is Severity.ERROR}
         for query in compiled.queries:
-            body = compared_body(query.spec, query.cache)
+            body, digest = query_body(query)
             rendered.setdefault(env, {})[query.name] = Rendered(name=query.name, file=query.file, env=env,
-                                                               body=body, body_hash=body_hash(body))
+                                                               body=body, body_hash=digest)
             queries.setdefault(env, {})[query.name] = query
     return SideCompiled(rendered=rendered, queries=queries, error_files=frozenset(errors))
 

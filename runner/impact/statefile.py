@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.errors import UsageError
@@ -33,6 +33,14 @@ class StateRun:
     target: str
     bodies: Mapping[str, str]  # name -> body_hash, for every query of the repository in `env`
     entries: Mapping[str, JSONObject]  # name -> its run.json entry, for the queries that run selected
+    options: Mapping[str, object] = field(default_factory=dict)  # its run options (snapshot pin, --cache override)
+
+    @property
+    def overridden(self) -> str | None:
+        """Why its rows are not what its recorded bodies return now, if so: a `--snapshot-id` pin (rows of another
+        snapshot). A `--cache` override only changed how fresh they are, as any cache hit does."""
+        pinned = self.options.get("snapshot_id")
+        return f"it ran pinned to snapshot {terminal_line(pinned)}" if pinned is not None else None
 
     @property
     def label(self) -> str:
@@ -98,8 +106,9 @@ def read_state(directory: Path) -> StateRun:
     for entry in queries if isinstance(queries, list) else []:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             entries[entry["name"]] = entry
+    options = run.get("options")
     return StateRun(directory=directory, run_id=run["run_id"], env=run["env"], target=run["target"],
-                    bodies=bodies, entries=entries)
+                    bodies=bodies, entries=entries, options=options if isinstance(options, dict) else {})
 
 
 def state_renderings(state: StateRun) -> dict[str, dict[str, Rendered]]:

@@ -5,7 +5,7 @@ exact create body (`create_body`). The journal's lookup is passed in as a functi
 from __future__ import annotations
 
 from runner.plan.batch import build_groups, build_plans
-from runner.plan.select import body_hash, compared_body, create_body, normal_body, select_queries
+from runner.plan.select import body_hash, compared_body, create_body, normal_body, query_body, select_queries
 
 __all__ = [
     "body_hash",
@@ -14,5 +14,6 @@ __all__ = [
     "compared_body",
     "create_body",
     "normal_body",
+    "query_body",
     "select_queries",
 ]

@@ -22,7 +22,7 @@ from runner.model import (
     QueryPlan,
     with_mode,
 )
-from runner.plan.select import body_hash, canonical_json, compared_body, create_body, spec_hash
+from runner.plan.select import canonical_json, create_body, query_body, spec_hash
 from runner.settings import Project
 
 FALLBACK_TIMEOUT = 900.0
@@ -52,11 +52,11 @@ def build_plans(project: Project, queries: Sequence[Query], *, cache_override: s
             spec["snapshot_id"] = snapshot_id
         cache = (with_mode(query.cache, cache_override, max_staleness=query.max_staleness) if cache_override
                  else query.cache)
-        rendered = compared_body(query.spec, query.cache)
+        rendered, rendered_hash = query_body(query)
         plans.append(QueryPlan(name=query.name, file=query.file, spec=spec, spec_hash=spec_hash(spec), cache=cache,
                                expect=query.expect, timeout=_timeout(query, project, query_timeout),
                                drift_ignore=query.drift_ignore, description=query.description, owner=query.owner,
-                               body=rendered, body_hash=body_hash(rendered)))
+                               body=rendered, body_hash=rendered_hash))
     return plans
 
 

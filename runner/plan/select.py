@@ -72,10 +72,28 @@ def normal_body(body: JSONObject) -> JSONObject:
     return out
 
 
+def _numbers(value: JSONValue) -> JSONValue:
+    """`5.0` as `5`: Veza reads JSON numbers as protobuf doubles (or int64s), where they are one value."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbers(item) for item in value]
+    return value
+
+
 def body_hash(body: JSONObject) -> str:
-    """Identity of a create body (its cache mode and settings, and the spec in normal form): what
-    `state:modified` compares, and what run.json records per query as `body_hash`."""
-    return hashlib.sha256(canonical_json(normal_body(body)).encode()).hexdigest()
+    """Identity of a create body (its cache mode and settings, and the spec in normal form, `5.0` as `5`): what
+    `state:modified` compares, and what run.json records per query as `body_hash`. (`spec_hash`, the history's
+    key, keeps its own older rule: changing it would cut every query's history.)"""
+    return hashlib.sha256(canonical_json(_numbers(normal_body(body))).encode()).hexdigest()
+
+
+def query_body(query: Query) -> tuple[JSONObject, str]:
+    """A query's `compared_body` and its `body_hash`: the one place both are taken (plans, run.json, vqr diff)."""
+    body = compared_body(query.spec, query.cache)
+    return body, body_hash(body)
 
 
 SELECTOR_KINDS = ("tag", "owner", "path", "name", "state")

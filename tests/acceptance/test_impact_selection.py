@@ -178,10 +178,9 @@ def test_state_dir_compares_with_the_bodies_a_run_recorded(repo: Path, capsys: p
     write(repo, {"queries/_fragments/active.yaml": "specs:\n  - {fn: EQ, property: is_active, value: false}\n",
                  "queries/okta/new-one.yaml": query("new-one")})
     git(repo, "rm", "-q", "queries/aws/roles.yaml")
+    # The removed query did not run in the state run: it is known by its name and recorded hash.
     assert changed(capsys, "--state", "reports/latest") == {
-        "new": {"new-one"}, "modified": {"active-users", "active-admins"}, "removed": set()}
-    # Removed queries are known by name only in a state (no base tree to type them from): state:removed lists
-    # none in ls, and `vqr diff --state` reports them (tests/acceptance/test_impact_diff.py).
+        "new": {"new-one"}, "modified": {"active-users", "active-admins"}, "removed": {"aws-roles"}}
     code, _, err = vqr(capsys, "ls", "--state", "reports/latest", "--env", "prod")
     assert code == 2 and "environment 'sandbox'" in err
 

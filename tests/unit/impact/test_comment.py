@@ -200,3 +200,10 @@ def test_without_run_the_table_has_no_result_columns() -> None:
     assert rows[0] == "| query | change | environments | paths |" and {pipes(row) for row in rows} == {5}
     assert rows[2:] == ["| query-000 | modified | prod, dev | 2 |", "| query-001 | modified | prod, dev | 3 |"]
     assert "**Result in" not in text
+
+
+def test_notes_come_before_the_table_and_survive_when_it_is_cut() -> None:
+    built = report([big_diff(i, paths=1) for i in range(3000)], notes=["2 base file(s) have errors: they count as new"])
+    text = format_markdown(built)
+    assert len(text) <= GITHUB_LIMIT and left_out(text)[0] > 0  # the table itself was cut
+    assert "2 base file(s) have errors" in text and text.index("base file(s)") < text.index("| query |")
