@@ -1,6 +1,7 @@
 """A git repository fixture for the change-impact tests: a small query project with two environments, a fragment
 shared by two queries, a vars file per environment and a matrix, committed as a base; tests then edit the work
-tree (and commit it as a head where they need one) and ask vqr what changed."""
+tree (and commit it as a head where they need one) and ask vqr what changed. `veza`/`target`: a sandbox over HTTP
+that `vqr diff --run` reaches through VEZA_URL."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from runner.cli import main
+from runner.sandbox.server import EmbeddedSandbox
+from tests.acceptance.sandbox_fixtures import TEST_KEY, client_for, running_sandbox
 
 PROJECT = """\
 queries: queries/
@@ -25,6 +29,7 @@ environments:
 """
 
 FRAGMENT = "specs:\n  - {fn: EQ, property: is_active, value: true}\n"
+INACTIVE = FRAGMENT.replace("true", "false")
 
 
 def query(name: str, *, node_type: str = "OktaUser", condition: str | None = None, tags: str = "[test]",
@@ -101,3 +106,20 @@ def listed(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, str]:
     code, out, err = vqr(capsys, "ls", "--format", "json", *args)
     assert code == 0, err
     return {row["name"]: row.get("state", "") for row in json.loads(out)}
+
+
+@pytest.fixture(scope="module")
+def veza() -> Iterator[EmbeddedSandbox]:
+    """A sandbox over HTTP for a module's `vqr diff --run` tests."""
+    with running_sandbox(nodes=400, latency=0.0) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def target(veza: EmbeddedSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
+    """Every run of the test goes to the module's sandbox (VEZA_URL overrides the environment's url), reset."""
+    monkeypatch.setenv("VEZA_URL", veza.url)
+    monkeypatch.setenv("VEZA_API_KEY", TEST_KEY)
+    with client_for(veza) as client:
+        assert client.post("/_sandbox/reset").status_code == 200
+        yield client

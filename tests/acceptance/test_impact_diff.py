@@ -5,7 +5,6 @@ differences, the result delta (rows, the exact entities added and removed, expec
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,30 +12,12 @@ import httpx
 import jsonschema
 import pytest
 
-from runner.sandbox.server import EmbeddedSandbox
-from tests.acceptance.impact_repo import FILES, git, query, repo, vqr, write
-from tests.acceptance.sandbox_fixtures import TEST_KEY, client_for, create, read_all_pages, running_sandbox
+from tests.acceptance.impact_repo import FILES, INACTIVE, git, query, repo, target, veza, vqr, write
+from tests.acceptance.sandbox_fixtures import create, read_all_pages
 
-__all__ = ["repo"]
+__all__ = ["repo", "target", "veza"]  # the fixtures, imported for pytest
 
 REPO = Path(__file__).resolve().parents[2]
-INACTIVE = "specs:\n  - {fn: EQ, property: is_active, value: false}\n"
-
-
-@pytest.fixture(scope="module")
-def veza() -> Iterator[EmbeddedSandbox]:
-    with running_sandbox(nodes=400, latency=0.0) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def target(veza: EmbeddedSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    """Every run of the test goes to the module's sandbox (VEZA_URL overrides the environment's url)."""
-    monkeypatch.setenv("VEZA_URL", veza.url)
-    monkeypatch.setenv("VEZA_API_KEY", TEST_KEY)
-    with client_for(veza) as client:
-        assert client.post("/_sandbox/reset").status_code == 200
-        yield client
 
 
 def stats(client: httpx.Client) -> dict[str, Any]:

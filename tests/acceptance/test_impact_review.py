@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from runner.sandbox.server import EmbeddedSandbox
-from tests.acceptance.impact_repo import FILES, git, listed, query, repo, vqr, write
-from tests.acceptance.sandbox_fixtures import TEST_KEY, client_for, running_sandbox
+from tests.acceptance.impact_repo import FILES, INACTIVE, git, listed, query, repo, target, veza, vqr, write
 
-__all__ = ["repo"]
+__all__ = ["repo", "target", "veza"]  # the fixtures, imported for pytest
 
-INACTIVE = "specs:\n  - {fn: EQ, property: is_active, value: false}\n"
-
-
-@pytest.fixture(scope="module")
-def veza() -> Iterator[EmbeddedSandbox]:
-    with running_sandbox(nodes=300, latency=0.0) as sandbox:
-        yield sandbox
-
-
-@pytest.fixture
-def target(veza: EmbeddedSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[httpx.Client]:
-    monkeypatch.setenv("VEZA_URL", veza.url)
-    monkeypatch.setenv("VEZA_API_KEY", TEST_KEY)
-    with client_for(veza) as client:
-        assert client.post("/_sandbox/reset").status_code == 200
-        yield client
 
 
 def diff_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, dict[str, object]]:

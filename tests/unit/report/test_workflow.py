@@ -68,17 +68,19 @@ def test_environment_comes_from_a_variable_and_the_key_from_its_secret_only_wher
         assert "github.event" not in step.get("run", "") and "${{" not in step.get("run", ""), step
 
 
-def test_actions_are_pinned_and_share_lint_yml_pins() -> None:
-    def pins(path: Path) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for job in load(path)["jobs"].values():
-            for step in job["steps"]:
-                if "uses" in step:
-                    match = SHA_PIN.match(step["uses"])
-                    assert match, step["uses"]
-                    found[match["action"]] = step["uses"]
-        return found
+def pins(path: Path) -> dict[str, str]:
+    """Every action a workflow uses, by name, each required to be pinned to a full commit SHA."""
+    found: dict[str, str] = {}
+    for job in load(path)["jobs"].values():
+        for step in job["steps"]:
+            if "uses" in step:
+                match = SHA_PIN.match(step["uses"])
+                assert match, step["uses"]
+                found[match["action"]] = step["uses"]
+    return found
 
+
+def test_actions_are_pinned_and_share_lint_yml_pins() -> None:
     nightly, lint = pins(NIGHTLY), pins(LINT)
     shared = set(nightly) & set(lint)
     assert {"actions/checkout", "actions/setup-python", "actions/upload-artifact"} <= shared

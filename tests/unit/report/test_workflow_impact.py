@@ -14,7 +14,7 @@ from importlib.resources import files as package_files
 from pathlib import Path
 from typing import Any
 
-from tests.unit.report.test_workflow import LINT, NIGHTLY, SHA_PIN, load
+from tests.unit.report.test_workflow import LINT, NIGHTLY, load, pins
 
 IMPACT = LINT.parent / "pr-impact.yml"
 SAME_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
@@ -96,16 +96,6 @@ def test_no_expression_inside_a_run_script_and_event_data_only_through_env() -> 
 
 
 def test_actions_are_lint_yml_pins_and_nothing_new() -> None:
-    def pins(path: Path) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for job in load(path)["jobs"].values():
-            for step in job["steps"]:
-                if "uses" in step:
-                    match = SHA_PIN.match(step["uses"])
-                    assert match, step["uses"]
-                    found[match["action"]] = step["uses"]
-        return found
-
     impact, lint = pins(IMPACT), pins(LINT)
     assert set(impact) == {"actions/checkout", "actions/setup-python", "actions/upload-artifact",
                            "actions/download-artifact"}
