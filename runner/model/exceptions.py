@@ -1,0 +1,104 @@
+"""Accepted exceptions (issue 14): a known result row accepted for a reason, by an owner, until a date.
+
+`ExceptionRule` is one entry of `exceptions/*.yaml`: which queries it covers (a name or glob), which entity (an id,
+or a match on properties), and why. `rule.covers(query)` and `rule.matches(row)` are the one definition of what an
+exception applies to: the run (expectations, drift), the reports and the OCSF export all call them. `active(on)`
+says whether it still applies on a date. Its run.json form (`to_json`/`from_json`) lets a report re-apply it to the
+rows without the repository. Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import date
+
+from runner.model.values import JSONObject, JSONValue
+
+_ID_FIELDS = ("id",)  # an entity row's id; a path row's source and destination ids are under source/destination
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExceptionRule:
+    """One accepted exception. Exactly one of `entity_id` and `match` is set: `match` maps dotted property paths
+    (`properties.email`, `name`) to the exact JSON value the row must hold there (all must hold)."""
+
+    id: str  # stable: "<file>#<index>" (`exceptions/okta.yaml#2`), what reports and lint name it by
+    query: str  # a query name or glob
+    reason: str
+    owner: str
+    expires: date  # the last day it applies (inclusive)
+    entity_id: str | None = None
+    match: dict[str, JSONValue] = field(default_factory=dict)
+    ticket: str | None = None
+    file: str = ""  # relative to the project root
+    line: int = 0
+
+    def covers(self, query: str) -> bool:
+        return fnmatch.fnmatchcase(query, self.query)
+
+    def active(self, on: date) -> bool:
+        """Applies through `expires` itself; from the next day on it is expired."""
+        return on <= self.expires
+
+    def matches(self, row: JSONValue) -> bool:
+        """Whether a result row is this exception's entity: its `id` (or, for a path row, the source's or the
+        destination's id) equals `entity_id`, or every `match` path holds its value."""
+        if not isinstance(row, dict):
+            return False
+        if self.entity_id is not None:
+            return self.entity_id in _row_ids(row)
+        return bool(self.match) and all(_at(row, path) == value for path, value in self.match.items())
+
+    def to_json(self) -> JSONObject:
+        out: JSONObject = {"id": self.id, "query": self.query, "reason": self.reason, "owner": self.owner,
+                           "expires": self.expires.isoformat(), "ticket": self.ticket, "file": self.file,
+                           "line": self.line}
+        if self.entity_id is not None:
+            out["entity"] = {"id": self.entity_id}
+        else:
+            out["entity"] = {"match": dict(self.match)}
+        return out
+
+    @classmethod
+    def from_json(cls, data: JSONObject) -> ExceptionRule:
+        """The inverse of `to_json` (run.json); raises ValueError, KeyError or TypeError on a malformed entry."""
+        entity = data["entity"]
+        if not isinstance(entity, dict):
+            raise TypeError("entity must be an object")
+        ticket = data.get("ticket")
+        match = entity.get("match")
+        return cls(id=str(data["id"]), query=str(data["query"]), reason=str(data["reason"]),
+                   owner=str(data["owner"]), expires=date.fromisoformat(str(data["expires"])),
+                   entity_id=str(entity["id"]) if "id" in entity else None,
+                   match=dict(match) if isinstance(match, dict) else {},
+                   ticket=str(ticket) if ticket is not None else None, file=str(data.get("file", "")),
+                   line=int(data.get("line", 0) or 0))  # type: ignore[arg-type]
+
+
+def _row_ids(row: JSONObject) -> set[str]:
+    ids = {str(row[key]) for key in _ID_FIELDS if key in row and row[key] is not None}
+    for half in ("source", "destination"):
+        inner = row.get(half)
+        if isinstance(inner, dict) and inner.get("id") is not None:
+            ids.add(str(inner["id"]))
+    return ids
+
+
+def _at(row: JSONObject, path: str) -> JSONValue:
+    value: JSONValue = row
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+_MISSING: JSONValue = {"\0missing": True}  # never equal to a value a YAML file can hold
+
+
+def applying(rules: list[ExceptionRule] | tuple[ExceptionRule, ...], query: str, on: date) -> tuple[
+        list[ExceptionRule], list[ExceptionRule]]:
+    """(active, expired) rules that cover `query` on the run's date."""
+    covering = [rule for rule in rules if rule.covers(query)]
+    return [r for r in covering if r.active(on)], [r for r in covering if not r.active(on)]
