@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -69,6 +69,8 @@ class RunSession:
     hooks: Hooks
     lock: RunLock | None = None  # `--resume`: taken before anything of the run was touched
     bodies: Mapping[str, str] | None = None  # every query's body_hash in this environment, for run.json
+    as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # set once connected: the tenant's clock
+    clock: str = "local"  # where `as_of` came from: "server" (the first reply's Date header) or "local"
 
     async def run(self, target: Target) -> int:
         tuning = self.options.tuning
@@ -81,6 +83,7 @@ class RunSession:
                               notify=lambda line: print(line, file=self.err, flush=True)) as client:
             await self._connect(client)
             started = datetime.now(UTC)
+            self.as_of, self.clock = (client.server_date, "server") if client.server_date else (started, "local")
             run_id, rundir = self._open_run(started, target.shown)
             try:
                 key = HistoryKey(env=self.env.name, target=target.shown)
@@ -138,7 +141,7 @@ class RunSession:
         ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id, key=key,
                          page_size=options.tuning.page_size,
                          run_deadline=client.now() + options.run_deadline if options.run_deadline else None,
-                         on_result=self.hooks.result, records=self.records)
+                         on_result=self.hooks.result, records=self.records, as_of=self.as_of)
         interrupt = asyncio.Event()
         with _signals(interrupt):
             async with Progress(total=len(self.plans), stream=self.err, quiet=options.quiet,
@@ -152,7 +155,7 @@ class RunSession:
         options = self.options
         finished = datetime.now(UTC)
         info = RunInfo(run_id=run_id, env=self.env.name, target=target.shown, started_at=started,
-                       finished_at=finished, resumed=bool(self.records),
+                       finished_at=finished, resumed=bool(self.records), as_of=self.as_of, clock=self.clock,
                        options={"concurrency": self.concurrency, "cache": options.cache,
                                 "snapshot_id": options.snapshot_id, "fail_fast": options.fail_fast,
                                 "page_size": options.tuning.page_size})

@@ -31,6 +31,8 @@ class RunInfo:
     finished_at: datetime
     resumed: bool
     options: JSONObject
+    as_of: datetime | None = None  # the run's reference time: the tenant's clock if it sent one (`clock`)
+    clock: str = "local"
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -100,6 +102,8 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "resumed": info.resumed,
         "started_at": _stamp(info.started_at),
         "finished_at": _stamp(info.finished_at),
+        "as_of": _stamp(info.as_of or info.started_at),
+        "clock": info.clock,
         "seconds": round((info.finished_at - info.started_at).total_seconds(), 3),
         "options": info.options,
         "summary": summary,

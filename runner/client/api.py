@@ -14,6 +14,7 @@ import random
 import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import TypeVar
 
 import httpx
@@ -31,7 +32,7 @@ from runner.client.errors import (
 from runner.client.exchange import exchange
 from runner.client.pages import Page, Submitted, parse_count, parse_page, parse_submitted
 from runner.client.pool import sharded_transport
-from runner.client.retry import RetryBudget, cached_resend_body, poll_delays
+from runner.client.retry import RetryBudget, cached_resend_body, parse_http_date, poll_delays
 from runner.model import JSONObject, JSONValue
 from runner.model.protocol import JobState, Paging
 
@@ -76,7 +77,13 @@ class VezaClient:
             trust_env=trust_env,
             transport=transport or sharded_transport(max_connections=config.max_connections, verify=verify,
                                                      trust_env=trust_env),
+            event_hooks={"response": [self._note_date]},
         )
+        self.server_date: datetime | None = None  # the `Date` of the first successful reply: the tenant's clock
+
+    async def _note_date(self, response: httpx.Response) -> None:
+        if self.server_date is None and response.is_success:
+            self.server_date = parse_http_date(response.headers.get("date"))
 
     async def __aenter__(self) -> VezaClient:
         return self

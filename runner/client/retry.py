@@ -158,3 +158,15 @@ def cached_resend_body(body: Mapping[str, JSONValue], elapsed: float) -> JSONObj
             return {"cached_result_if_available": {"request": inner["request"],
                                                    "max_staleness": to_protobuf_duration(staleness)}}
     return None
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    """An HTTP `Date` header as an aware UTC datetime, or None when absent or not a date (a server's clock is a
+    hint, never a reason to fail)."""
+    if not value:
+        return None
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -46,6 +46,10 @@ from runner.state import HistoryKey, Journal, QueryRecord, QueryState
 S = QueryState
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass(frozen=True, kw_only=True)
 class RunContext:
     """What every query of a run shares. `run_deadline` is on `client.now()`'s clock."""
@@ -60,14 +64,13 @@ class RunContext:
     rng: random.Random | None = None
     on_result: Callable[[Path], None] | None = None  # called in a worker thread with each committed results file
     records: Mapping[str, QueryRecord] = field(default_factory=dict)  # what the journal holds of this run (--resume)
+    # The run's reference time (run.json `as_of`): the tenant's clock (the `Date` of its first reply), else ours.
+    # Exception expiry and finding ages read it, so they follow the tenant (and the sandbox's simulated days).
+    as_of: datetime = field(default_factory=_now)
 
 
 class JobFailed(ApiError):
     """The async job ended with a failure status word."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def error_of(error: Exception) -> QueryError:

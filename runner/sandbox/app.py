@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,7 @@ from runner.sandbox.graph import Graph
 from runner.sandbox.jobs import Jobs
 from runner.sandbox.schema_check import BodyChecker
 from runner.sandbox.store import StateStore
+from runner.sandbox.store_check import MAX_ADVANCE_DAYS
 from runner.sandbox.wire import (
     ApiError,
     error_body,
@@ -142,11 +146,14 @@ class _Routes:
     async def advance(self, request: Request) -> Response:
         body = await _json_body(request, optional=True)
         seed, fraction = (body.get("seed"), body.get("fraction")) if isinstance(body, dict) else (None, None)
+        days = body.get("days", 1) if isinstance(body, dict) else 1
+        if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_ADVANCE_DAYS:
+            raise invalid_argument("days", f"expected an integer in [0, {MAX_ADVANCE_DAYS}]")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise invalid_argument("seed", "expected an integer")
         if fraction is not None and (not isinstance(fraction, int | float) or not 0 < fraction <= 1):
             raise invalid_argument("fraction", "expected a number in (0, 1]")
-        return _reply(request, await self.jobs.advance(seed=seed, fraction=fraction))
+        return _reply(request, await self.jobs.advance(seed=seed, fraction=fraction, days=days))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -195,10 +202,12 @@ class _Auth:
 
 
 class _Edge:
-    """Outermost layer: a request id for every reply, and the connection's transport for injected resets."""
+    """Outermost layer: a request id and the sandbox's `Date` (its simulated clock, `Jobs.wall_clock`) on every
+    reply, and the connection's transport for injected resets."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, clock: Callable[[], datetime]) -> None:
         self._app = app
+        self._clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -213,7 +222,8 @@ class _Edge:
 
         async def send_with_id(message: Any) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), header]}
+                date = (b"date", format_datetime(self._clock(), usegmt=True).encode())
+                message = {**message, "headers": [*message.get("headers", []), header, date]}
             await send(message)
 
         await self._app(scope, receive, send_with_id)
@@ -247,4 +257,4 @@ def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxAp
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _internal_error},
     )
     layered = FaultMiddleware(_Auth(starlette, config.api_key), plan=plan, config=config, on_fault=jobs.stats.fault)
-    return SandboxApp(asgi=_Edge(layered), jobs=jobs)
+    return SandboxApp(asgi=_Edge(layered, jobs.wall_clock), jobs=jobs)

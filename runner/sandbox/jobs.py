@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from runner.sandbox.cache import Execution, JobStatus, Outcome, ResultCache, canonical_spec, new_cache_id, spec_key
@@ -74,7 +75,7 @@ class Jobs:
         self._regenerate = regenerate  # how to get the original graph back after `advance` (None: keep it)
         self._initial_version = graph.version
         self._store = store
-        self._advances: tuple[tuple[int, float], ...] = ()
+        self._advances: tuple[tuple[int, float, int], ...] = ()
         self.store_warning: str | None = None  # one line when the store was corrupt and rebuilt
         self.stats = Stats()
         self._clock = clock
@@ -88,7 +89,7 @@ class Jobs:
     def _restore(self, store: StateStore) -> None:
         """Replay the stored advances (the same seeds give the same graph), then take back results and jobs."""
         loaded, self.store_warning = store.load()
-        for seed, fraction in loaded.advances:
+        for seed, fraction, _ in loaded.advances:
             advance_graph(self.graph, seed=seed, fraction=fraction)
         self._advances = loaded.advances
         for execution in loaded.executions:
@@ -265,12 +266,20 @@ class Jobs:
         return {"result_type": COUNT_RESULT_TYPE, "number_value": int64(outcome.total),
                 "warnings": list(outcome.warnings)}
 
-    async def advance(self, *, seed: int | None, fraction: float | None) -> dict[str, Any]:
-        """Mutate a few percent of the graph; cached results keep the version they were computed on."""
+    async def advance(self, *, seed: int | None, fraction: float | None, days: int = 1) -> dict[str, Any]:
+        """Mutate a few percent of the graph and move the clock `days` forward (a nightly step: one day by
+        default); cached results keep the version they were computed on."""
         use_seed = self.config.seed + 1000 * (self.graph.version + 1) if seed is None else seed
         use_fraction = DEFAULT_FRACTION if fraction is None else fraction
         summary = await asyncio.to_thread(advance_graph, self.graph, seed=use_seed, fraction=use_fraction)
-        self._advances = (*self._advances, (use_seed, use_fraction))
+        self._advances = (*self._advances, (use_seed, use_fraction, days))
         if self._store is not None:
             self._store.save_advances(self._advances)
-        return {"seed": use_seed, **dataclasses.asdict(summary)}
+        return {"seed": use_seed, "days": days, "clock": self.wall_clock().isoformat(),
+                **dataclasses.asdict(summary)}
+
+    def wall_clock(self) -> datetime:
+        """The sandbox's simulated date and time: the real one moved forward by every advance's days. Served as
+        each reply's `Date` header, as a real server's clock would be, so a client's notion of "today" (exception
+        expiry, finding ages) can follow the graph's story."""
+        return datetime.now(UTC) + timedelta(days=sum(days for _, _, days in self._advances))

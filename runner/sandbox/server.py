@@ -62,7 +62,8 @@ def _url(*, tls: bool, host: str, port: int) -> str:
 
 def _uvicorn_config(app: SandboxApp, *, certfile: Path | None, keyfile: Path | None) -> uvicorn.Config:
     config = uvicorn.Config(app.asgi, interface="asgi3", lifespan="off", log_level="warning", access_log=False,
-                            proxy_headers=False, server_header=False, timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
+                            proxy_headers=False, server_header=False, date_header=False,  # the app sends its own clock
+                            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
                             ssl_certfile=str(certfile) if certfile else None,
                             ssl_keyfile=str(keyfile) if keyfile else None)
     try:

@@ -64,7 +64,7 @@ class StoredJob:
 class Loaded:
     executions: tuple[Execution, ...] = ()
     jobs: tuple[StoredJob, ...] = ()
-    advances: tuple[tuple[int, float], ...] = ()
+    advances: tuple[tuple[int, float, int], ...] = ()
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -169,7 +169,7 @@ class StateStore:
             return Loaded()
         if _read(ident).get("identity") != self._identity:
             raise CorruptStore("identity.json names another graph")
-        advances: tuple[tuple[int, float], ...] = ()
+        advances: tuple[tuple[int, float, int], ...] = ()
         if (self.dir / "advances.json").exists() or (self.dir / "advances.json").is_symlink():
             advances = advances_of(_read(self.dir / "advances.json"))
         now = time.time()
@@ -259,7 +259,7 @@ class StateStore:
             "query_result_id": job.query_result_id, "cache_id": job.cache_id,
             "created_at": job.created_at + self._offset, "warnings": list(job.warnings)})
 
-    def save_advances(self, advances: tuple[tuple[int, float], ...]) -> None:
+    def save_advances(self, advances: tuple[tuple[int, float, int], ...]) -> None:
         self._put(".", "advances", {"advances": [list(step) for step in advances]})
 
     def clear(self) -> None:

@@ -12,6 +12,8 @@ class CorruptStore(Exception):
     """A file of the store cannot be read as this version wrote it."""
 
 
+MAX_ADVANCE_DAYS = 3650  # one advance moves the clock at most ten years: what `/_sandbox/advance` accepts
+
 def number(value: Any, what: str, *, integral: bool = False, most: float = math.inf) -> float:
     """A stored number, checked: JSON reads `1e400` as inf and accepts NaN, so neither may reach the sandbox."""
     if isinstance(value, bool) or not isinstance(value, int if integral else int | float):
@@ -33,10 +35,14 @@ def texts(value: Any, what: str) -> tuple[str, ...]:
     return tuple(text(item, what) for item in value)
 
 
-def advances_of(data: dict[str, Any]) -> tuple[tuple[int, float], ...]:
+def advances_of(data: dict[str, Any]) -> tuple[tuple[int, float, int], ...]:
+    """[seed, fraction, days] per advance; a store written before the clock moved has [seed, fraction] (1 day)."""
     steps = data["advances"]
-    if not isinstance(steps, list) or not all(isinstance(step, list) and len(step) == 2 for step in steps):
-        raise CorruptStore("advances.json is not a list of [seed, fraction]")
+    if not isinstance(steps, list) or not all(isinstance(step, list) and len(step) in (2, 3) for step in steps):
+        raise CorruptStore("advances.json is not a list of [seed, fraction, days]")
+    days = [step[2] if len(step) == 3 else 1 for step in steps]
+    if not all(isinstance(day, int) and not isinstance(day, bool) and 0 <= day <= MAX_ADVANCE_DAYS for day in days):
+        raise CorruptStore("an advance's days are out of range")
     seeds = [step[0] for step in steps]
     if not all(isinstance(seed, int) and not isinstance(seed, bool) and abs(seed) < 2**63 for seed in seeds):
         raise CorruptStore("an advance's seed is not a 64-bit integer")
@@ -44,4 +50,4 @@ def advances_of(data: dict[str, Any]) -> tuple[tuple[int, float], ...]:
     fractions = [number(step[1], "an advance's fraction", most=1.0) for step in steps]
     if not all(fraction > 0 for fraction in fractions):
         raise CorruptStore("an advance's fraction is out of range")
-    return tuple(zip(seeds, (float(f) for f in fractions), strict=True))
+    return tuple(zip(seeds, (float(f) for f in fractions), days, strict=True))
