@@ -62,6 +62,7 @@ class Project:
     node_types: frozenset[str]
     disabled_rules: frozenset[str]
     retention: int
+    ocsf: bool = False  # vqr.yaml `outputs: {ocsf: true}`: `vqr run` also writes findings.ocsf.jsonl
     api: ApiProtocol = field(default_factory=ApiProtocol)  # vqr.yaml `api:`: the poll's assumed protocol facts
 
     def display(self, path: Path) -> str:
@@ -247,6 +248,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         node_types=frozenset(str(t) for t in _items(data.get("node_types"))),
         disabled_rules=frozenset(str(r) for r in _items(rules.get("disable"))),
         retention=_integer(data.get("retention"), 30),
+        ocsf=_object(data.get("outputs")).get("ocsf") is True,
         api=ApiProtocol.from_section(_object(data.get("api"))),
     )
 

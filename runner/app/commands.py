@@ -198,7 +198,8 @@ def run(common: Common, *, options: RunOptions) -> int:
 
     def reports(run_dir: Path) -> None:
         after_run(run_dir, journal_path=project.root / JOURNAL, reports_dir=run_dir.parent,
-                  retention=project.retention, step_summary=common.process.step_summary, err=common.err)
+                  retention=project.retention, step_summary=common.process.step_summary, err=common.err,
+                  ocsf=project.ocsf)
 
     return run_batch_command(project, compiled.queries, options, process=common.process, out=common.out,
                              err=common.err, hooks=Hooks(published=reports, result=write_result_csv),

@@ -61,6 +61,7 @@ def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject
     }
     if plan is not None:
         entry["spec"] = plan.spec
+        entry["severity"] = plan.severity
         if plan.body is not None:
             entry["body"], entry["body_hash"] = plan.body, plan.body_hash
         for key, value in (("description", plan.description), ("owner", plan.owner)):

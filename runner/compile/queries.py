@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from runner.model import JSONObject, JSONValue, Query, QueryUnit, cache_policy
+from runner.model.query import DEFAULT_SEVERITY, SEVERITIES
 
 
 def effective_cache(own: JSONValue, defaults: Mapping[str, JSONValue]) -> JSONObject:
@@ -35,11 +36,14 @@ def to_query(unit: QueryUnit, default_cache: Mapping[str, JSONValue]) -> Query:
     drift = body.get("drift")
     timeout = body.get("timeout")
     cache = effective_cache(body.get("cache"), default_cache)
+    severity = body.get("severity")
     return Query(
         name=unit.name, file=unit.doc.path, matrix=unit.matrix,
         spec=dict(spec) if isinstance(spec, dict) else {},
         cache=cache_policy(cache), max_staleness=_text(cache.get("max_staleness")),
         enabled=body.get("enabled") is not False, tags=_strings(body.get("tags")),
-        owner=_text(body.get("owner")), description=_text(body.get("description")),
+        owner=_text(body.get("owner")),
+        severity=severity if isinstance(severity, str) and severity in SEVERITIES else DEFAULT_SEVERITY,
+        description=_text(body.get("description")),
         timeout=str(timeout) if timeout is not None else None, expect=body.get("expect"),
         drift_ignore=_strings(drift.get("ignore")) if isinstance(drift, dict) else ())

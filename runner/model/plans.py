@@ -29,6 +29,7 @@ class QueryPlan:
     drift_ignore: tuple[str, ...] = ()  # `drift: {ignore: [...]}`: fields left out when comparing rows
     description: str | None = None
     owner: str | None = None
+    severity: str = "medium"  # the query's `severity:` (runner.model.query.SEVERITIES)
     # What `vqr render` prints for the query (unpinned, no --cache override) and its `body_hash`: run.json records
     # them so that `--state DIR` can tell which queries a change modifies.
     body: JSONObject | None = None

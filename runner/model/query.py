@@ -17,6 +17,8 @@ from runner.model.values import JSONObject, JSONValue
 CACHE_MODES: tuple[str, ...] = ("if_available", "immediate", "context")  # `cache.mode` in a query, `--cache`
 PREVIOUS_CACHE_ID = "previous"  # `cache_id: previous`: this query's last recorded cache_id, found at run time
 DEFAULT_MAX_STALENESS = "24h"  # Veza's documented default for cached_result_if_available (veza-api.md §3)
+SEVERITIES: tuple[str, ...] = ("info", "low", "medium", "high", "critical")  # `severity:`, lowest first
+DEFAULT_SEVERITY = "medium"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -82,6 +84,7 @@ class Query:
     enabled: bool = True
     tags: tuple[str, ...] = ()
     owner: str | None = None
+    severity: str = DEFAULT_SEVERITY  # one of SEVERITIES: how serious one result row is (the OCSF export)
     description: str | None = None
     timeout: str | None = None  # the query's own deadline (a duration); None: the project default
     expect: JSONValue = None  # `expect:` entries, evaluated by `assess.expectations`

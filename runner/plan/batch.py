@@ -56,7 +56,7 @@ def build_plans(project: Project, queries: Sequence[Query], *, cache_override: s
         plans.append(QueryPlan(name=query.name, file=query.file, spec=spec, spec_hash=spec_hash(spec), cache=cache,
                                expect=query.expect, timeout=_timeout(query, project, query_timeout),
                                drift_ignore=query.drift_ignore, description=query.description, owner=query.owner,
-                               body=rendered, body_hash=rendered_hash))
+                               severity=query.severity, body=rendered, body_hash=rendered_hash))
     return plans
 
 

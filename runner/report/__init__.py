@@ -1,6 +1,7 @@
 """Reports of a finished run, rendered only from its run directory (the validated run.json and the result files)
-and the journal's history: md, html, junit and csv. Pure renderers, one module per format; `publish` writes them
-(and is what `vqr run` calls after run.json), `commands` is `vqr report` and `vqr report history`.
+and the journal's history: md, html, junit, csv and ocsf (findings.ocsf.jsonl). Pure renderers, one module per
+format; `publish` writes them (and is what `vqr run` calls after run.json), `commands` is `vqr report` and
+`vqr report history`.
 
 The names load on first use: the CLI reads the format names (`kinds`) without loading the renderers.
 """

@@ -5,5 +5,6 @@ Constants only: the CLI reads them for its choices without loading the renderers
 
 from __future__ import annotations
 
-REPORT_FORMATS: tuple[str, ...] = ("md", "html", "junit", "csv")
-REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml"}  # csv: one file per query
+REPORT_FORMATS: tuple[str, ...] = ("md", "html", "junit", "csv", "ocsf")
+# csv: one file per query
+REPORT_FILES = {"md": "report.md", "html": "report.html", "junit": "junit.xml", "ocsf": "findings.ocsf.jsonl"}

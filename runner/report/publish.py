@@ -2,7 +2,8 @@
 
 `render_report(run_dir, fmt, history=...)` returns one format's text; `write_reports(run_dir, history)` writes
 report.md, report.html, junit.xml and results/*.csv atomically; `after_run` is what `vqr run` calls once run.json is
-published (reports, the GitHub step summary, retention). Reads and writes files only.
+published (reports, findings.ocsf.jsonl when vqr.yaml enables it, the GitHub step summary, retention). Reads and
+writes files only.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from runner.report.junit import render_junit
 from runner.report.kinds import REPORT_FILES
 from runner.report.load import ArtifactError, RunArtifact, load_run
 from runner.report.markdown import render_markdown
+from runner.report.ocsf import write_ocsf
 from runner.sanitize import terminal_line
 from runner.state import EMPTY_HISTORY, History, HistoryKey
 
@@ -92,6 +94,9 @@ def write_format(run: RunArtifact, fmt: str, history: History) -> list[Path]:
     """One format (csv: one file per query) into the run directory; returns the files written."""
     if fmt == "csv":
         return _write_csvs(run)
+    if fmt == "ocsf":  # streamed row by row: never one text in memory
+        write_ocsf(run, run.path / REPORT_FILES[fmt])
+        return [run.path / REPORT_FILES[fmt]]
     target = run.path / REPORT_FILES[fmt]
     write_atomically(target, _render(run, fmt, history).encode())
     return [target]
@@ -119,9 +124,10 @@ def history_for(run: RunArtifact, journal_path: Path) -> History:
 
 
 def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention: int,
-              step_summary: Path | None = None, err: TextIO | None = None) -> list[Path]:
-    """What `vqr run` does once run.json is published: every report, the step summary, then pruning old runs.
-    A report that cannot be written is a warning, never a change of the run's exit code."""
+              step_summary: Path | None = None, err: TextIO | None = None, ocsf: bool = False) -> list[Path]:
+    """What `vqr run` does once run.json is published: every report (and the OCSF findings when `ocsf`), the step
+    summary, then pruning old runs. A report that cannot be written is a warning, never a change of the run's exit
+    code."""
     err = err or sys.stderr
     written: list[Path] = []
     try:
@@ -130,6 +136,8 @@ def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention
         for fmt in ("md", "html", "junit"):
             written += write_format(run, fmt, history)
         written += _write_csvs(run, keep_fresh=True)  # most were written during the run (write_result_csv)
+        if ocsf:
+            written += write_format(run, "ocsf", history)
         summary = write_step_summary(run_dir, step_summary)
         if summary is not None:
             written.append(summary)

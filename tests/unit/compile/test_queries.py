@@ -53,3 +53,8 @@ def test_defaults_and_each_mode() -> None:
 def test_the_staleness_named_under_another_default_mode_is_kept_for_a_cache_override() -> None:
     query = to_query(unit("s", cache={"max_staleness": "12h"}), {"mode": "immediate"})
     assert query.cache == Immediate() and query.max_staleness == "12h"
+
+
+def test_the_severity_is_the_querys_own_else_medium() -> None:
+    assert to_query(unit("h", severity="critical"), DEFAULTS).severity == "critical"
+    assert to_query(unit("m"), DEFAULTS).severity == "medium"
