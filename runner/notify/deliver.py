@@ -80,12 +80,13 @@ def plan_messages(settings: NotifySettings, run: RunFacts) -> list[Message | Out
         groups = ([(owner, tuple(q for q in run.queries if q.owner == owner)) for owner in run.owners()]
                   if target.per_owner else [(None, run.queries)])
         for owner, queries in groups:
-            holds = triggers(run, queries, everyone=not target.per_owner) & target.when
-            reasons = tuple(t for t in Trigger if t in holds)
-            if not reasons:
+            holds = triggers(run, queries, everyone=not target.per_owner)
+            if not holds & target.when:
                 wanted = ", ".join(sorted(str(t) for t in target.when))
                 planned.append(_outcome(target, owner, SKIPPED, (), f"nothing to report (when: {wanted})"))
                 continue
+            # Every condition that holds, not only those asked for: `always` tells nothing when another holds.
+            reasons = tuple(t for t in Trigger if t in holds and (t is not Trigger.ALWAYS or len(holds) == 1))
             scope = Scope(owner=owner, per_owner=target.per_owner, queries=queries, reasons=reasons)
             planned.append(Message(target=target, scope=scope, payload=build_payload(target.kind, run, scope)))
     return planned

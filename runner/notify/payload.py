@@ -25,7 +25,7 @@ class Scope:
     owner: str | None  # the owner this message is for (per_owner), None for the queries without one or everyone
     per_owner: bool
     queries: tuple[QueryFact, ...]
-    reasons: tuple[Trigger, ...]  # the target's triggers that hold, in the order of `Trigger`
+    reasons: tuple[Trigger, ...]  # the conditions that hold (`always` only when nothing else does), `Trigger` order
 
     @property
     def notable(self) -> list[QueryFact]:
