@@ -54,7 +54,7 @@ class Outcome:
     detail: str  # one line, safe to print
 
     def line(self) -> str:
-        """`slack-team (slack) for identity-team: failed: HTTP 500, given up after 5 attempt(s)`."""
+        """`slack-team (slack) for identity-team: failed: HTTP 500 after 5 attempt(s)`."""
         whom = f" for {self.owner}" if self.owner else " (queries without an owner)" if self.per_owner else ""
         return terminal_line(f"{self.target} ({self.kind}){whom}: {self.outcome}: {self.detail}")
 

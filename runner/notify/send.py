@@ -61,6 +61,8 @@ def post_json(client: httpx.Client, url: Secret, payload: JSONObject, *, policy:
             outcome = Delivery(sent=False, attempts=attempts, status=None, detail=_kind(error))
         except httpx.HTTPError as error:  # a read or write failure: the message may have arrived, so no resend
             return Delivery(sent=False, attempts=attempts, status=None, detail=f"{_kind(error)} (not retried)")
+        except httpx.InvalidURL:  # not an HTTPError; its message quotes the URL
+            return Delivery(sent=False, attempts=attempts, status=None, detail="httpx refused the URL as invalid")
         else:
             if 200 <= status < 300:
                 return Delivery(sent=True, attempts=attempts, status=status, detail=f"HTTP {status}")
@@ -70,9 +72,9 @@ def post_json(client: httpx.Client, url: Secret, payload: JSONObject, *, policy:
             retry_after = parse_retry_after(retry_header)
         wait = policy.wait(attempts, rng, retry_after)
         if attempts >= policy.max_attempts or clock() + wait >= deadline:
-            why = "attempts" if attempts >= policy.max_attempts else "the deadline"
+            why = "" if attempts >= policy.max_attempts else ", the deadline would pass before the next"
             return Delivery(sent=False, attempts=attempts, status=outcome.status,
-                            detail=f"{outcome.detail}, given up after {attempts} attempt(s) ({why})")
+                            detail=f"{outcome.detail} after {attempts} attempt(s){why}")
         sleep(wait)
 
 

@@ -4,6 +4,7 @@ connect errors), what is not retried, the deadline, URLs from a variable or a fi
 from __future__ import annotations
 
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from runner.client.retry import RetryPolicy
 from runner.model.notify import NotifySettings, NotifyTarget, TargetKind, Trigger
 from runner.notify import FAILED, SENT, SKIPPED, Outcome, deliver, plan_messages, read_facts, write_outcomes
-from runner.sanitize import terminal_line
+from runner.sanitize import LOG_FILTER, terminal_line
 from tests.support.receiver import dead_url, receiver
 from tests.unit.notify.runs import golden_run
 from tests.unit.notify.shapes import check_slack, check_webhook
@@ -151,3 +152,27 @@ def test_outcomes_are_written_beside_run_json(tmp_path: Path) -> None:
     written = write_outcomes(run_dir, "20250301T020000Z-a1b2", [skipped])
     document = json.loads(written.read_text())
     assert written.name == "notifications.json" and document["notifications"][0]["outcome"] == "skipped"
+
+
+def test_httpx_and_httpcore_logs_never_show_the_url(tmp_path: Path) -> None:
+    """httpx logs every request's URL at INFO, httpcore more at DEBUG: the CLI's log filter must redact it."""
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect(level=logging.DEBUG)
+    handler.addFilter(LOG_FILTER)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        with receiver([500], path="/hooks/log-canary-91b2") as hook:
+            send(golden_run(tmp_path), hook.url, clock=FakeClock())
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert any("HTTP Request" in line for line in lines)  # httpx did log the requests
+    assert not [line for line in lines if "log-canary-91b2" in line]
