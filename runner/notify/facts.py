@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from runner.artifact import RUN_FILE
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
 from runner.model.exceptions import ExceptionRule
 from runner.model.notify import Trigger
 
+RUN_FILE = "run.json"  # artifact.RUN_FILE; that package imports the journal, which notify never does
 MAX_RUN_FILE_BYTES = 256 << 20  # a run.json of 3,000 queries with specs is ~20 MiB; beyond this it is not ours
 FAILED_STATUSES = frozenset({"failed", "interrupted"})
 
