@@ -206,6 +206,20 @@ def report(ctx: click.Context, target: tuple[str, ...], fmt: str, limit: int, en
     raise SystemExit(app.report(_common(ctx, env), target=target, fmt=fmt, limit=limit))
 
 
+@cli.command(epilog="""\b
+Exit codes:
+  0    every message sent (or, with --dry-run, printed)
+  1    a target failed (each is named on stdout and in RUN_DIR/notifications.json)
+  2    usage error: no run.json in RUN_DIR, no notify: targets in vqr.yaml
+""")
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False), metavar="RUN_DIR")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent (webhook URLs redacted); send nothing.")
+@click.pass_context
+def notify(ctx: click.Context, run_dir: Path, dry_run: bool) -> None:
+    """Send vqr.yaml's notifications for the run in RUN_DIR, as `vqr run` does after its reports."""
+    raise SystemExit(app.notify(_common(ctx), run_dir=run_dir, dry_run=dry_run))
+
+
 @cli.group()
 def sandbox() -> None:
     """The embedded Veza-compatible sandbox: real HTTP, async jobs, cache, generated graph, faults."""

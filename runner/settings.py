@@ -13,10 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runner.durations import parse_duration
 from runner.errors import ProjectError, UsageError
 from runner.findings.text import format_abort
 from runner.load import load_yaml_file
 from runner.model import Document, Finding, JSONObject, JSONValue, Position, Severity
+from runner.model.notify import NotifySettings
 from runner.model.protocol import ApiProtocol
 from runner.model.query import DEFAULT_MAX_STALENESS
 from runner.repopath import PathProblem, Problem, check_file, lexically_within, outside_root
@@ -64,6 +66,7 @@ class Project:
     retention: int
     ocsf: bool = False  # vqr.yaml `outputs: {ocsf: true}`: `vqr run` also writes findings.ocsf.jsonl
     api: ApiProtocol = field(default_factory=ApiProtocol)  # vqr.yaml `api:`: the poll's assumed protocol facts
+    notify: NotifySettings = field(default_factory=NotifySettings)  # vqr.yaml `notify:`: where URLs are, not URLs
 
     def display(self, path: Path) -> str:
         """How a file is named in findings: relative to the project root, with forward slashes."""
@@ -250,6 +253,8 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         retention=_integer(data.get("retention"), 30),
         ocsf=_object(data.get("outputs")).get("ocsf") is True,
         api=ApiProtocol.from_section(_object(data.get("api"))),
+        notify=NotifySettings.from_section(_object(data.get("notify")), root=root,
+                                           deadline_seconds=parse_duration(_object(data.get("notify")).get("deadline"))),
     )
 
 

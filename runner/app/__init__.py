@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     )
     from runner.app.diff_command import diff
     from runner.app.listing import ls, render
+    from runner.app.notify_command import notify
     from runner.app.options import RunOptions
     from runner.findings import FORMATS as LINT_FORMATS
     from runner.report.kinds import REPORT_FORMATS
@@ -45,12 +46,13 @@ _HOMES = {
     "REPORT_FORMATS": ("runner.report.kinds", None),
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
     "LOG_FILTER": ("runner.sanitize", None),
-    "import_queries": ("commands", None), "sandbox_reset": ("commands", None),
+    "import_queries": ("commands", None), "sandbox_reset": ("commands", None), "notify": ("notify_command", None),
 }
 
 __all__ = [
     "CACHE_MODES", "LINT_FORMATS", "LOG_FILTER", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common",
-    "ExitCode", "RunOptions", "VqrError", "diff", "guarded", "import_queries", "init", "lint", "ls", "parse_duration",
+    "ExitCode", "RunOptions", "VqrError", "diff", "guarded", "import_queries", "init", "lint", "ls", "notify",
+    "parse_duration",
     "render", "report", "run", "sandbox_option_specs", "sandbox_reset", "sandbox_serve", "schema_build",
 ]
 

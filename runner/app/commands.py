@@ -171,7 +171,8 @@ def sandbox_reset(common: Common, *, state: Path | None) -> int:
 
 def run(common: Common, *, options: RunOptions) -> int:
     """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
-    its run.json is written, render every report into the run directory and prune runs beyond `retention:`."""
+    its run.json is written, render every report into the run directory, prune runs beyond `retention:`, then send
+    vqr.yaml's notifications (a failed one is a warning)."""
     from runner.app.run_command import JOURNAL, run_batch_command
     from runner.app.session import Hooks
     from runner.report import after_run, write_result_csv
@@ -200,6 +201,10 @@ def run(common: Common, *, options: RunOptions) -> int:
         after_run(run_dir, journal_path=project.root / JOURNAL, reports_dir=run_dir.parent,
                   retention=project.retention, step_summary=common.process.step_summary, err=common.err,
                   ocsf=project.ocsf)
+        if project.notify.targets:  # after the reports: a message never goes out about a run without its files
+            from runner.app.notify_command import notify_after_run
+
+            notify_after_run(run_dir, project, common.process, common.err)
 
     return run_batch_command(project, compiled.queries, options, process=common.process, out=common.out,
                              err=common.err, hooks=Hooks(published=reports, result=write_result_csv),

@@ -107,6 +107,9 @@ def explain(error: ValidationError, root: Mapping[str, Any]) -> Iterator[Problem
         yield Problem(path=path, kind="range", message=error.message)
     elif kind in ("anyOf", "oneOf"):
         yield from _alternatives(error, path, instance, schema, root)
+    elif kind == "not" and isinstance(schema.get("description"), str):
+        # A key the schema refuses on purpose (`url: {not: {}}` under notify): its description says why.
+        yield Problem(path=path, kind="refused", key=True, message=" ".join(schema["description"].split()))
     else:
         yield Problem(path=path, kind="invalid", message=error.message)
 
