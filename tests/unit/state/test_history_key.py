@@ -97,7 +97,7 @@ def test_a_schema1_journal_is_migrated_keeping_rows_that_no_key_matches(path: Pa
     assert read_history(path, ["q"], key=PROD, until_run=None, not_after=None, limit=30).of("q") == ()
     with open_journal(path, clock=Clock()) as journal:
         raw = sqlite3.connect(path)
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         kept = raw.execute("SELECT run_id, env, target, cache_id FROM history ORDER BY run_id").fetchall()
         assert kept == [("old-prod", None, None, "old-cache"), ("old-sandbox", None, None, "old-sb")]
         assert raw.execute("SELECT run_id, env, target FROM runs ORDER BY run_id").fetchall() == [
