@@ -5,8 +5,9 @@ Each run writes a result file of the current population (canonical JSON lines, `
 does), then times `assess.track_lifecycle` on a real journal: one pass over the file, the comparison with the
 open entities, the journal's write. Between runs CHURN of the population is resolved and as many new entities
 arrive. Every run's answer is checked (new, persisting, resolved, the oldest's age): a wrong count is an ERROR row.
-Rows: `lifecycle-bytes-per-entity` (the journal file after the last run, closed so its WAL is checkpointed, per open entity),
-`lifecycle-journal-mib` and `lifecycle-seconds-per-run` (median over the runs after the first). In-process.
+Rows: `lifecycle-bytes-per-entity` (the journal file after the last run, closed so its WAL is checkpointed, per
+open entity), `lifecycle-journal-mib` and `lifecycle-seconds-per-run` (median of the runs after the first).
+In-process.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _bytes(journal: Path) -> int:
 
 def run_lifecycle(config: Config) -> list[Result]:
     rows, runs = (QUICK_ROWS, QUICK_RUNS) if config.quick else (FULL_ROWS, FULL_RUNS)
-    rng = random.Random(14)  # noqa: S311  (a reproducible population, not a secret)
+    rng = random.Random(14)  # a reproducible population
     population = list(range(rows))
     next_id = rows
     results = config.workdir / "result.jsonl"
