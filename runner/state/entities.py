@@ -3,7 +3,7 @@ latest run, as a 64-bit key digest with the run that first saw it; updated in pl
 
 `read_open(db, scope, run_id) -> OpenEntities` and `apply_changes(db, scope, changes, now)` run the SQL;
 `Journal.open_entities` / `record_entities` call them on the journal's connection. Compact by design: an entity
-is (lifecycle id, digest, first run number, last run number) in a WITHOUT ROWID table, about 25 bytes on disk.
+is (lifecycle id, digest, first run number, last run number) in a WITHOUT ROWID table, ~18 bytes on disk.
 An open entity has `last_seq` NULL (its last sighting is the lifecycle's latest run, stored once); a resolved one
 keeps the number of the last run that saw it until the next run, which is what a resume of the run that resolved
 it needs to compare as it first did, and is then deleted: an entity that comes back is new again.
