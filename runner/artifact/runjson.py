@@ -59,6 +59,8 @@ def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject
         "expectations": [o.to_json() for o in result.expectations],
         "drift": result.drift.to_json() if result.drift is not None else None, "error": error,
     }
+    if result.lifecycle is not None:
+        entry["lifecycle"] = result.lifecycle.to_json()
     if plan is not None:
         entry["spec"] = plan.spec
         entry["severity"] = plan.severity

@@ -1,15 +1,19 @@
-"""What a finished result means: drift against the previous run's result file (keyed by entity) and the
-`expect:` outcomes. Reads result files; no network.
+"""What a finished result means: drift against the previous run's result file (keyed by entity), the finding
+lifecycle (new, persisting, resolved entities and their ages, kept in the journal) and the `expect:` outcomes.
+Reads result files (the lifecycle also writes through the journal it is given); no network.
 """
 
 from __future__ import annotations
 
 from runner.assess.drift import Scalar, compare_results, flatten_row
 from runner.assess.expectations import evaluate_expectations
+from runner.assess.lifecycle import LifecycleStore, track_lifecycle
 
 __all__ = [
+    "LifecycleStore",
     "Scalar",
     "compare_results",
     "evaluate_expectations",
     "flatten_row",
+    "track_lifecycle",
 ]

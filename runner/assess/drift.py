@@ -107,10 +107,16 @@ def _digest(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-def _key_digest(row: JSONValue) -> int:
+def keyed(row: JSONValue) -> tuple[str, int]:
+    """A row's entity key and its 64-bit digest, the one identity drift and finding lifecycles share."""
     # Tagged, so an entity whose id happens to read like "a -> b" never meets a path row's key.
     tag = "path" if isinstance(row, dict) and "id" not in row and "source" in row else "id"
-    return _digest(f"{tag}\x00{entity_key(row)}")
+    key = entity_key(row)
+    return key, _digest(f"{tag}\x00{key}")
+
+
+def _key_digest(row: JSONValue) -> int:
+    return keyed(row)[1]
 
 
 def _strip(value: JSONValue, rule: IgnoreRule, prefix: str = "") -> JSONValue:

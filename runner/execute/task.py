@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.artifact import ResultWriter, RunDir, UnwritableRow, link_verified
-from runner.assess import compare_results, evaluate_expectations
+from runner.assess import compare_results, evaluate_expectations, track_lifecycle
 from runner.client import (
     ApiError,
     AuthError,
@@ -41,6 +41,7 @@ from runner.model import (
     QueryStatus,
     cache_use,
 )
+from runner.model.lifecycle import LifecycleScope
 from runner.state import HistoryKey, Journal, QueryRecord, QueryState
 
 S = QueryState
@@ -230,7 +231,8 @@ def _relative(ctx: RunContext, name: str) -> str:
 
 
 def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult:
-    """Drift against this query's previous successful run with the same spec, then its expectations."""
+    """Drift against this query's previous successful run with the same spec, its finding lifecycle, then its
+    expectations."""
     plan = member.plan
     previous = ctx.journal.previous_success(plan.name, plan.spec_hash, key=ctx.key, exclude_run=ctx.run_id)
     drift: DriftResult | None = None
@@ -251,5 +253,10 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
     if result.cache is CacheUse.HIT and age is None and previous is not None and previous.cache_id == result.cache_id:
         age = max(0.0, (_now() - previous.finished_at).total_seconds())
     counts = Drift(added=drift.added, removed=drift.removed, previous_run=drift.previous_run) if drift else None
-    outcomes = evaluate_expectations(plan.expect, rows=result.rows or 0, drift=counts, no_drift=missing)
-    return replace(result, drift=drift, expectations=outcomes, result_age_seconds=age, finished_at=_now())
+    lifecycle = track_lifecycle(ctx.journal, LifecycleScope(env=ctx.key.env, target=ctx.key.target, query=plan.name,
+                                                            spec_hash=plan.spec_hash),
+                                ctx.rundir.result_path(plan.name), run_id=ctx.run_id, as_of=ctx.as_of, drift=drift)
+    outcomes = evaluate_expectations(plan.expect, rows=result.rows or 0, drift=counts, no_drift=missing,
+                                     lifecycle=lifecycle)
+    return replace(result, drift=drift, lifecycle=lifecycle, expectations=outcomes, result_age_seconds=age,
+                   finished_at=_now())

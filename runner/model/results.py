@@ -12,6 +12,7 @@ from datetime import datetime
 
 from runner.errors import ExitCode
 from runner.model.assessment import DriftResult, Outcome
+from runner.model.lifecycle import Lifecycle
 
 
 class QueryStatus(enum.Enum):
@@ -82,6 +83,7 @@ class QueryResult:
     results_file: str | None = None  # relative to the run directory
     expectations: tuple[Outcome, ...] = ()
     drift: DriftResult | None = None
+    lifecycle: Lifecycle | None = None  # new, persisting and resolved entities, the oldest open (assess/lifecycle)
     error: QueryError | None = None
     shared_submit: bool = False  # its create body was identical to another query's: one submit served both
     kept: bool = field(default=False)  # done in an earlier attempt of this run (`--resume`): not fetched again

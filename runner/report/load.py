@@ -62,6 +62,28 @@ class DriftFigures:
 
 
 @dataclass(frozen=True, kw_only=True)
+class OpenFigure:
+    id: str
+    name: str | None
+    first_seen: str
+    age_days: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LifecycleFigures:
+    """A query's `lifecycle` in run.json: entities new since `previous_run` (None: its first run), resolved,
+    persisting, and the oldest open ones."""
+
+    previous_run: str | None
+    new: int
+    persisting: int
+    resolved: int
+    new_sample: tuple[Entity, ...] = ()
+    resolved_sample: tuple[Entity, ...] = ()
+    oldest: tuple[OpenFigure, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
 class QueryError:
     category: str
     message: str
@@ -92,6 +114,7 @@ class QueryRun:
     spec: JSONObject | None = None
     description: str | None = None
     owner: str | None = None
+    lifecycle: LifecycleFigures | None = None  # absent in run.json files from before lifecycles were kept
 
     @property
     def failed_expectations(self) -> tuple[Expectation, ...]:
@@ -200,7 +223,7 @@ def _query(data: JSONObject) -> QueryRun:
         error=QueryError(category=str(_obj(error).get("category", "")), message=str(_obj(error).get("message", "")),
                          request_id=_str(_obj(error).get("request_id"))) if isinstance(error, dict) else None,
         spec=spec if isinstance(spec, dict) else None, description=_str(data.get("description")),
-        owner=_str(data.get("owner")))
+        owner=_str(data.get("owner")), lifecycle=_lifecycle(data.get("lifecycle")))
 
 
 def _expectation(data: JSONObject) -> Expectation:
@@ -226,3 +249,15 @@ def _drift(value: JSONValue) -> DriftFigures | None:
                         removed_sample=_entities(value.get("removed_sample")),
                         changed_sample=_entities(value.get("changed_sample")),
                         ignored=tuple(str(f) for f in _list(value.get("ignored"))))
+
+
+def _lifecycle(value: JSONValue) -> LifecycleFigures | None:
+    if not isinstance(value, dict):
+        return None
+    oldest = tuple(OpenFigure(id=str(o.get("id", "")), name=_str(o.get("name")),
+                              first_seen=str(o.get("first_seen", "")), age_days=_int(o.get("age_days")) or 0)
+                   for o in map(_obj, _list(value.get("oldest"))))
+    return LifecycleFigures(previous_run=_str(value.get("previous_run")), new=_int(value.get("new")) or 0,
+                            persisting=_int(value.get("persisting")) or 0, resolved=_int(value.get("resolved")) or 0,
+                            new_sample=_entities(value.get("new_sample")),
+                            resolved_sample=_entities(value.get("resolved_sample")), oldest=oldest)

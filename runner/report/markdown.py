@@ -22,6 +22,7 @@ from runner.report.figures import (
     slowest,
     when_text,
 )
+from runner.report.lifecycle_view import lifecycle_markdown
 from runner.report.load import QueryRun, RunArtifact
 from runner.sanitize import markdown_inline
 
@@ -149,7 +150,7 @@ def _details(queries: list[QueryRun]) -> list[str]:
 
 
 def render_markdown(run: RunArtifact, *, limit: int | None = None) -> str:
-    head = [*_summary(run), *_attention(run), *_cache(run), *_drift(run), *_slowest(run)]
+    head = [*_summary(run), *lifecycle_markdown(run), *_attention(run), *_cache(run), *_drift(run), *_slowest(run)]
     queries = queries_in_order(run.queries)
     shown = len(queries)
     with_details = True

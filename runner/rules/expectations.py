@@ -10,6 +10,7 @@ from runner.rules.context import emit
 from runner.rules.registry import register_rule
 
 METRICS = ("rows", "new_rows", "removed_rows")
+AGE_METRIC = "max_age_days"  # a number of days, not bounds: `{max_age_days: 30}`
 BOUNDS = ("min", "max", "eq")
 
 register_rule("expect/empty", "An expectation without a bound.",
@@ -61,10 +62,10 @@ def check_expectations(unit: QueryUnit) -> list[Finding]:
         if not isinstance(entry, dict):
             continue
         metrics = [metric for metric in METRICS if metric in entry]
-        if not metrics:
+        if not metrics and AGE_METRIC not in entry:
             found.append(emit(unit.doc, ("expect", index), "expect/empty",
                               "this expectation checks nothing; give rows, new_rows or removed_rows with min, max "
-                              "or eq."))
+                              "or eq, or max_age_days."))
         for metric in metrics:
             bounds = entry[metric]
             if isinstance(bounds, dict):

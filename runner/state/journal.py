@@ -20,7 +20,9 @@ from types import TracebackType
 from typing import Any
 
 from runner.model import RunStatus
+from runner.model.lifecycle import EntityChanges, LifecycleScope, OpenEntities
 from runner.secret import SECRET_FILTER
+from runner.state.entities import SCHEMA3, apply_changes, read_open
 from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
 from runner.state.readonly import SUPERSEDING, latest_key, parse_stamp, read_history, read_resumable, stamp
 from runner.state.records import (
@@ -42,7 +44,7 @@ __all__ = ["EMPTY_HISTORY", "History", "HistoryKey", "HistoryPoint", "HistoryRec
 
 # Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
 # in order when opened. A file from a newer vqr is refused rather than guessed at.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     """CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, env TEXT NOT NULL,
        status TEXT NOT NULL)""",
@@ -60,7 +62,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     "ALTER TABLE history ADD COLUMN env TEXT",
     "ALTER TABLE history ADD COLUMN target TEXT",
     "CREATE INDEX history_by_key ON history (name, env, target, finished_at)",
-),)
+), SCHEMA3)  # 3: finding lifecycles (state/entities.py); new tables only, so old rows keep their meaning
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 # Shown, never sent back or compared: redacted when stored. Ids, hashes and cache ids stay byte-exact.
 REDACTED_FIELDS = frozenset({"error_detail", "request_id"})
@@ -231,6 +233,18 @@ class Journal:
         """This query's latest successful run of `key`'s environment and target (with this spec, if given), for
         drift, expectations and reuse of a downloaded result."""
         return self._latest(name, spec_hash, key, exclude_run, need_cache_id=False)
+
+    # --- finding lifecycles (state/entities.py) ------------------------------------------------------------------
+
+    def open_entities(self, scope: LifecycleScope, *, run_id: str) -> OpenEntities:
+        """The entities open in `scope`'s lifecycle before `run_id` (or, if it was recorded already, as it found
+        them)."""
+        with self._decoding():
+            return read_open(self._db, scope, run_id)
+
+    def record_entities(self, scope: LifecycleScope, changes: EntityChanges) -> bool:
+        """Record one run's changes into `scope`'s lifecycle; False when it was recorded already."""
+        return apply_changes(self._db, scope, changes, self._clock())
 
     def _latest(self, name: str, spec_hash: str | None, key: HistoryKey, exclude_run: str | None, *,
                 need_cache_id: bool) -> HistoryRecord | None:

@@ -20,6 +20,7 @@ from runner.report import write_reports
 from runner.report.history import load_history
 from runner.sandbox.config import SandboxConfig
 from runner.state import HistoryKey, QueryState, open_journal
+from runner.state.journal import SCHEMA_VERSION
 from tests.acceptance.run_project import (
     NODES,
     PROJECT_FILE,
@@ -133,7 +134,7 @@ def test_an_old_journal_is_migrated_and_its_runs_are_never_matched(tmp_path: Pat
     assert after["inactive"]["drift"] is None and after["inactive"]["expectations"][0]["outcome"] == "skipped"
     assert after["ctx"]["mode"] == "immediate_run"  # the old cache id was not attached to
     db = sqlite3.connect(tmp_path / JOURNAL)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert db.execute("SELECT COUNT(*) FROM history WHERE env IS NULL").fetchone()[0] == 2  # kept, unmatched
     db.close()
 

@@ -1,6 +1,7 @@
-"""A journal file as vqr wrote it before history was keyed by environment and target (schema 1, commit 34db99d):
-its DDL copied verbatim from that commit, and `write_schema1_journal` to fill one with finished runs, so tests can
-check what migrating such a file keeps and what it never matches."""
+"""Journal files as older vqr versions wrote them: before history was keyed by environment and target (schema 1,
+commit 34db99d) and before finding lifecycles (schema 2, commit d13f057), their DDL copied verbatim from those
+commits; `write_schema1_journal` / `write_schema2_journal` fill one with finished runs, so tests can check what
+migrating such a file keeps and what it never matches."""
 
 from __future__ import annotations
 
@@ -54,6 +55,37 @@ def write_schema1_journal(path: Path, successes: Sequence[OldSuccess]) -> None:
             db.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?)",
                        (s.name, s.spec_hash, s.run_id, s.cache_id, s.rows, s.result_path, s.at))
         db.execute("PRAGMA user_version = 1")
+        db.commit()
+    finally:
+        db.close()
+
+
+# `git show d13f057:runner/state/journal.py`, _MIGRATIONS[1], applied over schema 1.
+SCHEMA2_DDL = (
+    "ALTER TABLE runs ADD COLUMN target TEXT",
+    "ALTER TABLE history ADD COLUMN env TEXT",
+    "ALTER TABLE history ADD COLUMN target TEXT",
+    "CREATE INDEX history_by_key ON history (name, env, target, finished_at)",
+)
+
+
+def write_schema2_journal(path: Path, successes: Sequence[OldSuccess], *, target: str) -> None:
+    """Create `path` with the schema-2 tables (user_version 2), each success recorded against `target` (its run's
+    environment and target copied into its history row, as that vqr did)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path)
+    try:
+        for statement in (*SCHEMA1_DDL, *SCHEMA2_DDL):
+            db.execute(statement)
+        for s in successes:
+            db.execute("INSERT OR IGNORE INTO runs VALUES (?, ?, ?, ?, 'completed', ?)",
+                       (s.run_id, s.at, s.at, s.env, target))
+            db.execute("INSERT INTO queries (run_id, name, spec_hash, state, cache_id, mode, rows, sha256, attempts, "
+                       "updated_at) VALUES (?, ?, ?, 'done', ?, 'immediate_run', ?, ?, 1, ?)",
+                       (s.run_id, s.name, s.spec_hash, s.cache_id, s.rows, s.sha256, s.at))
+            db.execute("INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (s.name, s.spec_hash, s.run_id, s.cache_id, s.rows, s.result_path, s.at, s.env, target))
+        db.execute("PRAGMA user_version = 2")
         db.commit()
     finally:
         db.close()

@@ -30,7 +30,8 @@ def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
     assert {"lint-1000-files", "lint-again-unchanged", "startup-help", "run-500-queries", "run-vs-oaaclient",
             "run-again-cached", "run-1m-rows-peak-rss", "sandbox-1m-paging-rss-growth", "sandbox-poll-throughput",
             "polls-per-5s-job", "lint-3-envs-vs-one", "lint-3-envs-vs-check-jsonschema", "impact-ls-vs-lint",
-            "impact-diff-run-state-executions"} <= set(rows)
+            "impact-diff-run-state-executions", "lifecycle-bytes-per-entity", "lifecycle-journal-mib",
+            "lifecycle-seconds-per-run"} <= set(rows)
     table = proc.stdout.splitlines()
     assert table[0].split() == ["benchmark", "n", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
     for row in rows:

@@ -1,13 +1,16 @@
-"""Expectations after a run: bounds, severities, messages, and drift expectations skipped without a previous run."""
+"""Expectations after a run: bounds, severities, messages, drift expectations skipped without a previous run, and
+max_age_days on the finding lifecycle."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from runner.assess.expectations import evaluate_expectations, evaluate_one
 from runner.model.assessment import Drift, ExpectSeverity, Verdict
+from runner.model.lifecycle import Lifecycle, OpenEntity
 from runner.model.values import JSONValue
 
 DRIFT = Drift(added=3, removed=1, previous_run="20260101T000000Z-abcd")
@@ -55,3 +58,30 @@ def test_entries_without_a_metric_or_not_a_list_are_ignored() -> None:
     assert evaluate_expectations(None, rows=1, drift=None) == ()
     assert evaluate_expectations([{"severity": "warn"}, "text"], rows=1, drift=None) == ()
 
+
+
+def _lifecycle(*ages: int) -> Lifecycle:
+    first = datetime(2026, 3, 1, tzinfo=UTC)
+    oldest = tuple(OpenEntity(key=f"u{i}", name=None, first_seen=first, age_days=age) for i, age in enumerate(ages))
+    return Lifecycle(previous_run="r1", new=0, persisting=len(ages), resolved=0, oldest=oldest)
+
+
+@pytest.mark.parametrize(("ages", "verdict", "actual"), [
+    ((31, 12), Verdict.FAILED, 31), ((30, 2), Verdict.PASSED, 30), ((), Verdict.PASSED, 0),
+])
+def test_max_age_days_is_the_age_of_the_oldest_open_entity(ages: tuple[int, ...], verdict: Verdict,
+                                                           actual: int) -> None:
+    outcome = evaluate_one({"max_age_days": 30, "message": "review them"}, rows=len(ages), drift=None,
+                           lifecycle=_lifecycle(*ages))
+    assert outcome is not None and (outcome.verdict, outcome.actual) == (verdict, actual)
+    assert outcome.to_json()["bounds"] == {"max": 30} and outcome.metric == "max_age_days"
+    if verdict is Verdict.FAILED:
+        assert outcome.message == ("review them: max_age_days = 31, the oldest open entity first seen 2026-03-01 "
+                                   "(expected at most 30 days)")
+    else:
+        assert not outcome.message.startswith("review them")
+
+
+def test_max_age_days_is_skipped_without_a_lifecycle() -> None:
+    (outcome,) = evaluate_expectations([{"max_age_days": 1}], rows=3, drift=DRIFT)
+    assert outcome.verdict is Verdict.SKIPPED and outcome.actual is None and not outcome.is_error_failure

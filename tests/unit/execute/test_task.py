@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 
+from runner.model.lifecycle import LifecycleScope
 from runner.model.plans import Member
 from runner.model.results import ErrorCategory, QueryError, QueryStatus
 from runner.model.values import JSONObject
 from runner.state.journal import QueryState
-from tests.unit.execute.fake_veza import Rig, Script, result_lines, rows
+from tests.unit.execute.fake_veza import KEY, Rig, Script, result_lines, rows
 
 S = QueryState
 
@@ -197,3 +198,18 @@ def test_a_transient_submit_failure_is_retried_and_recovers(rig: Rig) -> None:
 
     assert rig.fake.submits == [member.body] * 3  # 503 is never delivered: resent as is
     assert result.status is QueryStatus.SUCCEEDED and rig.budget.retries == 2
+
+
+def test_a_query_kept_by_a_resume_reports_its_lifecycle_once(rig: Rig) -> None:
+    # The first attempt fetched and recorded the entities; the resume finishes the kept query again (`_finish`),
+    # which must report the same lifecycle and leave the journal's entities as the first attempt left them.
+    rig.fake.scripts["users"] = Script(rows=rows("u1", "u2", "u1"))
+    member = rig.member("users")
+    rig.pending([member])
+    (first,) = asyncio.run(rig.group([member]))
+    assert first.lifecycle is not None and (first.lifecycle.previous_run, first.lifecycle.new) == (None, 2)
+    (again,) = asyncio.run(rig.group([member], records=rig.journal.query_states(rig.run_id)))
+    assert again.kept and again.lifecycle == first.lifecycle
+    scope = LifecycleScope(env=KEY.env, target=KEY.target, query="users", spec_hash=member.plan.spec_hash)
+    stored = rig.journal.open_entities(scope, run_id="the-next-run")
+    assert stored.previous_run == rig.run_id and len(stored.keys) == 2

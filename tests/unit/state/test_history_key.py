@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from runner.assess.lifecycle import track_lifecycle
+from runner.model.lifecycle import LifecycleScope
 from runner.model.results import RunStatus
 from runner.state.journal import SCHEMA_VERSION, Journal, QueryState, latest_key, open_journal, read_history
 from runner.state.records import HistoryKey
-from tests.support.old_journal import OldSuccess, write_schema1_journal
+from tests.support.old_journal import OldSuccess, write_schema1_journal, write_schema2_journal
 from tests.unit.state.conftest import Clock
 
 S = QueryState
@@ -97,7 +100,7 @@ def test_a_schema1_journal_is_migrated_keeping_rows_that_no_key_matches(path: Pa
     assert read_history(path, ["q"], key=PROD, until_run=None, not_after=None, limit=30).of("q") == ()
     with open_journal(path, clock=Clock()) as journal:
         raw = sqlite3.connect(path)
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         kept = raw.execute("SELECT run_id, env, target, cache_id FROM history ORDER BY run_id").fetchall()
         assert kept == [("old-prod", None, None, "old-cache"), ("old-sandbox", None, None, "old-sb")]
         assert raw.execute("SELECT run_id, env, target FROM runs ORDER BY run_id").fetchall() == [
@@ -115,3 +118,27 @@ def test_a_schema1_journal_is_migrated_keeping_rows_that_no_key_matches(path: Pa
         assert journal.previous_success("q", "h", key=PROD, exclude_run="new-prod") is None
     with open_journal(path) as again:  # reopening a migrated file migrates nothing twice
         assert again.previous_cache_id("q", key=PROD) == "new-cache"
+
+
+def test_a_schema2_journal_gains_empty_lifecycles_and_keeps_its_history(path: Path, tmp_path: Path) -> None:
+    old = [OldSuccess(run_id="old-1", env="prod", name="q", spec_hash="h", cache_id="c1", rows=2,
+                      result_path="/r/old-1/q.jsonl", sha256="ef" * 32)]
+    write_schema2_journal(path, old, target=PROD.target)
+    with open_journal(path, clock=Clock()) as journal:
+        raw = sqlite3.connect(path)
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"lifecycles", "lifecycle_runs", "entities"} <= tables
+        assert raw.execute("SELECT COUNT(*) FROM entities").fetchone()[0] == 0
+        raw.close()
+        found = journal.previous_success("q", "h", key=PROD)  # schema-2 history keeps matching its key
+        assert found is not None and found.run_id == "old-1" and found.sha256 == "ef" * 32
+        scope = LifecycleScope(env=PROD.env, target=PROD.target, query="q", spec_hash="h")
+        rows = tmp_path / "q.jsonl"
+        rows.write_text('{"id":"a"}\n{"id":"b"}\n')
+        first = track_lifecycle(journal, scope, rows, run_id="new-1", as_of=datetime(2026, 6, 1, tzinfo=UTC),
+                                drift=None)
+        # The lifecycle starts with the first run after the upgrade: the old run left no entities to compare with.
+        assert first is not None and (first.previous_run, first.new, first.resolved) == (None, 2, 0)
+    with open_journal(path) as again:
+        assert again.open_entities(scope, run_id="new-2").previous_run == "new-1"

@@ -158,8 +158,9 @@ def test_exactly_one_of_is_one_sentence(schemas: SchemaSet) -> None:
     text = HEAD + "spec: {}\nexpect:\n  - {rows: {max: 0}, new_rows: {max: 0}}\n  - {severity: warn}\n"
     found = query_findings(schemas, text)
     assert [(f.line, f.column, f.rule, f.message) for f in found] == [
-        (5, 5, "query/one-of", "set exactly one of rows, new_rows, removed_rows (found 2: rows, new_rows)"),
-        (6, 5, "query/one-of", "set exactly one of rows, new_rows, removed_rows (found none)"),
+        (5, 5, "query/one-of",
+         "set exactly one of rows, new_rows, removed_rows, max_age_days (found 2: rows, new_rows)"),
+        (6, 5, "query/one-of", "set exactly one of rows, new_rows, removed_rows, max_age_days (found none)"),
     ]
 
 

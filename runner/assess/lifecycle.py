@@ -1,0 +1,140 @@
+"""Finding lifecycle of one successful result: the entities new since the query's previous successful run (same
+spec hash, environment and target), those persisting and those resolved, and the oldest open ones with their ages.
+
+`track_lifecycle(store, scope, results, run_id=..., as_of=..., drift=...) -> Lifecycle | None` streams the result
+file once (entities keyed as drift keys them: `drift.keyed`), compares it with the open entities the store (the
+journal) holds, records the change there unless this run was recorded already (a resume), and names samples from
+the rows it read; None when the result file cannot be read. Reads the result file; writes through the store.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from array import array
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from runner.assess.drift import SAMPLE, entity_name, keyed
+from runner.model import DriftResult, EntityRef, JSONValue
+from runner.model.lifecycle import (
+    SECONDS_PER_DAY,
+    EntityChanges,
+    Lifecycle,
+    LifecycleScope,
+    OpenEntities,
+    OpenEntity,
+)
+
+OLDEST = 10  # oldest open entities listed per query (run.json `lifecycle.oldest`)
+_SIGN = 1 << 63
+_INVERT = bytes.maketrans(b"\x00\x01", b"\x01\x00")
+
+
+class LifecycleStore(Protocol):
+    """What the lifecycle needs of the journal (`state.Journal` is one)."""
+
+    def open_entities(self, scope: LifecycleScope, *, run_id: str) -> OpenEntities: ...
+
+    def record_entities(self, scope: LifecycleScope, changes: EntityChanges) -> bool: ...
+
+
+def signed(digest: int) -> int:
+    """A 64-bit digest as SQLite's signed INTEGER holds it."""
+    return digest - (1 << 64) if digest >= _SIGN else digest
+
+
+class _Lowest:
+    """The `limit` entries of lowest rank, one per rank (a rank ends with the entity key, so one per entity), with
+    a cutoff that turns away most offers once full: a million offers cost a comparison each."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: list[tuple[tuple[int, str], JSONValue]] = []
+        self._cutoff: tuple[int, str] | None = None
+
+    def offer(self, rank: tuple[int, str], row: JSONValue) -> None:
+        if self._cutoff is not None and rank >= self._cutoff:
+            return
+        self._items.append((rank, row))
+        if len(self._items) >= 2 * self.limit + 16:
+            self._trim()
+
+    def _trim(self) -> None:
+        self._items.sort(key=lambda item: item[0])
+        self._items = [item for at, item in enumerate(self._items) if at == 0 or self._items[at - 1][0] != item[0]]
+        del self._items[self.limit:]
+        if len(self._items) == self.limit:
+            self._cutoff = self._items[-1][0]
+
+    def items(self) -> list[tuple[tuple[int, str], JSONValue]]:
+        self._trim()
+        return list(self._items)
+
+
+@dataclass
+class _Pass:
+    new: array[int]
+    matched: bytearray
+    new_rows: _Lowest
+    oldest: _Lowest
+
+
+def _read(results: Path, open_now: OpenEntities, as_of: int) -> _Pass:
+    keys, first_seen = open_now.keys, open_now.first_seen
+    seen = _Pass(new=array("q"), matched=bytearray(len(keys)), new_rows=_Lowest(SAMPLE), oldest=_Lowest(OLDEST))
+    with results.open("rb") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            key, digest = keyed(row)
+            digest = signed(digest)
+            at = bisect_left(keys, digest)
+            if at < len(keys) and keys[at] == digest:
+                seen.matched[at] = 1
+                seen.oldest.offer((first_seen[at], key), row)
+            else:
+                seen.new.append(digest)
+                seen.new_rows.offer((0, key), row)
+                seen.oldest.offer((as_of, key), row)
+    return seen
+
+
+def _resolved_sample(drift: DriftResult | None, previous_run: str | None) -> tuple[EntityRef, ...]:
+    # Resolved entities are not in this result: drift already named them from the previous run's file, and when it
+    # compared with the same run its removed entities are exactly these. Otherwise only the count is known.
+    if drift is None or previous_run is None or drift.previous_run != previous_run:
+        return ()
+    return tuple(EntityRef(key=r.key, name=r.name) for r in drift.removed_sample)
+
+
+def track_lifecycle(store: LifecycleStore, scope: LifecycleScope, results: Path, *, run_id: str, as_of: datetime,
+                    drift: DriftResult | None) -> Lifecycle | None:
+    """See the module docstring. A repeated key in the file is one entity, as in drift."""
+    open_now = store.open_entities(scope, run_id=run_id)
+    now = int((open_now.recorded_as_of or as_of).timestamp())
+    try:
+        seen = _read(results, open_now, now)
+    except (OSError, ValueError):
+        return None
+    new = array("q", sorted(set(seen.new)))
+    resolved = array("q", itertools.compress(open_now.keys, seen.matched.translate(_INVERT)))
+    if not open_now.recorded:
+        store.record_entities(scope, EntityChanges(run_id=run_id, as_of=as_of, previous_run=open_now.previous_run,
+                                                   new=new, resolved=resolved))
+    return Lifecycle(
+        previous_run=open_now.previous_run, new=len(new), persisting=len(open_now.keys) - len(resolved),
+        resolved=len(resolved),
+        new_sample=tuple(EntityRef(key=rank[1], name=entity_name(row)) for rank, row in seen.new_rows.items()),
+        resolved_sample=_resolved_sample(drift, open_now.previous_run),
+        oldest=_oldest(seen.oldest.items(), now))
+
+
+def _oldest(items: Sequence[tuple[tuple[int, str], JSONValue]], now: int) -> tuple[OpenEntity, ...]:
+    return tuple(OpenEntity(key=key, name=entity_name(row), first_seen=datetime.fromtimestamp(first, UTC),
+                            age_days=max(0, now - first) // SECONDS_PER_DAY) for (first, key), row in items)
