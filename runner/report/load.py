@@ -92,6 +92,7 @@ class QueryRun:
     spec: JSONObject | None = None
     description: str | None = None
     owner: str | None = None
+    owners: tuple[str, ...] | None = None  # None: a run.json from before owners were recorded
 
     @property
     def failed_expectations(self) -> tuple[Expectation, ...]:
@@ -200,7 +201,8 @@ def _query(data: JSONObject) -> QueryRun:
         error=QueryError(category=str(_obj(error).get("category", "")), message=str(_obj(error).get("message", "")),
                          request_id=_str(_obj(error).get("request_id"))) if isinstance(error, dict) else None,
         spec=spec if isinstance(spec, dict) else None, description=_str(data.get("description")),
-        owner=_str(data.get("owner")))
+        owner=_str(data.get("owner")),
+        owners=tuple(str(o) for o in _list(data.get("owners"))) if "owners" in data else None)
 
 
 def _expectation(data: JSONObject) -> Expectation:
