@@ -84,13 +84,17 @@ def _attention(run: RunArtifact, anchors: dict[str, str]) -> str:
 
 
 def _owners(run: RunArtifact, anchors: dict[str, str]) -> str:
-    """A panel per owner: their queries, each with its status, linked to its section; and their part's file."""
+    """A panel per owner: their queries that need attention, linked to their sections, how many are all clear, and
+    their part's file."""
     panels = []
     for part in parts(run):
+        worst = queries_in_order(part.needing_attention())
         items = "".join(
-            f'<li><a href="#{anchors[q.name]}">{name(q.name)}</a> <span class="badge {e(q.status)}">'
-            f'{e(status_word(q))}</span> <span class="muted">{e(expectation_summary(q))}</span></li>'
-            for q in queries_in_order(part.queries))
+            f'<li><a href="#{anchors[q.name]}">{name(q.name)}</a> <span class="muted">'
+            f"{e(status_word(q) if q.status != 'succeeded' else expectation_summary(q))}</span></li>" for q in worst)
+        rest = len(part.queries) - len(worst)
+        if rest:
+            items += f'<li class="muted">{"and " if worst else ""}{rest} all clear</li>'
         tone = " bad" if part.failed() or part.errors() else (" warn" if part.warnings() else "")
         panels.append(f'<div class="panel owner{tone}"><h3>{name(part.title)}</h3><p class="muted">'
                       f"{e(part.counts_text())} · <code>{e(part.file)}</code></p><ul>{items}</ul></div>")
@@ -112,9 +116,12 @@ def _drift(run: RunArtifact, anchors: dict[str, str]) -> str:
                 "</p>")
     else:
         rows = []
+        still = [q for q in queries if q.drift and not (q.drift.added or q.drift.removed or q.drift.changed)]
         for query in queries:
             drift = query.drift
             assert drift is not None
+            if query in still:
+                continue
             changed = "—" if drift.changed is None else f"{drift.changed:,}"
             env = f" · {e(drift.previous_env)}" if drift.previous_env else ""
             # The previous run goes under the name, as a time: its own column pushed "changed" off a phone's screen.
@@ -127,7 +134,11 @@ def _drift(run: RunArtifact, anchors: dict[str, str]) -> str:
         body = ('<div class="table-wrap"><table class="drift-table"><colgroup><col><col class="count"><col '
                 'class="count"><col class="count"></colgroup><thead><tr><th>query (previous run)</th>'
                 '<th class="num">added</th><th class="num">removed</th><th class="num">changed</th></tr></thead>'
-                f'<tbody>{"".join(rows)}</tbody></table></div>')
+                f'<tbody>{"".join(rows)}</tbody></table></div>') if rows else ""
+        if still:  # one line for the queries that did not move: a table row each made the page long for nothing
+            body += (f'<p class="muted">No entity added, removed or changed in {len(still)} of {len(queries)} '
+                     "compared queries: " + ", ".join(f'<a href="#{anchors[q.name]}">{name(q.name)}</a>'
+                                                      for q in still) + ".</p>")
     return f'<section id="drift"><h2>Drift since the previous run</h2><div class="panel">{body}</div></section>'
 
 

@@ -2,8 +2,9 @@
 rendered spec; and the escaping and name-wrapping the whole page shares.
 
 `query_section(query, ident, history, run_id) -> str` is pure. The drift entities are folded in `<details>` and
-capped at SAMPLE_SHOWN per kind (run.json keeps up to 50 of each): unfolded they made a 15-query page 33,000 px
-tall. Tables stack into labelled rows on a phone (`table.stack` in html_assets), so none scrolls sideways.
+capped at SAMPLE_SHOWN per kind (run.json keeps up to 50 of each), and a query that needs no attention shows only
+its head and a one-line glance, the rest folded: unfolded, a 15-query page was 29,000 px tall. Tables stack into
+labelled rows on a phone (`table.stack` in html_assets), so none scrolls sideways.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from runner.report.charts import trend_chart
 from runner.report.figures import (
     STATUS_WORDS,
     bounds_text,
+    drift_text,
     expectation_summary,
     request_message,
     result_age_text,
@@ -101,11 +103,12 @@ def _drift_block(drift: DriftFigures) -> str:
              if drift.previous_env else "")
     figures = f"{signed(drift.added, '+')} {signed(drift.removed, '−')}" + (
         f" {signed(drift.changed, '~')}" if drift.changed is not None else "")
-    compared = f'<p class="muted">Compared with run <code>{name(drift.previous_run)}</code>{where}.{ignored}</p>'
+    compared = (f'<p class="drift-line"><strong>Drift {e(figures)}</strong> <span class="muted">against run '
+                f"<code>{name(drift.previous_run)}</code>{where}.{ignored}</span></p>")
     if not (drift.added or drift.removed or drift.changed):
-        return f"{compared}<p>No entity added, removed or changed.</p>"
-    return (f'{compared}<details class="drift-details"><summary>{e(figures)}: the entities (up to {SAMPLE_SHOWN} '
-            f'of each)</summary><div class="drift-lists">{"".join(lists)}</div></details>')
+        return compared
+    return (f'{compared}<details class="drift-details"><summary>the entities (up to {SAMPLE_SHOWN} of each)'
+            f'</summary><div class="drift-lists">{"".join(lists)}</div></details>')
 
 
 def _links(query: QueryRun) -> str:
@@ -125,20 +128,25 @@ def _error(query: QueryRun) -> str:
 
 
 def query_section(query: QueryRun, ident: str, history: History, run_id: str) -> str:
+    """The query's head, error and exception marks always show; the rest is folded unless the query needs
+    attention (it did not succeed, or an expectation failed): fifteen open sections made the page 11,000 px tall."""
     errors = any(o.severity == "error" for o in query.failed_expectations)
+    needs_attention = query.status != "succeeded" or bool(query.failed_expectations)
     tone = " has-failure" if query.status != "succeeded" or errors else (
         " has-warning" if query.failed_expectations else "")
     description = f'<p class="muted">{e(query.description)}</p>' if query.description else ""
-    drift = f"<h4>Drift</h4>{_drift_block(query.drift)}" if query.drift is not None else ""
+    drift = _drift_block(query.drift) if query.drift is not None else ""
     points = history.of(query.name)
     trend = f"<h4>Trend</h4>{trend_chart(points, title=query.name, current_run=run_id)}" if points else ""
     spec = (f"<details><summary>Rendered spec</summary><pre>{e(json.dumps(query.spec, indent=2, sort_keys=True))}"
             "</pre></details>") if query.spec is not None else \
         '<p class="muted">This run artifact does not record the rendered spec.</p>'
+    glance = f"{rows_text(query.rows)} rows · {seconds_text(query.seconds)} · drift {drift_text(query)}"
     return (f'<article class="query{tone}" id="{ident}"><div class="query-head"><h3>{name(query.name)}</h3>'
             f'<span class="badge {e(query.status)}">{e(STATUS_WORDS.get(query.status, query.status))}</span>'
             f'<span class="badge {e(query.cache)}">cache {e(query.cache)}</span>'
             f'<span class="muted">{e(expectation_summary(query))}</span></div>{description}{_error(query)}'
-            f"{_facts(query)}{exceptions_html(query)}{_expectations(query)}{drift}"
-            f"{trend}{_links(query)}{spec}"
+            f"{exceptions_html(query)}"
+            f'<details class="query-body"{" open" if needs_attention else ""}><summary>{e(glance)}</summary>'
+            f"{_facts(query)}{_expectations(query)}{drift}{trend}{_links(query)}{spec}</details>"
             "</article>")

@@ -46,6 +46,9 @@ class Part:
     file: str  # relative to the run directory: owners/<slug>.md
     queries: tuple[QueryRun, ...]
 
+    def needing_attention(self) -> tuple[QueryRun, ...]:
+        return tuple(q for q in self.queries if q.status != "succeeded" or q.failed_expectations)
+
     @property
     def title(self) -> str:
         return self.owner if self.owner is not None else UNOWNED
@@ -60,10 +63,10 @@ class Part:
         return sum(1 for q in self.queries for e in q.failed_expectations if e.severity != "error")
 
     def counts_text(self) -> str:
-        """`3 queries: 1 failed, 2 failed expectations, 1 warning` (only the non-zero problems)."""
-        words = [(self.failed(), "did not succeed"), (self.errors(), "failed expectations"),
-                 (self.warnings(), "warnings")]
-        problems = [f"{count} {word}" for count, word in words if count]
+        """`3 queries: 1 did not succeed, 2 failed expectations, 1 warning` (only the non-zero problems)."""
+        words = [(self.failed(), "did not succeed", "did not succeed"),
+                 (self.errors(), "failed expectation", "failed expectations"), (self.warnings(), "warning", "warnings")]
+        problems = [f"{count} {one if count == 1 else many}" for count, one, many in words if count]
         head = f"{len(self.queries)} quer{'y' if len(self.queries) == 1 else 'ies'}"
         return head + (": " + ", ".join(problems) if problems else ": all clear")
 
