@@ -120,8 +120,8 @@ def test_the_trend_charts_dashed_line_has_a_legend(tmp_path: Path) -> None:
     assert "spec changed: counts on either side are not comparable" in changed and 'class="key-fail"' in changed
     steady = trend_chart(history.of("admin-roles"), title="q", current_run=RUN_ID)
     assert 'class="spec-change"' not in steady and "legend" not in steady
-    one = trend_chart([HistoryPoint(run_id=RUN_ID, state="done", rows=1, spec_hash="a", updated_at="2025-03-01T02:00:00Z")],
-                      title="q", current_run=RUN_ID)
+    point = HistoryPoint(run_id=RUN_ID, state="done", rows=1, spec_hash="a", updated_at="2025-03-01T02:00:00Z")
+    one = trend_chart([point], title="q", current_run=RUN_ID)
     assert "legend" not in one
 
 

@@ -56,7 +56,8 @@ def test_markdown_puts_failures_first_and_escapes_data() -> None:
     summary, _, table = text.partition("\n### Queries\n")
     # by severity: queries that did not succeed, then failed expectations (errors, then warnings)
     assert summary.index("### Queries that did not succeed") < summary.index("### Failed expectations") \
-        < summary.index("### By owner") < summary.index("**Cache:** 2 of 6") < summary.index("### Drift") < summary.index("### Slowest queries")
+        < summary.index("### By owner") < summary.index("**Cache:** 2 of 6") < summary.index("### Drift") \
+        < summary.index("### Slowest queries")
     assert "exit code 1" in text.splitlines()[0]
     assert "<b>" not in text and "<html>" not in text and "&lt;b&gt;appeared" in text
     assert r"\*admin\*" in text
