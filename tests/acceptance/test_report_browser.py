@@ -13,8 +13,9 @@ import pytest
 
 from runner.report import write_reports
 from runner.report.history import load_history
-from tests.support.browser import Layout, browse, measure
+from tests.support.browser import Layout, browse, chromium, measure
 from tests.support.report_fixture import EXAMPLE, KEY, RUN_ID, build_journal, copy_fixture
+from tests.support.screenshot import SCREENSHOT, SIZE, render_screenshot
 
 PAGE_HEIGHT_TARGET = 6_000  # px at 1280 for the example run's 15 queries (29,021 before drift was folded)
 
@@ -97,3 +98,15 @@ def test_the_console_check_does_catch_a_page_that_breaks_its_policy(report: Path
     broken.write_text(report.read_text().replace("</body>", '<img src="http://example.invalid/x.png"></body>'))
     _, console = browse(broken, tmp_path / "profile", "--dump-dom")
     assert console and "Content Security Policy" in console[0]
+
+
+def test_the_readme_screenshot_is_what_make_screenshot_renders(tmp_path: Path) -> None:
+    """`make screenshot` renders docs/report.png from the example run; twice gives the same pixels here, and the
+    committed file has its size (pixels can differ on another machine's fonts, so bytes are not compared)."""
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    render_screenshot(first, chromium=chromium())
+    render_screenshot(second, chromium=chromium())
+    assert first.read_bytes() == second.read_bytes()
+    assert png_size(first) == png_size(SCREENSHOT) == SIZE and first.stat().st_size > 50_000
+    assert f"]({SCREENSHOT.relative_to(SCREENSHOT.parents[1]).as_posix()})" in (SCREENSHOT.parents[1] /
+                                                                             "README.md").read_text()
