@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 VQR := $(BIN)/vqr
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run nightly lint check test pytest fuzz schemas schemas-check sandbox bench bench-quick clean
+.PHONY: help install run nightly lint check test pytest fuzz schemas schemas-check sandbox bench bench-quick screenshot clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -61,6 +61,10 @@ bench: install  ## every speed and memory target beside its peer (table + bench/
 
 bench-quick: install  ## the benchmarks at tiny sizes: they run (targets not judged)
 	$(BIN)/python -m bench --quick --output reports/bench-quick.json
+
+# The same run.json (tests/golden/example-run), Chromium and fonts give the same pixels.
+screenshot: install  ## regenerate docs/report.png, the README's screenshot, from the example run in headless Chromium
+	$(BIN)/python -m tests.support.screenshot docs/report.png
 
 clean:  ## remove the venv, caches, reports, the journal and the embedded sandbox's store (.vqr/)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build *.egg-info reports .vqr

@@ -20,6 +20,7 @@ from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
 from runner.artifact import RunLive, RunLock, holder
 from runner.catalog import parse_oaa
+from runner.compile.codeowners import read_codeowners
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
 from runner.model.impact import Change
@@ -176,7 +177,7 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
         queries, select=options.select, exclude=options.exclude, state=states)
     plans = build_plans(project, chosen, cache_override=options.cache, snapshot_id=options.snapshot_id,
-                        query_timeout=options.query_timeout)
+                        query_timeout=options.query_timeout, codeowners=read_codeowners(project.root).owners_of)
     if not plans:
         raise UsageError("no query selected (see `vqr ls --select ...`)")
     _check_resumable(plans, records)

@@ -69,6 +69,7 @@ def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject
         for key, value in (("description", plan.description), ("owner", plan.owner)):
             if value is not None:
                 entry[key] = value
+        entry["owners"] = list(plan.owners)  # resolved when the run was planned: re-rendering needs no CODEOWNERS
     return entry
 
 

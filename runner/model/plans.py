@@ -30,6 +30,9 @@ class QueryPlan:
     description: str | None = None
     owner: str | None = None
     severity: str = "medium"  # the query's `severity:` (runner.model.query.SEVERITIES)
+    # Who the reports send this query to: its `owner:`, else its file's CODEOWNERS owners (recorded in run.json so
+    # that re-rendering a report later needs no CODEOWNERS file and gives the same bytes).
+    owners: tuple[str, ...] = ()
     # What `vqr render` prints for the query (unpinned, no --cache override) and its `body_hash`: run.json records
     # them so that `--state DIR` can tell which queries a change modifies.
     body: JSONObject | None = None

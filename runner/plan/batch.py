@@ -35,10 +35,16 @@ def _timeout(query: Query, project: Project, override: float | None) -> float:
     return own or parse_duration(project.defaults.timeout) or FALLBACK_TIMEOUT
 
 
+def _no_owners(_file: str) -> tuple[str, ...]:
+    return ()
+
+
 def build_plans(project: Project, queries: Sequence[Query], *, cache_override: str | None,
-                snapshot_id: str | None, query_timeout: float | None) -> list[QueryPlan]:
+                snapshot_id: str | None, query_timeout: float | None,
+                codeowners: Callable[[str], tuple[str, ...]] = _no_owners) -> list[QueryPlan]:
     """One plan per enabled query. `snapshot_id` pins every spec (it is part of the spec, so of its hash too);
-    `cache_override` (`--cache MODE`) replaces every query's mode."""
+    `cache_override` (`--cache MODE`) replaces every query's mode; `codeowners` names the owners of a query file
+    (the project's CODEOWNERS), asked only for a query without its own `owner:`."""
     plans: list[QueryPlan] = []
     seen: set[str] = set()
     for query in queries:
@@ -56,7 +62,9 @@ def build_plans(project: Project, queries: Sequence[Query], *, cache_override: s
         plans.append(QueryPlan(name=query.name, file=query.file, spec=spec, spec_hash=spec_hash(spec), cache=cache,
                                expect=query.expect, timeout=_timeout(query, project, query_timeout),
                                drift_ignore=query.drift_ignore, description=query.description, owner=query.owner,
-                               severity=query.severity, body=rendered, body_hash=rendered_hash))
+                               severity=query.severity,
+                               owners=(query.owner,) if query.owner else codeowners(query.file),
+                               body=rendered, body_hash=rendered_hash))
     return plans
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape as _html_escape
+from itertools import pairwise
 
 from runner.report.figures import run_time_text
 from runner.sanitize import terminal_text
@@ -57,7 +58,8 @@ _W, _H, _PAD_X, _PAD_TOP, _PAD_BOTTOM = 320.0, 90.0, 34.0, 10.0, 18.0
 
 def trend_chart(points: Sequence[HistoryPoint], *, title: str, current_run: str) -> str:
     """Rows per run, oldest to newest: a line through successful runs, a red cross for failed ones, a dashed
-    line where the spec changed (counts before and after are not comparable), the current run ringed."""
+    line where the spec changed (counts before and after are not comparable), the current run ringed; a legend
+    under the chart explains the dashed line and the cross when the chart has them."""
     if not points:
         return f'<p class="trend-empty">No history yet for {escape(title)}.</p>'
     counts = [p.rows for p in points if p.succeeded and p.rows is not None]
@@ -95,10 +97,24 @@ def trend_chart(points: Sequence[HistoryPoint], *, title: str, current_run: str)
         else:
             parts.append(f'<path class="trend-fail{ring}" d="M{x} {base} m-3 -3 l6 6 m0 -6 l-6 6">'
                          f"<title>{label}</title></path>")
+    legend = _legend(spec_changed=any(p.spec_hash != q.spec_hash for p, q in pairwise(points)),
+                     failed=any(not (p.succeeded and p.rows is not None) for p in points))
     first, last = escape(run_time_text(points[0].run_id)), escape(run_time_text(points[-1].run_id))
     parts.append(f'<text class="tick" x="{_PAD_X}" y="{_H - 4}">{first}</text>')
     parts.append(f'<text class="tick" x="{_W - _PAD_X}" y="{_H - 4}" text-anchor="end">{last}</text>')
     return (f'<figure class="chart trend-chart" aria-label="rows over the last {len(points)} runs of '
             f'{escape(title)}"><svg viewBox="0 0 {_number(_W)} {_number(_H)}" role="img">'
             f"<title>rows over the last {len(points)} runs of {escape(title)}</title>{''.join(parts)}</svg>"
-            f"<figcaption>rows over the last {len(points)} runs</figcaption></figure>")
+            f"<figcaption>rows over the last {len(points)} runs{legend}</figcaption></figure>")
+
+
+def _legend(*, spec_changed: bool, failed: bool) -> str:
+    """A key for the marks that are not self-explanatory, shown only when the chart has them."""
+    keys = []
+    if spec_changed:
+        keys.append('<li class="key-spec-change"><svg viewBox="0 0 8 12" aria-hidden="true"><line class="spec-change"'
+                    ' x1="4" y1="0" x2="4" y2="12"/></svg>spec changed: counts on either side are not comparable</li>')
+    if failed:
+        keys.append('<li class="key-fail"><svg viewBox="0 0 12 12" aria-hidden="true"><path class="trend-fail" '
+                    'd="M3 3 l6 6 m0 -6 l-6 6"/></svg>run failed: no count</li>')
+    return f'<ul class="legend">{"".join(keys)}</ul>' if keys else ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from runner.model import JSONObject
-from runner.report.load import QueryRun, RunArtifact
+from runner.report.load import Expectation, QueryError, QueryRun, RunArtifact
 
 STATUSES = ("succeeded", "failed", "not_run", "interrupted")
 STATUS_WORDS = {"succeeded": "succeeded", "failed": "failed", "not_run": "not run", "interrupted": "interrupted"}
@@ -54,6 +54,27 @@ def age_text(seconds: float | None) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
+def result_age_text(query: QueryRun) -> str:
+    """A cache miss ran anew: its result is fresh whatever the second or two the job took (not "1 s old")."""
+    return "fresh" if query.cache == "miss" else age_text(query.result_age_seconds)
+
+
+def signed(count: int, sign: str) -> str:
+    """`+3`, `−2`; zero has no sign (a "−0" reads as a change)."""
+    return f"{sign}{count:,}" if count else "0"
+
+
+def request_message(error: QueryError) -> str:
+    """The error's message without the request id the client already appended to it: reports show the id once,
+    on its own."""
+    if not error.request_id:
+        return error.message
+    for suffix in (f" (request_id {error.request_id})", f" (request id {error.request_id})"):
+        if suffix in error.message:
+            return error.message.replace(suffix, "", 1)
+    return error.message
+
+
 def rows_text(rows: int | None) -> str:
     return "—" if rows is None else f"{rows:,}"
 
@@ -68,8 +89,8 @@ def drift_text(query: QueryRun) -> str:
     drift = query.drift
     if drift is None:
         return "—"
-    text = f"+{drift.added} −{drift.removed}"
-    return text + (f" ~{drift.changed}" if drift.changed is not None else "")
+    text = f"{signed(drift.added, '+')} {signed(drift.removed, '−')}"
+    return text + (f" {signed(drift.changed, '~')}" if drift.changed is not None else "")
 
 
 def slowest(run: RunArtifact, limit: int = SLOWEST) -> list[QueryRun]:
@@ -100,8 +121,19 @@ def drifted(run: RunArtifact) -> list[QueryRun]:
     return [q for q in run.queries if q.drift is not None]
 
 
+_NOT_SUCCEEDED = {"failed": 0, "interrupted": 1, "not_run": 2}
+
+
 def failed_queries(run: RunArtifact) -> list[QueryRun]:
-    return [q for q in run.queries if q.status != "succeeded"]
+    """Queries that did not succeed, the worst first: failed, interrupted, not run (then in run order)."""
+    return sorted((q for q in run.queries if q.status != "succeeded"), key=lambda q: _NOT_SUCCEEDED.get(q.status, 0))
+
+
+def attention(run: RunArtifact) -> list[tuple[QueryRun, Expectation | None]]:
+    """What needs attention, by severity: queries that did not succeed (expectation None), then failed
+    error-severity expectations, then warnings."""
+    return [*((q, None) for q in failed_queries(run)), *run.failed_expectations("error"),
+            *run.failed_expectations("warn")]
 
 
 def headline(run: RunArtifact) -> str:

@@ -1,7 +1,7 @@
 """The HTML report's stylesheet, inlined into every report so the file needs nothing else (no CDN, no fonts).
 
-A constant; no I/O. Mobile first: one column on a phone, grids from 700 px, a readable measure at 1280 px;
-light and dark colour schemes.
+A constant; no I/O. Mobile first: one column on a phone (tables marked `stack` become labelled rows there), grids
+from 700 px, a readable measure at 1280 px; light and dark colour schemes.
 """
 
 from __future__ import annotations
@@ -64,9 +64,22 @@ a { color: var(--accent); }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 th { color: var(--muted); font-weight: 600; white-space: nowrap; overflow-wrap: normal; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.drift-table { table-layout: fixed; }
+.drift-table col.count { width: 6em; }
+.since { display: block; color: var(--muted); font-size: 0.8rem; }
+.legend { list-style: none; margin: 4px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 2px 14px; }
+.legend li { display: inline-flex; align-items: center; gap: 6px; }
+.legend svg { width: 12px; height: 12px; flex: none; }
+.owners { display: grid; grid-template-columns: minmax(0, 1fr); gap: 10px; }
+.owner h3 { overflow-wrap: break-word; }
+.owner p { margin: 2px 0 6px; overflow-wrap: anywhere; }
+.owner ul { margin: 0; padding-left: 18px; }
+.owner li { margin: 2px 0; }
+.owner.bad { border-left: 5px solid var(--bad); }
+.owner.warn { border-left: 5px solid var(--warn); }
 tr.failed-error td { background: var(--bad-bg); }
 tr.failed-warn td { background: var(--warn-bg); }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 0.8rem; font-weight: 600;
@@ -74,18 +87,21 @@ tr.failed-warn td { background: var(--warn-bg); }
 .badge.succeeded { color: var(--ok); } .badge.failed { color: var(--bad); }
 .badge.not_run { color: var(--idle); } .badge.interrupted { color: var(--warn); }
 .badge.hit { color: var(--accent); } .badge.miss, .badge.unknown { color: var(--idle); }
-.query { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px;
-  margin: 12px 0; }
+.query { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px;
+  margin: 8px 0; }
+.query > p { margin: 6px 0; }
 .query.has-failure { border-left: 5px solid var(--bad); }
 .query.has-warning { border-left: 5px solid var(--warn); }
 .query-head { display: flex; flex-wrap: wrap; gap: 6px 10px; align-items: center; }
-.facts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 4px 16px; margin: 10px 0; }
-.facts div { min-width: 0; }
-.facts dt { color: var(--muted); font-size: 0.8rem; }
-.facts dd { margin: 0; overflow-wrap: anywhere; }
+.facts { display: flex; flex-wrap: wrap; gap: 2px 18px; margin: 8px 0; }
+.facts div { display: flex; gap: 6px; align-items: baseline; min-width: 0; max-width: 100%; }
+.facts dt { color: var(--muted); font-size: 0.8rem; white-space: nowrap; }
+.facts dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+.drift-line { margin: 8px 0 0; overflow-wrap: break-word; }
 .error-box { background: var(--bad-bg); border-left: 4px solid var(--bad); padding: 6px 10px; margin: 8px 0;
   overflow-wrap: anywhere; }
 details { margin-top: 8px; }
+.query-body > summary { color: var(--muted); }
 summary { cursor: pointer; color: var(--accent); }
 pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 10px; overflow-x: auto;
   max-height: 480px; }
@@ -97,12 +113,28 @@ pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; 
 .added { color: var(--ok); } .removed { color: var(--bad); } .changed { color: var(--warn); }
 .muted { color: var(--muted); }
 footer { color: var(--muted); font-size: 0.8rem; }
+@media (max-width: 699.98px) {
+  th, td { padding: 5px 4px; }
+  th { font-size: 0.75rem; white-space: normal; }
+  .drift-table col.count { width: 4.8em; }
+  /* A phone stacks a table's rows: each cell on its own line, labelled with its column's name. */
+  table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
+  table.stack, table.stack tbody, table.stack tr { display: block; width: 100%; }
+  table.stack tr { border-bottom: 1px solid var(--line); padding: 4px 0; }
+  table.stack td { display: grid; grid-template-columns: 6.5em minmax(0, 1fr); gap: 8px; border: 0; padding: 1px 4px;
+    text-align: left; }
+  table.stack td::before { content: attr(data-label); color: var(--muted); font-size: 0.8rem; }
+}
 @media (min-width: 700px) {
+  .owners { grid-template-columns: repeat(2, minmax(0, 1fr)); }
   .cards { grid-template-columns: repeat(4, minmax(0, 1fr)); }
-  .facts { grid-template-columns: repeat(4, minmax(0, 1fr)); }
   .drift-lists { grid-template-columns: repeat(3, minmax(0, 1fr)); }
   .bar-row { grid-template-columns: minmax(10em, 28%) minmax(0, 1fr) 6em; grid-template-areas: "label bar value"; }
 }
-@media (min-width: 1100px) { .cards { grid-template-columns: repeat(8, minmax(0, 1fr)); } }
+@media (min-width: 1100px) {
+  .cards { grid-template-columns: repeat(8, minmax(0, 1fr)); }
+  .since { display: inline; margin-left: 10px; }
+  .owners { grid-template-columns: repeat(3, minmax(0, 1fr)); }
+}
 @media print { details { display: block; } .query { break-inside: avoid; } }
 """

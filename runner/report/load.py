@@ -115,6 +115,7 @@ class QueryRun:
     description: str | None = None
     owner: str | None = None
     lifecycle: LifecycleFigures | None = None  # absent in run.json files from before lifecycles were kept
+    owners: tuple[str, ...] | None = None  # None: a run.json from before owners were recorded
 
     @property
     def failed_expectations(self) -> tuple[Expectation, ...]:
@@ -223,7 +224,8 @@ def _query(data: JSONObject) -> QueryRun:
         error=QueryError(category=str(_obj(error).get("category", "")), message=str(_obj(error).get("message", "")),
                          request_id=_str(_obj(error).get("request_id"))) if isinstance(error, dict) else None,
         spec=spec if isinstance(spec, dict) else None, description=_str(data.get("description")),
-        owner=_str(data.get("owner")), lifecycle=_lifecycle(data.get("lifecycle")))
+        owner=_str(data.get("owner")), lifecycle=_lifecycle(data.get("lifecycle")),
+        owners=tuple(str(o) for o in _list(data.get("owners"))) if "owners" in data else None)
 
 
 def _expectation(data: JSONObject) -> Expectation:

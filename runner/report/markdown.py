@@ -1,8 +1,10 @@
 """`report.md`: a one-screen summary of a run, then a table of every query (GitHub-flavoured Markdown).
 
-`render_markdown(run, limit=None) -> str` is pure. Data (query names, messages, entity names) is escaped so it can
-never become markup, a link or HTML in a pull-request comment or `$GITHUB_STEP_SUMMARY`. With `limit` (bytes), the
-per-query detail and then table rows are dropped until the text fits, with a note saying so.
+`render_markdown(run, limit=None) -> str` is pure; so is `render_owner_markdown(run, part)`, one owner's part
+(`owners/<owner>.md`) in the same layout. A line per owner follows what needs attention. Data (query names,
+messages, entity names, owners) is escaped so it can never become markup, a link, a mention or HTML in a
+pull-request comment or `$GITHUB_STEP_SUMMARY`. With `limit` (bytes), the per-query detail and then table rows are
+dropped until the text fits, with a note saying so.
 """
 
 from __future__ import annotations
@@ -17,17 +19,21 @@ from runner.report.figures import (
     failed_queries,
     headline,
     queries_in_order,
+    request_message,
+    result_age_text,
     rows_text,
     seconds_text,
     slowest,
     when_text,
 )
-from runner.report.lifecycle_view import lifecycle_markdown
 from runner.report.load import QueryRun, RunArtifact
+from runner.report.owners import Part, part_run, parts
+from runner.report.slots import exceptions_markdown, lifecycle_markdown
 from runner.sanitize import markdown_inline
 
 ICONS = {"succeeded": "✅", "failed": "❌", "not_run": "⏭️", "interrupted": "⏸️"}
 DRIFT_SHOWN = 10
+OWNER_NAMES_SHOWN = 5
 
 
 def md(text: object) -> str:
@@ -57,20 +63,36 @@ def _summary(run: RunArtifact) -> list[str]:
 
 
 def _attention(run: RunArtifact) -> list[str]:
+    """By severity: queries that did not succeed, then failed error expectations, then warnings."""
     lines: list[str] = []
+    broken = failed_queries(run)
+    if broken:
+        lines += ["", "### Queries that did not succeed", ""]
+        for query in broken:
+            detail = f": {md(query.error.category)}: {md(request_message(query.error))}" if query.error else ""
+            request = f" (request id {md(query.error.request_id)})" if query.error and query.error.request_id else ""
+            word = md(STATUS_WORDS.get(query.status, query.status))
+            lines.append(f"- {ICONS.get(query.status, '')} **{md(query.name)}** {word}{detail}{request}")
     failures = run.failed_expectations("error") + run.failed_expectations("warn")
     if failures:
         lines += ["", "### Failed expectations", ""]
         lines += [f"- {'❌' if e.severity == 'error' else '⚠️'} **{md(q.name)}** ({e.severity}) "
                   f"{md(e.metric)} {md(bounds_text(e.bounds))}: {md(e.message)}" for q, e in failures]
-    broken = failed_queries(run)
-    if broken:
-        lines += ["", "### Queries that did not succeed", ""]
-        for query in broken:
-            detail = f": {md(query.error.category)}: {md(query.error.message)}" if query.error else ""
-            request = f" (request id {md(query.error.request_id)})" if query.error and query.error.request_id else ""
-            word = md(STATUS_WORDS.get(query.status, query.status))
-            lines.append(f"- {ICONS.get(query.status, '')} **{md(query.name)}** {word}{detail}{request}")
+    return lines
+
+
+def _owners(run: RunArtifact) -> list[str]:
+    """A line per owner: what is theirs, what of it needs attention, and the file holding their part."""
+    found = parts(run)
+    if not found:
+        return []
+    lines = ["", "### By owner", ""]
+    for part in found:
+        problems = [q for q in part.queries if q.status != "succeeded" or q.failed_expectations]
+        named = ", ".join(md(q.name) for q in problems[:OWNER_NAMES_SHOWN])
+        more = f" and {len(problems) - OWNER_NAMES_SHOWN} more" if len(problems) > OWNER_NAMES_SHOWN else ""
+        attention = f"; needs attention: {named}{more}" if problems else ""
+        lines.append(f"- **{md(part.title)}** ({md(part.counts_text())}{attention}): `{part.file}`")
     return lines
 
 
@@ -123,7 +145,7 @@ def _slowest(run: RunArtifact) -> list[str]:
 
 def _query_row(query: QueryRun) -> list[str]:
     status = f"{ICONS.get(query.status, '')} {md(STATUS_WORDS.get(query.status, query.status))}"
-    return [md(query.name), status, rows_text(query.rows), query.cache, age_text(query.result_age_seconds),
+    return [md(query.name), status, rows_text(query.rows), query.cache, result_age_text(query),
             seconds_text(query.seconds), md(expectation_summary(query)), md(drift_text(query))]
 
 
@@ -139,18 +161,35 @@ def _queries(queries: list[QueryRun], shown: int) -> list[str]:
 def _details(queries: list[QueryRun]) -> list[str]:
     lines: list[str] = []
     for query in queries:
-        if not query.expectations:
+        marks = exceptions_markdown(query)
+        if not query.expectations and not marks:
             continue
         rows = [[md(e.metric), md(bounds_text(e.bounds)), e.severity, e.outcome,
                  "—" if e.actual is None else str(e.actual), md(e.message)] for e in query.expectations]
+        table = _table(["expectation", "bounds", "severity", "outcome", "actual#", "message"], rows) if rows else []
         lines += ["", f"<details><summary>{md(query.name)}: {md(expectation_summary(query))}</summary>", "",
-                  *_table(["expectation", "bounds", "severity", "outcome", "actual#", "message"], rows),
-                  "", "</details>"]
+                  *table, *marks, "", "</details>"]
     return lines
 
 
 def render_markdown(run: RunArtifact, *, limit: int | None = None) -> str:
-    head = [*_summary(run), *lifecycle_markdown(run), *_attention(run), *_cache(run), *_drift(run), *_slowest(run)]
+    head = [*_summary(run), *lifecycle_markdown(run), *_attention(run), *_owners(run), *_cache(run), *_drift(run),
+            *_slowest(run)]
+    return _fit(run, head, limit)
+
+
+def render_owner_markdown(run: RunArtifact, part: Part) -> str:
+    """`owners/<owner>.md`: the report cut down to one owner's queries (or to the unowned ones)."""
+    mine = part_run(run, part)
+    head = [f"## 👤 {md(part.title)}: their part of vqr run {md(run.run_id)}", "",
+            f"{md(part.counts_text())}. The run: {md(run.status)}, exit code {run.exit_code}, environment "
+            f"**{md(run.env)}** ({md(run.target)}), started {md(when_text(run.started_at))}; the whole run is "
+            "report.md beside this directory.",
+            *lifecycle_markdown(mine), *_attention(mine), *_drift(mine)]
+    return _fit(mine, head, None)
+
+
+def _fit(run: RunArtifact, head: list[str], limit: int | None) -> str:
     queries = queries_in_order(run.queries)
     shown = len(queries)
     with_details = True

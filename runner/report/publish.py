@@ -1,9 +1,9 @@
 """Reports of a finished run, written into its run directory from run.json, the result files and the journal.
 
 `render_report(run_dir, fmt, history=...)` returns one format's text; `write_reports(run_dir, history)` writes
-report.md, report.html, junit.xml and results/*.csv atomically; `after_run` is what `vqr run` calls once run.json is
-published (reports, findings.ocsf.jsonl when vqr.yaml enables it, the GitHub step summary, retention). Reads and
-writes files only.
+report.md (with each owner's part, owners/<owner>.md), report.html, junit.xml and results/*.csv atomically;
+`after_run` is what `vqr run` calls once run.json is published (reports, findings.ocsf.jsonl when vqr.yaml enables
+it, the GitHub step summary, retention). Reads and writes files only.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from runner.report.html import render_html
 from runner.report.junit import render_junit
 from runner.report.kinds import REPORT_FILES
 from runner.report.load import ArtifactError, RunArtifact, load_run
-from runner.report.markdown import render_markdown
+from runner.report.markdown import render_markdown, render_owner_markdown
+from runner.report.owners import OWNERS_DIR, parts
 from runner.report.ocsf import write_ocsf
 from runner.sanitize import terminal_line
 from runner.state import EMPTY_HISTORY, History, HistoryKey
@@ -99,7 +100,23 @@ def write_format(run: RunArtifact, fmt: str, history: History) -> list[Path]:
         return [run.path / REPORT_FILES[fmt]]
     target = run.path / REPORT_FILES[fmt]
     write_atomically(target, _render(run, fmt, history).encode())
-    return [target]
+    return [target, *(write_owner_parts(run) if fmt == "md" else [])]
+
+
+def write_owner_parts(run: RunArtifact) -> list[Path]:
+    """`owners/<owner>.md` for each owner (and `unowned.md`), with the report.md they belong to; a part left from
+    an earlier rendering that no longer has an owner is removed, so the directory always matches run.json."""
+    directory = run.path / OWNERS_DIR
+    written = []
+    for part in parts(run):
+        target = run.path / part.file
+        directory.mkdir(exist_ok=True)
+        write_atomically(target, render_owner_markdown(run, part).encode())
+        written.append(target)
+    if directory.is_dir():
+        for stale in set(directory.glob("*.md")) - set(written):
+            stale.unlink(missing_ok=True)
+    return written
 
 
 def write_reports(run_dir: Path, history: History = EMPTY_HISTORY) -> list[Path]:

@@ -1,42 +1,23 @@
 """report.html in a real browser (headless Chromium): it renders at 1280 px and on a phone without console errors
-(the page's Content-Security-Policy turns any script or remote fetch into one), its charts are in the DOM, and
-nothing overflows sideways at phone width. Chromium is Debian's `chromium` package, which `.ci/run` installs."""
+(the page's Content-Security-Policy turns any script or remote fetch into one), its charts are in the DOM, at
+390 px and 1280 px no table scrolls sideways and no word in a table breaks, and the example run's 15 queries fit a
+page under PAGE_HEIGHT_TARGET. Chromium is Debian's `chromium` package, which `.ci/run` installs."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from runner.report import write_reports
 from runner.report.history import load_history
-from tests.support.report_fixture import KEY, RUN_ID, build_journal, copy_fixture
+from tests.support.browser import Layout, browse, chromium, measure
+from tests.support.report_fixture import EXAMPLE, KEY, RUN_ID, build_journal, copy_fixture
+from tests.support.screenshot import SCREENSHOT, SIZE, render_screenshot
 
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--enable-logging=stderr", "--v=0")
-CONSOLE = re.compile(r":CONSOLE[:(]")
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.fail("chromium is missing: `.ci/run` installs Debian's chromium package "
-                    "(apt-get install -y chromium); install it to run the browser tests")
-    return found
-
-
-def browse(page: Path, profile: Path, *args: str, size: str = "1280,2000") -> tuple[str, list[str]]:
-    """Run Chromium on `page`; returns stdout and the console lines it logged."""
-    done = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", f"--window-size={size}", *args,
-                           page.as_uri()], capture_output=True, text=True, timeout=90, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout, [line for line in done.stderr.splitlines() if CONSOLE.search(line)]
-
+PAGE_HEIGHT_TARGET = 6_000  # px at 1280 for the example run's 15 queries (29,021 before drift was folded)
 
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
@@ -72,18 +53,44 @@ def test_the_charts_are_in_the_rendered_dom(report: Path, tmp_path: Path) -> Non
     assert "<script" not in dom
 
 
-def test_nothing_overflows_sideways_on_a_phone(report: Path, tmp_path: Path) -> None:
-    # Headless Chromium will not make a window narrower than 500 px, so the probe narrows the body to a phone's
-    # 360 px (the phone layout applies below 700 px anyway) and writes how wide the content really is.
-    probe = tmp_path / "probe.html"
-    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", report.read_text())
-    script = ("<script>document.body.style.width = '360px'; document.body.setAttribute('data-width', "
-              "document.body.scrollWidth + 'x' + document.body.clientWidth);</script></body>")
-    probe.write_text(html.replace("</body>", script))
-    dom, _ = browse(probe, tmp_path / "profile", "--dump-dom", size="500,900")
-    found = re.search(r'data-width="(\d+)x(\d+)"', dom)
-    assert found, dom[:500]
-    assert int(found[2]) == 360 and int(found[1]) <= 360, f"content is {found[1]} px wide in a 360 px body"
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("example") / "run"
+    shutil.copytree(EXAMPLE, run_dir)
+    write_reports(run_dir)
+    return run_dir / "report.html"
+
+
+def overflow(layout: Layout) -> list[str]:
+    """Everything that scrolls sideways: the page, any table's container, any word a table cell broke."""
+    problems = [f"the page is {layout.scroll} px wide in {layout.width} px"] if layout.scroll > layout.width else []
+    for table in layout.tables:
+        if table["scroll"] > table["client"]:
+            problems.append(f"a table in #{table['id']} is {table['scroll']} px wide in {table['client']} px")
+        problems += [f"#{table['id']}: {word!r} broken across lines" for word in table["broken"]]
+    return problems
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("page", ["report", "example"])
+def test_no_table_overflows_sideways_and_no_word_breaks(page: str, width: int, request: pytest.FixtureRequest,
+                                                         tmp_path: Path) -> None:
+    layout = measure(request.getfixturevalue(page), tmp_path / "profile", width=width)
+    assert layout.width <= width and len(layout.tables) >= 3  # the probe did measure the page at that width
+    assert overflow(layout) == []
+
+
+def test_the_probe_does_see_a_table_that_overflows(example: Path, tmp_path: Path) -> None:
+    # the expectations tables without their phone layout (stacked rows), as they were before issue 14
+    wide = tmp_path / "wide.html"
+    wide.write_text(example.read_text().replace('class="expectations stack"', 'class="expectations"'))
+    layout = measure(wide, tmp_path / "profile", width=390)
+    assert any("px wide" in problem for problem in overflow(layout)), layout.tables
+
+
+def test_the_example_runs_page_is_short_enough_to_read(example: Path, tmp_path: Path) -> None:
+    layout = measure(example, tmp_path / "profile", width=1280)
+    assert 2_000 < layout.height < PAGE_HEIGHT_TARGET, f"the example run's page is {layout.height} px tall"
 
 
 def test_the_console_check_does_catch_a_page_that_breaks_its_policy(report: Path, tmp_path: Path) -> None:
@@ -91,3 +98,15 @@ def test_the_console_check_does_catch_a_page_that_breaks_its_policy(report: Path
     broken.write_text(report.read_text().replace("</body>", '<img src="http://example.invalid/x.png"></body>'))
     _, console = browse(broken, tmp_path / "profile", "--dump-dom")
     assert console and "Content Security Policy" in console[0]
+
+
+def test_the_readme_screenshot_is_what_make_screenshot_renders(tmp_path: Path) -> None:
+    """`make screenshot` renders docs/report.png from the example run; twice gives the same pixels here, and the
+    committed file has its size (pixels can differ on another machine's fonts, so bytes are not compared)."""
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    render_screenshot(first, chromium=chromium())
+    render_screenshot(second, chromium=chromium())
+    assert first.read_bytes() == second.read_bytes()
+    assert png_size(first) == png_size(SCREENSHOT) == SIZE and first.stat().st_size > 50_000
+    assert f"]({SCREENSHOT.relative_to(SCREENSHOT.parents[1]).as_posix()})" in (SCREENSHOT.parents[1] /
+                                                                             "README.md").read_text()

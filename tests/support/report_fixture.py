@@ -14,6 +14,9 @@ from runner.state.journal import HistoryKey, QueryState, open_journal
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 FIXTURE = GOLDEN / "run-fixture"
+# The example repository's 15 nightly queries (queries/, with their owners), second of two sandbox runs around a
+# `/_sandbox/advance`: drift in most queries, five new_rows warnings. The README's screenshot is rendered from it.
+EXAMPLE = GOLDEN / "example-run"
 RUN_ID = "20250301T020000Z-a1b2"
 KEY = HistoryKey(env="sandbox", target="embedded")  # the fixture run's environment and target (run.json)
 UPDATE = os.environ.get("VQR_UPDATE_GOLDEN") == "1"  # regenerate golden files instead of comparing

@@ -41,7 +41,9 @@ def history(name: str, journal: Path, **options: Any) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize(("fmt", "files"), [("md", ["report.md"]), ("html", ["report.html"]),
+# md is report.md and each owner's part (the fixture's run.json predates `owners`: they come from `owner:`)
+@pytest.mark.parametrize(("fmt", "files"), [("md", ["report.md", "owners/cloud-team.md", "owners/identity-team.md",
+                                                    "owners/unowned.md"]), ("html", ["report.html"]),
                                             ("junit", ["junit.xml"])])
 def test_report_rerenders_the_latest_run_by_default(tmp_path: Path, fmt: str, files: list[str]) -> None:
     reports = tmp_path / "reports"

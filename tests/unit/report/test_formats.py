@@ -54,8 +54,10 @@ def test_markdown_matches_its_golden_file() -> None:
 def test_markdown_puts_failures_first_and_escapes_data() -> None:
     text = render_report(FIXTURE, "md")
     summary, _, table = text.partition("\n### Queries\n")
-    assert summary.index("### Failed expectations") < summary.index("### Queries that did not succeed") \
-        < summary.index("**Cache:** 2 of 6") < summary.index("### Drift") < summary.index("### Slowest queries")
+    # by severity: queries that did not succeed, then failed expectations (errors, then warnings)
+    assert summary.index("### Queries that did not succeed") < summary.index("### Failed expectations") \
+        < summary.index("### By owner") < summary.index("**Cache:** 2 of 6") < summary.index("### Drift") \
+        < summary.index("### Slowest queries")
     assert "exit code 1" in text.splitlines()[0]
     assert "<b>" not in text and "<html>" not in text and "&lt;b&gt;appeared" in text
     assert r"\*admin\*" in text
@@ -128,7 +130,8 @@ def test_junit_has_unique_names_and_counts_by_the_exit_code_contract() -> None:
     skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
     assert skipped == ["s3-write-paths / expect 1: removed_rows", "snowflake-roles"]
     for element in (root, suite):
-        assert (element.get("tests"), element.get("failures"), element.get("skipped")) == ("11", "2", "2")
+        assert (element.get("tests"), element.get("failures"), element.get("errors")) == ("11", "2", "0")
+    assert suite.get("skipped") == "2" and root.get("skipped") is None  # junit-10.xsd: not on <testsuites>
     warned = next(c for c in cases if c.get("name") == "okta-users-with-s3-write / expect 2: new_rows")
     assert warned.find("failure") is None and "warning:" in (warned.findtext("system-out") or "")
 
@@ -176,7 +179,9 @@ def test_html_has_every_section_and_each_query_with_its_spec_folded(html_with_hi
     assert {"summary", "attention", "rows", "drift", "queries"} <= set(page.ids)
     articles = [i for i in page.ids if re.match(r"q\d+-", i)]
     assert len(articles) == len(QUERIES) == len(set(articles))
-    assert page.tags.count("details") == 5  # every query but the one whose artifact has no spec
+    # each query's body (folded unless it needs attention), the spec of every query but the one whose artifact has
+    # none, and the drift entities of the one query that moved
+    assert page.tags.count("details") == 6 + 5 + 1
     assert page.classes.count("card") == 8 and "bar-chart" in page.classes
     assert page.classes.count("trend-chart") == 2  # the two queries with history
     assert page.classes.count("failed-error") == 1 and page.classes.count("failed-warn") == 1
@@ -196,8 +201,9 @@ def test_html_is_self_contained_and_escapes_every_value(html_with_history: str) 
 
 def test_trend_marks_failures_spec_changes_and_the_current_run(html_with_history: str) -> None:
     page = parse(html_with_history)
-    assert page.classes.count("trend-fail") == 1  # day 10 failed
-    assert page.classes.count("spec-change") == 1  # day 20
+    # each mark once in its chart and once in that chart's legend
+    assert page.classes.count("trend-fail") == 2 and page.classes.count("key-fail") == 1  # day 10 failed
+    assert page.classes.count("spec-change") == 2 and page.classes.count("key-spec-change") == 1  # day 20
     assert page.classes.count("current") == 2
     assert "rows over the last 29 runs of okta-users-with-s3-write" in html_with_history
 
@@ -210,7 +216,7 @@ def test_reports_regenerate_byte_identically(tmp_path: Path) -> None:
     add_run(journal, "20250302T020000Z-beef", rows=1000)  # a later run must not change this run's trend
     later = load_history(journal, QUERIES, key=KEY, until_run=RUN_ID)
     again = {p: p.read_bytes() for p in write_reports(run_dir, later)}
-    assert first == again and len(first) == 7
+    assert first == again and len(first) == 10  # 3 reports, 4 CSVs, 3 owners' parts
     assert (run_dir / "report.html").read_text() == render_report(run_dir, "html", history=history)
 
 
