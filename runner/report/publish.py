@@ -23,8 +23,8 @@ from runner.report.junit import render_junit
 from runner.report.kinds import REPORT_FILES
 from runner.report.load import ArtifactError, RunArtifact, load_run
 from runner.report.markdown import render_markdown, render_owner_markdown
-from runner.report.owners import OWNERS_DIR, parts
 from runner.report.ocsf import write_ocsf
+from runner.report.owners import OWNERS_DIR, parts
 from runner.sanitize import terminal_line
 from runner.state import EMPTY_HISTORY, History, HistoryKey
 

@@ -17,8 +17,8 @@ from runner.app.run_command import JOURNAL
 from runner.artifact.retention import run_directories
 from runner.assess.drift import entity_key
 from runner.report import write_reports
-from runner.report.html_query import SAMPLE_SHOWN
 from runner.report.history import load_history
+from runner.report.html_query import SAMPLE_SHOWN
 from runner.settings import read_env
 from runner.state import HistoryKey
 from tests.acceptance.run_project import by_name, fixed_sandbox, make_project, remote, run_options, run_vqr
