@@ -163,7 +163,9 @@ def _query(data: JSONObject, as_of: date, horizon: date) -> QueryFact:
         name=str(data["name"]), owner=owner if isinstance(owner, str) and owner else None,
         status=_text(data.get("status")) or "unknown", rows=_int(data.get("rows")), error=error_text,
         failed_expectations=failed, new_rows=max(0, _int(_obj(data.get("drift")).get("added")) or 0),
-        new_entities=_int(lifecycle.get("new")) if isinstance(lifecycle, dict) else None,
+        # On a lifecycle's first run every entity is "new": that is a baseline, not news worth a message.
+        new_entities=_int(lifecycle.get("new")) if isinstance(lifecycle, dict)
+        and lifecycle.get("previous_run") is not None else None,
         exceptions=tuple(_exceptions(_obj(data.get("exceptions")), as_of, horizon)))
 
 

@@ -108,7 +108,8 @@ def test_each_environment_compares_and_attaches_only_to_its_own_runs(tmp_path: P
         markdown = (ran.run_dir / "report.md").read_text()  # zero drift: named in the sentence, not in a table row
         assert f"compared with its previous successful run in environment **{key.env}**" in markdown
         html = (ran.run_dir / "report.html").read_text()
-        assert f"<code>{previous}</code> of environment <strong>{key.env}</strong>" in html
+        # Long names may wrap at their separators (`<wbr>`), never mid-word.
+        assert f"<code>{previous.replace('-', '-<wbr>')}</code> of environment <strong>{key.env}</strong>" in html
 
 
 def test_an_old_journal_is_migrated_and_its_runs_are_never_matched(tmp_path: Path) -> None:

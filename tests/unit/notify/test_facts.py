@@ -56,6 +56,16 @@ def test_lifecycle_new_alone_is_new_rows(tmp_path: Path) -> None:
     assert run.queries[0].new_rows == 0 and Trigger.NEW_ROWS in triggers(run, run.queries[:1], everyone=False)
 
 
+def test_a_lifecycles_first_run_is_a_baseline_not_new_rows(tmp_path: Path) -> None:
+    directory = contract_run(tmp_path)
+    data = json.loads((directory / "run.json").read_text())
+    data["queries"][0]["drift"] = None
+    data["queries"][0]["lifecycle"]["previous_run"] = None  # every entity is "new" on the first run
+    (directory / "run.json").write_text(json.dumps(data))
+    run = read_facts(directory, expiring_within_days=14)
+    assert Trigger.NEW_ROWS not in triggers(run, run.queries[:1], everyone=False)
+
+
 def test_an_interrupted_run_is_a_failure_for_everyone(tmp_path: Path) -> None:
     directory = golden_run(tmp_path)
     data = json.loads((directory / "run.json").read_text())
