@@ -38,7 +38,8 @@ def contract_run(tmp_path: Path, *, name: str = "contract-run") -> Path:
     first = data["queries"][0]
     first["exceptions"] = {"active": [rule(0, "2025-03-10", reason=HOSTILE), rule(1, "2025-06-01")],
                            "expired": [rule(2, "2025-02-20", owner=HOSTILE)], "excepted_rows": 2}
-    first["lifecycle"] = {"previous_run": "20250301T020000Z-0a0a", "new": 2, "persisting": 2, "resolved": 1, "new_sample": [], "resolved_sample": [],
+    first["lifecycle"] = {"previous_run": "20250301T020000Z-0a0a", "new": 2,
+                          "persisting": 2, "resolved": 1, "new_sample": [], "resolved_sample": [],
                           "oldest": []}
     data["queries"][1]["name"] = "admin-roles " + HOSTILE
     target = tmp_path / name
