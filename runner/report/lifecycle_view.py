@@ -60,16 +60,23 @@ def lifecycle_markdown(run: RunArtifact) -> list[str]:
     if len(tracked) > QUERIES_SHOWN:
         lines += ["", f"…and {len(tracked) - QUERIES_SHOWN} more queries (see run.json)."]
     for query, figures in tracked[:QUERIES_SHOWN]:
-        parts = []
-        if figures.previous_run and figures.new:
-            parts.append(_md_list("new since last run", figures.new, figures.new_sample))
-        if figures.resolved:
-            parts.append(_md_list("resolved", figures.resolved, figures.resolved_sample))
-        if figures.oldest and figures.previous_run:
-            parts.append(_md_list("oldest open", len(figures.oldest), figures.oldest))
+        parts = [_md_list(title, total, entities) for title, total, entities in _lists(figures)]
         if parts:
             lines += ["", f"- **{markdown_inline(query.name)}**", *parts]
     return lines
+
+
+def _lists(figures: LifecycleFigures) -> list[tuple[str, int, tuple[Entity, ...] | tuple[OpenFigure, ...]]]:
+    """The named lists of one query, for both formats: new and oldest open only against a previous run (on a
+    lifecycle's first run every entity is "new", which says nothing), resolved whenever some are."""
+    lists: list[tuple[str, int, tuple[Entity, ...] | tuple[OpenFigure, ...]]] = []
+    if figures.previous_run and figures.new:
+        lists.append(("new since last run", figures.new, figures.new_sample))
+    if figures.resolved:
+        lists.append(("resolved", figures.resolved, figures.resolved_sample))
+    if figures.oldest and figures.previous_run:
+        lists.append(("oldest open", len(figures.oldest), figures.oldest))
+    return lists
 
 
 # --- HTML -----------------------------------------------------------------------------------------------------------
@@ -95,13 +102,7 @@ def _html_list(title: str, total: int, entities: tuple[Entity, ...] | tuple[Open
 
 
 def _html_query(query: QueryRun, figures: LifecycleFigures) -> str:
-    lists = []
-    if figures.previous_run and figures.new:
-        lists.append(_html_list("new since last run", figures.new, figures.new_sample))
-    if figures.resolved:
-        lists.append(_html_list("resolved", figures.resolved, figures.resolved_sample))
-    if figures.oldest and figures.previous_run:
-        lists.append(_html_list("oldest open", len(figures.oldest), figures.oldest))
+    lists = [_html_list(title, total, entities) for title, total, entities in _lists(figures)]
     if not lists:
         return ""
     return f'<details><summary>{_e(query.name)}</summary><div class="drift-lists">{"".join(lists)}</div></details>'
