@@ -96,8 +96,13 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
     # those of PATHS, so an untracked draft neither fails the commit nor hides a name collision with it.
     nothing = LintScope(files=[], shown=frozenset(), checked=0)
     scope = lint_scope(project, paths) if paths or not (select or exclude) else nothing
-    findings = (scoped_findings(scope, _compile_environments(common, project, files=scope.files))
-                if scope.shown != frozenset() else ())
+    compiled = (_compile_environments(common, project, files=scope.files)
+                if scope.shown != frozenset() or scope.exceptions else None)
+    findings = scoped_findings(scope, compiled) if compiled is not None and scope.shown != frozenset() else ()
+    if compiled is not None and scope.exceptions:  # each exception must name a query of some environment
+        from runner.app.exceptions import lint_exceptions
+
+        findings = (*findings, *lint_exceptions(project, {u.name for u in compiled.units}, files=scope.exceptions)[1])
     text = format_findings(findings, fmt=fmt, root=project.root, files_checked=scope.checked,
                            tool_version=__version__)
     if output is not None:
@@ -184,6 +189,14 @@ def run(common: Common, *, options: RunOptions) -> int:
         common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
                          "(run `vqr lint`)\n")
         return ExitCode.USAGE
+    from runner.app.exceptions import lint_exceptions
+
+    exceptions, problems = lint_exceptions(project, (q.name for q in compiled.queries))
+    invalid = [f for f in problems if f.severity is Severity.ERROR]
+    if invalid:
+        common.err.write(format_abort(invalid) + "\n")
+        common.err.write(f"{len(invalid)} error(s) in the accepted exceptions: nothing was sent (run `vqr lint`)\n")
+        return ExitCode.USAGE
 
     states = None
     if common.base is not None or common.state is not None or uses_state([*options.select, *options.exclude]):
@@ -208,7 +221,7 @@ def run(common: Common, *, options: RunOptions) -> int:
 
     return run_batch_command(project, compiled.queries, options, process=common.process, out=common.out,
                              err=common.err, hooks=Hooks(published=reports, result=write_result_csv),
-                             states=states)
+                             states=states, exceptions=exceptions)
 
 
 def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> int:
@@ -227,7 +240,10 @@ def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> in
     if len(target) > 1:
         raise UsageError("vqr report takes at most one RUN_DIR (or: vqr report history QUERY)")
     run_dir = Path(target[0]) if target else None
-    for path in report_command(run_dir, fmt, project.reports_dir, journal):
+    def warn(line: str) -> None:
+        common.err.write(f"vqr report: warning: {line}\n")
+
+    for path in report_command(run_dir, fmt, project.reports_dir, journal, warn=warn):
         common.out.write(f"{path}\n")
     return ExitCode.OK
 

@@ -23,6 +23,7 @@ from runner.catalog import parse_oaa
 from runner.compile.codeowners import read_codeowners
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
+from runner.model.exceptions import ExceptionRule
 from runner.model.impact import Change
 from runner.plan import build_plans, query_body, select_queries
 from runner.sandbox.config import SandboxConfig
@@ -125,10 +126,11 @@ def target_name(url: str) -> str:
 def run_batch_command(project: Project, queries: Sequence[Query], options: RunOptions, *,
                       process: ProcessEnv | None = None, out: TextIO | None = None, err: TextIO | None = None,
                       hooks: Hooks | None = None, states: Mapping[str, Change] | None = None,
-                      journal_path: Path | None = None) -> int:
+                      journal_path: Path | None = None, exceptions: Sequence[ExceptionRule] = ()) -> int:
     """The whole `vqr run` after a clean compile (`queries` are the whole repository's; selection happens here,
     `states` answering `state:` selectors). `journal_path`: the journal (default the project's; `vqr diff --run`
-    keeps its own, so a preview never becomes the nightly's history)."""
+    keeps its own, so a preview never becomes the nightly's history). `exceptions`: the accepted exceptions, linted
+    clean."""
     process = read_env() if process is None else process
     out, err = out or sys.stdout, err or sys.stderr
     concurrency = project.defaults.concurrency if options.concurrency is None else options.concurrency
@@ -140,7 +142,8 @@ def run_batch_command(project: Project, queries: Sequence[Query], options: RunOp
         lock = _lock_resumed(journal, options.reports or project.reports_dir, resumed.run_id) if resumed else None
         try:
             return _run_locked(project, queries, options, process=process, out=out, err=err, hooks=hooks,
-                               journal=journal, resumed=resumed, lock=lock, concurrency=concurrency, states=states)
+                               journal=journal, resumed=resumed, lock=lock, concurrency=concurrency, states=states,
+                               exceptions=tuple(exceptions))
         finally:
             if lock is not None:
                 lock.release()
@@ -171,7 +174,8 @@ def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
 
 def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions, *, process: ProcessEnv,
                 out: TextIO, err: TextIO, hooks: Hooks | None, journal: Journal, resumed: RunRecord | None,
-                lock: RunLock | None, concurrency: int, states: Mapping[str, Change] | None) -> int:
+                lock: RunLock | None, concurrency: int, states: Mapping[str, Change] | None,
+                exceptions: tuple[ExceptionRule, ...]) -> int:
     env = _resolve_env(project, process, options, resumed.env if resumed else None)
     records = journal.query_states(resumed.run_id) if resumed else {}
     chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
@@ -184,7 +188,7 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
                          records=records, resumed_run=resumed.run_id if resumed else None,
                          concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock,
-                         bodies=_bodies(queries))
+                         bodies=_bodies(queries), exceptions=exceptions)
     with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
                  oaa_types=_declared_oaa(project)) as target:
         return asyncio.run(session.run(target))

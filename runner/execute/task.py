@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.artifact import ResultWriter, RunDir, UnwritableRow, link_verified
-from runner.assess import compare_results, evaluate_expectations, track_lifecycle
+from runner.assess import annotate, apply_exceptions, compare_results, counted, evaluate_expectations, track_lifecycle
 from runner.client import (
     ApiError,
     AuthError,
@@ -41,6 +41,7 @@ from runner.model import (
     QueryStatus,
     cache_use,
 )
+from runner.model.exceptions import Excepted, ExceptionRule
 from runner.model.lifecycle import LifecycleScope
 from runner.state import HistoryKey, Journal, QueryRecord, QueryState
 
@@ -68,6 +69,7 @@ class RunContext:
     # The run's reference time (run.json `as_of`): the tenant's clock (the `Date` of its first reply), else ours.
     # Exception expiry and finding ages read it, so they follow the tenant (and the sandbox's simulated days).
     as_of: datetime = field(default_factory=_now)
+    exceptions: tuple[ExceptionRule, ...] = ()  # the repository's accepted exceptions; each query applies its own
 
 
 class JobFailed(ApiError):
@@ -256,7 +258,25 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
     lifecycle = track_lifecycle(ctx.journal, LifecycleScope(env=ctx.key.env, target=ctx.key.target, query=plan.name,
                                                             spec_hash=plan.spec_hash),
                                 ctx.rundir.result_path(plan.name), run_id=ctx.run_id, as_of=ctx.as_of, drift=drift)
-    outcomes = evaluate_expectations(plan.expect, rows=result.rows or 0, drift=counts, no_drift=missing,
-                                     lifecycle=lifecycle)
+    excepted = _excepted(ctx, member, previous.result_path if previous is not None else None, drift)
+    rows, counts = counted(excepted, rows=result.rows or 0, drift=counts)
+    outcomes = annotate(evaluate_expectations(plan.expect, rows=rows, drift=counts, no_drift=missing,
+                                              lifecycle=lifecycle), excepted)
     return replace(result, drift=drift, lifecycle=lifecycle, expectations=outcomes, result_age_seconds=age,
-                   finished_at=_now())
+                   exceptions=excepted, finished_at=_now())
+
+
+def _excepted(ctx: RunContext, member: Member, previous: str | None, drift: DriftResult | None) -> Excepted | None:
+    """The exceptions covering this query, applied on the run's date (`as_of`, the tenant's clock). A previous
+    result that can no longer be read only loses the drift adjustment, which then counts every entity."""
+    if not ctx.exceptions:
+        return None
+    current = ctx.rundir.result_path(member.plan.name)
+    on = ctx.as_of.date()
+    try:
+        return apply_exceptions(ctx.exceptions, member.plan.name, on=on, current=current,
+                                previous=Path(previous) if previous else None, drift=drift)
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            return apply_exceptions(ctx.exceptions, member.plan.name, on=on, current=current)
+        return None
