@@ -92,7 +92,8 @@ VSCODE = """\
 {
   "yaml.schemas": {
     "schemas/query-file.schema.json": ["queries/**/*.yaml", "!queries/_fragments/**", "!queries/vars/**"],
-    "schemas/project.schema.json": ["vqr.yaml"]
+    "schemas/project.schema.json": ["vqr.yaml"],
+    "schemas/exceptions.schema.json": ["exceptions/**/*.yaml"]
   }
 }
 """

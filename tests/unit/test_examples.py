@@ -308,6 +308,7 @@ def test_vscode_maps_the_schemas_onto_queries_but_not_fragments_or_vars() -> Non
     assert schemas["schemas/query-file.schema.json"] == ["queries/**/*.yaml", "!queries/_fragments/**",
                                                          "!queries/vars/**"]
     assert schemas["schemas/project.schema.json"] == ["vqr.yaml"]
+    assert schemas["schemas/exceptions.schema.json"] == ["exceptions/**/*.yaml"]
 
 
 def _assert_lints_whole_repository(hook: dict[str, Data]) -> None:
