@@ -1,5 +1,6 @@
 """Request rates and the one GCRA (generic cell rate algorithm) both sides of the API budget share: `parse_rate`
-("20/s", "300/min") and `Gcra`, a token bucket kept as one number, the theoretical arrival time (TAT).
+("20/s", "300/min"), `Gcra`, a token bucket kept as one number, the theoretical arrival time (TAT), and
+`BudgetSettings`, vqr.yaml's `api.budget` as a value.
 
 Pure, no I/O, no clock of its own: callers pass `now` in seconds. The sandbox's gateway (`sandbox/limits.py`) uses
 `admit` (refuse with a wait); the client's budget (`client/budget.py`) uses `reserve` (take a slot, sleep until it),
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from runner.errors import UsageError
 
@@ -66,3 +69,37 @@ class Gcra:
         a refused request leaves the TAT as it was."""
         new_tat, wait = self.reserve(tat, now)
         return (new_tat, 0.0) if wait <= 0 else (None, wait)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BudgetSettings:
+    """vqr.yaml `api.budget`: the submit rate every process of a tenant shares, and where the shared bucket lives.
+    The Redis URL may hold a password, so vqr.yaml names it only without credentials (`redis`), else the variable
+    (`redis_env`) or file (`redis_file`) that holds it; none of them: this process paces itself alone."""
+
+    rate: float  # submits per second
+    burst: int = 1
+    redis: str | None = None
+    redis_env: str | None = None
+    redis_file: Path | None = None
+
+    def gcra(self) -> Gcra:
+        return Gcra(rate=self.rate, burst=self.burst)
+
+    @property
+    def shared(self) -> bool:
+        return any(value is not None for value in (self.redis, self.redis_env, self.redis_file))
+
+
+def budget_settings(section: Mapping[str, object], root: Path) -> BudgetSettings | None:
+    """The `BudgetSettings` of `api.budget` (already schema-checked; None when absent); relative files are under
+    `root`. `UsageError` for a rate the schema let through but that is out of range."""
+    if not section:
+        return None
+    burst, redis_file = section.get("burst", 1), section.get("redis_file")
+    rate = section.get("rate")
+    return BudgetSettings(rate=parse_rate(rate if isinstance(rate, int | float) else str(rate), what="api.budget.rate"),
+                          burst=burst if isinstance(burst, int) else 1,
+                          redis=str(section["redis"]) if "redis" in section else None,
+                          redis_env=str(section["redis_env"]) if "redis_env" in section else None,
+                          redis_file=root / str(redis_file) if redis_file else None)

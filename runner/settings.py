@@ -21,6 +21,7 @@ from runner.model import Document, Finding, JSONObject, JSONValue, Position, Sev
 from runner.model.notify import NotifySettings
 from runner.model.protocol import ApiProtocol
 from runner.model.query import DEFAULT_MAX_STALENESS
+from runner.rates import BudgetSettings, budget_settings
 from runner.repopath import PathProblem, Problem, check_file, lexically_within, outside_root
 from runner.resources import CREATE_BODY_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
 from runner.resources import PROJECT_FILE as PROJECT_SCHEMA_FILE
@@ -66,6 +67,7 @@ class Project:
     retention: int
     ocsf: bool = False  # vqr.yaml `outputs: {ocsf: true}`: `vqr run` also writes findings.ocsf.jsonl
     api: ApiProtocol = field(default_factory=ApiProtocol)  # vqr.yaml `api:`: the poll's assumed protocol facts
+    budget: BudgetSettings | None = None  # vqr.yaml `api.budget`: the submit rate shards share (None: unpaced)
     notify: NotifySettings = field(default_factory=NotifySettings)  # vqr.yaml `notify:`: where URLs are, not URLs
 
     def display(self, path: Path) -> str:
@@ -253,6 +255,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         retention=_integer(data.get("retention"), 30),
         ocsf=_object(data.get("outputs")).get("ocsf") is True,
         api=ApiProtocol.from_section(_object(data.get("api"))),
+        budget=budget_settings(_object(_object(data.get("api")).get("budget")), root),
         notify=NotifySettings.from_section(_object(data.get("notify")), root=root,
                                            deadline_seconds=parse_duration(_object(data.get("notify")).get("deadline"))),
     )

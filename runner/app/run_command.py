@@ -16,6 +16,7 @@ from typing import TextIO
 
 import httpx
 
+from runner.app.budget import submit_budget
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
 from runner.artifact import RunLive, RunLock, holder
@@ -190,6 +191,8 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
                          bodies=_bodies(queries))
     with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
                  oaa_types=_declared_oaa(project)) as target:
+        session.submit_budget = submit_budget(project.budget, process, target=target.shown, api_key=target.key,
+                                              err=err)
         return asyncio.run(session.run(target))
 
 
