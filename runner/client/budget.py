@@ -95,7 +95,8 @@ class RedisBudget:
             try:
                 wait = await self._reserve()
             except Exception as error:  # whatever Redis raises, the run goes on, paced locally
-                self._degrade(error)
+                if self.fallback is None:  # concurrent submits fail together: the first one warns
+                    self._degrade(error)
             else:
                 if wait > 0:
                     self.waited += wait
