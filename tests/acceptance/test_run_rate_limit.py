@@ -50,8 +50,8 @@ def test_a_rate_limited_tenant_throttles_but_the_batch_finishes(tmp_path: Path) 
     assert ran.code == 0, ran.err
     assert _succeeded(ran.run) == QUERIES
     assert served["creates"] == QUERIES
-    # Throttled, and bounded: the client's backoff keeps the refusals to a few per submit.
-    assert 0 < served["served_429"] == served["rate_limited"] <= 4 * QUERIES, served
+    # Throttled, and bounded: Retry-After and the backoff keep the refusals below one per submit (6-11 measured).
+    assert 0 < served["served_429"] == served["rate_limited"] <= QUERIES, served
 
 
 def test_a_shared_redis_budget_keeps_the_batch_under_the_limit(tmp_path: Path, redis_url: str) -> None:
