@@ -186,14 +186,18 @@ def _path_findings(root: Path, doc: Document) -> list[Finding]:
 
 
 def _api_findings(doc: Document) -> list[Finding]:
-    """What the schema cannot say of `api:`: a status word that is both a success and a failure, say."""
-    try:
-        ApiProtocol.from_section(_object(_object(doc.data).get("api")))
-    except ValueError as error:
-        at = doc.values.get(("api",), Position(line=1, column=1))
-        return [Finding(path=doc.path, line=at.line, column=at.column, severity=Severity.ERROR, rule="project/api",
-                        message=str(error))]
-    return []
+    """What the schema cannot say of `api:`: a status word that is both a success and a failure, a budget of 0/s."""
+    api = _object(_object(doc.data).get("api"))
+    findings = []
+    for where, check in ((("api",), lambda: ApiProtocol.from_section(api)),
+                         (("api", "budget", "rate"), lambda: budget_settings(_object(api.get("budget")), Path()))):
+        try:
+            check()
+        except (ValueError, UsageError) as error:
+            at = doc.values.get(where, Position(line=1, column=1))
+            findings.append(Finding(path=doc.path, line=at.line, column=at.column, severity=Severity.ERROR,
+                                    rule="project/api", message=str(error)))
+    return findings
 
 
 def _path_finding(doc: Document, where: tuple[str | int, ...], message: str, problem: PathProblem) -> Finding:

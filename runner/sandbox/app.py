@@ -92,6 +92,7 @@ class _Routes:
         self.jobs = jobs
         self.checker = checker
         self.fault_plan = fault_plan
+        self.on_reset: Callable[[], None] = lambda: None  # the rate limit's buckets, which wrap these routes
 
     async def create(self, request: Request) -> Response:
         body = normalised_create_body(await _json_body(request))
@@ -145,6 +146,7 @@ class _Routes:
     async def reset(self, request: Request) -> Response:
         self.jobs.reset()
         self.fault_plan.restart()
+        self.on_reset()
         return _reply(request, {"reset": True})
 
     async def advance(self, request: Request) -> Response:
@@ -261,5 +263,6 @@ def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxAp
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _internal_error},
     )
     limited = RateLimit(starlette, config=config, on_throttle=jobs.stats.throttled)
+    routes.on_reset = limited.clear
     layered = FaultMiddleware(_Auth(limited, config.api_key), plan=plan, config=config, on_fault=jobs.stats.fault)
     return SandboxApp(asgi=_Edge(layered, jobs.wall_clock), jobs=jobs)

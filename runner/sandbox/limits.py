@@ -88,6 +88,10 @@ class RateLimit:
                 del self._tats[next(iter(self._tats))]
         return wait
 
+    def clear(self) -> None:
+        """Every bucket full again (`/_sandbox/reset`)."""
+        self._tats.clear()
+
 
 class JobSlots:
     """At most `slots` executions running at once per key (0: no bound). Each slot is the time it falls free, so

@@ -105,3 +105,11 @@ def test_a_bad_budget_section_is_a_project_error(tmp_path: Path, budget: str, me
 
     with pytest.raises(ProjectError, match=message):
         load_project(_project(tmp_path, budget))
+
+
+def test_a_budget_rate_of_zero_is_a_finding_at_its_line(tmp_path: Path) -> None:
+    from runner.errors import ProjectError
+    from runner.settings import load_project
+
+    with pytest.raises(ProjectError, match=r"vqr.yaml:7:\d+: error: api.budget.rate must be more than 0"):
+        load_project(_project(tmp_path, "rate: 0/s"))

@@ -30,6 +30,10 @@ def test_a_key_over_its_rate_gets_429_with_retry_after_and_vezas_error_body() ->
         assert (stats["rate_limited"], stats["served_429"], stats["creates"]) == (3, 3, 4)
         time.sleep(0.55)  # one token back at 2/s
         assert client.post(CREATE, json=_immediate()).status_code == 200
+        assert client.post(CREATE, json=_immediate()).status_code == 429
+        client.post("/_sandbox/reset")  # the buckets are full again, and the counters zero
+        assert [client.post(CREATE, json=_immediate()).status_code for _ in range(3)] == [200, 200, 200]
+        assert client.get("/_sandbox/stats").json()["rate_limited"] == 0
 
 
 def test_polls_are_metered_when_asked() -> None:
