@@ -161,7 +161,6 @@ def _checked(raw: str, *, where: str) -> Secret:
     return Secret(key)
 
 
-
 def load_secret(env: Mapping[str, str], *, what: str, env_var: str | None = None, file: Path | None = None,
                 registry: SecretFilter = SECRET_FILTER) -> Secret:
     """Another credential than the API key (a Redis URL with a password): from `env[env_var]`, else `file`, checked
