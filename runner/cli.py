@@ -27,7 +27,8 @@ Exit codes:
 \b
 Environment: VQR_ENV (default environment), VEZA_URL, VEZA_API_KEY,
 VEZA_API_KEY_FILE, SSL_CERT_FILE, VQR_NO_LINT_CACHE=1, VQR_SANDBOX_LATENCY,
-VQR_SANDBOX_NODES, VQR_SANDBOX_SEED (the embedded sandbox of `vqr run`).
+VQR_SANDBOX_NODES, VQR_SANDBOX_SEED, VQR_SANDBOX_RATE_LIMIT, VQR_SANDBOX_BURST,
+VQR_SANDBOX_JOB_SLOTS (the embedded sandbox of `vqr run`).
 """
 
 _DEBUG = {"on": False}

@@ -2,7 +2,8 @@
 
 `load_api_key(env, env_var=..., key_file=...) -> Secret` reads the variable or the file (reads files, nothing else);
 `Secret` prints as `***` and only `reveal()` gives the text (for the Authorization header). `SECRET_FILTER` is a
-`logging.Filter` that redacts every loaded key from log records: install it on the log handlers.
+`logging.Filter` that redacts every loaded key from log records: install it on the log handlers. `load_secret` reads
+another credential (the shared budget's Redis URL) the same way.
 """
 
 from __future__ import annotations
@@ -133,18 +134,18 @@ def load_api_key(env: Mapping[str, str], *, env_var: str = "VEZA_API_KEY", key_f
     return secret
 
 
-def _read_key_file(path: Path, origin: str) -> str:
+def _read_key_file(path: Path, origin: str, *, kind: str = "the API key") -> str:
     try:
         with path.open("rb") as handle:
             data = handle.read(_MAX_KEY_FILE_BYTES + 1)
     except OSError as error:
-        raise SecretError(f"cannot read the API key file {path} ({origin}): {error.strerror or error}") from None
+        raise SecretError(f"cannot read {kind} file {path} ({origin}): {error.strerror or error}") from None
     if len(data) > _MAX_KEY_FILE_BYTES:
-        raise SecretError(f"the API key file {path} is larger than {_MAX_KEY_FILE_BYTES} bytes: not a key file")
+        raise SecretError(f"{kind} file {path} is larger than {_MAX_KEY_FILE_BYTES} bytes: not a secret file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise SecretError(f"the API key file {path} is not UTF-8 text") from None
+        raise SecretError(f"{kind} file {path} is not UTF-8 text") from None
 
 
 def _checked(raw: str, *, where: str) -> Secret:
@@ -159,3 +160,25 @@ def _checked(raw: str, *, where: str) -> Secret:
             raise SecretError(f"the API key in {where} contains {kind} at position {index + 1}")
     return Secret(key)
 
+
+def load_secret(env: Mapping[str, str], *, what: str, env_var: str | None = None, file: Path | None = None,
+                registry: SecretFilter = SECRET_FILTER) -> Secret:
+    """Another credential than the API key (a Redis URL with a password): from `env[env_var]`, else `file`, checked
+    like the key (no spaces or control characters) and registered with `registry`. `what` names it in errors, which
+    say where it was looked for, never what it is."""
+    if env_var is not None:
+        raw = env.get(env_var, "")
+        if not raw.strip():
+            raise SecretError(f"{what}: the {env_var} environment variable is not set")
+        where = f"the {env_var} environment variable"
+    elif file is not None:
+        raw = _read_key_file(file, "named in vqr.yaml", kind=what)
+        where = str(file)
+    else:
+        raise SecretError(f"{what}: no variable or file is named")
+    try:
+        secret = _checked(raw, where=where)
+    except SecretError as error:
+        raise SecretError(str(error).replace("the API key", what, 1)) from None
+    registry.register(secret)
+    return secret

@@ -22,6 +22,7 @@ from runner.model.exceptions import ExceptionSettings
 from runner.model.notify import NotifySettings
 from runner.model.protocol import ApiProtocol
 from runner.model.query import DEFAULT_MAX_STALENESS
+from runner.rates import BudgetSettings, budget_settings
 from runner.repopath import PathProblem, Problem, check_file, lexically_within, outside_root
 from runner.resources import CREATE_BODY_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
 from runner.resources import PROJECT_FILE as PROJECT_SCHEMA_FILE
@@ -67,6 +68,7 @@ class Project:
     retention: int
     ocsf: bool = False  # vqr.yaml `outputs: {ocsf: true}`: `vqr run` also writes findings.ocsf.jsonl
     api: ApiProtocol = field(default_factory=ApiProtocol)  # vqr.yaml `api:`: the poll's assumed protocol facts
+    budget: BudgetSettings | None = None  # vqr.yaml `api.budget`: the submit rate shards share (None: unpaced)
     notify: NotifySettings = field(default_factory=NotifySettings)  # vqr.yaml `notify:`: where URLs are, not URLs
     exceptions: ExceptionSettings = field(default_factory=ExceptionSettings)  # vqr.yaml `exceptions:`
 
@@ -186,14 +188,18 @@ def _path_findings(root: Path, doc: Document) -> list[Finding]:
 
 
 def _api_findings(doc: Document) -> list[Finding]:
-    """What the schema cannot say of `api:`: a status word that is both a success and a failure, say."""
-    try:
-        ApiProtocol.from_section(_object(_object(doc.data).get("api")))
-    except ValueError as error:
-        at = doc.values.get(("api",), Position(line=1, column=1))
-        return [Finding(path=doc.path, line=at.line, column=at.column, severity=Severity.ERROR, rule="project/api",
-                        message=str(error))]
-    return []
+    """What the schema cannot say of `api:`: a status word that is both a success and a failure, a budget of 0/s."""
+    api = _object(_object(doc.data).get("api"))
+    findings = []
+    for where, check in ((("api",), lambda: ApiProtocol.from_section(api)),
+                         (("api", "budget", "rate"), lambda: budget_settings(_object(api.get("budget")), Path()))):
+        try:
+            check()
+        except (ValueError, UsageError) as error:
+            at = doc.values.get(where, Position(line=1, column=1))
+            findings.append(Finding(path=doc.path, line=at.line, column=at.column, severity=Severity.ERROR,
+                                    rule="project/api", message=str(error)))
+    return findings
 
 
 def _path_finding(doc: Document, where: tuple[str | int, ...], message: str, problem: PathProblem) -> Finding:
@@ -255,6 +261,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         retention=_integer(data.get("retention"), 30),
         ocsf=_object(data.get("outputs")).get("ocsf") is True,
         api=ApiProtocol.from_section(_object(data.get("api"))),
+        budget=budget_settings(_object(_object(data.get("api")).get("budget")), root),
         notify=NotifySettings.from_section(_object(data.get("notify")), root=root,
                                            deadline_seconds=parse_duration(_object(data.get("notify")).get("deadline"))),
         exceptions=ExceptionSettings.from_section(_object(data.get("exceptions"))),

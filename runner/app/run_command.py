@@ -16,6 +16,7 @@ from typing import TextIO
 
 import httpx
 
+from runner.app.budget import submit_budget
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
 from runner.artifact import RunLive, RunLock, holder
@@ -91,11 +92,14 @@ def embedded_target(config: SandboxConfig) -> str:
 
 
 def _sandbox_config(settings: Mapping[str, str]) -> SandboxConfig:
-    """The embedded sandbox's defaults, tunable with VQR_SANDBOX_LATENCY / _NODES / _SEED (no CLI options: the
-    sandbox is the default target, not something to configure per run)."""
-    values: dict[str, float | int] = {}
+    """The embedded sandbox's defaults, tunable with VQR_SANDBOX_LATENCY / _NODES / _SEED, and made a rate-limited
+    tenant with _RATE_LIMIT (20/s) / _BURST / _JOB_SLOTS (no CLI options: the sandbox is the default target, not
+    something to configure per run)."""
+    values: dict[str, float | int | str] = {}
+    kinds: tuple[tuple[str, type[float] | type[int] | type[str]], ...] = (
+        ("latency", float), ("nodes", int), ("seed", int), ("rate_limit", str), ("burst", int), ("job_slots", int))
     try:
-        for name, kind in (("latency", float), ("nodes", int), ("seed", int)):
+        for name, kind in kinds:
             raw = settings.get(f"VQR_SANDBOX_{name.upper()}")
             if raw:
                 values[name] = kind(raw)
@@ -191,6 +195,8 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
                          bodies=_bodies(queries), exceptions=exceptions)
     with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
                  oaa_types=_declared_oaa(project)) as target:
+        session.submit_budget = submit_budget(project.budget, process, target=target.shown, api_key=target.key,
+                                              err=err)
         return asyncio.run(session.run(target))
 
 

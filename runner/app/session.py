@@ -23,6 +23,7 @@ from runner.app.progress import Progress, summary
 from runner.artifact import RUN_FILE, RunDir, RunInfo, RunLock, build_artifact, latest_target, new_run_id
 from runner.client import (
     ApiError,
+    Budget,
     ClientConfig,
     PollLadder,
     RetryBudget,
@@ -73,6 +74,7 @@ class RunSession:
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # set once connected: the tenant's clock
     clock: str = "local"  # where `as_of` came from: "server" (the first reply's Date header) or "local"
     exceptions: tuple[ExceptionRule, ...] = ()  # exceptions/*.yaml, linted clean before anything was sent
+    submit_budget: Budget | None = None  # vqr.yaml api.budget: awaited before each submit; the client closes it
 
     async def run(self, target: Target) -> int:
         tuning = self.options.tuning
@@ -82,7 +84,8 @@ class RunSession:
                               max_reply_bytes=tuning.max_reply_bytes or (self.project.defaults.max_reply_mib << 20),
                               protocol=self.project.api)
         async with VezaClient(config, budget=RetryBudget(capacity=tuning.retry_budget),
-                              notify=lambda line: print(line, file=self.err, flush=True)) as client:
+                              notify=lambda line: print(line, file=self.err, flush=True),
+                              submit_budget=self.submit_budget) as client:
             await self._connect(client)
             started = datetime.now(UTC)
             self.as_of, self.clock = (client.server_date, "server") if client.server_date else (started, "local")

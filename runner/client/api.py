@@ -21,6 +21,7 @@ import httpx
 
 from runner import __version__
 from runner.client import endpoints
+from runner.client.budget import Budget
 from runner.client.config import LOOPBACK, ClientConfig, checked_url, tls_context
 from runner.client.errors import (
     ApiError,
@@ -54,8 +55,10 @@ class VezaClient:
     def __init__(self, config: ClientConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  budget: RetryBudget | None = None, rng: random.Random | None = None,
                  sleep: Callable[[float], Awaitable[None]] | None = None,
-                 clock: Callable[[], float] | None = None, notify: Callable[[str], None] | None = None) -> None:
+                 clock: Callable[[], float] | None = None, notify: Callable[[str], None] | None = None,
+                 submit_budget: Budget | None = None) -> None:
         self.config = config
+        self._submit_budget = submit_budget  # awaited before every create call (vqr.yaml api.budget); closed here
         self._notify = notify  # one line per retry of the connection check: what is being tried (stderr)
         self.budget = budget or RetryBudget()
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
@@ -92,7 +95,11 @@ class VezaClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        try:
+            await self._http.aclose()
+        finally:
+            if self._submit_budget is not None:
+                await self._submit_budget.aclose()
 
     def job_state(self, status: str) -> JobState:
         return self.config.protocol.job_state(status)
@@ -137,6 +144,8 @@ class VezaClient:
             nonlocal uncertain, attempts
             attempts += 1
             sent = cached_resend_body(body, self.now() - first_attempt) if uncertain else None
+            if self._submit_budget is not None:  # every create call, resends too: each one costs the tenant
+                await self._submit_budget.acquire()
             try:
                 reply, request_id = await self._exchange("submit", "POST", endpoints.NODES_ASYNC_CREATE,
                                                          sent or dict(body), timeout)

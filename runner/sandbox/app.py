@@ -1,9 +1,10 @@
 """The sandbox's HTTP API: Veza's query-spec endpoints plus `/_sandbox/*` controls, as one ASGI application.
 
 `build_app(config, graph=None)` returns the app (it generates the graph when none is given) and its `Jobs`; no
-network I/O of its own. Layers, outermost first: request ids, faults, bearer auth, starlette routes. Every reply
-carries a `request_id` (body and `x-request-id` header); every refusal is Veza's error body. Specs are put in
-protojson's normal form first, so `null`, `""`, `[]` and zero values mean "unset" everywhere behind this layer.
+network I/O of its own. Layers, outermost first: request ids, faults, bearer auth, the rate limit (`limits`),
+starlette routes. Every reply carries a `request_id` (body and `x-request-id` header); every refusal is Veza's
+error body. Specs are put in protojson's normal form first, so `null`, `""`, `[]` and zero values mean "unset"
+everywhere behind this layer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from runner.sandbox.faults import ASGIApp, FaultMiddleware, FaultPlan, Receive, 
 from runner.sandbox.generate import generate_graph
 from runner.sandbox.graph import Graph
 from runner.sandbox.jobs import Jobs
+from runner.sandbox.limits import RateLimit, tenant_in
 from runner.sandbox.schema_check import BodyChecker
 from runner.sandbox.store import StateStore
 from runner.sandbox.store_check import MAX_ADVANCE_DAYS
@@ -90,12 +92,14 @@ class _Routes:
         self.jobs = jobs
         self.checker = checker
         self.fault_plan = fault_plan
+        self.on_reset: Callable[[], None] = lambda: None  # the rate limit's buckets, which wrap these routes
 
     async def create(self, request: Request) -> Response:
         body = normalised_create_body(await _json_body(request))
         parse_create_body(body)  # the oneof first: its message is clearer than a schema's
         parsed = parse_create_body(self.checker.create_body(body))
-        return _reply(request, await self.jobs.create(parsed, fail=faults_of(request.scope).job_fail))
+        return _reply(request, await self.jobs.create(parsed, fail=faults_of(request.scope).job_fail,
+                                                      tenant=tenant_in(request.scope)))
 
     async def get(self, request: Request) -> Response:
         body = await _json_body(request)
@@ -136,11 +140,13 @@ class _Routes:
     async def stats(self, request: Request) -> Response:
         body = self.jobs.stats.snapshot()
         body["graph_version"] = self.jobs.graph.version
+        body["queued_jobs"], body["queued_seconds"] = self.jobs.slots.queued, round(self.jobs.slots.waited, 3)
         return _reply(request, body)
 
     async def reset(self, request: Request) -> Response:
         self.jobs.reset()
         self.fault_plan.restart()
+        self.on_reset()
         return _reply(request, {"reset": True})
 
     async def advance(self, request: Request) -> Response:
@@ -256,5 +262,7 @@ def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxAp
         ],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _internal_error},
     )
-    layered = FaultMiddleware(_Auth(starlette, config.api_key), plan=plan, config=config, on_fault=jobs.stats.fault)
+    limited = RateLimit(starlette, config=config, on_throttle=jobs.stats.throttled)
+    routes.on_reset = limited.clear
+    layered = FaultMiddleware(_Auth(limited, config.api_key), plan=plan, config=config, on_fault=jobs.stats.fault)
     return SandboxApp(asgi=_Edge(layered, jobs.wall_clock), jobs=jobs)

@@ -16,6 +16,7 @@ from typing import Any
 
 from runner.catalog import OAA_RULE, parse_oaa
 from runner.errors import UsageError
+from runner.rates import parse_rate
 from runner.sandbox.oaa import MAX_OAA_TYPES, plan_apps
 
 
@@ -47,6 +48,14 @@ class SandboxConfig:
     lenient: bool = _opt(False, "Drop unknown request fields silently (like Veza's gateway) instead of a 400.")
     fail_rate_429: float = _opt(0.0, "Probability that a request is refused with 429 and Retry-After.")
     retry_after: int = _opt(1, "Seconds announced in the Retry-After header of injected 429 replies.")
+    rate_limit: str = _opt(
+        "", "A gateway's rate limit per API key, such as 20/s or 600/min (default: none): calls beyond it get 429 "
+            "ResourceExhausted with Retry-After. It meters nodes_async_create, query_spec:nodes and :result.")
+    burst: int = _opt(0, "Calls a key may make at once under --rate-limit (default 0: one second's worth).")
+    rate_limit_polls: bool = _opt(False, "--rate-limit meters polls (nodes_async_get) too [assumed: Veza's is "
+                                         "unpublished].")
+    job_slots: int = _opt(0, "Async executions running at once per API key (default 0: no bound); more wait "
+                             "for a slot and stay PENDING/RUNNING longer, as on a busy tenant.")
     fail_rate_5xx: float = _opt(0.0, "Probability that a request fails with 500/502/503/504 before processing.")
     fail_rate_job: float = _opt(0.0, "Probability that a new async execution ends in --failed-status.")
     failed_status: str = _opt(
@@ -89,6 +98,10 @@ class SandboxConfig:
             self.epoch_datetime()
         except ValueError:
             raise UsageError(f"--epoch must be RFC 3339 (2026-11-01T00:00:00Z), got {self.epoch!r}") from None
+        if self.rate_limit:
+            parse_rate(self.rate_limit, what="--rate-limit")
+        if self.burst < 0 or self.job_slots < 0:
+            raise UsageError("--burst and --job-slots must be >= 0")
         if self.retry_after < 0:
             raise UsageError("--retry-after must be >= 0")
         if (self.certfile is None) != (self.keyfile is None):
@@ -106,6 +119,10 @@ class SandboxConfig:
         if generated > MAX_OAA_TYPES:
             raise UsageError(f"--oaa-types: these apps need {generated} node types; the sandbox holds at most "
                              f"{MAX_OAA_TYPES} (each app has five of its own besides its resource types)")
+
+    def rate_per_second(self) -> float | None:
+        """`rate_limit` in calls per second, None without one."""
+        return parse_rate(self.rate_limit, what="--rate-limit") if self.rate_limit else None
 
     def oaa_type_names(self) -> tuple[str, ...]:
         """The OAA types of `oaa_types`, in order, blanks dropped."""

@@ -79,7 +79,7 @@ def faults_of(scope: Scope) -> FaultDraw:
     return draw
 
 
-async def _send_error(send: Send, error: ApiError, request_id: str) -> None:
+async def send_error(send: Send, error: ApiError, request_id: str) -> None:
     body = json.dumps(error_body(error, request_id)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(name.lower().encode(), value.encode()) for name, value in error.headers.items()]
@@ -139,11 +139,11 @@ class FaultMiddleware:
             if await _reset_connection(state.get("transport")):
                 return
             # Without the transport (another ASGI server) the nearest thing is a reply-less gateway error.
-            await _send_error(send, ApiError("Unavailable", "connection reset (injected by the sandbox)"), request_id)
+            await send_error(send, ApiError("Unavailable", "connection reset (injected by the sandbox)"), request_id)
             return
         if draw.throttle:
             self._on_fault("429")
-            await _send_error(send, ApiError("ResourceExhausted", "too many requests (injected by the sandbox)",
+            await send_error(send, ApiError("ResourceExhausted", "too many requests (injected by the sandbox)",
                                              headers={"Retry-After": str(self._config.retry_after)}), request_id)
             return
         if draw.server_error is not None:
@@ -152,7 +152,7 @@ class FaultMiddleware:
             if self._config.html_gateway_errors and status in _GATEWAY_REASONS:
                 await _send_gateway_page(send, status)
                 return
-            await _send_error(send, ApiError(code, message, status=status), request_id)
+            await send_error(send, ApiError(code, message, status=status), request_id)
             return
         if draw.slow:
             self._on_fault("slow")

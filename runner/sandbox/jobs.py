@@ -23,6 +23,7 @@ from runner.sandbox.config import SandboxConfig
 from runner.sandbox.drift import DEFAULT_FRACTION, advance_graph
 from runner.sandbox.engine import QueryOutcome, SpecError, evaluate
 from runner.sandbox.graph import Graph
+from runner.sandbox.limits import JobSlots
 from runner.sandbox.store import StateStore, StoredJob
 from runner.sandbox.wire import ApiError, CreateMode, CreateRequest, PageTokens, field_violations, int64
 
@@ -39,14 +40,19 @@ class Stats:
 
     def reset(self) -> None:
         self.creates = self.executions = self.cache_hits = self.polls = self.pages = self.rows_served = 0
+        self.rate_limited = 0  # 429s served by `--rate-limit` (injected ones are in faults["429"])
         self.faults: collections.Counter[str] = collections.Counter()
 
     def fault(self, kind: str) -> None:
         self.faults[kind] += 1
 
+    def throttled(self) -> None:
+        self.rate_limited += 1
+
     def snapshot(self) -> dict[str, Any]:
         return {"creates": self.creates, "executions": self.executions, "cache_hits": self.cache_hits,
                 "polls": self.polls, "pages": self.pages, "rows_served": self.rows_served,
+                "rate_limited": self.rate_limited, "served_429": self.rate_limited + self.faults["429"],
                 "faults": dict(sorted(self.faults.items()))}
 
 
@@ -83,6 +89,7 @@ class Jobs:
         self._handles: dict[str, Handle] = {}
         self._handle_order: collections.deque[Handle] = collections.deque()
         self._tokens = PageTokens()
+        self.slots = JobSlots(config.job_slots)
         if store is not None:
             self._restore(store)
 
@@ -111,6 +118,7 @@ class Jobs:
         self._handles.clear()
         self._handle_order.clear()
         self.stats.reset()
+        self.slots.clear()
         self._advances = ()
         if self._store is not None:
             self._store.clear()
@@ -138,7 +146,7 @@ class Jobs:
                                            created_at=now, warnings=warnings))
         return handle
 
-    async def create(self, request: CreateRequest, *, fail: bool) -> dict[str, Any]:
+    async def create(self, request: CreateRequest, *, fail: bool, tenant: str = "") -> dict[str, Any]:
         """Run, reuse or attach to a result per the request's mode; reply `{query_result_id, cache_id, ...}`."""
         arrived = self._clock()
         execution: Execution | None = None
@@ -161,7 +169,7 @@ class Jobs:
                 if execution is not None:
                     self.stats.cache_hits += 1
             if execution is None:
-                execution = await self._execute(request.spec, key, fail=fail)
+                execution = await self._execute(request.spec, key, fail=fail, tenant=tenant)
         last = self._cache.last_completed(execution.key, at=arrived)
         handle = self._new_handle(execution, request.warnings)
         self.stats.creates += 1  # creates that were accepted: a query_result_id was issued
@@ -172,12 +180,14 @@ class Jobs:
             reply["warnings"] = warnings
         return reply
 
-    async def _execute(self, spec: dict[str, Any], key: str, *, fail: bool) -> Execution:
+    async def _execute(self, spec: dict[str, Any], key: str, *, fail: bool, tenant: str = "") -> Execution:
         started = self._clock()
         version = self.graph.version
         outcome = await self._evaluate(spec)
         self.stats.executions += 1
-        finished = started + max(self._duration(outcome), self._clock() - started)
+        # With --job-slots the execution starts when its key has a slot free: until then the job is queued.
+        begin = self.slots.start(tenant, started, self._duration(outcome))
+        finished = max(begin + self._duration(outcome), self._clock())
         if fail:
             self.stats.fault("job")
         execution = Execution(cache_id=new_cache_id(), key=key, graph_version=version, created_at=started,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.secret import REDACTED, Secret, SecretError, SecretFilter, load_api_key
+from runner.secret import REDACTED, Secret, SecretError, SecretFilter, load_api_key, load_secret
 
 CANARY = "canary-7f3e9b1c4d2a"
 
@@ -143,3 +143,22 @@ def test_veza_api_key_overrides_the_environments_own_variable() -> None:
     env = {"ACME_KEY": "from-acme", "VEZA_API_KEY": "from-veza"}
     assert load_api_key(env, env_var="ACME_KEY", registry=registry).reveal() == "from-veza"
     assert load_api_key({"ACME_KEY": "from-acme"}, env_var="ACME_KEY", registry=registry).reveal() == "from-acme"
+
+
+def test_another_secret_comes_from_its_variable_or_file_and_is_registered(tmp_path: Path) -> None:
+    registry = SecretFilter()
+    url = "redis://:pa55word-long@10.0.0.5:6379/0"
+    assert load_secret({"R": f" {url}\n"}, what="the Redis URL", env_var="R", registry=registry).reveal() == url
+    assert registry.redact(f"failed: {url}") == "failed: ***"
+    (tmp_path / "redis").write_text(url + "\n")
+    assert load_secret({}, what="the Redis URL", file=tmp_path / "redis", registry=registry).reveal() == url
+
+
+def test_another_secret_that_is_missing_or_malformed_is_named_never_quoted(tmp_path: Path) -> None:
+    with pytest.raises(SecretError, match="the Redis URL: the R environment variable is not set"):
+        load_secret({}, what="the Redis URL", env_var="R")
+    with pytest.raises(SecretError, match="the Redis URL in the R environment variable contains a space") as caught:
+        load_secret({"R": "redis://:pa55 word@host"}, what="the Redis URL", env_var="R")
+    assert "pa55" not in str(caught.value)
+    with pytest.raises(SecretError, match="cannot read the Redis URL file"):
+        load_secret({}, what="the Redis URL", file=tmp_path / "missing")

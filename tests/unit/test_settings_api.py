@@ -85,7 +85,10 @@ def test_the_schema_documents_the_code_defaults_and_the_same_path_rule() -> None
         assert fields["poll_paging"]["default"] == default.poll_paging.value
         assert fields["poll_paging"]["enum"] == [paging.value for paging in Paging]
         assert fields["poll_path"]["pattern"] == f"^{POLL_PATH.pattern}$"
-        assert "[assumed]" in section["description"] and all("[assumed]" in f["description"] for f in fields.values())
+        # Every protocol fact is marked [assumed]; `budget` is the team's own setting (the submit rate), not one.
+        assert "[assumed]" in section["description"]
+        assert all("[assumed]" in f["description"] for key, f in fields.items() if key != "budget")
+        assert fields["budget"]["required"] == ["rate"]
     assert re.fullmatch(POLL_PATH, ApiProtocol().poll_path)
 
 
