@@ -169,6 +169,19 @@ def sandbox_reset(common: Common, *, state: Path | None) -> int:
     return ExitCode.OK
 
 
+def compile_clean(common: Common) -> tuple[Project, Compiled | None]:
+    """The project and its whole repository compiled for running (lint cache on); None, with the errors written,
+    when the repository has errors: nothing may be sent, split or merged from it."""
+    project = _project(common)
+    compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
+    if compiled.errors:
+        common.err.write(format_abort(compiled.errors) + "\n")
+        common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
+                         "(run `vqr lint`)\n")
+        return project, None
+    return project, compiled
+
+
 def run(common: Common, *, options: RunOptions) -> int:
     """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
     its run.json is written, render every report into the run directory, prune runs beyond `retention:`, then send
@@ -177,12 +190,8 @@ def run(common: Common, *, options: RunOptions) -> int:
     from runner.app.session import Hooks
     from runner.report import after_run, write_result_csv
 
-    project = _project(common)
-    compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
-    if compiled.errors:
-        common.err.write(format_abort(compiled.errors) + "\n")
-        common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
-                         "(run `vqr lint`)\n")
+    project, compiled = compile_clean(common)
+    if compiled is None:
         return ExitCode.USAGE
 
     states = None
@@ -201,7 +210,9 @@ def run(common: Common, *, options: RunOptions) -> int:
         after_run(run_dir, journal_path=project.root / JOURNAL, reports_dir=run_dir.parent,
                   retention=project.retention, step_summary=common.process.step_summary, err=common.err,
                   ocsf=project.ocsf)
-        if project.notify.targets:  # after the reports: a message never goes out about a run without its files
+        # After the reports (a message never goes out about a run without its files); a shard is a part of a run:
+        # its merge (`vqr report merge`) notifies, once.
+        if project.notify.targets and options.shard is None:
             from runner.app.notify_command import notify_after_run
 
             notify_after_run(run_dir, project, common.process, common.err)

@@ -37,6 +37,7 @@ from runner.model import (
     ErrorCategory,
     Member,
     QueryError,
+    QueryPlan,
     QueryResult,
     QueryStatus,
     cache_use,
@@ -231,10 +232,16 @@ def _relative(ctx: RunContext, name: str) -> str:
 
 
 def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult:
+    return assess_result(journal=ctx.journal, key=ctx.key, run_id=ctx.run_id, as_of=ctx.as_of, plan=member.plan,
+                         results=ctx.rundir.result_path(member.plan.name), result=result)
+
+
+def assess_result(*, journal: Journal, key: HistoryKey, run_id: str, as_of: datetime, plan: QueryPlan,
+                  results: Path, result: QueryResult) -> QueryResult:
     """Drift against this query's previous successful run with the same spec, its finding lifecycle, then its
-    expectations."""
-    plan = member.plan
-    previous = ctx.journal.previous_success(plan.name, plan.spec_hash, key=ctx.key, exclude_run=ctx.run_id)
+    expectations: what every succeeded query goes through, in a run or in `vqr report merge` (whose results were
+    fetched by the shards, and whose drift is computed here, once, against the merged history)."""
+    previous = journal.previous_success(plan.name, plan.spec_hash, key=key, exclude_run=run_id)
     drift: DriftResult | None = None
     missing: str | None = None
     if previous is not None and previous.sha256 is not None and previous.sha256 == result.sha256:
@@ -243,8 +250,8 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
                             ignored=tuple(plan.drift_ignore))
     elif previous is not None and previous.result_path:
         try:
-            drift = compare_results(Path(previous.result_path), ctx.rundir.result_path(plan.name),
-                                    previous_run=previous.run_id, ignore=plan.drift_ignore)
+            drift = compare_results(Path(previous.result_path), results, previous_run=previous.run_id,
+                                    ignore=plan.drift_ignore)
         except (OSError, ValueError):
             missing = f"skipped: the results of run {previous.run_id} are no longer readable"
     if drift is not None and previous is not None:  # the report names whose run it was compared with
@@ -253,9 +260,9 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
     if result.cache is CacheUse.HIT and age is None and previous is not None and previous.cache_id == result.cache_id:
         age = max(0.0, (_now() - previous.finished_at).total_seconds())
     counts = Drift(added=drift.added, removed=drift.removed, previous_run=drift.previous_run) if drift else None
-    lifecycle = track_lifecycle(ctx.journal, LifecycleScope(env=ctx.key.env, target=ctx.key.target, query=plan.name,
-                                                            spec_hash=plan.spec_hash),
-                                ctx.rundir.result_path(plan.name), run_id=ctx.run_id, as_of=ctx.as_of, drift=drift)
+    lifecycle = track_lifecycle(journal, LifecycleScope(env=key.env, target=key.target, query=plan.name,
+                                                        spec_hash=plan.spec_hash),
+                                results, run_id=run_id, as_of=as_of, drift=drift)
     outcomes = evaluate_expectations(plan.expect, rows=result.rows or 0, drift=counts, no_drift=missing,
                                      lifecycle=lifecycle)
     return replace(result, drift=drift, lifecycle=lifecycle, expectations=outcomes, result_age_seconds=age,
