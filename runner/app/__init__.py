@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     )
     from runner.app.diff_command import diff
     from runner.app.listing import ls, render
-    from runner.app.merge import merge
+    from runner.app.merge_command import merge
     from runner.app.notify_command import notify
     from runner.app.options import RunOptions
     from runner.app.shards import plan
@@ -49,7 +49,7 @@ _HOMES = {
     "REPORT_FORMATS": ("runner.report.kinds", None),
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
     "LOG_FILTER": ("runner.sanitize", None),
-    "plan": ("shards", None), "merge": ("merge", None),
+    "plan": ("shards", None), "merge": ("merge_command", None),
     "import_queries": ("commands", None), "sandbox_reset": ("commands", None), "notify": ("notify_command", None),
 }
 

@@ -103,7 +103,7 @@ def _check_plan(shards: Sequence[ShardRun], *, allow_partial: bool) -> list[int]
     missing = [i for i in range(count) if i not in seen]
     if missing and not allow_partial:
         names = ", ".join(Shard(index=i, count=count).label for i in missing)
-        raise UsageError(f"missing shard{"s" if len(missing) > 1 else ""} {names} (give every shard's "
+        raise UsageError(f"missing shard{'s' if len(missing) > 1 else ''} {names} (give every shard's "
                          "directory, or --allow-partial to merge without them)")
     return missing
 
