@@ -3,10 +3,10 @@ one run, as an unsharded run of the same batch would have written it (timings as
 every report, one run in the project's journal, drift, lifecycles and expectations computed once, here, against
 the previous run of that journal. The shards fetched the rows; nothing is sent.
 
-Refused with one line and exit 2, before anything is written: a DIR that is no shard run, shards of different
-plans, a duplicate shard, a missing one (unless `--allow-partial`: the run is then marked partial and exits 1), and
-a repository whose queries differ from those the shards ran. Reads the shard directories; writes a run directory
-and the journal.
+Refused with one line and exit 2, before anything is written: a DIR that is no shard run (or an interrupted one,
+which `--resume` finishes), shards of different plans, a duplicate shard, a missing one (unless `--allow-partial`:
+the run is then marked partial and exits 1), and a repository whose queries differ from those the shards ran.
+Reads the shard directories; writes a run directory and the journal.
 """
 
 from __future__ import annotations
@@ -80,7 +80,11 @@ def _read_shard(given: Path) -> ShardRun:
     shard = data.get("shard")
     if not isinstance(shard, dict):
         raise UsageError(f"{run_dir} is not a shard run (its run.json has no `shard`: it ran without --shard)")
-    return ShardRun(path=run_dir, data=data, shard=shard)
+    run = ShardRun(path=run_dir, data=data, shard=shard)
+    if data.get("status") == "interrupted":
+        raise UsageError(f"shard {run.label} in {run_dir} was interrupted: `vqr run --shard {run.label} --resume` "
+                         "finishes it, then merge")
+    return run
 
 
 def _check_plan(shards: Sequence[ShardRun], *, allow_partial: bool) -> list[int]:
@@ -266,8 +270,7 @@ def _record(journal: Journal, rundir: RunDir, run_id: str, key: HistoryKey, plan
                            error_detail=result.error.message, request_id=result.error.request_id)
         results.append(result)
     stops = [StopReason(r.data["stopped_because"]) for r in shards if r.data.get("stopped_because")]
-    return BatchOutcome(results=tuple(results), interrupted=any(r.data["status"] == "interrupted" for r in shards),
-                        stopped=stops[0] if stops else None)
+    return BatchOutcome(results=tuple(results), interrupted=False, stopped=stops[0] if stops else None)
 
 
 def _info(run_id: str, shards: Sequence[ShardRun]) -> RunInfo:

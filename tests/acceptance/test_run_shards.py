@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +24,12 @@ from tests.acceptance.run_project import (
     _python_env,
     batch_queries,
     check_run_json,
+    external_sandbox,
     fixed_sandbox,
     make_project,
     query_yaml,
     remote,
+    start_run_process,
     stats,
 )
 
@@ -134,3 +139,38 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     captured = capsys.readouterr()
     code = stopped.value.code
     return (code if isinstance(code, int) else 0), captured.out, captured.err
+
+
+def test_a_killed_shard_resumes_on_its_own_journal(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project_file = make_project(tmp_path / "p", batch_queries(8))
+    root = project_file.parent
+    journal = root / ".vqr" / "state-shard-0-of-2.sqlite"
+    with external_sandbox(latency=0.3) as url:
+        process = start_run_process(project_file, url, concurrency=1, shard="0/2")
+        deadline = time.monotonic() + 30
+        while not (journal.is_file() and _done(journal) >= 1):
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.02)
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=20)
+        (run_dir,) = [p for p in (root / "reports" / "shard-0-of-2").iterdir() if p.is_dir()]
+        started = json.loads((run_dir / "shard.json").read_text())
+        resumed = start_run_process(project_file, url, concurrency=2, shard="0/2", resume=True)
+        out, err = resumed.communicate(timeout=60)
+        assert resumed.returncode == 0, out + err
+        executed = stats(url)["executions"]
+    run = check_run_json(json.loads((run_dir / "run.json").read_text()))
+    assert run["resumed"] and run["shard"] == started and started["index"] == 0 and started["count"] == 2
+    assert executed == len(run["queries"]) and any(q["kept_from_earlier_attempt"] for q in run["queries"])
+    assert not (root / ".vqr" / "state.sqlite").exists()  # the project's journal is the merge's, never a shard's
+    # The other shard has nothing to resume: its journal is its own.
+    code, _, err = cli(capsys, "--project", str(project_file), "run", "--env", "remote", "--shard", "1/2", "--resume")
+    assert code == 2 and "nothing to resume" in err, err
+
+
+def _done(journal: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+            return int(db.execute("SELECT count(*) FROM queries WHERE state = 'done'").fetchone()[0])
+    except sqlite3.Error:
+        return 0  # the writer may be creating the file or holding it for a moment
