@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from runner.errors import UsageError
-from runner.model import IfAvailable, Immediate, QueryPlan, Shard
+from runner.model import IfAvailable, Immediate, JSONObject, QueryPlan, Shard
 from runner.plan import assign, parse_shard, plan_hash
 from runner.plan.select import body_hash, compared_body, spec_hash
 
@@ -17,9 +17,10 @@ from runner.plan.select import body_hash, compared_body, spec_hash
 def plan(name: str, node_type: str | None = None, *, snapshot: str | None = None,
          cache: IfAvailable | Immediate | None = None) -> QueryPlan:
     """A plan as build_plans makes it: `shard_key` over the unpinned body, the spec pinned by `snapshot`."""
-    spec = {"query_type": "SOURCE_TO_DESTINATION", "source_node_types": {"nodes": [{"node_type": node_type or name}]}}
+    spec: JSONObject = {"query_type": "SOURCE_TO_DESTINATION",
+                        "source_node_types": {"nodes": [{"node_type": node_type or name}]}}
     policy = cache or IfAvailable()
-    pinned = {**spec, "snapshot_id": snapshot} if snapshot else spec
+    pinned: JSONObject = {**spec, "snapshot_id": snapshot} if snapshot else spec
     return QueryPlan(name=name, file=f"queries/{name}.yaml", spec=pinned, spec_hash=spec_hash(pinned), cache=policy,
                      expect=None, timeout=60.0, shard_key=body_hash(compared_body(spec, policy)))
 
