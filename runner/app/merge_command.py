@@ -42,7 +42,7 @@ from runner.model import (
 from runner.model.plans import Shard
 from runner.plan import build_groups, build_plans, plan_hash
 from runner.report import resolve_run_dir
-from runner.report.load import load_run
+from runner.report.load import ArtifactError, load_run
 from runner.sanitize import terminal_line
 from runner.settings import Project
 from runner.state import HistoryKey, Journal, QueryState, open_journal
@@ -71,7 +71,11 @@ class ShardRun:
 
 def _read_shard(given: Path) -> ShardRun:
     """DIR is a shard's run directory, or its reports directory (then what its `latest` names)."""
-    run_dir = given if (given / RUN_FILE).is_file() or (given / SHARD_FILE).is_file() else resolve_run_dir(None, given)
+    try:
+        run_dir = given if (given / RUN_FILE).is_file() or (given / SHARD_FILE).is_file() else \
+            resolve_run_dir(None, given)
+    except ArtifactError:  # a reports directory without `latest`
+        run_dir = given
     if not (run_dir / RUN_FILE).is_file():
         raise UsageError(f"{given} holds no finished shard run (no {RUN_FILE}: is the shard still running, or was "
                          "it interrupted? `vqr run --shard I/N --resume` finishes it)")
