@@ -60,34 +60,41 @@ def comparable(run: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: q.get(k) for k in keep} for q in run["queries"]]
 
 
-def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     queries = batch_queries(8)
     # Three queries with one body: one submit in an unsharded run, so they must share a shard.
     for name in ("twin-a", "twin-b"):
         queries[name] = query_yaml(name, "OktaUser", expect="- {new_rows: {max: 0}, severity: warn}")
     sharded = tmp_path / "sharded"
     make_project(sharded, queries)
+    unsharded = tmp_path / "unsharded"
+    at = {side: ("--project", str(side / "vqr.yaml")) for side in (sharded, unsharded)}
     with fixed_sandbox() as box:
-        done(vqr(sharded, *RUN, url=box.url))  # the previous run both sides compare with
+        for name, value in remote(box.url).items():  # the in-process commands (the shards are processes)
+            monkeypatch.setenv(name, value)
+        assert cli(capsys, *at[sharded], *RUN)[0] == 0  # the previous run both sides compare with
         previous = latest(sharded / "reports")["run_id"]
         httpx.post(f"{box.url}/_sandbox/advance", json={"seed": 3, "fraction": 0.2},
                    headers={"authorization": "Bearer test-key"}, timeout=10).raise_for_status()
-        unsharded = tmp_path / "unsharded"
         shutil.copytree(sharded, unsharded, symlinks=True)
+        code, out, err = cli(capsys, *at[sharded], "plan", "--env", "remote", "--cache", "immediate", "--shards",
+                             str(SHARDS))
+        assert code == 0, err
+        plan = json.loads(out)
 
-        plan = json.loads(done(vqr(sharded, "plan", "--env", "remote", "--cache", "immediate", "--shards",
-                                   str(SHARDS), url=box.url)))
         before = stats(box.url)["executions"]
         for process in [vqr(sharded, *RUN, "--shard", f"{i}/{SHARDS}", url=box.url) for i in range(SHARDS)]:
             done(process)
         executed = stats(box.url)["executions"] - before
         shard_dirs = [sharded / "reports" / f"shard-{i}-of-{SHARDS}" for i in range(SHARDS)]
-        # In parallel: the merge, the unsharded run, and a shard 3/4 of another plan (another selection).
+        # Side by side: the merge, a shard 3/4 of another plan (another selection), and the unsharded run.
         other = tmp_path / "other"
-        for process in [vqr(sharded, "report", "merge", *map(str, shard_dirs), url=box.url),
-                        vqr(unsharded, *RUN, url=box.url),
-                        vqr(sharded, *RUN, "--shard", f"3/{SHARDS}", "--select", "q0[12]", "--reports", str(other),
-                            url=box.url)]:
+        processes = [vqr(sharded, "report", "merge", *map(str, shard_dirs), url=box.url),
+                     vqr(sharded, *RUN, "--shard", f"3/{SHARDS}", "--select", "q0[12]", "--reports", str(other),
+                         url=box.url)]
+        assert cli(capsys, *at[unsharded], *RUN)[0] == 0
+        for process in processes:
             done(process)
 
     assert executed == 8  # 10 queries, 8 distinct bodies: each executed once, by exactly one shard
