@@ -12,10 +12,8 @@ Reads the shard directories; writes a run directory and the journal.
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,97 +21,25 @@ from runner.app.boundary import file_error
 from runner.app.commands import Common, compile_clean
 from runner.app.progress import summary
 from runner.app.run_command import JOURNAL
-from runner.app.shards import SHARD_FILE
-from runner.artifact import RUN_FILE, RunDir, RunInfo, RunLock, build_artifact, link_verified, new_run_id
+from runner.app.shard_runs import ShardRun, check_plan, entries, moment, read_shard, result_of
+from runner.artifact import RunDir, RunInfo, RunLock, build_artifact, link_verified, new_run_id
 from runner.artifact.rundir import RESULTS_DIR, result_file_name
 from runner.errors import ExitCode, UsageError
 from runner.execute import assess_result
 from runner.model import (
     BatchOutcome,
-    CacheUse,
-    ErrorCategory,
     JSONObject,
-    QueryError,
     QueryPlan,
     QueryResult,
     QueryStatus,
     StopReason,
 )
-from runner.model.plans import Shard
 from runner.plan import build_groups, build_plans, plan_hash
-from runner.report import resolve_run_dir
-from runner.report.load import ArtifactError, load_run
 from runner.sanitize import terminal_line
 from runner.settings import Project
 from runner.state import HistoryKey, Journal, QueryState, open_journal
 
 _USAGE = "usage: vqr report merge DIR... [--out DIR] [--allow-partial]"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShardRun:
-    path: Path  # the shard's run directory
-    data: JSONObject  # its run.json, validated against run.schema.json
-    shard: JSONObject  # run.json's `shard`
-
-    @property
-    def index(self) -> int:
-        value = self.shard["index"]
-        assert isinstance(value, int)
-        return value
-
-    @property
-    def label(self) -> str:
-        count = self.shard["count"]
-        assert isinstance(count, int)
-        return Shard(index=self.index, count=count).label
-
-
-def _read_shard(given: Path) -> ShardRun:
-    """DIR is a shard's run directory, or its reports directory (then what its `latest` names)."""
-    try:
-        run_dir = given if (given / RUN_FILE).is_file() or (given / SHARD_FILE).is_file() else \
-            resolve_run_dir(None, given)
-    except ArtifactError:  # a reports directory without `latest`
-        run_dir = given
-    if not (run_dir / RUN_FILE).is_file():
-        raise UsageError(f"{given} holds no finished shard run (no {RUN_FILE}: is the shard still running, or was "
-                         "it interrupted? `vqr run --shard I/N --resume` finishes it)")
-    load_run(run_dir)  # validated against run.schema.json: every field below has its type
-    data = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-    shard = data.get("shard")
-    if not isinstance(shard, dict):
-        raise UsageError(f"{run_dir} is not a shard run (its run.json has no `shard`: it ran without --shard)")
-    run = ShardRun(path=run_dir, data=data, shard=shard)
-    if data.get("status") == "interrupted":
-        raise UsageError(f"shard {run.label} in {run_dir} was interrupted: `vqr run --shard {run.label} --resume` "
-                         "finishes it, then merge")
-    return run
-
-
-def _check_plan(shards: Sequence[ShardRun], *, allow_partial: bool) -> list[int]:
-    """One plan, each shard once; returns the missing shard indexes (only with `allow_partial`)."""
-    first = shards[0]
-    identity = ("plan_hash", "count", "by")
-    for other in shards[1:]:
-        if any(other.shard[k] != first.shard[k] for k in identity) or \
-                (other.data["env"], other.data["target"]) != (first.data["env"], first.data["target"]):
-            raise UsageError(f"shards of different plans: {first.path} (shard {first.label}, plan "
-                             f"{str(first.shard['plan_hash'])[:12]}) and {other.path} (shard {other.label}, plan "
-                             f"{str(other.shard['plan_hash'])[:12]}); merge the shards of one `vqr plan`")
-    seen: dict[int, Path] = {}
-    for run in shards:
-        if run.index in seen:
-            raise UsageError(f"duplicate shard {run.label}: {seen[run.index]} and {run.path}")
-        seen[run.index] = run.path
-    count = first.shard["count"]
-    assert isinstance(count, int)
-    missing = [i for i in range(count) if i not in seen]
-    if missing and not allow_partial:
-        names = ", ".join(Shard(index=i, count=count).label for i in missing)
-        raise UsageError(f"missing shard{'s' if len(missing) > 1 else ''} {names} (give every shard's "
-                         "directory, or --allow-partial to merge without them)")
-    return missing
 
 
 def _plans(common: Common, shards: Sequence[ShardRun],
@@ -129,7 +55,7 @@ def _plans(common: Common, shards: Sequence[ShardRun],
     project, compiled = compile_clean(dataclasses.replace(common, env=env))
     if compiled is None:
         return None
-    ran = {str(q["name"]): (run, q) for run in shards for q in _entries(run)}
+    ran = {str(q["name"]): (run, q) for run in shards for q in entries(run)}
     options = first.data["options"]
     assert isinstance(options, dict)
     cache, snapshot = options.get("cache"), options.get("snapshot_id")
@@ -153,59 +79,19 @@ def _plans(common: Common, shards: Sequence[ShardRun],
     return project, plans
 
 
-def _entries(run: ShardRun) -> list[JSONObject]:
-    queries = run.data["queries"]
-    assert isinstance(queries, list)
-    return [q for q in queries if isinstance(q, dict)]
-
-
-def _moment(value: object) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
-
-
-def _result(entry: JSONObject) -> QueryResult:
-    """A query's result as its shard recorded it (before drift, lifecycle and expectations, computed again)."""
-    timings = entry["timings"]
-    assert isinstance(timings, dict)
-    error = entry.get("error")
-    problem = None
-    if isinstance(error, dict):
-        request_id = error.get("request_id")
-        problem = QueryError(category=ErrorCategory(error["category"]), message=str(error["message"]),
-                             request_id=request_id if isinstance(request_id, str) else None)
-
-    def text(key: str) -> str | None:
-        value = entry.get(key)
-        return value if isinstance(value, str) else None
-
-    def number(value: object) -> int | None:
-        return value if isinstance(value, int) else None
-
-    age = entry.get("result_age_seconds")
-    return QueryResult(name=str(entry["name"]), file=str(entry["file"]), spec_hash=str(entry["spec_hash"]),
-                       status=QueryStatus(entry["status"]), mode=text("mode"), query_result_id=text("query_result_id"),
-                       cache_id=text("cache_id"), last_completed_cache_id=text("last_completed_cache_id"),
-                       cache=CacheUse(entry["cache"]), result_age_seconds=float(age) if isinstance(age, int | float)
-                       else None, started_at=_moment(timings.get("started_at")),
-                       finished_at=_moment(timings.get("finished_at")), polls=number(timings.get("polls")) or 0,
-                       rows=number(entry.get("rows")), sha256=text("sha256"), results_file=text("results_file"),
-                       error=problem, shared_submit=entry.get("shared_submit") is True,
-                       kept=entry.get("kept_from_earlier_attempt") is True)
-
-
 def merge(common: Common, *, dirs: Sequence[Path], out: Path | None, allow_partial: bool) -> int:
     """`vqr report merge`: exit 0/1 as `vqr run` would for the merged batch (1 also when partial), 2 when refused."""
     if not dirs:
         raise UsageError(_USAGE)
-    shards = sorted((_read_shard(d) for d in dirs), key=lambda run: run.index)
-    missing = _check_plan(shards, allow_partial=allow_partial)
+    shards = sorted((read_shard(d) for d in dirs), key=lambda run: run.index)
+    missing = check_plan(shards, allow_partial=allow_partial)
     found = _plans(common, shards, missing)
     if found is None:
         return ExitCode.USAGE
     project, plans = found
     first = shards[0]
     env, target = str(first.data["env"]), str(first.data["target"])
-    ran = {str(q["name"]): (run, q) for run in shards for q in _entries(run)}
+    ran = {str(q["name"]): (run, q) for run in shards for q in entries(run)}
     reports = out or project.reports_dir
     run_id = new_run_id(datetime.now(UTC))
     rundir = RunDir(reports=reports, run_id=run_id)
@@ -252,14 +138,14 @@ def _record(journal: Journal, rundir: RunDir, run_id: str, key: HistoryKey, plan
     """The merged run in the journal, query by query in the order an unsharded run lists them (its groups of
     shared submits), each succeeded one assessed here: drift and lifecycle against this journal's history."""
     journal.start_run(run_id, env=key.env, target=key.target)
-    as_of = min((m for m in (_moment(r.data.get("as_of")) for r in shards) if m is not None),
+    as_of = min((m for m in (moment(r.data.get("as_of")) for r in shards) if m is not None),
                 default=datetime.now(UTC))
     groups = build_groups(plans, lambda name, spec: journal.previous_cache_id(name, spec, key=key,
                                                                               exclude_run=run_id))
     results: list[QueryResult] = []
     for member in (m for group in groups for m in group):
         plan = member.plan
-        result = _result(ran[plan.name][1])
+        result = result_of(ran[plan.name][1])
         journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash, file=plan.file)
         if result.status is QueryStatus.SUCCEEDED:
             path = rundir.result_path(plan.name)
@@ -279,9 +165,9 @@ def _record(journal: Journal, rundir: RunDir, run_id: str, key: HistoryKey, plan
 
 def _info(run_id: str, shards: Sequence[ShardRun]) -> RunInfo:
     first = shards[0]
-    starts = [m for m in (_moment(r.data["started_at"]) for r in shards) if m is not None]
-    ends = [m for m in (_moment(r.data["finished_at"]) for r in shards) if m is not None]
-    as_of = [m for m in (_moment(r.data.get("as_of")) for r in shards) if m is not None]
+    starts = [m for m in (moment(r.data["started_at"]) for r in shards) if m is not None]
+    ends = [m for m in (moment(r.data["finished_at"]) for r in shards) if m is not None]
+    as_of = [m for m in (moment(r.data.get("as_of")) for r in shards) if m is not None]
     options = first.data["options"]
     assert isinstance(options, dict)
     return RunInfo(run_id=run_id, env=str(first.data["env"]), target=str(first.data["target"]),
@@ -304,7 +190,7 @@ def _shards_json(shards: Sequence[ShardRun], missing: Sequence[int]) -> JSONObje
     first = shards[0].shard
     return {"count": first["count"], "plan_hash": first["plan_hash"], "by": first["by"], "partial": bool(missing),
             "merged": [{"index": r.index, "run_id": r.data["run_id"], "status": r.data["status"],
-                        "queries": len(_entries(r))} for r in shards],
+                        "queries": len(entries(r))} for r in shards],
             "missing": list(missing)}
 
 
