@@ -21,6 +21,7 @@ QUERY_SPEC_FILE = "query-spec.schema.json"
 CREATE_BODY_FILE = "nodes-async-create.schema.json"
 QUERY_FILE_FILE = "query-file.schema.json"
 PROJECT_FILE = "project.schema.json"
+EXCEPTIONS_FILE = "exceptions.schema.json"
 RUN_SCHEMA_FILE = "run.schema.json"
 
 # Shapes inside the generated schemas: Veza's int64-as-string, and a `{{ expr }}` that templating replaces.

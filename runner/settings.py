@@ -18,6 +18,7 @@ from runner.errors import ProjectError, UsageError
 from runner.findings.text import format_abort
 from runner.load import load_yaml_file
 from runner.model import Document, Finding, JSONObject, JSONValue, Position, Severity
+from runner.model.exceptions import ExceptionSettings
 from runner.model.notify import NotifySettings
 from runner.model.protocol import ApiProtocol
 from runner.model.query import DEFAULT_MAX_STALENESS
@@ -67,6 +68,7 @@ class Project:
     ocsf: bool = False  # vqr.yaml `outputs: {ocsf: true}`: `vqr run` also writes findings.ocsf.jsonl
     api: ApiProtocol = field(default_factory=ApiProtocol)  # vqr.yaml `api:`: the poll's assumed protocol facts
     notify: NotifySettings = field(default_factory=NotifySettings)  # vqr.yaml `notify:`: where URLs are, not URLs
+    exceptions: ExceptionSettings = field(default_factory=ExceptionSettings)  # vqr.yaml `exceptions:`
 
     def display(self, path: Path) -> str:
         """How a file is named in findings: relative to the project root, with forward slashes."""
@@ -255,6 +257,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         api=ApiProtocol.from_section(_object(data.get("api"))),
         notify=NotifySettings.from_section(_object(data.get("notify")), root=root,
                                            deadline_seconds=parse_duration(_object(data.get("notify")).get("deadline"))),
+        exceptions=ExceptionSettings.from_section(_object(data.get("exceptions"))),
     )
 
 

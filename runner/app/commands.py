@@ -28,6 +28,7 @@ from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
 from runner.model import Finding, Severity
+from runner.model.exceptions import ExceptionRule
 from runner.plan.select import select_queries, uses_state
 from runner.sanitize import terminal_line, terminal_text
 from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
@@ -96,8 +97,13 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
     # those of PATHS, so an untracked draft neither fails the commit nor hides a name collision with it.
     nothing = LintScope(files=[], shown=frozenset(), checked=0)
     scope = lint_scope(project, paths) if paths or not (select or exclude) else nothing
-    findings = (scoped_findings(scope, _compile_environments(common, project, files=scope.files))
-                if scope.shown != frozenset() else ())
+    compiled = (_compile_environments(common, project, files=scope.files)
+                if scope.shown != frozenset() or scope.exceptions else None)
+    findings = scoped_findings(scope, compiled) if compiled is not None and scope.shown != frozenset() else ()
+    if compiled is not None and scope.exceptions:  # each exception must name a query of some environment
+        from runner.app.exceptions import lint_exceptions
+
+        findings = (*findings, *lint_exceptions(project, {u.name for u in compiled.units}, files=scope.exceptions)[1])
     text = format_findings(findings, fmt=fmt, root=project.root, files_checked=scope.checked,
                            tool_version=__version__)
     if output is not None:
@@ -169,17 +175,35 @@ def sandbox_reset(common: Common, *, state: Path | None) -> int:
     return ExitCode.OK
 
 
-def compile_clean(common: Common) -> tuple[Project, Compiled | None]:
-    """The project and its whole repository compiled for running (lint cache on); None, with the errors written,
-    when the repository has errors: nothing may be sent, split or merged from it."""
+@dataclass(frozen=True, kw_only=True)
+class Clean:
+    """A repository compiled without errors, and its accepted exceptions linted clean: what may be run, split or
+    merged."""
+
+    project: Project
+    compiled: Compiled
+    exceptions: tuple[ExceptionRule, ...]
+
+
+def compile_clean(common: Common) -> Clean | None:
+    """The project, its whole repository compiled for running (lint cache on) and its accepted exceptions; None,
+    with the errors written, when either has errors: nothing may be sent, split or merged from it."""
+    from runner.app.exceptions import lint_exceptions
+
     project = _project(common)
     compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
     if compiled.errors:
         common.err.write(format_abort(compiled.errors) + "\n")
         common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
                          "(run `vqr lint`)\n")
-        return project, None
-    return project, compiled
+        return None
+    exceptions, problems = lint_exceptions(project, (q.name for q in compiled.queries))
+    invalid = [f for f in problems if f.severity is Severity.ERROR]
+    if invalid:
+        common.err.write(format_abort(invalid) + "\n")
+        common.err.write(f"{len(invalid)} error(s) in the accepted exceptions: nothing was sent (run `vqr lint`)\n")
+        return None
+    return Clean(project=project, compiled=compiled, exceptions=tuple(exceptions))
 
 
 def run(common: Common, *, options: RunOptions) -> int:
@@ -190,9 +214,10 @@ def run(common: Common, *, options: RunOptions) -> int:
     from runner.app.session import Hooks
     from runner.report import after_run, write_result_csv
 
-    project, compiled = compile_clean(common)
-    if compiled is None:
+    clean = compile_clean(common)
+    if clean is None:
         return ExitCode.USAGE
+    project, compiled, exceptions = clean.project, clean.compiled, clean.exceptions
 
     states = None
     if common.base is not None or common.state is not None or uses_state([*options.select, *options.exclude]):
@@ -219,7 +244,7 @@ def run(common: Common, *, options: RunOptions) -> int:
 
     return run_batch_command(project, compiled.queries, options, process=common.process, out=common.out,
                              err=common.err, hooks=Hooks(published=reports, result=write_result_csv),
-                             states=states)
+                             states=states, exceptions=exceptions)
 
 
 def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> int:
@@ -238,7 +263,10 @@ def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> in
     if len(target) > 1:
         raise UsageError("vqr report takes at most one RUN_DIR (or: vqr report history QUERY)")
     run_dir = Path(target[0]) if target else None
-    for path in report_command(run_dir, fmt, project.reports_dir, journal):
+    def warn(line: str) -> None:
+        common.err.write(f"vqr report: warning: {line}\n")
+
+    for path in report_command(run_dir, fmt, project.reports_dir, journal, warn=warn):
         common.out.write(f"{path}\n")
     return ExitCode.OK
 

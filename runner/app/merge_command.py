@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.app.boundary import file_error
-from runner.app.commands import Common, compile_clean
+from runner.app.commands import Clean, Common, compile_clean
 from runner.app.progress import summary
 from runner.app.run_command import JOURNAL
 from runner.app.shard_runs import ShardRun, check_plan, entries, moment, read_shard, result_of
@@ -34,6 +34,7 @@ from runner.model import (
     QueryStatus,
     StopReason,
 )
+from runner.model.exceptions import ExceptionRule
 from runner.plan import build_groups, build_plans, plan_hash
 from runner.sanitize import terminal_line
 from runner.settings import Project
@@ -42,8 +43,7 @@ from runner.state import HistoryKey, Journal, QueryState, open_journal
 _USAGE = "usage: vqr report merge DIR... [--out DIR] [--allow-partial]"
 
 
-def _plans(common: Common, shards: Sequence[ShardRun],
-           missing: Sequence[int]) -> tuple[Project, list[QueryPlan]] | None:
+def _plans(common: Common, shards: Sequence[ShardRun], missing: Sequence[int]) -> tuple[Clean, list[QueryPlan]] | None:
     """The merged batch's plans, from this repository compiled in the shards' environment, checked against what the
     shards recorded: a query each shard ran must be here with the same body, and a whole plan must hash alike."""
     from runner.compile.codeowners import read_codeowners
@@ -52,9 +52,10 @@ def _plans(common: Common, shards: Sequence[ShardRun],
     env = str(first.data["env"])
     if common.env is not None and common.env != env:
         raise UsageError(f"the shards ran in environment '{env}', not '{common.env}'")
-    project, compiled = compile_clean(dataclasses.replace(common, env=env))
-    if compiled is None:
+    clean = compile_clean(dataclasses.replace(common, env=env))
+    if clean is None:
         return None
+    project, compiled = clean.project, clean.compiled
     ran = {str(q["name"]): (run, q) for run in shards for q in entries(run)}
     options = first.data["options"]
     assert isinstance(options, dict)
@@ -76,7 +77,7 @@ def _plans(common: Common, shards: Sequence[ShardRun],
         if plan_hash(plans, count, by, assignment) != first.shard["plan_hash"]:
             raise UsageError("the shards' plan differs from this repository's (another commit, selection or "
                              "options): merge in the checkout the shards ran with")
-    return project, plans
+    return clean, plans
 
 
 def merge(common: Common, *, dirs: Sequence[Path], out: Path | None, allow_partial: bool) -> int:
@@ -88,7 +89,8 @@ def merge(common: Common, *, dirs: Sequence[Path], out: Path | None, allow_parti
     found = _plans(common, shards, missing)
     if found is None:
         return ExitCode.USAGE
-    project, plans = found
+    clean, plans = found
+    project = clean.project
     first = shards[0]
     env, target = str(first.data["env"]), str(first.data["target"])
     ran = {str(q["name"]): (run, q) for run in shards for q in entries(run)}
@@ -100,7 +102,8 @@ def merge(common: Common, *, dirs: Sequence[Path], out: Path | None, allow_parti
     try:
         _link_results(rundir, plans, ran)
         with open_journal(project.root / JOURNAL) as journal:
-            outcome = _record(journal, rundir, run_id, HistoryKey(env=env, target=target), plans, ran, shards)
+            outcome = _record(journal, rundir, run_id, HistoryKey(env=env, target=target), plans, ran, shards,
+                              exceptions=clean.exceptions)
             rundir.publish(build_artifact(_info(run_id, shards), outcome, {p.name: p for p in plans},
                                           bodies=_bodies(first), shards=_shards_json(shards, missing)))
             journal.finish_run(run_id, outcome.status)
@@ -134,7 +137,8 @@ def _link_results(rundir: RunDir, plans: Sequence[QueryPlan], ran: dict[str, tup
 
 
 def _record(journal: Journal, rundir: RunDir, run_id: str, key: HistoryKey, plans: Sequence[QueryPlan],
-            ran: dict[str, tuple[ShardRun, JSONObject]], shards: Sequence[ShardRun]) -> BatchOutcome:
+            ran: dict[str, tuple[ShardRun, JSONObject]], shards: Sequence[ShardRun], *,
+            exceptions: Sequence[ExceptionRule]) -> BatchOutcome:
     """The merged run in the journal, query by query in the order an unsharded run lists them (its groups of
     shared submits), each succeeded one assessed here: drift and lifecycle against this journal's history."""
     journal.start_run(run_id, env=key.env, target=key.target)
@@ -153,7 +157,7 @@ def _record(journal: Journal, rundir: RunDir, run_id: str, key: HistoryKey, plan
                            result_path=str(path), mode=result.mode, query_result_id=result.query_result_id,
                            cache_id=result.cache_id, last_completed_cache_id=result.last_completed_cache_id)
             assessed = assess_result(journal=journal, key=key, run_id=run_id, as_of=as_of, plan=plan, results=path,
-                                     result=result)
+                                     result=result, exceptions=exceptions)
             result = dataclasses.replace(assessed, finished_at=result.finished_at)
         elif result.status is QueryStatus.FAILED and result.error is not None:
             journal.record(run_id, plan.name, QueryState.FAILED, error_category=result.error.category.value,

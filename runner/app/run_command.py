@@ -24,6 +24,7 @@ from runner.catalog import parse_oaa
 from runner.compile.codeowners import read_codeowners
 from runner.errors import UsageError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY, JSONObject, Query, QueryPlan, Shard
+from runner.model.exceptions import ExceptionRule
 from runner.model.impact import Change
 from runner.plan import SHARD_BY, build_plans, parse_shard, query_body, select_queries
 from runner.sandbox.config import SandboxConfig
@@ -128,10 +129,11 @@ def target_name(url: str) -> str:
 def run_batch_command(project: Project, queries: Sequence[Query], options: RunOptions, *,
                       process: ProcessEnv | None = None, out: TextIO | None = None, err: TextIO | None = None,
                       hooks: Hooks | None = None, states: Mapping[str, Change] | None = None,
-                      journal_path: Path | None = None) -> int:
+                      journal_path: Path | None = None, exceptions: Sequence[ExceptionRule] = ()) -> int:
     """The whole `vqr run` after a clean compile (`queries` are the whole repository's; selection happens here,
     `states` answering `state:` selectors). `journal_path`: the journal (default the project's; `vqr diff --run`
-    keeps its own, so a preview never becomes the nightly's history)."""
+    keeps its own, so a preview never becomes the nightly's history). `exceptions`: the accepted exceptions, linted
+    clean."""
     process = read_env() if process is None else process
     out, err = out or sys.stdout, err or sys.stderr
     concurrency = project.defaults.concurrency if options.concurrency is None else options.concurrency
@@ -148,7 +150,7 @@ def run_batch_command(project: Project, queries: Sequence[Query], options: RunOp
         try:
             return _run_locked(project, queries, options, process=process, out=out, err=err, hooks=hooks,
                                journal=journal, resumed=resumed, lock=lock, concurrency=concurrency, states=states,
-                               shard=shard)
+                               shard=shard, exceptions=tuple(exceptions))
         finally:
             if lock is not None:
                 lock.release()
@@ -180,7 +182,7 @@ def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
 def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions, *, process: ProcessEnv,
                 out: TextIO, err: TextIO, hooks: Hooks | None, journal: Journal, resumed: RunRecord | None,
                 lock: RunLock | None, concurrency: int, states: Mapping[str, Change] | None,
-                shard: Shard | None = None) -> int:
+                exceptions: tuple[ExceptionRule, ...], shard: Shard | None = None) -> int:
     env = _resolve_env(project, process, options, resumed.env if resumed else None)
     records = journal.query_states(resumed.run_id) if resumed else {}
     chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
@@ -194,7 +196,7 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
                          records=records, resumed_run=resumed.run_id if resumed else None,
                          concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock,
-                         bodies=_bodies(queries), shard=shard_info)
+                         bodies=_bodies(queries), shard=shard_info, exceptions=exceptions)
     with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
                  oaa_types=_declared_oaa(project)) as target:
         return asyncio.run(session.run(target))

@@ -33,6 +33,7 @@ from runner.client import (
 from runner.errors import InternalError, UsageError, VqrError
 from runner.execute import RunContext, run_batch
 from runner.model import BatchOutcome, JSONObject, QueryPlan, RunStatus
+from runner.model.exceptions import ExceptionRule
 from runner.plan import build_groups
 from runner.secret import Secret
 from runner.settings import Environment, Project
@@ -73,6 +74,7 @@ class RunSession:
     shard: JSONObject | None = None  # `--shard I/N`: run.json's `shard` (index, count, plan_hash, by)
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # set once connected: the tenant's clock
     clock: str = "local"  # where `as_of` came from: "server" (the first reply's Date header) or "local"
+    exceptions: tuple[ExceptionRule, ...] = ()  # exceptions/*.yaml, linted clean before anything was sent
 
     async def run(self, target: Target) -> int:
         tuning = self.options.tuning
@@ -145,7 +147,8 @@ class RunSession:
         ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id, key=key,
                          page_size=options.tuning.page_size,
                          run_deadline=client.now() + options.run_deadline if options.run_deadline else None,
-                         on_result=self.hooks.result, records=self.records, as_of=self.as_of)
+                         on_result=self.hooks.result, records=self.records, as_of=self.as_of,
+                         exceptions=self.exceptions)
         interrupt = asyncio.Event()
         with _signals(interrupt):
             async with Progress(total=len(self.plans), stream=self.err, quiet=options.quiet,

@@ -105,9 +105,10 @@ def plan(common: Common, *, options: RunOptions, shards: int, fmt: str) -> int:
     from runner.plan import build_plans, check_count, select_queries
 
     check_count(shards)
-    project, compiled = compile_clean(common)
-    if compiled is None:
+    clean = compile_clean(common)
+    if clean is None:
         return ExitCode.USAGE
+    project, compiled = clean.project, clean.compiled
     base = wanted_baseline(common, project, [*options.select, *options.exclude])
     chosen = select_queries(compiled.queries, select=options.select, exclude=options.exclude,
                             state=base.states if base is not None else None)

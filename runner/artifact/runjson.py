@@ -61,6 +61,8 @@ def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject
     }
     if result.lifecycle is not None:
         entry["lifecycle"] = result.lifecycle.to_json()
+    if result.exceptions is not None:
+        entry["exceptions"] = result.exceptions.to_json()
     if plan is not None:
         entry["spec"] = plan.spec
         entry["severity"] = plan.severity
@@ -94,6 +96,7 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "cache_hits": sum(1 for r in results if r.cache.value == "hit"),
         "rows": sum(r.rows or 0 for r in results),
         "expectations_failed": dict(expectation_failures),
+        "excepted_rows": sum(r.exceptions.excepted_rows for r in results if r.exceptions is not None),
     }
     artifact: JSONObject = {
         "$schema": SCHEMA_ID,
@@ -117,10 +120,26 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
     }
     if bodies is not None:
         artifact["bodies"] = dict(sorted(bodies.items()))
+    if any(r.exceptions is not None for r in results):
+        artifact["exceptions_unmatched"] = unmatched_exceptions(results)
     for field, value in (("shard", shard), ("shards", shards)):
         if value is not None:
             artifact[field] = value
     return _redacted(artifact)
+
+
+def unmatched_exceptions(results: Sequence[QueryResult]) -> list[JSONValue]:
+    """The active exceptions that matched no row of any query they cover that succeeded in this run (one covering
+    a query that failed may be fine: its rows are unknown). `vqr report` and `vqr lint` warn about them."""
+    matched: dict[str, int] = {}
+    seen: dict[str, JSONValue] = {}
+    for result in results:
+        if result.exceptions is None or result.status is not QueryStatus.SUCCEEDED:
+            continue
+        for match in result.exceptions.active:
+            matched[match.rule.id] = matched.get(match.rule.id, 0) + match.matched
+            seen.setdefault(match.rule.id, match.rule.to_json())
+    return [seen[rule_id] for rule_id in sorted(seen) if matched[rule_id] == 0]
 
 
 def _redacted(value: JSONObject) -> JSONObject:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.artifact import ResultWriter, RunDir, UnwritableRow, link_verified
-from runner.assess import compare_results, evaluate_expectations, track_lifecycle
+from runner.assess import annotate, apply_exceptions, compare_results, counted, evaluate_expectations, track_lifecycle
 from runner.client import (
     ApiError,
     AuthError,
@@ -42,6 +42,7 @@ from runner.model import (
     QueryStatus,
     cache_use,
 )
+from runner.model.exceptions import Excepted, ExceptionRule
 from runner.model.lifecycle import LifecycleScope
 from runner.state import HistoryKey, Journal, QueryRecord, QueryState
 
@@ -69,6 +70,7 @@ class RunContext:
     # The run's reference time (run.json `as_of`): the tenant's clock (the `Date` of its first reply), else ours.
     # Exception expiry and finding ages read it, so they follow the tenant (and the sandbox's simulated days).
     as_of: datetime = field(default_factory=_now)
+    exceptions: tuple[ExceptionRule, ...] = ()  # the repository's accepted exceptions; each query applies its own
 
 
 class JobFailed(ApiError):
@@ -233,11 +235,11 @@ def _relative(ctx: RunContext, name: str) -> str:
 
 def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult:
     return assess_result(journal=ctx.journal, key=ctx.key, run_id=ctx.run_id, as_of=ctx.as_of, plan=member.plan,
-                         results=ctx.rundir.result_path(member.plan.name), result=result)
+                         results=ctx.rundir.result_path(member.plan.name), result=result, exceptions=ctx.exceptions)
 
 
 def assess_result(*, journal: Journal, key: HistoryKey, run_id: str, as_of: datetime, plan: QueryPlan,
-                  results: Path, result: QueryResult) -> QueryResult:
+                  results: Path, result: QueryResult, exceptions: Sequence[ExceptionRule] = ()) -> QueryResult:
     """Drift against this query's previous successful run with the same spec, its finding lifecycle, then its
     expectations: what every succeeded query goes through, in a run or in `vqr report merge` (whose results were
     fetched by the shards, and whose drift is computed here, once, against the merged history)."""
@@ -263,7 +265,26 @@ def assess_result(*, journal: Journal, key: HistoryKey, run_id: str, as_of: date
     lifecycle = track_lifecycle(journal, LifecycleScope(env=key.env, target=key.target, query=plan.name,
                                                         spec_hash=plan.spec_hash),
                                 results, run_id=run_id, as_of=as_of, drift=drift)
-    outcomes = evaluate_expectations(plan.expect, rows=result.rows or 0, drift=counts, no_drift=missing,
-                                     lifecycle=lifecycle)
+    excepted = _excepted(exceptions, plan.name, as_of=as_of, current=results,
+                         previous=previous.result_path if previous is not None else None, drift=drift)
+    rows, counts = counted(excepted, rows=result.rows or 0, drift=counts)
+    outcomes = annotate(evaluate_expectations(plan.expect, rows=rows, drift=counts, no_drift=missing,
+                                              lifecycle=lifecycle), excepted)
     return replace(result, drift=drift, lifecycle=lifecycle, expectations=outcomes, result_age_seconds=age,
-                   finished_at=_now())
+                   exceptions=excepted, finished_at=_now())
+
+
+def _excepted(exceptions: Sequence[ExceptionRule], name: str, *, as_of: datetime, current: Path,
+              previous: str | None, drift: DriftResult | None) -> Excepted | None:
+    """The exceptions covering this query, applied on the run's date (`as_of`, the tenant's clock). A previous
+    result that can no longer be read only loses the drift adjustment, which then counts every entity."""
+    if not exceptions:
+        return None
+    on = as_of.date()
+    try:
+        return apply_exceptions(exceptions, name, on=on, current=current,
+                                previous=Path(previous) if previous else None, drift=drift)
+    except (OSError, ValueError):
+        with contextlib.suppress(OSError, ValueError):
+            return apply_exceptions(exceptions, name, on=on, current=current)
+        return None

@@ -4,12 +4,14 @@
 or a match on properties), and why. `rule.covers(query)` and `rule.matches(row)` are the one definition of what an
 exception applies to: the run (expectations, drift), the reports and the OCSF export all call them. `active(on)`
 says whether it still applies on a date. Its run.json form (`to_json`/`from_json`) lets a report re-apply it to the
-rows without the repository. Pure, no I/O.
+rows without the repository. `ExceptionSettings` is vqr.yaml's `exceptions:`; `Excepted` (with a `RuleMatch` per
+rule) is what the rules did to one query's result in a run. Pure, no I/O.
 """
 
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -97,8 +99,60 @@ def _at(row: JSONObject, path: str) -> JSONValue:
 _MISSING: JSONValue = {"\0missing": True}  # never equal to a value a YAML file can hold
 
 
-def applying(rules: list[ExceptionRule] | tuple[ExceptionRule, ...], query: str, on: date) -> tuple[
+def applying(rules: Sequence[ExceptionRule], query: str, on: date) -> tuple[
         list[ExceptionRule], list[ExceptionRule]]:
     """(active, expired) rules that cover `query` on the run's date."""
     covering = [rule for rule in rules if rule.covers(query)]
     return [r for r in covering if r.active(on)], [r for r in covering if not r.active(on)]
+
+
+DEFAULT_DIR = "exceptions"
+DEFAULT_WARN_DAYS = 14
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExceptionSettings:
+    """vqr.yaml `exceptions:` (already checked against schemas/project.schema.json): where the files live, and how
+    many days before `expires` lint starts to warn."""
+
+    dir: str = DEFAULT_DIR
+    warn_days: int = DEFAULT_WARN_DAYS
+
+    @classmethod
+    def from_section(cls, section: JSONObject) -> ExceptionSettings:
+        folder, days = section.get("dir"), section.get("warn_days")
+        return cls(dir=folder.rstrip("/") or DEFAULT_DIR if isinstance(folder, str) else DEFAULT_DIR,
+                   warn_days=days if isinstance(days, int) and not isinstance(days, bool) else DEFAULT_WARN_DAYS)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RuleMatch:
+    """One exception as a query's run saw it: how many of the result's rows it matched, and a few of their names."""
+
+    rule: ExceptionRule
+    matched: int
+    sample: tuple[str, ...] = ()  # entity names (else keys) of the first rows it matched
+
+    def to_json(self) -> JSONObject:
+        out = self.rule.to_json()
+        out["matched"] = self.matched
+        out["sample"] = list(self.sample)
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Excepted:
+    """What the accepted exceptions did to one query's result (run.json per-query `exceptions`): the active rules
+    covering it and the expired ones, with their matches; the rows the active ones accepted, and of the drift's
+    added and removed entities those accepted (neither counts toward an expectation)."""
+
+    active: tuple[RuleMatch, ...]
+    expired: tuple[RuleMatch, ...]
+    excepted_rows: int = 0
+    excepted_added: int = 0
+    excepted_removed: int = 0
+
+    def to_json(self) -> JSONObject:
+        return {"active": [m.to_json() for m in self.active], "expired": [m.to_json() for m in self.expired],
+                "excepted_rows": self.excepted_rows, "excepted_added": self.excepted_added,
+                "excepted_removed": self.excepted_removed}

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from runner.errors import ExitCode
 from runner.model.assessment import DriftResult, Outcome
+from runner.model.exceptions import Excepted
 from runner.model.lifecycle import Lifecycle
 
 
@@ -84,6 +85,7 @@ class QueryResult:
     expectations: tuple[Outcome, ...] = ()
     drift: DriftResult | None = None
     lifecycle: Lifecycle | None = None  # new, persisting and resolved entities, the oldest open (assess/lifecycle)
+    exceptions: Excepted | None = None  # what the accepted exceptions covering it did (assess/exceptions)
     error: QueryError | None = None
     shared_submit: bool = False  # its create body was identical to another query's: one submit served both
     kept: bool = field(default=False)  # done in an earlier attempt of this run (`--resume`): not fetched again

@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from runner.artifact import LATEST
 from runner.errors import InternalError, UsageError
+from runner.report.exceptions_view import unmatched_lines
 from runner.report.history import TREND_RUNS, history_table, load_history
 from runner.report.kinds import REPORT_FORMATS
 from runner.report.load import ArtifactError, load_run
@@ -27,12 +29,17 @@ def resolve_run_dir(run_dir: Path | None, reports_dir: Path) -> Path:
     raise ArtifactError(f"no run to report on: {latest} does not exist (run `vqr run` first, or name RUN_DIR)")
 
 
-def report_command(run_dir: Path | None, fmt: str, reports_dir: Path, journal_path: Path) -> list[Path]:
+def report_command(run_dir: Path | None, fmt: str, reports_dir: Path, journal_path: Path, *,
+                   warn: Callable[[str], None] | None = None) -> list[Path]:
     """`vqr report [RUN_DIR] --format F`: re-render one format into the run directory; returns the files written.
+    `warn` gets one line per accepted exception that matched no row in the run (advice: the exit code stays 0).
     Raises `ArtifactError` (exit 2) for a missing or invalid run directory, `InternalError` when writing fails."""
     if fmt not in REPORT_FORMATS:
         raise UsageError(f"unknown report format {fmt!r} (one of: {', '.join(REPORT_FORMATS)})")
     run = load_run(resolve_run_dir(run_dir, reports_dir))
+    if warn is not None:
+        for line in unmatched_lines(run):
+            warn(line)
     try:
         return write_format(run, fmt, history_for(run, journal_path))
     except (OSError, ValueError) as error:

@@ -26,7 +26,8 @@ from runner.report.figures import (
     when_text,
 )
 from runner.report.html_assets import CSS
-from runner.report.html_query import cell, e, name, query_section
+from runner.report.html_escape import e
+from runner.report.html_query import cell, name, query_section
 from runner.report.load import RunArtifact
 from runner.report.owners import parts, status_word
 from runner.report.slots import lifecycle_html

@@ -112,6 +112,8 @@ pre { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; 
 .drift-lists li { overflow-wrap: anywhere; }
 .added { color: var(--ok); } .removed { color: var(--bad); } .changed { color: var(--warn); }
 .muted { color: var(--muted); }
+.exceptions ul { margin: 0; padding-left: 18px; } .exceptions li { overflow-wrap: anywhere; }
+.exceptions li.accepted::marker { color: var(--ok); } .exceptions li.expired::marker { color: var(--bad); }
 footer { color: var(--muted); font-size: 0.8rem; }
 @media (max-width: 699.98px) {
   th, td { padding: 5px 4px; }

@@ -25,6 +25,7 @@ from runner.report.figures import (
     seconds_text,
     signed,
 )
+from runner.report.html_escape import e
 from runner.report.load import DriftFigures, Entity, QueryRun
 from runner.report.owners import owners_of
 from runner.report.slots import exceptions_html
@@ -33,12 +34,6 @@ from runner.state import History
 
 SAMPLE_SHOWN = 10
 _BREAK_AFTER = re.compile(r"([-_./:@]+)")
-
-
-def e(value: object) -> str:
-    # The terminal channel's escaping first: a saved page is also read with `cat`/`less`, and raw ESC/BEL would
-    # drive that terminal; then HTML escaping.
-    return escape(terminal_text(value), quote=True)
 
 
 def name(value: object) -> str:

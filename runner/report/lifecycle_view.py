@@ -8,10 +8,9 @@ entities per list (run.json and report.html hold the rest). Every datum is escap
 
 from __future__ import annotations
 
-from html import escape
-
+from runner.report.html_escape import e as _e
 from runner.report.load import Entity, LifecycleFigures, OpenFigure, QueryRun, RunArtifact
-from runner.sanitize import markdown_inline, terminal_text
+from runner.sanitize import markdown_inline
 
 QUERIES_SHOWN = 10
 ENTITIES_SHOWN = 5
@@ -80,11 +79,6 @@ def _lists(figures: LifecycleFigures) -> list[tuple[str, int, tuple[Entity, ...]
 
 
 # --- HTML -----------------------------------------------------------------------------------------------------------
-
-def _e(value: object) -> str:
-    # As report/html.py: the terminal channel's escaping first (a saved page is also read with `less`), then HTML.
-    return escape(terminal_text(value), quote=True)
-
 
 def _html_entity(entity: Entity | OpenFigure) -> str:
     name = f"{_e(entity.name)} " if entity.name else ""

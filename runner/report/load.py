@@ -17,6 +17,7 @@ import jsonschema
 from runner.artifact import RUN_FILE
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
+from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 
 
@@ -116,6 +117,7 @@ class QueryRun:
     owner: str | None = None
     lifecycle: LifecycleFigures | None = None  # absent in run.json files from before lifecycles were kept
     owners: tuple[str, ...] | None = None  # None: a run.json from before owners were recorded
+    exceptions: ExceptionsFigures | None = None  # None: no accepted exception covers it (or an older run.json)
 
     @property
     def failed_expectations(self) -> tuple[Expectation, ...]:
@@ -137,6 +139,7 @@ class RunArtifact:
     seconds: float
     vqr_version: str
     queries: tuple[QueryRun, ...]
+    exceptions_unmatched: tuple[AppliedException, ...] = ()  # active exceptions that matched no row of the run
 
     def count(self, status: str) -> int:
         return sum(1 for q in self.queries if q.status == status)
@@ -204,7 +207,8 @@ def _artifact(run_dir: Path, data: JSONObject) -> RunArtifact:
         env=str(data.get("env", "")), target=str(data.get("target", "")), resumed=data.get("resumed") is True,
         started_at=str(data.get("started_at", "")), finished_at=str(data.get("finished_at", "")),
         seconds=_float(data.get("seconds")) or 0.0, vqr_version=str(data.get("vqr_version", "")),
-        queries=tuple(_query(_obj(q)) for q in _list(data.get("queries"))))
+        queries=tuple(_query(_obj(q)) for q in _list(data.get("queries"))),
+        exceptions_unmatched=unmatched(data.get("exceptions_unmatched")))
 
 
 def _query(data: JSONObject) -> QueryRun:
@@ -225,7 +229,8 @@ def _query(data: JSONObject) -> QueryRun:
                          request_id=_str(_obj(error).get("request_id"))) if isinstance(error, dict) else None,
         spec=spec if isinstance(spec, dict) else None, description=_str(data.get("description")),
         owner=_str(data.get("owner")), lifecycle=_lifecycle(data.get("lifecycle")),
-        owners=tuple(str(o) for o in _list(data.get("owners"))) if "owners" in data else None)
+        owners=tuple(str(o) for o in _list(data.get("owners"))) if "owners" in data else None,
+        exceptions=exceptions_figures(data.get("exceptions")))
 
 
 def _expectation(data: JSONObject) -> Expectation:

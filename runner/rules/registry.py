@@ -32,6 +32,7 @@ _FAMILIES: dict[str, str] = {
     "project": "The project file vqr.yaml is invalid.",
     "cache": "The cache policy is inconsistent.",
     "expect": "An expectation is malformed.",
+    "exceptions": "An accepted-exceptions file (exceptions/*.yaml) is invalid or out of date.",
 }
 
 _RULES: dict[str, RuleInfo] = {}

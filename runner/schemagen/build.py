@@ -20,6 +20,7 @@ from runner.errors import ProjectError
 from runner.files import write_atomically
 from runner.resources import (
     CREATE_BODY_FILE,
+    EXCEPTIONS_FILE,
     PROJECT_FILE,
     QUERY_FILE_FILE,
     QUERY_SPEC_FILE,
@@ -129,6 +130,11 @@ def build_schema_files(openapi: Path | None, sources_dir: Path) -> dict[str, byt
     project_source_file = src_dir / "project.yaml"
     schemas[PROJECT_FILE] = _own_schema(_mapping(load_trusted_yaml(project_source_file), project_source_file),
                                         PROJECT_FILE)
+    exceptions_source_file = src_dir / "exceptions.yaml"
+    if not exceptions_source_file.is_file():  # a project's sources from before exceptions existed: the bundled one
+        exceptions_source_file = bundled_schemas_dir() / "src" / "exceptions.yaml"
+    schemas[EXCEPTIONS_FILE] = _own_schema(_mapping(load_trusted_yaml(exceptions_source_file),
+                                                    exceptions_source_file), EXCEPTIONS_FILE)
     files: dict[str, bytes] = {}
     for file_name, schema in sorted(schemas.items()):
         files[file_name] = dumps_schema(schema)

@@ -24,6 +24,7 @@ from runner.protojson import is_unset
 from runner.repopath import PathProblem, read_regular_file
 from runner.resources import (
     CREATE_BODY_FILE,
+    EXCEPTIONS_FILE,
     PROJECT_FILE,
     QUERY_FILE_FILE,
     QUERY_SPEC_FILE,
@@ -79,6 +80,13 @@ def _load(directory: Path, stamps: tuple[tuple[int, int], ...]) -> SchemaSet:
     del stamps  # part of the cache key only: a rebuilt schema file is compiled again
     return SchemaSet(query_file=_compile(directory / QUERY_FILE_FILE), query_spec=_compile(directory / QUERY_SPEC_FILE),
                      create_body=_compile(directory / CREATE_BODY_FILE), project=_compile(directory / PROJECT_FILE))
+
+
+@functools.lru_cache(maxsize=1)
+def exceptions_validator() -> Draft202012Validator:
+    """The bundled schemas/exceptions.schema.json: the format is vqr's own, so a project's schemas/ never redefines
+    it (like vqr.yaml's schema)."""
+    return _compile(bundled_schemas_dir() / EXCEPTIONS_FILE)
 
 
 def load_schema_set(schemas_dir: Path) -> SchemaSet:

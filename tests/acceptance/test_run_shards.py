@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +54,25 @@ def latest(reports: Path) -> dict[str, Any]:
     return check_run_json(data)
 
 
-def comparable(run: dict[str, Any]) -> list[dict[str, Any]]:
+def comparable(run: dict[str, Any]) -> list[Any]:
     """What a merged run must share with an unsharded one: every query's outcome, in order, timings aside."""
     keep = ("name", "status", "rows", "sha256", "results_file", "drift", "expectations", "lifecycle", "body_hash",
-            "shared_submit", "cache", "mode")
-    return [{k: q.get(k) for k in keep} for q in run["queries"]]
+            "shared_submit", "cache", "mode", "exceptions")
+    return [{k: q.get(k) for k in keep} for q in run["queries"]] + [run.get("exceptions_unmatched")]
+
+
+def accept_one_row(root: Path, run: dict[str, Any]) -> None:
+    """An accepted exception for one row of q01, and one that matches nothing."""
+    (entry,) = [q for q in run["queries"] if q["name"] == "q01"]
+    first = json.loads((root / "reports" / run["run_id"] / entry["results_file"]).read_text().splitlines()[0])
+    expires = (date.fromisoformat(run["as_of"][:10]) + timedelta(days=200)).isoformat()
+    (root / "exceptions").mkdir()
+    (root / "exceptions" / "accepted.yaml").write_text(
+        "# yaml-language-server: $schema=../schemas/exceptions.schema.json\nexceptions:\n"
+        f"  - query: q01\n    entity: {{id: {json.dumps(first['id'])}}}\n    reason: a known one\n"
+        f"    owner: test\n    expires: '{expires}'\n"
+        f"  - query: q02\n    entity: {{id: nobody-has-this-id}}\n    reason: stale\n    owner: test\n"
+        f"    expires: '{expires}'\n")
 
 
 def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -77,6 +92,7 @@ def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest
         previous = latest(sharded / "reports")["run_id"]
         httpx.post(f"{box.url}/_sandbox/advance", json={"seed": 3, "fraction": 0.2},
                    headers={"authorization": "Bearer test-key"}, timeout=10).raise_for_status()
+        accept_one_row(sharded, latest(sharded / "reports"))  # the merge applies exceptions as the run does
         shutil.copytree(sharded, unsharded, symlinks=True)
         code, out, err = cli(capsys, *at[sharded], "plan", "--env", "remote", "--cache", "immediate", "--shards",
                              str(SHARDS))
@@ -110,6 +126,8 @@ def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest
                                           "queries": len(p["queries"])} for p in parts]
     assert merged["shards"]["partial"] is False and merged["shards"]["missing"] == []
     assert comparable(merged) == comparable(alone)
+    assert [e["id"] for e in merged["exceptions_unmatched"]] == ["exceptions/accepted.yaml#1"]
+    assert next(q for q in merged["queries"] if q["name"] == "q01")["exceptions"]["excepted_rows"] == 1
     assert all(q["drift"]["previous_run"] == previous for q in merged["queries"])
     assert sum(q["drift"]["added"] + q["drift"]["removed"] + q["drift"]["changed"] for q in merged["queries"]) > 0
     assert merged["summary"] == alone["summary"] and merged["exit_code"] == alone["exit_code"]

@@ -18,7 +18,8 @@ from runner.schemagen.build import build_schema_files, stale_schema_files, write
 SCHEMAS = bundled_schemas_dir()
 EXPECTED_FILES = sorted(
     [f"{prefix}{name}" for prefix in ("", "draft-07/") for name in
-     ("query-spec.schema.json", "nodes-async-create.schema.json", "query-file.schema.json", "project.schema.json")])
+     ("query-spec.schema.json", "nodes-async-create.schema.json", "query-file.schema.json", "project.schema.json",
+      "exceptions.schema.json")])
 
 EXAMPLE_QUERY = """\
 # yaml-language-server: $schema=../schemas/query-file.schema.json
