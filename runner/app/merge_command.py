@@ -131,7 +131,11 @@ def _link_results(rundir: RunDir, plans: Sequence[QueryPlan], ran: dict[str, tup
         if entry["status"] != QueryStatus.SUCCEEDED.value:
             continue
         source = run.path / RESULTS_DIR / result_file_name(plan.name)
-        if not isinstance(sha256, str) or not link_verified(source, rundir.result_path(plan.name), sha256):
+        # A shard directory is a downloaded artifact: its result must be a file of its own, never a link that would
+        # bring another file into the published run.
+        regular = not source.is_symlink() and source.is_file()
+        if not isinstance(sha256, str) or not regular or not link_verified(source, rundir.result_path(plan.name),
+                                                                           sha256):
             raise UsageError(f"the results of '{terminal_line(plan.name)}' in {run.path} are missing or do not match "
                              "the sha256 its run.json records")
 

@@ -145,7 +145,15 @@ def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest
     # Bad merges: refused before anything is written, with one line and exit 2.
     project = ("--project", str(sharded / "vqr.yaml"), "report", "merge")
     runs_before = sorted(p.name for p in (sharded / "reports").iterdir())
+    # A downloaded shard whose result file was swapped for a link (to the very same bytes, so only the link shows).
+    tampered = [tmp_path / "tampered" / d.name for d in shard_dirs]
+    for source, copy in zip(shard_dirs, tampered, strict=True):
+        shutil.copytree(source, copy, symlinks=True)
+    victim = next(f for d in tampered for f in (d / "latest" / "results").glob("*.jsonl"))
+    shutil.move(victim, tmp_path / "elsewhere.jsonl")
+    victim.symlink_to(tmp_path / "elsewhere.jsonl")
     for dirs, says in (([*shard_dirs[:3]], "missing shard 3/4"),
+                       (tampered, f"the results of '{victim.stem}' in "),
                        ([*shard_dirs, shard_dirs[1]], "duplicate shard 1/4"),
                        ([*shard_dirs[:3], unsharded / "reports"], "is not a shard run"),
                        ([*shard_dirs[:3], other], "shards of different plans")):
