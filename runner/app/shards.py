@@ -90,8 +90,10 @@ def matrix(count: int) -> JSONObject:
     return {"include": [{"shard": Shard(index=i, count=count).label} for i in range(count)]}
 
 
-def plan_json(split: Split) -> JSONObject:
-    return {"count": split.count, "by": split.by, "plan_hash": split.plan_hash,
+def plan_json(split: Split, *, snapshot_id: str | None = None) -> JSONObject:
+    """`vqr plan --format json`: the split, and the snapshot every shard must be pinned to (`--snapshot-id`, part of
+    the plan: a shard pinned otherwise has another plan_hash)."""
+    return {"count": split.count, "by": split.by, "plan_hash": split.plan_hash, "snapshot_id": snapshot_id,
             "shards": [{"shard": Shard(index=i, count=split.count).label, "index": i,
                         "queries": list[JSONValue](split.members(i))} for i in range(split.count)]}
 
@@ -117,7 +119,7 @@ def plan(common: Common, *, options: RunOptions, shards: int, fmt: str) -> int:
     if not plans:
         raise UsageError("no query selected (see `vqr ls --select ...`)")
     split = split_batch(plans, shards, by=options.shard_by, reports=project.reports_dir)
-    document = matrix(shards) if fmt == "github-matrix" else plan_json(split)
+    document = matrix(shards) if fmt == "github-matrix" else plan_json(split, snapshot_id=options.snapshot_id)
     # github-matrix on one line: `echo "matrix=$(vqr plan ...)" >> "$GITHUB_OUTPUT"` takes one line.
     common.out.write(json.dumps(document, separators=(",", ":")) + "\n" if fmt == "github-matrix"
                      else json.dumps(document, indent=2) + "\n")
