@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from runner.durations import parse_duration
 from runner.errors import ExitCode, VqrError
 from runner.model import CACHE_MODES, MAX_CONCURRENCY
+from runner.model.plans import MAX_SHARDS, SHARD_BY
 
 if TYPE_CHECKING:
     from runner.app.boundary import guarded
@@ -29,8 +30,10 @@ if TYPE_CHECKING:
     )
     from runner.app.diff_command import diff
     from runner.app.listing import ls, render
+    from runner.app.merge_command import merge
     from runner.app.notify_command import notify
     from runner.app.options import RunOptions
+    from runner.app.shards import plan
     from runner.findings import FORMATS as LINT_FORMATS
     from runner.report.kinds import REPORT_FORMATS
     from runner.sandbox.config import option_specs as sandbox_option_specs
@@ -46,14 +49,40 @@ _HOMES = {
     "REPORT_FORMATS": ("runner.report.kinds", None),
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
     "LOG_FILTER": ("runner.sanitize", None),
+    "plan": ("shards", None), "merge": ("merge_command", None),
     "import_queries": ("commands", None), "sandbox_reset": ("commands", None), "notify": ("notify_command", None),
 }
 
 __all__ = [
-    "CACHE_MODES", "LINT_FORMATS", "LOG_FILTER", "MAX_CONCURRENCY", "REPORT_FORMATS", "SECRET_FILTER", "Common",
-    "ExitCode", "RunOptions", "VqrError", "diff", "guarded", "import_queries", "init", "lint", "ls", "notify",
+    "CACHE_MODES",
+    "LINT_FORMATS",
+    "LOG_FILTER",
+    "MAX_CONCURRENCY",
+    "MAX_SHARDS",
+    "REPORT_FORMATS",
+    "SECRET_FILTER",
+    "SHARD_BY",
+    "Common",
+    "ExitCode",
+    "RunOptions",
+    "VqrError",
+    "diff",
+    "guarded",
+    "import_queries",
+    "init",
+    "lint",
+    "ls",
+    "merge",
+    "notify",
     "parse_duration",
-    "render", "report", "run", "sandbox_option_specs", "sandbox_reset", "sandbox_serve", "schema_build",
+    "plan",
+    "render",
+    "report",
+    "run",
+    "sandbox_option_specs",
+    "sandbox_reset",
+    "sandbox_serve",
+    "schema_build",
 ]
 
 

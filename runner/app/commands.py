@@ -28,6 +28,7 @@ from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
 from runner.model import Finding, Severity
+from runner.model.exceptions import ExceptionRule
 from runner.plan.select import select_queries, uses_state
 from runner.sanitize import terminal_line, terminal_text
 from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
@@ -174,6 +175,37 @@ def sandbox_reset(common: Common, *, state: Path | None) -> int:
     return ExitCode.OK
 
 
+@dataclass(frozen=True, kw_only=True)
+class Clean:
+    """A repository compiled without errors, and its accepted exceptions linted clean: what may be run, split or
+    merged."""
+
+    project: Project
+    compiled: Compiled
+    exceptions: tuple[ExceptionRule, ...]
+
+
+def compile_clean(common: Common) -> Clean | None:
+    """The project, its whole repository compiled for running (lint cache on) and its accepted exceptions; None,
+    with the errors written, when either has errors: nothing may be sent, split or merged from it."""
+    from runner.app.exceptions import lint_exceptions
+
+    project = _project(common)
+    compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
+    if compiled.errors:
+        common.err.write(format_abort(compiled.errors) + "\n")
+        common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
+                         "(run `vqr lint`)\n")
+        return None
+    exceptions, problems = lint_exceptions(project, (q.name for q in compiled.queries))
+    invalid = [f for f in problems if f.severity is Severity.ERROR]
+    if invalid:
+        common.err.write(format_abort(invalid) + "\n")
+        common.err.write(f"{len(invalid)} error(s) in the accepted exceptions: nothing was sent (run `vqr lint`)\n")
+        return None
+    return Clean(project=project, compiled=compiled, exceptions=tuple(exceptions))
+
+
 def run(common: Common, *, options: RunOptions) -> int:
     """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
     its run.json is written, render every report into the run directory, prune runs beyond `retention:`, then send
@@ -182,21 +214,10 @@ def run(common: Common, *, options: RunOptions) -> int:
     from runner.app.session import Hooks
     from runner.report import after_run, write_result_csv
 
-    project = _project(common)
-    compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
-    if compiled.errors:
-        common.err.write(format_abort(compiled.errors) + "\n")
-        common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
-                         "(run `vqr lint`)\n")
+    clean = compile_clean(common)
+    if clean is None:
         return ExitCode.USAGE
-    from runner.app.exceptions import lint_exceptions
-
-    exceptions, problems = lint_exceptions(project, (q.name for q in compiled.queries))
-    invalid = [f for f in problems if f.severity is Severity.ERROR]
-    if invalid:
-        common.err.write(format_abort(invalid) + "\n")
-        common.err.write(f"{len(invalid)} error(s) in the accepted exceptions: nothing was sent (run `vqr lint`)\n")
-        return ExitCode.USAGE
+    project, compiled, exceptions = clean.project, clean.compiled, clean.exceptions
 
     states = None
     if common.base is not None or common.state is not None or uses_state([*options.select, *options.exclude]):
@@ -214,7 +235,9 @@ def run(common: Common, *, options: RunOptions) -> int:
         after_run(run_dir, journal_path=project.root / JOURNAL, reports_dir=run_dir.parent,
                   retention=project.retention, step_summary=common.process.step_summary, err=common.err,
                   ocsf=project.ocsf)
-        if project.notify.targets:  # after the reports: a message never goes out about a run without its files
+        # After the reports (a message never goes out about a run without its files); a shard is a part of a run:
+        # its merge (`vqr report merge`) notifies, once.
+        if project.notify.targets and options.shard is None:
             from runner.app.notify_command import notify_after_run
 
             notify_after_run(run_dir, project, common.process, common.err)

@@ -48,4 +48,6 @@ class RunOptions:
     run_deadline: float | None = None
     quiet: bool = False
     ca_bundle: Path | None = None  # a private CA, added to the system's and certifi's roots
+    shard: str | None = None  # `--shard I/N` as given (parsed by run_command: the CLI stays parsing only)
+    shard_by: str = "hash"  # `--shard-by`: plan.shard.SHARD_BY
     tuning: Tuning = field(default_factory=Tuning)

@@ -19,14 +19,15 @@ import httpx
 from runner.app.budget import submit_budget
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
+from runner.app.shards import read_shard_file, shard_journal, shard_reports, split_batch
 from runner.artifact import RunLive, RunLock, holder
 from runner.catalog import parse_oaa
 from runner.compile.codeowners import read_codeowners
 from runner.errors import UsageError
-from runner.model import CACHE_MODES, MAX_CONCURRENCY, Query, QueryPlan
+from runner.model import CACHE_MODES, MAX_CONCURRENCY, JSONObject, Query, QueryPlan, Shard
 from runner.model.exceptions import ExceptionRule
 from runner.model.impact import Change
-from runner.plan import build_plans, query_body, select_queries
+from runner.plan import SHARD_BY, build_plans, parse_shard, query_body, select_queries
 from runner.sandbox.config import SandboxConfig
 from runner.sanitize import terminal_line
 from runner.secret import Secret, load_api_key
@@ -50,6 +51,8 @@ def _check(options: RunOptions, concurrency: int) -> None:
     for name, value in (("query timeout", options.query_timeout), ("run deadline", options.run_deadline)):
         if value is not None and value <= 0:
             raise UsageError(f"the {name} must be positive, got {value}")
+    if options.shard_by not in SHARD_BY:
+        raise UsageError(f"--shard-by must be one of {', '.join(SHARD_BY)}, got {options.shard_by!r}")
 
 
 def _resolve_env(project: Project, process: ProcessEnv, options: RunOptions, resumed: str | None) -> Environment:
@@ -139,6 +142,10 @@ def run_batch_command(project: Project, queries: Sequence[Query], options: RunOp
     out, err = out or sys.stdout, err or sys.stderr
     concurrency = project.defaults.concurrency if options.concurrency is None else options.concurrency
     _check(options, concurrency)
+    shard = parse_shard(options.shard) if options.shard is not None else None
+    if shard is not None:  # its own journal and reports directory: shards on one machine share no file
+        journal_path = journal_path or shard_journal(project.root, shard)
+        options = dataclasses.replace(options, reports=options.reports or shard_reports(project.reports_dir, shard))
     with open_journal(journal_path or project.root / JOURNAL) as journal:
         resumed = journal.last_unfinished_run() if options.resume else None
         if options.resume and resumed is None:
@@ -147,7 +154,7 @@ def run_batch_command(project: Project, queries: Sequence[Query], options: RunOp
         try:
             return _run_locked(project, queries, options, process=process, out=out, err=err, hooks=hooks,
                                journal=journal, resumed=resumed, lock=lock, concurrency=concurrency, states=states,
-                               exceptions=tuple(exceptions))
+                               shard=shard, exceptions=tuple(exceptions))
         finally:
             if lock is not None:
                 lock.release()
@@ -179,7 +186,7 @@ def _lock_resumed(journal: Journal, reports: Path, run_id: str) -> RunLock:
 def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions, *, process: ProcessEnv,
                 out: TextIO, err: TextIO, hooks: Hooks | None, journal: Journal, resumed: RunRecord | None,
                 lock: RunLock | None, concurrency: int, states: Mapping[str, Change] | None,
-                exceptions: tuple[ExceptionRule, ...]) -> int:
+                exceptions: tuple[ExceptionRule, ...], shard: Shard | None = None) -> int:
     env = _resolve_env(project, process, options, resumed.env if resumed else None)
     records = journal.query_states(resumed.run_id) if resumed else {}
     chosen = _resumed_queries(queries, records, err) if resumed else select_queries(
@@ -189,15 +196,28 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     if not plans:
         raise UsageError("no query selected (see `vqr ls --select ...`)")
     _check_resumable(plans, records)
+    plans, shard_info = _shard_of(project, options, plans, shard, resumed)
     session = RunSession(project=project, env=env, options=options, journal=journal, plans=plans,
                          records=records, resumed_run=resumed.run_id if resumed else None,
                          concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock,
-                         bodies=_bodies(queries), exceptions=exceptions)
+                         bodies=_bodies(queries), shard=shard_info, exceptions=exceptions)
     with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
                  oaa_types=_declared_oaa(project)) as target:
         session.submit_budget = submit_budget(project.budget, process, target=target.shown, api_key=target.key,
                                               err=err)
         return asyncio.run(session.run(target))
+
+
+def _shard_of(project: Project, options: RunOptions, plans: list[QueryPlan], shard: Shard | None,
+              resumed: RunRecord | None) -> tuple[list[QueryPlan], JSONObject | None]:
+    """This shard's plans and run.json's `shard`. The split is of the whole selected batch, so every shard computes
+    the same one; a resumed shard already holds only its own queries and keeps the identity it started with."""
+    if shard is None:
+        return plans, None
+    if resumed is not None:
+        return plans, read_shard_file((options.reports or project.reports_dir) / resumed.run_id, shard)
+    split = split_batch(plans, shard.count, by=options.shard_by, reports=project.reports_dir)
+    return [p for p in plans if split.assignment[p.name] == shard.index], split.info(shard.index)
 
 
 def _bodies(queries: Sequence[Query]) -> dict[str, str]:

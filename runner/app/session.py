@@ -20,6 +20,7 @@ from typing import TextIO
 from runner.app.boundary import file_error
 from runner.app.options import RunOptions
 from runner.app.progress import Progress, summary
+from runner.app.shards import write_shard_file
 from runner.artifact import RUN_FILE, RunDir, RunInfo, RunLock, build_artifact, latest_target, new_run_id
 from runner.client import (
     ApiError,
@@ -32,7 +33,7 @@ from runner.client import (
 )
 from runner.errors import InternalError, UsageError, VqrError
 from runner.execute import RunContext, run_batch
-from runner.model import BatchOutcome, QueryPlan, RunStatus
+from runner.model import BatchOutcome, JSONObject, QueryPlan, RunStatus
 from runner.model.exceptions import ExceptionRule
 from runner.plan import build_groups
 from runner.secret import Secret
@@ -71,6 +72,7 @@ class RunSession:
     hooks: Hooks
     lock: RunLock | None = None  # `--resume`: taken before anything of the run was touched
     bodies: Mapping[str, str] | None = None  # every query's body_hash in this environment, for run.json
+    shard: JSONObject | None = None  # `--shard I/N`: run.json's `shard` (index, count, plan_hash, by)
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))  # set once connected: the tenant's clock
     clock: str = "local"  # where `as_of` came from: "server" (the first reply's Date header) or "local"
     exceptions: tuple[ExceptionRule, ...] = ()  # exceptions/*.yaml, linted clean before anything was sent
@@ -129,6 +131,8 @@ class RunSession:
         rundir.create()
         if self.lock is None:
             self.lock = RunLock.acquire(rundir.path)  # a fresh id: nobody else can hold it
+        if self.shard is not None and self.resumed_run is None:
+            write_shard_file(rundir.path, self.shard)
         if self.resumed_run is None:
             self.journal.start_run(run_id, env=self.env.name, target=target)
         else:
@@ -165,7 +169,8 @@ class RunSession:
                        options={"concurrency": self.concurrency, "cache": options.cache,
                                 "snapshot_id": options.snapshot_id, "fail_fast": options.fail_fast,
                                 "page_size": options.tuning.page_size})
-        rundir.publish(build_artifact(info, outcome, {plan.name: plan for plan in self.plans}, bodies=self.bodies))
+        rundir.publish(build_artifact(info, outcome, {plan.name: plan for plan in self.plans}, bodies=self.bodies,
+                                     shard=self.shard))
         self.journal.finish_run(run_id, outcome.status)
         if self.hooks.published is not None:
             self.hooks.published(rundir.path)

@@ -76,9 +76,11 @@ def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject
 
 
 def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, QueryPlan] | None = None, *,
-                   bodies: Mapping[str, str] | None = None) -> JSONObject:
+                   bodies: Mapping[str, str] | None = None, shard: JSONObject | None = None,
+                   shards: JSONObject | None = None) -> JSONObject:
     """`bodies`: the `body_hash` of every query the repository held in this run's environment, run or not (what
-    `--state DIR` compares a later change with)."""
+    `--state DIR` compares a later change with). `shard`: this run is one shard of a split (`vqr run --shard`);
+    `shards`: this run is the merge of a split's shards (`vqr report merge`)."""
     results: Sequence[QueryResult] = outcome.results
     expectation_failures = {"error": 0, "warn": 0}
     for result in results:
@@ -120,6 +122,9 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         artifact["bodies"] = dict(sorted(bodies.items()))
     if any(r.exceptions is not None for r in results):
         artifact["exceptions_unmatched"] = unmatched_exceptions(results)
+    for field, value in (("shard", shard), ("shards", shards)):
+        if value is not None:
+            artifact[field] = value
     return _redacted(artifact)
 
 

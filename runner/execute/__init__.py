@@ -5,9 +5,10 @@ polling, paging and every state change journaled. Failures are values, never exc
 from __future__ import annotations
 
 from runner.execute.batch import run_batch
-from runner.execute.task import RunContext
+from runner.execute.task import RunContext, assess_result
 
 __all__ = [
     "RunContext",
+    "assess_result",
     "run_batch",
 ]

@@ -37,6 +37,7 @@ from runner.model import (
     ErrorCategory,
     Member,
     QueryError,
+    QueryPlan,
     QueryResult,
     QueryStatus,
     cache_use,
@@ -233,10 +234,16 @@ def _relative(ctx: RunContext, name: str) -> str:
 
 
 def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult:
+    return assess_result(journal=ctx.journal, key=ctx.key, run_id=ctx.run_id, as_of=ctx.as_of, plan=member.plan,
+                         results=ctx.rundir.result_path(member.plan.name), result=result, exceptions=ctx.exceptions)
+
+
+def assess_result(*, journal: Journal, key: HistoryKey, run_id: str, as_of: datetime, plan: QueryPlan,
+                  results: Path, result: QueryResult, exceptions: Sequence[ExceptionRule] = ()) -> QueryResult:
     """Drift against this query's previous successful run with the same spec, its finding lifecycle, then its
-    expectations."""
-    plan = member.plan
-    previous = ctx.journal.previous_success(plan.name, plan.spec_hash, key=ctx.key, exclude_run=ctx.run_id)
+    expectations: what every succeeded query goes through, in a run or in `vqr report merge` (whose results were
+    fetched by the shards, and whose drift is computed here, once, against the merged history)."""
+    previous = journal.previous_success(plan.name, plan.spec_hash, key=key, exclude_run=run_id)
     drift: DriftResult | None = None
     missing: str | None = None
     if previous is not None and previous.sha256 is not None and previous.sha256 == result.sha256:
@@ -245,8 +252,8 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
                             ignored=tuple(plan.drift_ignore))
     elif previous is not None and previous.result_path:
         try:
-            drift = compare_results(Path(previous.result_path), ctx.rundir.result_path(plan.name),
-                                    previous_run=previous.run_id, ignore=plan.drift_ignore)
+            drift = compare_results(Path(previous.result_path), results, previous_run=previous.run_id,
+                                    ignore=plan.drift_ignore)
         except (OSError, ValueError):
             missing = f"skipped: the results of run {previous.run_id} are no longer readable"
     if drift is not None and previous is not None:  # the report names whose run it was compared with
@@ -255,10 +262,11 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
     if result.cache is CacheUse.HIT and age is None and previous is not None and previous.cache_id == result.cache_id:
         age = max(0.0, (_now() - previous.finished_at).total_seconds())
     counts = Drift(added=drift.added, removed=drift.removed, previous_run=drift.previous_run) if drift else None
-    lifecycle = track_lifecycle(ctx.journal, LifecycleScope(env=ctx.key.env, target=ctx.key.target, query=plan.name,
-                                                            spec_hash=plan.spec_hash),
-                                ctx.rundir.result_path(plan.name), run_id=ctx.run_id, as_of=ctx.as_of, drift=drift)
-    excepted = _excepted(ctx, member, previous.result_path if previous is not None else None, drift)
+    lifecycle = track_lifecycle(journal, LifecycleScope(env=key.env, target=key.target, query=plan.name,
+                                                        spec_hash=plan.spec_hash),
+                                results, run_id=run_id, as_of=as_of, drift=drift)
+    excepted = _excepted(exceptions, plan.name, as_of=as_of, current=results,
+                         previous=previous.result_path if previous is not None else None, drift=drift)
     rows, counts = counted(excepted, rows=result.rows or 0, drift=counts)
     outcomes = annotate(evaluate_expectations(plan.expect, rows=rows, drift=counts, no_drift=missing,
                                               lifecycle=lifecycle), excepted)
@@ -266,17 +274,17 @@ def _finish(ctx: RunContext, member: Member, result: QueryResult) -> QueryResult
                    exceptions=excepted, finished_at=_now())
 
 
-def _excepted(ctx: RunContext, member: Member, previous: str | None, drift: DriftResult | None) -> Excepted | None:
+def _excepted(exceptions: Sequence[ExceptionRule], name: str, *, as_of: datetime, current: Path,
+              previous: str | None, drift: DriftResult | None) -> Excepted | None:
     """The exceptions covering this query, applied on the run's date (`as_of`, the tenant's clock). A previous
     result that can no longer be read only loses the drift adjustment, which then counts every entity."""
-    if not ctx.exceptions:
+    if not exceptions:
         return None
-    current = ctx.rundir.result_path(member.plan.name)
-    on = ctx.as_of.date()
+    on = as_of.date()
     try:
-        return apply_exceptions(ctx.exceptions, member.plan.name, on=on, current=current,
+        return apply_exceptions(exceptions, name, on=on, current=current,
                                 previous=Path(previous) if previous else None, drift=drift)
     except (OSError, ValueError):
         with contextlib.suppress(OSError, ValueError):
-            return apply_exceptions(ctx.exceptions, member.plan.name, on=on, current=current)
+            return apply_exceptions(exceptions, name, on=on, current=current)
         return None

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from runner.model.assessment import Drift, DriftResult, EntityRef, ExpectSeverity, Outcome, Verdict
-from runner.model.plans import MAX_CONCURRENCY, Member, QueryPlan
+from runner.model.plans import MAX_CONCURRENCY, Member, QueryPlan, Shard
 from runner.model.query import (
     CACHE_MODES,
     PREVIOUS_CACHE_ID,
@@ -72,6 +72,7 @@ __all__ = [
     "QueryUnit",
     "RunStatus",
     "Severity",
+    "Shard",
     "StopReason",
     "Verdict",
     "cache_policy",

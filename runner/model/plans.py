@@ -12,6 +12,8 @@ from runner.model.results import QueryError
 from runner.model.values import JSONObject, JSONValue
 
 MAX_CONCURRENCY = 256  # queries in flight at once: `--concurrency` and vqr.yaml's defaults.concurrency
+MAX_SHARDS = 1000  # `--shard I/N`, `--shards N`: more processes than this is a mistake, not a fan-out
+SHARD_BY = ("hash", "duration")  # how a batch is split: plan/shard.py `assign`
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +39,10 @@ class QueryPlan:
     # them so that `--state DIR` can tell which queries a change modifies.
     body: JSONObject | None = None
     body_hash: str = ""
+    # The body as sent but without the snapshot pin (`body_hash` of `compared_body(spec, cache)` with the effective
+    # cache policy): what `vqr run --shard` splits by, so identical bodies share a shard and a nightly snapshot id
+    # does not reshuffle the shards.
+    shard_key: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,3 +54,21 @@ class Member:
     body: JSONObject | None
     fallback: JSONObject | None = None
     problem: QueryError | None = None  # known before any call: fails without sending
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shard:
+    """`--shard I/N`: this process runs shard `index` (0-based, as GitHub matrices and Kubernetes'
+    JOB_COMPLETION_INDEX count) of `count`."""
+
+    index: int
+    count: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    @property
+    def slug(self) -> str:
+        """Its name in paths: `shard-0-of-4` (the shard's journal and reports directory)."""
+        return f"shard-{self.index}-of-{self.count}"

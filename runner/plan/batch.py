@@ -22,7 +22,7 @@ from runner.model import (
     QueryPlan,
     with_mode,
 )
-from runner.plan.select import canonical_json, create_body, query_body, spec_hash
+from runner.plan.select import body_hash, canonical_json, compared_body, create_body, query_body, spec_hash
 from runner.settings import Project
 
 FALLBACK_TIMEOUT = 900.0
@@ -64,7 +64,8 @@ def build_plans(project: Project, queries: Sequence[Query], *, cache_override: s
                                drift_ignore=query.drift_ignore, description=query.description, owner=query.owner,
                                severity=query.severity,
                                owners=(query.owner,) if query.owner else codeowners(query.file),
-                               body=rendered, body_hash=rendered_hash))
+                               body=rendered, body_hash=rendered_hash,
+                               shard_key=body_hash(compared_body(query.spec, cache))))
     return plans
 
 
