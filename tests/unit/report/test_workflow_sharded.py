@@ -151,3 +151,27 @@ def test_the_steps_scripts_plan_run_two_shards_and_merge_them(project: Path, tmp
     assert run["status"] == "completed" and run["summary"]["failed"] == 0
     assert [m["index"] for m in run["shards"]["merged"]] == [0, 1] and run["shards"]["partial"] is False
     assert run["run_id"] in (tmp_path / "sum.md").read_text(encoding="utf-8")  # the merge wrote the job summary
+
+
+def test_the_snapshot_and_partial_settings_reach_the_command_lines(tmp_path: Path) -> None:
+    """With a stand-in `vqr` that records its arguments: the pin goes to the plan and to every shard alike, and
+    --allow-partial to the merge only when asked."""
+    fake = tmp_path / ".venv" / "bin" / "vqr"
+    fake.parent.mkdir(parents=True)
+    calls = tmp_path / "calls"
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{calls}"\necho "{{}}"\n', encoding="utf-8")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    pinned = {"SHARDS": "3", "SNAPSHOT_ID": "1234", "SHARD": "2/3"}
+    _script(step("plan", "plan")["run"], tmp_path, pinned)
+    _script(step("shard", "run")["run"], tmp_path, pinned)
+    _script(step("shard", "run")["run"], tmp_path, {**pinned, "SNAPSHOT_ID": ""})
+    (tmp_path / "shards" / "vqr-shard-0-of-3").mkdir(parents=True)
+    _script(step("merge", "merge")["run"], tmp_path, {"ALLOW_PARTIAL": "false"})
+    _script(step("merge", "merge")["run"], tmp_path, {"ALLOW_PARTIAL": "true"})
+    assert calls.read_text(encoding="utf-8").splitlines() == [
+        "plan --shards 3 --snapshot-id 1234 --format github-matrix",
+        "run --shard 2/3 --snapshot-id 1234 --quiet",
+        "run --shard 2/3 --quiet",
+        "report merge shards/vqr-shard-0-of-3/ --out reports",
+        "report merge shards/vqr-shard-0-of-3/ --out reports --allow-partial",
+    ]
