@@ -1,8 +1,9 @@
 """The benchmark harness: timing, pairing, statistics, verdicts, the table and `results.json`.
 
 A benchmark module defines `BENCHMARKS`, a tuple of `Benchmark`s; each `Benchmark.run(config)` returns `Result` rows.
-`time_command` runs a child process and measures its wall time and peak RSS (from `os.wait4`); `paired` alternates
-A and B after a warm-up and keeps the per-pair ratios. Timing functions do I/O (subprocesses); the rest is pure.
+`time_command` runs a child process and measures its wall time, peak RSS and CPU time (from `os.wait4`); `paired`
+alternates A and B after a warm-up and keeps the per-pair ratios. Timing functions do I/O (subprocesses);
+the rest is pure.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ class Sample:
     peak_rss_kib: int
     returncode: int
     output: str  # stdout and stderr, kept only when asked for
+    cpu_seconds: float = 0.0  # the child's own user + system time (wait4), not its children's
 
 
 class CommandFailed(Exception):
@@ -140,7 +142,7 @@ def time_command(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | Non
     if proc.returncode not in ok_codes:
         raise CommandFailed(f"{' '.join(argv[:3])}... exited {proc.returncode}: {output[-2000:]}")
     return Sample(seconds=seconds, peak_rss_kib=int(usage.ru_maxrss), returncode=proc.returncode,
-                  output=output if keep_output else "")
+                  output=output if keep_output else "", cpu_seconds=usage.ru_utime + usage.ru_stime)
 
 
 def console_tool(name: str, module: str) -> list[str]:

@@ -17,7 +17,6 @@ from typing import Any
 from runner.catalog import OAA_RULE, parse_oaa
 from runner.errors import UsageError
 from runner.rates import parse_rate
-from runner.sandbox.oaa import MAX_OAA_TYPES, plan_apps
 
 
 def _opt(default: Any, help_text: str, *, cli: bool = True) -> Any:
@@ -112,6 +111,14 @@ class SandboxConfig:
                              f"got {self.failed_status!r}")
         if self.api_key is not None and not self.api_key.strip():
             raise UsageError("--api-key must not be empty")
+        if self.oaa_type_names():
+            self._check_oaa_types()
+
+    def _check_oaa_types(self) -> None:
+        # Imported only here: every vqr command builds its options from this module, and the OAA planner pulls in
+        # the graph generator (~20 ms of start-up) that only a sandbox with OAA types needs.
+        from runner.sandbox.oaa import MAX_OAA_TYPES, plan_apps
+
         for name in self.oaa_type_names():
             if parse_oaa(name) is None:
                 raise UsageError(f"--oaa-types: {name!r} breaks the OAA naming rule: {OAA_RULE}")

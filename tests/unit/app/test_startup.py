@@ -51,6 +51,9 @@ def test_offline_commands_load_no_network_server_or_terminal_ui(project: Path, a
     names = imported(*args, cwd=project)
     assert "runner.compile" in names  # the command did its work
     assert not names & NETWORK_AND_UI, sorted(names & NETWORK_AND_UI)
+    # Every command builds the sandbox options; the OAA planner (and the graph generator under it) loads only
+    # with a sandbox that generates OAA types.
+    assert "runner.sandbox.oaa" not in names
 
 
 def test_run_does_load_the_client(project: Path) -> None:

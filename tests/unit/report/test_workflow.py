@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[3]
 NIGHTLY = ROOT / ".github" / "workflows" / "nightly.yml"
 LINT = ROOT / ".github" / "workflows" / "lint.yml"
 IMPACT = ROOT / ".github" / "workflows" / "pr-impact.yml"
-WORKFLOWS = [LINT, NIGHTLY, IMPACT]
+SHARDED = ROOT / ".github" / "workflows" / "nightly-sharded.yml"
+WORKFLOWS = [LINT, NIGHTLY, IMPACT, SHARDED]
 SHA_PIN = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@[0-9a-f]{40}$")
 
 
