@@ -90,6 +90,7 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "not_run": outcome.count(QueryStatus.NOT_RUN),
         "interrupted": outcome.count(QueryStatus.INTERRUPTED),
         "cache_hits": sum(1 for r in results if r.cache.value == "hit"),
+        "polls": sum(r.polls for r in results),
         "rows": sum(r.rows or 0 for r in results),
         "expectations_failed": dict(expectation_failures),
     }
@@ -111,6 +112,7 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "seconds": round((info.finished_at - info.started_at).total_seconds(), 3),
         "options": info.options,
         "summary": summary,
+        "concurrency": outcome.concurrency.to_json() if outcome.concurrency is not None else None,
         "queries": [query_json(r, (plans or {}).get(r.name)) for r in results],
     }
     if bodies is not None:
