@@ -182,9 +182,12 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
     first, polls = await client.wait_until_finished(current.query_result_id, page_size=ctx.page_size,
                                                     deadline=deadline, rng=ctx.rng, first_wait=first_wait,
                                                     asking=asked.append)
-    # The job's duration as this run saw it: from the submit's reply to the poll that found it ended (when that
-    # poll was sent, not answered, so a history of first waits does not creep up by a round trip each run).
-    job_ms = round((asked[-1] - replied_at) * 1000) if replied_at is not None and asked else None
+    # The job's duration as this run saw it: from the submit's reply to the poll that found it ended, when that poll
+    # was sent (not answered). A first poll that waited the typical time and found the job ended keeps that time,
+    # not the send time: a busy event loop sends it a little late, and the history would creep up run after run.
+    job_ms: int | None = None
+    if replied_at is not None and asked:
+        job_ms = round((first_wait if polls == 1 and first_wait > 0 else asked[-1] - replied_at) * 1000)
     if first.state is JobState.FAILED:
         raise JobFailed(f"the job ended {first.status}" + (f": {first.error}" if first.error else ""),
                         operation="poll", request_id=first.request_id)
