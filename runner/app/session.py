@@ -174,6 +174,11 @@ class RunSession:
             notes.append(f"stopped early: {outcome.stopped.value.replace('_', ' ')}")
         if outcome.status is RunStatus.INTERRUPTED:
             notes[-1:] = ["interrupted: the journal is saved; `vqr run --resume` continues this run"]
+        pacing = outcome.concurrency
+        if pacing is not None and pacing.throttled and pacing.converged is not None:
+            notes.append(f"throttled: {pacing.throttled} attempts refused for load, {pacing.retry_after_seconds:.1f}s "
+                         f"waited on Retry-After; concurrency {pacing.start} -> {pacing.final}, converged "
+                         f"{pacing.converged:g}")
         note = "\n".join(n for n in notes if n) or None
         text = summary(outcome.results, run_id=run_id, status=outcome.status.value,
                        seconds=(finished - started).total_seconds(), run_file=str(_report_file(rundir.path)),

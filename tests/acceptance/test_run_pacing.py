@@ -54,7 +54,7 @@ def test_a_throttling_tenant_lowers_the_concurrency_and_the_next_run_starts_unde
     with fixed_sandbox(fail_rate_429=0.25, retry_after=1) as box:
         ran = run_vqr(project, run_options(env="remote"), environ=remote(box.url))
         refused = stats(box.url)["faults"].get("429", 0)
-        again = run_vqr(project, run_options(env="remote"), environ=remote(box.url))  # the same target
+        again = run_vqr(project, run_options(env="remote", quiet=False), environ=remote(box.url))  # same target
 
     assert ran.code == 0 and ran.run is not None  # every query got through its 429s
     pacing = ran.run["concurrency"]
@@ -68,3 +68,7 @@ def test_a_throttling_tenant_lowers_the_concurrency_and_the_next_run_starts_unde
     assert cap == pacing["converged"]
     assert again.code == 0 and again.run is not None
     assert again.run["concurrency"]["configured"] == 8 and again.run["concurrency"]["start"] == max(1, int(cap))
+    if again.run["concurrency"]["throttled"]:  # the summary says what the tenant did (faults are drawn per request)
+        assert f"throttled: {again.run['concurrency']['throttled']} attempts refused for load" in again.out
+    else:
+        assert "throttled" not in again.out
