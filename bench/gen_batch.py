@@ -67,12 +67,12 @@ def _write(root: Path, url: str, ca_file: Path | None, concurrency: int, queries
         (root / "queries" / f"{name}.yaml").write_text(text, encoding="utf-8")
 
 
-def batch_project(root: Path, count: int, *, url: str, ca_file: Path | None = None,
-                  concurrency: int = 50) -> BatchProject:
+def batch_project(root: Path, count: int, *, url: str, ca_file: Path | None = None, concurrency: int = 50,
+                  cache: str = "{mode: if_available, max_staleness: 12h}") -> BatchProject:
+    """`cache`: every query's policy (YAML flow text), e.g. `{mode: immediate}` for a fresh job each run."""
     if count > len(NODE_TYPES) * len(RISK_SUBSETS):
         raise ValueError(f"at most {len(NODE_TYPES) * len(RISK_SUBSETS)} distinct specs")
     specs = tuple(batch_spec(i) for i in range(count))
-    cache = "{mode: if_available, max_staleness: 12h}"
     _write(root, url, ca_file, concurrency, {f"q{i:04d}": _query_file(f"q{i:04d}", spec, cache)
                                              for i, spec in enumerate(specs)})
     return BatchProject(root=root, specs=specs)

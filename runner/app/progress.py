@@ -39,13 +39,20 @@ class Progress:
         self.failed = 0
         self.cached = 0
         self.rows = 0
+        self.limit: int | None = None  # the adaptive concurrency limit, as the engine last reported it
+        self.throttled = 0
         self._live: Live | None = None
         self._ticker: asyncio.Task[None] | None = None
 
     def line(self) -> str:
         elapsed = self._clock() - self._start
+        pacing = f", concurrency {self.limit} ({self.throttled} throttled)" if self.throttled else ""
         return (f"{self.done}/{self.total} done, {self.running} running, {self.cached} cached, {self.failed} failed, "
-                f"{self.rows:,} rows, {elapsed:.0f}s elapsed")
+                f"{self.rows:,} rows{pacing}, {elapsed:.0f}s elapsed")
+
+    def pacing(self, limit: int, throttled: int) -> None:
+        """The engine's concurrency limit and the throttled attempts so far: shown once the target throttled."""
+        self.limit, self.throttled = limit, throttled
 
     def started(self, names: Sequence[str]) -> None:
         self.running += len(names)

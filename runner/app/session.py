@@ -147,17 +147,23 @@ class RunSession:
         journal, options = self.journal, self.options
         groups = build_groups(self.plans, lambda name, spec: journal.previous_cache_id(name, spec, key=key,
                                                                                        exclude_run=run_id))
+        typical = journal.pacing.typical_job_seconds(key, {p.name: p.spec_hash for p in self.plans},
+                                                     exclude_run=run_id)
         ctx = RunContext(client=client, journal=journal, rundir=rundir, run_id=run_id, key=key,
                          page_size=options.tuning.page_size,
                          run_deadline=client.now() + options.run_deadline if options.run_deadline else None,
                          on_result=self.hooks.result, records=self.records, as_of=self.as_of,
-                         exceptions=self.exceptions)
+                         exceptions=self.exceptions, typical=typical)
         interrupt = asyncio.Event()
         with _signals(interrupt):
             async with Progress(total=len(self.plans), stream=self.err, quiet=options.quiet,
                                 heartbeat=options.tuning.heartbeat) as progress:
-                return await run_batch(ctx, groups, concurrency=self.concurrency, fail_fast=options.fail_fast,
-                                       interrupt=interrupt, progress=progress)
+                outcome = await run_batch(ctx, groups, concurrency=self.concurrency, fail_fast=options.fail_fast,
+                                          interrupt=interrupt, progress=progress,
+                                          start=journal.pacing.last_concurrency(key))
+        if outcome.concurrency is not None and not outcome.interrupted:
+            journal.pacing.record_concurrency(key, run_id, outcome.concurrency.learnt_cap)
+        return outcome
 
     def _publish(self, outcome: BatchOutcome, *, run_id: str, rundir: RunDir, target: Target,
                  started: datetime) -> int:
@@ -179,6 +185,11 @@ class RunSession:
             notes.append(f"stopped early: {outcome.stopped.value.replace('_', ' ')}")
         if outcome.status is RunStatus.INTERRUPTED:
             notes[-1:] = ["interrupted: the journal is saved; `vqr run --resume` continues this run"]
+        pacing = outcome.concurrency
+        if pacing is not None and pacing.throttled and pacing.converged is not None:
+            notes.append(f"throttled: {pacing.throttled} attempts refused for load, {pacing.retry_after_seconds:.1f}s "
+                         f"waited on Retry-After; concurrency {pacing.start} -> {pacing.final}, converged "
+                         f"{pacing.converged:g}")
         note = "\n".join(n for n in notes if n) or None
         text = summary(outcome.results, run_id=run_id, status=outcome.status.value,
                        seconds=(finished - started).total_seconds(), run_file=str(_report_file(rundir.path)),

@@ -114,8 +114,10 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "as_of": _stamp(info.as_of or info.started_at),
         "clock": info.clock,
         "seconds": round((info.finished_at - info.started_at).total_seconds(), 3),
+        "polls": sum(r.polls for r in results),  # a timing, like `seconds`: not a summary count
         "options": info.options,
         "summary": summary,
+        "concurrency": outcome.concurrency.to_json() if outcome.concurrency is not None else None,
         "queries": [query_json(r, (plans or {}).get(r.name)) for r in results],
     }
     if bodies is not None:

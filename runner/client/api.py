@@ -34,6 +34,7 @@ from runner.client.exchange import exchange
 from runner.client.pages import Page, Submitted, parse_count, parse_page, parse_submitted
 from runner.client.pool import sharded_transport
 from runner.client.retry import RetryBudget, cached_resend_body, parse_http_date, poll_delays
+from runner.client.throttle import ThrottleListener, is_throttle
 from runner.model import JSONObject, JSONValue
 from runner.model.protocol import JobState, Paging
 
@@ -56,9 +57,10 @@ class VezaClient:
                  budget: RetryBudget | None = None, rng: random.Random | None = None,
                  sleep: Callable[[float], Awaitable[None]] | None = None,
                  clock: Callable[[], float] | None = None, notify: Callable[[str], None] | None = None,
-                 submit_budget: Budget | None = None) -> None:
+                 submit_budget: Budget | None = None, throttle: ThrottleListener | None = None) -> None:
         self.config = config
         self._submit_budget = submit_budget  # awaited before every create call (vqr.yaml api.budget); closed here
+        self.throttle = throttle  # told of every throttled attempt and every answer (the engine's AIMD limit)
         self._notify = notify  # one line per retry of the connection check: what is being tried (stderr)
         self.budget = budget or RetryBudget()
         self._rng = rng or random.Random()  # noqa: S311  # jitter, not cryptography
@@ -174,15 +176,17 @@ class VezaClient:
         return await self._retrying("poll", attempt, deadline)
 
     async def wait_until_finished(self, query_result_id: str, *, page_size: int, deadline: float,
-                                  rng: random.Random | None = None) -> tuple[Page, int]:
-        """Poll on the ladder (first poll at once, jitter drawn from `rng`, else the client's) until the job is
-        DONE or failed; returns that reply (when DONE, the first page) and how many polls it took. Unknown statuses
-        keep polling; `DeadlineExceeded` when `deadline` comes first."""
+                                  rng: random.Random | None = None, first_wait: float = 0.0,
+                                  asking: Callable[[float], None] | None = None) -> tuple[Page, int]:
+        """Poll on the ladder (first poll after `first_wait`, else at once; jitter drawn from `rng`, else the
+        client's) until the job is DONE or failed; returns that reply (when DONE, the first page) and how many polls
+        it took. `asking` is told the clock as each poll is sent. Unknown statuses keep polling; `DeadlineExceeded`
+        when `deadline` comes first."""
         # The ladder is kept on the clock from the first poll, not from each reply: slow replies must not stretch it
         # (under load, 4 polls' round trips used to add ~0.1 s to every 1 s job). A quarter of each step is always
         # waited, so a server whose replies are slower than the ladder is never polled back to back.
         started, at = self.now(), 0.0
-        ladder = poll_delays(self.config.poll_ladder, rng if rng is not None else self._rng)
+        ladder = poll_delays(self.config.poll_ladder, rng if rng is not None else self._rng, first=first_wait)
         for polls, delay in enumerate(ladder, start=1):
             at += delay
             wait = max(started + at - self.now(), delay / 4)
@@ -191,6 +195,8 @@ class VezaClient:
                     raise DeadlineExceeded(f"the job was still not finished after {polls - 1} polls", operation="poll")
                 log.debug("polling %s again in %.2fs", query_result_id, wait)
                 await self._sleep(wait)
+            if asking is not None:
+                asking(self.now())
             page = await self.poll(query_result_id, page_size=page_size, deadline=deadline)
             if page.state is not JobState.RUNNING:
                 return page, polls
@@ -271,6 +277,9 @@ class VezaClient:
                 if failures >= policy.max_attempts:
                     raise _final(error, f"gave up after {failures} attempts") from error
                 wait = policy.wait(failures, self._rng, error.retry_after)
+                if self.throttle is not None and is_throttle(error):
+                    self.throttle.throttled(operation, status=error.status,
+                                            retry_after_wait=wait if error.retry_after is not None else None)
                 if self.now() + wait >= limit:
                     raise DeadlineExceeded(f"{error.detail} (the deadline came while retrying, after {failures} "
                                            "failed attempts)", operation=operation, status=error.status,
@@ -285,10 +294,15 @@ class VezaClient:
                 await self._sleep(wait)
                 continue
             except ApiError:
-                self.budget.record_success()  # the API answered: it is up, the request was just refused
+                self._answered(operation)  # the API answered: it is up, the request was just refused
                 raise
-            self.budget.record_success()
+            self._answered(operation)
             return result
+
+    def _answered(self, operation: str) -> None:
+        self.budget.record_success()
+        if self.throttle is not None:
+            self.throttle.answered(operation)
 
     async def _exchange(self, operation: str, method: str, path: str, body: JSONObject | None, timeout: float, *,
                         params: Mapping[str, str] | None = None) -> tuple[JSONObject, str | None]:

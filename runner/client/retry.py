@@ -133,10 +133,12 @@ class PollLadder:
             raise ValueError(f"inconsistent poll ladder: {self}")
 
 
-def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = None) -> Iterator[float]:
-    """An endless iterator of waits before each poll: 0.0, then the jittered, capped ladder."""
+def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = None, *,
+                first: float = 0.0) -> Iterator[float]:
+    """An endless iterator of waits before each poll: `first` (0.0, or the job's typical duration from history),
+    then the jittered, capped ladder."""
     draw = rng or random.Random()  # noqa: S311  # jitter, not cryptography
-    yield 0.0
+    yield max(0.0, first)
     delay = ladder.initial
     while True:
         yield delay * (1.0 - ladder.jitter * draw.random())

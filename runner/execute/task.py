@@ -67,6 +67,8 @@ class RunContext:
     rng: random.Random | None = None
     on_result: Callable[[Path], None] | None = None  # called in a worker thread with each committed results file
     records: Mapping[str, QueryRecord] = field(default_factory=dict)  # what the journal holds of this run (--resume)
+    # Each query's typical job duration here (seconds, from the journal's history): its first poll waits that long.
+    typical: Mapping[str, float] = field(default_factory=dict)
     # The run's reference time (run.json `as_of`): the tenant's clock (the `Date` of its first reply), else ours.
     # Exception expiry and finding ages read it, so they follow the tenant (and the sandbox's simulated days).
     as_of: datetime = field(default_factory=_now)
@@ -157,6 +159,7 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
                            mode=next(iter(member.body or {}), None))
         submitted_at = ctx.client.now()
         reply = await submit.get(deadline)
+        replied_at = ctx.client.now()
         journal.record(ctx.run_id, plan.name, S.SUBMITTED, query_result_id=reply.query_result_id,
                        cache_id=reply.cache_id, last_completed_cache_id=reply.last_completed_cache_id,
                        request_id=reply.request_id, mode=reply.mode)
@@ -165,7 +168,7 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
         reused = _reuse_downloaded(ctx, member, current)
         if reused is not None:
             return reused
-        return await _fetch(ctx, member, current, deadline, submitted_at=submitted_at)
+        return await _fetch(ctx, member, current, deadline, submitted_at=submitted_at, replied_at=replied_at)
     except (ApiError, OSError, UnwritableRow) as problem:
         error = error_of(problem)
         journal.record(ctx.run_id, plan.name, S.FAILED, error_category=error.category.value,
@@ -174,11 +177,20 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
 
 
 async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline: float, *,
-                 submitted_at: float | None) -> QueryResult:
+                 submitted_at: float | None, replied_at: float | None = None) -> QueryResult:
     plan, journal, client = member.plan, ctx.journal, ctx.client
     assert current.query_result_id is not None
+    first_wait = _first_wait(ctx, member, current, deadline) if replied_at is not None else 0.0
+    asked: list[float] = []  # when each poll was sent: the last one saw the job end
     first, polls = await client.wait_until_finished(current.query_result_id, page_size=ctx.page_size,
-                                                    deadline=deadline, rng=ctx.rng)
+                                                    deadline=deadline, rng=ctx.rng, first_wait=first_wait,
+                                                    asking=asked.append)
+    # The job's duration as this run saw it: from the submit's reply to the poll that found it ended, when that poll
+    # was sent (not answered). A first poll that waited the typical time and found the job ended keeps that time,
+    # not the send time: a busy event loop sends it a little late, and the history would creep up run after run.
+    job_ms: int | None = None
+    if replied_at is not None and asked:
+        job_ms = round((first_wait if polls == 1 and first_wait > 0 else asked[-1] - replied_at) * 1000)
     if first.state is JobState.FAILED:
         raise JobFailed(f"the job ended {first.status}" + (f": {first.error}" if first.error else ""),
                         operation="poll", request_id=first.request_id)
@@ -194,7 +206,7 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
                                 operation="page read", request_id=first.request_id)
         result = writer.commit()
     journal.record(ctx.run_id, plan.name, S.DONE, rows=result.rows, sha256=result.sha256,
-                   result_path=str(result.path))
+                   result_path=str(result.path), job_ms=job_ms)
     if ctx.on_result is not None:
         # An early report (the CSV) that cannot be written must not fail a query already done: the after-run
         # step writes every report again and warns about the ones it cannot.
@@ -202,11 +214,22 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
             await asyncio.to_thread(ctx.on_result, result.path)
     use = cache_use(mode=current.mode, cache_id=current.cache_id,
                     last_completed_cache_id=current.last_completed_cache_id,
-                    done_at_first_poll=polls == 1 and submitted_at is not None)
+                    done_at_first_poll=polls == 1 and submitted_at is not None and first_wait == 0)
     age = client.now() - submitted_at if use is CacheUse.MISS and submitted_at is not None else None
     done = replace(current, status=QueryStatus.SUCCEEDED, polls=polls, rows=result.rows, sha256=result.sha256,
                    results_file=_relative(ctx, plan.name), cache=use, result_age_seconds=age)
     return _finish(ctx, member, done)
+
+
+def _first_wait(ctx: RunContext, member: Member, current: QueryResult, deadline: float) -> float:
+    """How long the first poll waits: the query's typical job duration in this environment, unless the reply says
+    the result is a cached one (ready now); never so long that the deadline passes unpolled."""
+    typical = ctx.typical.get(member.plan.name, 0.0)
+    if typical <= 0 or cache_use(mode=current.mode, cache_id=current.cache_id,
+                                 last_completed_cache_id=current.last_completed_cache_id,
+                                 done_at_first_poll=False) is CacheUse.HIT:
+        return 0.0
+    return max(0.0, min(typical, (deadline - ctx.client.now()) / 2))
 
 
 def _reuse_downloaded(ctx: RunContext, member: Member, current: QueryResult) -> QueryResult | None:

@@ -20,6 +20,7 @@ from runner.model.query import (
 from runner.model.results import (
     BatchOutcome,
     CacheUse,
+    ConcurrencyReport,
     ErrorCategory,
     QueryError,
     QueryResult,
@@ -48,6 +49,7 @@ __all__ = [
     "CachePolicy",
     "CacheUse",
     "CharMap",
+    "ConcurrencyReport",
     "Context",
     "Document",
     "Drift",

@@ -14,6 +14,7 @@ from runner.errors import ExitCode
 from runner.model.assessment import DriftResult, Outcome
 from runner.model.exceptions import Excepted
 from runner.model.lifecycle import Lifecycle
+from runner.model.values import JSONValue
 
 
 class QueryStatus(enum.Enum):
@@ -112,10 +113,40 @@ class StopReason(enum.Enum):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ConcurrencyReport:
+    """The adaptive concurrency of a run (`execute/aimd.py`): the configured ceiling, where it started (capped by
+    the last run's converged value), where it ended, its converged value (None: nothing throttled), the limit over
+    time as (seconds since the batch began, limit) at each change, and the throttling that happened: attempts
+    refused with 429/503 or `Retry-After`, and the seconds waited on `Retry-After`."""
+
+    configured: int
+    start: int
+    final: int
+    converged: float | None
+    series: tuple[tuple[float, int], ...]
+    throttled: int
+    retry_after_seconds: float
+
+    @property
+    def learnt_cap(self) -> float | None:
+        """What the next run starts under: the converged value after throttling; the limit reached while still
+        climbing back from an earlier cap; None when the configured concurrency was reached unthrottled."""
+        if self.converged is not None:
+            return self.converged
+        return float(self.final) if self.final < self.configured else None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {"configured": self.configured, "start": self.start, "final": self.final,
+                "converged": self.converged, "series": [[t, limit] for t, limit in self.series],
+                "throttled": self.throttled, "retry_after_seconds": self.retry_after_seconds}
+
+
+@dataclass(frozen=True, kw_only=True)
 class BatchOutcome:
     results: tuple[QueryResult, ...]
     interrupted: bool
     stopped: StopReason | None
+    concurrency: ConcurrencyReport | None = None
 
     def count(self, status: QueryStatus) -> int:
         return sum(1 for r in self.results if r.status is status)

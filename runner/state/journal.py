@@ -24,6 +24,7 @@ from runner.model.lifecycle import EntityChanges, LifecycleScope, OpenEntities
 from runner.secret import SECRET_FILTER
 from runner.state.entities import SCHEMA3, apply_changes, read_open
 from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
+from runner.state.pacing import SCHEMA4, Pacing
 from runner.state.readonly import SUPERSEDING, latest_key, parse_stamp, read_history, read_resumable, stamp
 from runner.state.records import (
     ALLOWED,
@@ -44,7 +45,7 @@ __all__ = ["EMPTY_HISTORY", "History", "HistoryKey", "HistoryPoint", "HistoryRec
 
 # Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
 # in order when opened. A file from a newer vqr is refused rather than guessed at.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     """CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, env TEXT NOT NULL,
        status TEXT NOT NULL)""",
@@ -62,7 +63,7 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     "ALTER TABLE history ADD COLUMN env TEXT",
     "ALTER TABLE history ADD COLUMN target TEXT",
     "CREATE INDEX history_by_key ON history (name, env, target, finished_at)",
-), SCHEMA3)  # 3: finding lifecycles (state/entities.py); new tables only, so old rows keep their meaning
+), SCHEMA3, SCHEMA4)  # 3: finding lifecycles (state/entities.py); 4: job durations, concurrency caps (pacing.py)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 # Shown, never sent back or compared: redacted when stored. Ids, hashes and cache ids stay byte-exact.
 REDACTED_FIELDS = frozenset({"error_detail", "request_id"})
@@ -166,11 +167,12 @@ class Journal:
     # --- queries -----------------------------------------------------------------------------------------------
 
     def record(self, run_id: str, name: str, state: QueryState, *, result_path: str | None = None,
-               **fields: str | int | None) -> None:
+               job_ms: int | None = None, **fields: str | int | None) -> None:
         """Move a query to `state`, setting `fields` (columns of `queries`), in one committed transaction.
 
         The first record of a query must be PENDING with its `spec_hash`. Leaving `failed` clears the error
-        fields. Reaching DONE also writes the query's history row (with `result_path`) in the same transaction.
+        fields. Reaching DONE also writes the query's history row (with `result_path` and `job_ms`, the job's
+        duration as the run saw it) in the same transaction.
         """
         unknown = set(fields) - TEXT_FIELDS - INT_FIELDS
         if unknown:
@@ -207,10 +209,10 @@ class Journal:
         if state is QueryState.DONE:  # the history row carries its run's key (environment, target)
             statements.append((
                 "INSERT OR REPLACE INTO history (name, spec_hash, run_id, cache_id, row_count, result_path, "
-                "finished_at, env, target) SELECT q.name, q.spec_hash, q.run_id, q.cache_id, q.rows, :result_path, "
-                "q.updated_at, r.env, r.target FROM queries AS q JOIN runs AS r ON r.run_id = q.run_id "
-                "WHERE q.run_id = :run_id AND q.name = :name",
-                {"run_id": run_id, "name": name, "result_path": result_path}))
+                "finished_at, env, target, job_ms) SELECT q.name, q.spec_hash, q.run_id, q.cache_id, q.rows, "
+                ":result_path, q.updated_at, r.env, r.target, :job_ms FROM queries AS q JOIN runs AS r "
+                "ON r.run_id = q.run_id WHERE q.run_id = :run_id AND q.name = :name",
+                {"run_id": run_id, "name": name, "result_path": result_path, "job_ms": job_ms}))
         self._write(statements)
 
     def query_states(self, run_id: str) -> dict[str, QueryRecord]:
@@ -233,6 +235,11 @@ class Journal:
         """This query's latest successful run of `key`'s environment and target (with this spec, if given), for
         drift, expectations and reuse of a downloaded result."""
         return self._latest(name, spec_hash, key, exclude_run, need_cache_id=False)
+
+    @property
+    def pacing(self) -> Pacing:
+        """Job durations and the concurrency cap, to pace the next run (state/pacing.py)."""
+        return Pacing(self._db, self._clock)
 
     # --- finding lifecycles (state/entities.py) ------------------------------------------------------------------
 

@@ -31,7 +31,8 @@ def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
             "run-again-cached", "run-1m-rows-peak-rss", "sandbox-1m-paging-rss-growth", "sandbox-poll-throughput",
             "polls-per-5s-job", "lint-3-envs-vs-one", "lint-3-envs-vs-check-jsonschema", "impact-ls-vs-lint",
             "impact-diff-run-state-executions", "lifecycle-bytes-per-entity", "lifecycle-journal-mib",
-            "lifecycle-seconds-per-run", "client-cpu-per-query"} <= set(rows)
+            "lifecycle-seconds-per-run", "client-cpu-per-query", "nightly-again-polls-per-query",
+            "nightly-again-vs-ideal"} <= set(rows)
     table = proc.stdout.splitlines()
     assert table[0].split() == ["benchmark", "n", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
     for row in rows:

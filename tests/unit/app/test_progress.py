@@ -66,3 +66,11 @@ def test_the_summary_fits_one_screen() -> None:
     assert "  ok: [error] rows = 4 (expected max 0)" in lines
     assert lines[-1] == "report: reports/20260101T000000Z-abcd/run.json"
     assert len(lines) <= 2 * MAX_LISTED + 6
+
+
+def test_the_line_shows_the_concurrency_once_the_target_throttled() -> None:
+    progress = Progress(total=4, stream=io.StringIO(), tty=False, clock=lambda: 0.0)
+    progress.pacing(8, 0)
+    assert "concurrency" not in progress.line()  # nothing throttled: the configured concurrency, nothing to say
+    progress.pacing(3, 7)
+    assert "rows, concurrency 3 (7 throttled), 0s elapsed" in progress.line()
