@@ -112,3 +112,12 @@ def test_vqr_lint_reports_exception_files_alone_or_with_the_repository(tmp_path:
     assert alone.exit_code == 1 and "[exceptions/unknown-query]" in alone.output and "in 1 file" in alone.output
     query_only = CliRunner().invoke(cli, ["--project", str(file), "lint", str(tmp_path / "queries" / "roles.yaml")])
     assert query_only.exit_code == 0 and "exceptions/" not in query_only.output
+
+
+def test_an_entity_is_an_id_or_a_match_and_a_numeric_id_reads_as_its_text(tmp_path: Path) -> None:
+    file = project(tmp_path, entries(("roles", "{id: 123}", "2027-01-01"),
+                                     ("roles", "{id: a, match: {properties.name: x}}", "2027-01-01"),
+                                     ("roles", "{match: {}}", "2027-01-01")))
+    assert found(file) == [(8, 13, "error", "exceptions/range"), (13, 21, "error", "exceptions/range")]
+    file = project(tmp_path / "ok", entries(("roles", "{id: 123}", "2027-01-01")))
+    assert [r.entity_id for r in load_exceptions(load_project(file)).rules] == ["123"]
