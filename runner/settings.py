@@ -170,6 +170,8 @@ def _path_findings(root: Path, doc: Document) -> list[Finding]:
     data = _object(doc.data)
     references: list[tuple[str, tuple[str | int, ...], JSONValue]] = [
         (key, (key,), data.get(key, key)) for key in ("queries", "schemas")]
+    if "dir" in _object(data.get("exceptions")):  # read like queries/: it must stay inside the project too
+        references.append(("exceptions dir", ("exceptions", "dir"), _object(data.get("exceptions"))["dir"]))
     for name, raw in _object(data.get("environments")).items():
         for index, entry in enumerate(_items(_object(raw).get("vars_files"))):
             references.append(("vars_files entry", ("environments", name, "vars_files", index), entry))

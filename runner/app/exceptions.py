@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from runner.artifact import RUN_FILE, latest_target
-from runner.compile.exceptions import exception_findings, load_exceptions
+from runner.compile.exceptions import DUPLICATE, exception_files, exception_findings, load_exceptions
 from runner.model import Finding
 from runner.model.exceptions import ExceptionRule
 from runner.repopath import read_regular_file
@@ -25,13 +25,20 @@ _MAX_RUN_BYTES = 64 << 20
 
 def lint_exceptions(project: Project, queries: Iterable[str], *, files: Sequence[Path] | None = None,
                     today: date | None = None) -> tuple[tuple[ExceptionRule, ...], list[Finding]]:
-    loaded = load_exceptions(project, files)
+    everything = exception_files(project)
+    # Every file is loaded, so a duplicate across files is seen from either side (pre-commit passes only the
+    # staged ones); the findings kept are the given files', and a duplicate's when either of its two files is given.
+    loaded = load_exceptions(project, sorted({*everything, *(files or ())}, key=lambda p: p.as_posix()))
     if not loaded.files:
         return (), []
     run_id, unmatched = last_unmatched(project.reports_dir)
     findings = [*loaded.findings, *exception_findings(
         loaded, queries=queries, today=today or datetime.now(UTC).date(), warn_days=project.exceptions.warn_days,
         unmatched=unmatched, last_run=run_id, disabled=project.disabled_rules)]
+    if files is not None:
+        shown = {project.display(f) for f in files}
+        findings = [f for f in findings if f.path in shown or (
+            f.rule == DUPLICATE.id and any(f"repeats {name}#" in f.message for name in shown))]
     return loaded.rules, sorted(findings, key=lambda f: f.sort_key)
 
 

@@ -2,9 +2,10 @@
 
 `apply_exceptions(rules, query, on=..., current=..., previous=..., drift=...) -> Excepted | None` (None when no rule
 covers the query) streams the result file once, counting the rows each active rule accepts (`rule.matches`, the one
-definition) and what each expired rule would still match. When drift added or removed entities, the previous result
-is streamed too, to count how many of those entities the active rules accept: `new_rows` and `removed_rows` leave
-them out, exactly as `rows` leaves the accepted rows out. Memory holds only the accepted entities' digests.
+definition) and, of the rows none accepts, what each expired rule would still match. When drift added or removed
+entities, the previous result is streamed too, to count how many of those entities the active rules accept:
+`new_rows` and `removed_rows` leave them out,
+exactly as `rows` leaves the accepted rows out. Memory holds only the accepted entities' digests.
 `counted(excepted, rows=..., drift=...)` gives the figures the expectations see; `annotate` says why in their
 messages. Reads result files; pure otherwise.
 """
@@ -61,8 +62,9 @@ def apply_exceptions(rules: Sequence[ExceptionRule], query: str, *, on: date, cu
     accepted_now: set[int] = set()
     for row in _rows(current):
         hits = [tally.offer(row) for tally in live]  # every rule counts its own matches, not only the first
-        for tally in dead:
-            tally.offer(row)
+        if not any(hits):  # an expired rule's row "counts again" only if no active rule still accepts it
+            for tally in dead:
+                tally.offer(row)
         if any(hits):
             accepted_rows += 1
             accepted_now.add(keyed(row)[1])

@@ -82,7 +82,10 @@ def discover_query_files(project: Project, paths: Sequence[Path] = ()) -> list[P
             found.update(_candidates(root, "**/*"))
         else:
             found.add(root)
-    return sorted((p for p in found if not _is_support_file(project, p)), key=lambda p: p.as_posix())
+    exceptions = (project.root / project.exceptions.dir).resolve()
+    # An exceptions file is never a query, even with `exceptions: {dir}` inside `queries/`.
+    return sorted((p for p in found if not _is_support_file(project, p) and not p.resolve().is_relative_to(exceptions)),
+                  key=lambda p: p.as_posix())
 
 
 def _has_errors(findings: Iterable[Finding]) -> bool:

@@ -50,7 +50,7 @@ class ExceptionRule:
             return False
         if self.entity_id is not None:
             return self.entity_id in _row_ids(row)
-        return bool(self.match) and all(_at(row, path) == value for path, value in self.match.items())
+        return bool(self.match) and all(_same(_at(row, path), value) for path, value in self.match.items())
 
     def to_json(self) -> JSONObject:
         out: JSONObject = {"id": self.id, "query": self.query, "reason": self.reason, "owner": self.owner,
@@ -85,6 +85,13 @@ def _row_ids(row: JSONObject) -> set[str]:
         if isinstance(inner, dict) and inner.get("id") is not None:
             ids.add(str(inner["id"]))
     return ids
+
+
+def _same(found: JSONValue, wanted: JSONValue) -> bool:
+    """JSON equality: Python's `0 == False` must not accept a row whose flag is false for `match: {flag: 0}`."""
+    if isinstance(found, bool) or isinstance(wanted, bool):
+        return type(found) is type(wanted) and found == wanted
+    return found == wanted
 
 
 def _at(row: JSONObject, path: str) -> JSONValue:

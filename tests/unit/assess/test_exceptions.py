@@ -87,3 +87,20 @@ def test_expectations_count_without_accepted_rows_and_say_why_a_query_is_red_aga
     passing = annotate(evaluate_expectations([{"rows": {"max": 5}}], rows=rows, drift=drift), excepted)
     assert passing[0].message == "rows = 1 (expected max 5) [1 accepted by exceptions, not counted]"
     assert counted(None, rows=2, drift=None) == (2, None)
+
+
+def test_a_match_compares_json_values_so_zero_never_matches_false(tmp_path: Path) -> None:
+    current = write(tmp_path / "now.jsonl", [user("a", active=False), user("b", active=0), user("c", active=True)])
+    for wanted, accepted in ((0, 1), (False, 1), (True, 1), (1, 0)):
+        excepted = apply_exceptions([rule(0, match={"properties.active": wanted})], "q", on=ON, current=current)
+        assert excepted is not None and excepted.excepted_rows == accepted, wanted
+
+
+def test_an_expired_rule_does_not_claim_a_row_an_active_rule_still_accepts(tmp_path: Path) -> None:
+    current = write(tmp_path / "now.jsonl", [user("a"), user("b")])
+    rules = [rule(0, entity_id="a"), rule(1, entity_id="a", expires=date(2026, 1, 1)),
+             rule(2, entity_id="b", expires=date(2026, 1, 1))]
+    excepted = apply_exceptions(rules, "q", on=ON, current=current)
+    assert excepted is not None
+    assert [(m.rule.id, m.matched) for m in excepted.expired] == [("exceptions/a.yaml#1", 0),
+                                                                  ("exceptions/a.yaml#2", 1)]

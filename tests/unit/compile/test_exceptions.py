@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from runner.app.exceptions import lint_exceptions
 from runner.cli import cli
 from runner.compile.exceptions import load_exceptions
+from runner.errors import ProjectError
 from runner.settings import load_project
 from tests.acceptance.run_project import make_project, query_yaml
 
@@ -121,3 +122,20 @@ def test_an_entity_is_an_id_or_a_match_and_a_numeric_id_reads_as_its_text(tmp_pa
     assert found(file) == [(8, 13, "error", "exceptions/range"), (13, 21, "error", "exceptions/range")]
     file = project(tmp_path / "ok", entries(("roles", "{id: 123}", "2027-01-01")))
     assert [r.entity_id for r in load_exceptions(load_project(file)).rules] == ["123"]
+
+
+def test_a_duplicate_in_another_file_is_found_when_only_one_file_is_linted(tmp_path: Path) -> None:
+    file = project(tmp_path, entries(("roles", "{id: a}", "2027-01-01")))
+    (tmp_path / "exceptions" / "b.yaml").write_text(entries(("roles", "{id: a}", "2027-02-01")))
+    for given in ("a.yaml", "b.yaml"):  # pre-commit passes the staged file, whichever side it is
+        result = CliRunner().invoke(cli, ["--project", str(file), "lint", str(tmp_path / "exceptions" / given)])
+        assert result.exit_code == 1, result.output
+        expected = "exceptions/b.yaml:2:5: error: exception exceptions/b.yaml#0 repeats exceptions/a.yaml#0"
+        assert expected in result.output
+
+
+def test_the_exceptions_dir_must_stay_inside_the_project(tmp_path: Path) -> None:
+    file = project(tmp_path, entries(("roles", "{id: a}", "2027-01-01")), extra="exceptions: {dir: ../elsewhere}\n")
+    result = CliRunner().invoke(cli, ["--project", str(file), "lint"])  # ProjectError: exit 2 at the CLI's boundary
+    assert isinstance(result.exception, ProjectError)
+    assert "exceptions dir '../elsewhere' is outside the project directory" in str(result.exception)
