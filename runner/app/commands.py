@@ -185,10 +185,14 @@ class Clean:
     exceptions: tuple[ExceptionRule, ...]
 
 
+_SHOWN_WARNINGS = 10  # exception warnings a run prints; `vqr lint` lists them all
+
+
 def compile_clean(common: Common) -> Clean | None:
     """The project, its whole repository compiled for running (lint cache on) and its accepted exceptions; None,
     with the errors written, when either has errors: nothing may be sent, split or merged from it."""
     from runner.app.exceptions import lint_exceptions
+    from runner.compile.exceptions import UNKNOWN_QUERY
 
     project = _project(common)
     compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
@@ -198,11 +202,19 @@ def compile_clean(common: Common) -> Clean | None:
                          "(run `vqr lint`)\n")
         return None
     exceptions, problems = lint_exceptions(project, (q.name for q in compiled.queries))
-    invalid = [f for f in problems if f.severity is Severity.ERROR]
+    # A query name is checked against this environment's queries only, and a renamed query must not stop the
+    # nightly: here an unknown query is a warning (`vqr lint` checks every environment, and it is an error there).
+    invalid = [f for f in problems if f.severity is Severity.ERROR and f.rule != UNKNOWN_QUERY.id]
     if invalid:
         common.err.write(format_abort(invalid) + "\n")
         common.err.write(f"{len(invalid)} error(s) in the accepted exceptions: nothing was sent (run `vqr lint`)\n")
         return None
+    warnings = [f for f in problems if f not in invalid]
+    for finding in warnings[:_SHOWN_WARNINGS]:
+        common.err.write(terminal_line(f"vqr: warning: {finding.path}:{finding.line}:{finding.column}: "
+                                       f"{finding.message} [{finding.rule}]") + "\n")
+    if len(warnings) > _SHOWN_WARNINGS:
+        common.err.write(f"vqr: …{len(warnings) - _SHOWN_WARNINGS} more exception warnings (run `vqr lint`)\n")
     return Clean(project=project, compiled=compiled, exceptions=tuple(exceptions))
 
 

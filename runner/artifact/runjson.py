@@ -14,6 +14,7 @@ from datetime import datetime
 
 from runner import __version__
 from runner.model import BatchOutcome, JSONObject, JSONValue, QueryPlan, QueryResult, QueryStatus
+from runner.model.exceptions import ExceptionRule
 from runner.resources import RUN_SCHEMA_FILE, SCHEMA_BASE_URL
 from runner.sanitize import redact
 
@@ -123,25 +124,30 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
     if bodies is not None:
         artifact["bodies"] = dict(sorted(bodies.items()))
     if any(r.exceptions is not None for r in results):
-        artifact["exceptions_unmatched"] = unmatched_exceptions(results)
+        artifact["exceptions_unmatched"] = unmatched_exceptions(results, repository=bodies)
     for field, value in (("shard", shard), ("shards", shards)):
         if value is not None:
             artifact[field] = value
     return _redacted(artifact)
 
 
-def unmatched_exceptions(results: Sequence[QueryResult]) -> list[JSONValue]:
-    """The active exceptions that matched no row of any query they cover that succeeded in this run (one covering
-    a query that failed may be fine: its rows are unknown). `vqr report` and `vqr lint` warn about them."""
+def unmatched_exceptions(results: Sequence[QueryResult], *,
+                         repository: Mapping[str, str] | None = None) -> list[JSONValue]:
+    """The active exceptions that matched no row, in a run where every query they cover succeeded: a query that
+    failed, or (with `repository`, every query name of the repository) one this run did not select or shard, may
+    hold its match. `vqr report` and `vqr lint` warn about them."""
     matched: dict[str, int] = {}
-    seen: dict[str, JSONValue] = {}
+    seen: dict[str, ExceptionRule] = {}
+    succeeded = {r.name for r in results if r.status is QueryStatus.SUCCEEDED}
     for result in results:
-        if result.exceptions is None or result.status is not QueryStatus.SUCCEEDED:
+        if result.exceptions is None or result.name not in succeeded:
             continue
         for match in result.exceptions.active:
             matched[match.rule.id] = matched.get(match.rule.id, 0) + match.matched
-            seen.setdefault(match.rule.id, match.rule.to_json())
-    return [seen[rule_id] for rule_id in sorted(seen) if matched[rule_id] == 0]
+            seen.setdefault(match.rule.id, match.rule)
+    names = set(repository or ()) | {r.name for r in results}
+    return [seen[rule_id].to_json() for rule_id in sorted(seen) if matched[rule_id] == 0
+            and all(name in succeeded for name in names if seen[rule_id].covers(name))]
 
 
 def _redacted(value: JSONObject) -> JSONObject:

@@ -49,7 +49,7 @@ class ExceptionRule:
         if not isinstance(row, dict):
             return False
         if self.entity_id is not None:
-            return self.entity_id in _row_ids(row)
+            return self.entity_id in row_ids(row)
         return bool(self.match) and all(_same(_at(row, path), value) for path, value in self.match.items())
 
     def to_json(self) -> JSONObject:
@@ -78,7 +78,8 @@ class ExceptionRule:
                    line=int(data.get("line", 0) or 0))  # type: ignore[arg-type]
 
 
-def _row_ids(row: JSONObject) -> set[str]:
+def row_ids(row: JSONObject) -> set[str]:
+    """The ids an `entity: {id}` exception may name in a row: its `id`, and a path row's two ends'."""
     ids = {str(row[key]) for key in _ID_FIELDS if key in row and row[key] is not None}
     for half in ("source", "destination"):
         inner = row.get(half)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from runner.model.values import JSONObject, JSONValue
@@ -48,7 +49,7 @@ def _entity(value: JSONValue) -> str:
     if "id" in entity:
         return f"id {entity['id']}"
     match = _obj(entity.get("match"))
-    return ", ".join(f"{path} = {value!r}" for path, value in match.items()) or "?"
+    return ", ".join(f"{path} = {json.dumps(value, ensure_ascii=False)}" for path, value in match.items()) or "?"
 
 
 def applied(value: JSONValue) -> AppliedException:

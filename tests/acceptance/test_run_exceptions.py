@@ -1,8 +1,9 @@
 """Accepted exceptions end to end, through the real CLI (subprocesses) against one sandbox over HTTP: a failing
 `rows: {max: 0}` turns green once its rows are accepted; after `/_sandbox/advance` moves the tenant's clock past an
 exception's `expires`, the query is red again and report.md and report.html say which exception expired; an
-exception that matched nothing is a warning of `vqr report` and of the next `vqr lint`; an unknown query stops
-`vqr run` before anything is sent; excepted rows stay in the results and in OCSF, as Suppressed findings."""
+exception that matched nothing is a warning of `vqr report` and of the next `vqr lint`; an unknown query fails lint
+and is a warning of `vqr run`, a bad date stops it before anything is sent; excepted rows stay in the results and
+in OCSF, as Suppressed findings."""
 
 from __future__ import annotations
 
@@ -140,18 +141,26 @@ def test_an_exception_turns_a_failing_query_green_until_the_tenants_clock_passes
         assert f"<strong>{expired_line}</strong>" in html and "break-glass account, its key is vaulted" in html
 
 
-def test_an_unknown_query_in_the_exceptions_stops_the_run_before_anything_is_sent(tmp_path: Path) -> None:
+def test_an_unknown_query_fails_lint_but_only_warns_in_a_run_while_a_bad_date_stops_it(tmp_path: Path) -> None:
+    """A renamed query must not stop the nightly (pre-commit lints only the staged files), and a run knows only its
+    own environment's names: `vqr lint` is where an unknown query is an error. A broken entry stops the run."""
     root = tmp_path / "repo"
     make_project(root, {"aws-roles": query_yaml("aws-roles", "AwsIamRole")})
     (root / "exceptions").mkdir()
-    (root / "exceptions" / "typo.yaml").write_text(
-        "exceptions:\n  - query: aws-rolez\n    entity: {id: x}\n    reason: r\n    owner: o\n"
-        "    expires: '2099-01-01'\n")
+    typo = root / "exceptions" / "typo.yaml"
+    typo.write_text("exceptions:\n  - query: aws-rolez\n    entity: {id: x}\n    reason: r\n    owner: o\n"
+                    "    expires: '2099-01-01'\n")
+    finding = ("exceptions/typo.yaml:2:12: query 'aws-rolez' matches no query of the repository "
+               "[exceptions/unknown-query]")
     with fixed_sandbox() as box:
+        lint = vqr(root, box.url, "lint")
+        assert lint.returncode == 1 and finding.replace(":12: ", ":12: error: ") in lint.stdout
         done = vqr(root, box.url, "run", "--env", "remote", "--quiet")
-        assert done.returncode == 2, done.stderr
-        assert ("exceptions/typo.yaml:2:12: error: query 'aws-rolez' matches no query of the repository "
-                "[exceptions/unknown-query]") in done.stderr
-        assert "nothing was sent" in done.stderr
-        assert stats(box.url)["creates"] == 0
-        assert not (root / "reports").exists()
+        assert done.returncode == 0, done.stderr
+        assert f"vqr: warning: {finding}" in done.stderr
+        assert stats(box.url)["creates"] == 1
+        typo.write_text(typo.read_text().replace("2099-01-01", "2099-02-30"))
+        stopped = vqr(root, box.url, "run", "--env", "remote", "--quiet")
+        assert stopped.returncode == 2, stopped.stderr
+        assert "[exceptions/bad-date]" in stopped.stderr and "nothing was sent" in stopped.stderr
+        assert stats(box.url)["creates"] == 1

@@ -104,3 +104,16 @@ def test_an_expired_rule_does_not_claim_a_row_an_active_rule_still_accepts(tmp_p
     assert excepted is not None
     assert [(m.rule.id, m.matched) for m in excepted.expired] == [("exceptions/a.yaml#1", 0),
                                                                   ("exceptions/a.yaml#2", 1)]
+
+
+def test_unmatched_is_claimed_only_when_every_covered_query_ran_and_succeeded(tmp_path: Path) -> None:
+    from runner.artifact.runjson import unmatched_exceptions
+    from runner.model import QueryResult, QueryStatus
+
+    current = write(tmp_path / "now.jsonl", [user("a")])
+    glob = rule(0, query="okta-*", entity_id="nobody")
+    results = [QueryResult(name="okta-users", file="f", spec_hash="h", status=QueryStatus.SUCCEEDED,
+                           exceptions=apply_exceptions([glob], "okta-users", on=ON, current=current))]
+    assert [u["id"] for u in unmatched_exceptions(results, repository={"okta-users": "x"})] == [glob.id]
+    # okta-admins is in the repository but not in this run (a --select, a shard): its rows are unknown
+    assert unmatched_exceptions(results, repository={"okta-users": "x", "okta-admins": "y"}) == []
