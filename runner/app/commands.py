@@ -188,7 +188,7 @@ class Clean:
 _SHOWN_WARNINGS = 10  # exception warnings a run prints; `vqr lint` lists them all
 
 
-def compile_clean(common: Common) -> Clean | None:
+def compile_clean(common: Common, *, show_warnings: bool = False) -> Clean | None:
     """The project, its whole repository compiled for running (lint cache on) and its accepted exceptions; None,
     with the errors written, when either has errors: nothing may be sent, split or merged from it."""
     from runner.app.exceptions import lint_exceptions
@@ -209,7 +209,7 @@ def compile_clean(common: Common) -> Clean | None:
         common.err.write(format_abort(invalid) + "\n")
         common.err.write(f"{len(invalid)} error(s) in the accepted exceptions: nothing was sent (run `vqr lint`)\n")
         return None
-    warnings = [f for f in problems if f not in invalid]
+    warnings = [f for f in problems if f not in invalid] if show_warnings else []  # `vqr run`'s; a merge's is quiet
     for finding in warnings[:_SHOWN_WARNINGS]:
         common.err.write(terminal_line(f"vqr: warning: {finding.path}:{finding.line}:{finding.column}: "
                                        f"{finding.message} [{finding.rule}]") + "\n")
@@ -226,7 +226,7 @@ def run(common: Common, *, options: RunOptions) -> int:
     from runner.app.session import Hooks
     from runner.report import after_run, write_result_csv
 
-    clean = compile_clean(common)
+    clean = compile_clean(common, show_warnings=True)
     if clean is None:
         return ExitCode.USAGE
     project, compiled, exceptions = clean.project, clean.compiled, clean.exceptions
