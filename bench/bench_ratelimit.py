@@ -56,7 +56,8 @@ def run_ratelimit(config: Config) -> list[Result]:
              "concurrency_per_shard": size.concurrency, "latency_s": size.latency,
              "submits_per_s": round(rate, 2), "submit_phase_s": round(seconds, 2), "creates": stats["creates"],
              "served_429": stats["served_429"], "failed": failed, "merged_run_s": sharded.merged["seconds"],
-             "wall_s": round(sharded.seconds, 2), "throttled_per_shard": throttled}
+             "wall_s": round(sharded.seconds, 2), "shard_seconds": [round(s.seconds, 2) for s in sharded.shards],
+             "merge_seconds": round(sharded.merge.seconds, 2), "throttled_per_shard": throttled}
     row = value_result("ratelimit-50-per-s-sustained", [rate / size.rate], target=SUSTAINED, unit="of limit",
                        config=config, peer_label=f"{size.rate}/s limit, {size.queries} queries, {size.shards} shards",
                        extra=extra)
