@@ -20,6 +20,10 @@ RISK_LEVELS = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "NONE")
 # Every non-empty subset of risk levels, smallest first: 31 of them, times 23 node types, is 713 distinct specs.
 RISK_SUBSETS = tuple(subset for size in range(1, len(RISK_LEVELS) + 1)
                      for subset in itertools.combinations(RISK_LEVELS, size))
+BLOCK = len(NODE_TYPES) * len(RISK_SUBSETS)
+# Beyond one block, block k adds `created_at < k days ago`: every generated node was created 30 to 2000 days ago, so
+# the rows stay those of block 0 while the bodies differ (10,000 distinct specs for the issue-15 rows).
+MAX_BLOCKS = 29
 ENV = "bench"
 
 
@@ -41,9 +45,13 @@ def _project_file(url: str, ca_file: Path | None, concurrency: int) -> str:
 def batch_spec(index: int) -> dict[str, Any]:
     node_type = NODE_TYPES[index % len(NODE_TYPES)]
     risks = RISK_SUBSETS[(index // len(NODE_TYPES)) % len(RISK_SUBSETS)]
+    block = index // BLOCK
+    condition: dict[str, Any] = {"specs": [{"fn": "IN", "property": "risk_level", "value": list(risks)}]}
+    if block:
+        condition["specs"].append({"fn": "LT", "property": "created_at", "value": f"$COOKIE_TIMEVAR_{block}_DAY_AGO"})
+        condition["operator"] = "AND"
     return {"query_type": "SOURCE_TO_DESTINATION",
-            "source_node_types": {"nodes": [{"node_type": node_type, "condition_expression": {
-                "specs": [{"fn": "IN", "property": "risk_level", "value": list(risks)}]}}]},
+            "source_node_types": {"nodes": [{"node_type": node_type, "condition_expression": condition}]},
             "result_value_type": "SOURCE_NODES"}
 
 
@@ -70,8 +78,8 @@ def _write(root: Path, url: str, ca_file: Path | None, concurrency: int, queries
 def batch_project(root: Path, count: int, *, url: str, ca_file: Path | None = None, concurrency: int = 50,
                   cache: str = "{mode: if_available, max_staleness: 12h}") -> BatchProject:
     """`cache`: every query's policy (YAML flow text), e.g. `{mode: immediate}` for a fresh job each run."""
-    if count > len(NODE_TYPES) * len(RISK_SUBSETS):
-        raise ValueError(f"at most {len(NODE_TYPES) * len(RISK_SUBSETS)} distinct specs")
+    if count > BLOCK * MAX_BLOCKS:
+        raise ValueError(f"at most {BLOCK * MAX_BLOCKS} distinct specs")
     specs = tuple(batch_spec(i) for i in range(count))
     _write(root, url, ca_file, concurrency, {f"q{i:04d}": _query_file(f"q{i:04d}", spec, cache)
                                              for i, spec in enumerate(specs)})

@@ -1,5 +1,6 @@
 """Helpers for benchmarks whose figure is a value rather than a time ratio (MiB, polls per second, polls): a `Result`
-row from a series of values, and a background sampler of a sandbox process's memory and counters.
+row from a series of values, and a background sampler of a sandbox process's memory and counters (pages served,
+creates).
 
 `value_result(...)` is pure. `Sampler(box)` reads /proc and `GET /_sandbox/stats` in a thread until stopped.
 """
@@ -31,10 +32,11 @@ class Point:
     seconds: float
     rss_mib: float
     pages: int
+    creates: int = 0  # executions asked for so far (admitted submits: a 429 never reaches the counter)
 
 
 class Sampler:
-    """Samples a sandbox's resident memory and pages-served counter every `interval` seconds."""
+    """Samples a sandbox's resident memory and its pages-served and creates counters every `interval` seconds."""
 
     def __init__(self, box: SandboxProcess, *, interval: float = 0.2) -> None:
         self._box = box
@@ -46,9 +48,9 @@ class Sampler:
     def _loop(self) -> None:
         started = time.perf_counter()
         while True:
-            pages = int(self._box.stats()["pages"])
+            stats = self._box.stats()
             self.points.append(Point(seconds=time.perf_counter() - started, rss_mib=self._box.rss_mib(),
-                                     pages=pages))
+                                     pages=int(stats["pages"]), creates=int(stats["creates"])))
             if self._stop.wait(self._interval):
                 return
 
@@ -69,3 +71,13 @@ class Sampler:
             raise RuntimeError("no page was served while sampling")
         start = serving[0].rss_mib
         return start, max(p.rss_mib for p in serving) - start
+
+    def submit_phase(self) -> tuple[int, float]:
+        """(creates admitted after the first sample that saw any, the seconds from that sample to the first that saw
+        the final count): the steady rate beyond the opening burst is their quotient."""
+        started = next((p for p in self.points if p.creates >= 1), None)
+        if started is None:
+            raise RuntimeError("no submit was seen while sampling")
+        final = self.points[-1].creates
+        ended = next(p for p in self.points if p.creates == final)
+        return final - started.creates, ended.seconds - started.seconds

@@ -32,7 +32,8 @@ def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
             "polls-per-5s-job", "lint-3-envs-vs-one", "lint-3-envs-vs-check-jsonschema", "impact-ls-vs-lint",
             "impact-diff-run-state-executions", "lifecycle-bytes-per-entity", "lifecycle-journal-mib",
             "lifecycle-seconds-per-run", "client-cpu-per-query", "nightly-again-polls-per-query",
-            "nightly-again-vs-ideal"} <= set(rows)
+            "nightly-again-vs-ideal", "run-200-queries-vs-ideal", "run-10000-queries-vs-ideal",
+            "run-10000-queries-peak-rss", "shards-4x50-vs-ideal", "ratelimit-50-per-s-sustained"} <= set(rows)
     table = proc.stdout.splitlines()
     assert table[0].split() == ["benchmark", "n", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
     for row in rows:
