@@ -28,7 +28,6 @@ from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
 from runner.findings.text import format_abort
 from runner.model import Finding, Severity
-from runner.model.exceptions import ExceptionRule
 from runner.plan.select import select_queries, uses_state
 from runner.sanitize import terminal_line, terminal_text
 from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
@@ -175,53 +174,11 @@ def sandbox_reset(common: Common, *, state: Path | None) -> int:
     return ExitCode.OK
 
 
-@dataclass(frozen=True, kw_only=True)
-class Clean:
-    """A repository compiled without errors, and its accepted exceptions linted clean: what may be run, split or
-    merged."""
-
-    project: Project
-    compiled: Compiled
-    exceptions: tuple[ExceptionRule, ...]
-
-
-_SHOWN_WARNINGS = 10  # exception warnings a run prints; `vqr lint` lists them all
-
-
-def compile_clean(common: Common, *, show_warnings: bool = False) -> Clean | None:
-    """The project, its whole repository compiled for running (lint cache on) and its accepted exceptions; None,
-    with the errors written, when either has errors: nothing may be sent, split or merged from it."""
-    from runner.app.exceptions import lint_exceptions
-    from runner.compile.exceptions import UNKNOWN_QUERY
-
-    project = _project(common)
-    compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
-    if compiled.errors:
-        common.err.write(format_abort(compiled.errors) + "\n")
-        common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "
-                         "(run `vqr lint`)\n")
-        return None
-    exceptions, problems = lint_exceptions(project, (q.name for q in compiled.queries))
-    # A query name is checked against this environment's queries only, and a renamed query must not stop the
-    # nightly: here an unknown query is a warning (`vqr lint` checks every environment, and it is an error there).
-    invalid = [f for f in problems if f.severity is Severity.ERROR and f.rule != UNKNOWN_QUERY.id]
-    if invalid:
-        common.err.write(format_abort(invalid) + "\n")
-        common.err.write(f"{len(invalid)} error(s) in the accepted exceptions: nothing was sent (run `vqr lint`)\n")
-        return None
-    warnings = [f for f in problems if f not in invalid] if show_warnings else []  # `vqr run`'s; a merge's is quiet
-    for finding in warnings[:_SHOWN_WARNINGS]:
-        common.err.write(terminal_line(f"vqr: warning: {finding.path}:{finding.line}:{finding.column}: "
-                                       f"{finding.message} [{finding.rule}]") + "\n")
-    if len(warnings) > _SHOWN_WARNINGS:
-        common.err.write(f"vqr: …{len(warnings) - _SHOWN_WARNINGS} more exception warnings (run `vqr lint`)\n")
-    return Clean(project=project, compiled=compiled, exceptions=tuple(exceptions))
-
-
 def run(common: Common, *, options: RunOptions) -> int:
     """Compile the whole repository, refuse to send anything if it has errors, then run the selected batch; once
     its run.json is written, render every report into the run directory, prune runs beyond `retention:`, then send
     vqr.yaml's notifications (a failed one is a warning)."""
+    from runner.app.clean import compile_clean
     from runner.app.run_command import JOURNAL, run_batch_command
     from runner.app.session import Hooks
     from runner.report import after_run, write_result_csv

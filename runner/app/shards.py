@@ -101,7 +101,7 @@ def plan_json(split: Split, *, snapshot_id: str | None = None) -> JSONObject:
 def plan(common: Common, *, options: RunOptions, shards: int, fmt: str) -> int:
     """`vqr plan --shards N`: the split `vqr run --shard I/N` will make, as JSON (each shard's queries and the
     plan_hash) or as a GitHub Actions matrix. Compiles and plans exactly as `vqr run` does; sends nothing."""
-    from runner.app.commands import compile_clean
+    from runner.app.clean import compile_clean
     from runner.app.listing import wanted_baseline
     from runner.compile.codeowners import read_codeowners
     from runner.plan import build_plans, check_count, select_queries
