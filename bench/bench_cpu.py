@@ -10,11 +10,9 @@ a reset sandbox and a fresh project state.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import shutil
 
-from bench.gen_batch import ENV, batch_project
+from bench.gen_batch import ENV, BatchSize, batch_project
 from bench.harness import (
     Benchmark,
     Config,
@@ -34,16 +32,8 @@ PER_QUERY = Target(metric=Metric.VALUE, op="<=", bound=5.0, unit="ms")
 VS_IDEAL = Target(metric=Metric.RATIO, op="<=", bound=1.3)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Size:
-    queries: int
-    concurrency: int
-    latency: float
-    repeat: int
-
-
-FULL = _Size(queries=200, concurrency=50, latency=1.0, repeat=3)
-QUICK = _Size(queries=20, concurrency=10, latency=0.2, repeat=1)
+FULL = BatchSize(queries=200, concurrency=50, latency=1.0, repeat=3)
+QUICK = BatchSize(queries=20, concurrency=10, latency=0.2, repeat=1)
 
 
 def run_cpu(config: Config) -> list[Result]:
@@ -64,10 +54,10 @@ def run_cpu(config: Config) -> list[Result]:
             if executed != size.queries:
                 raise RuntimeError(f"the run executed {executed} specs, not {size.queries}")
     per_query = [1000 * s.cpu_seconds / size.queries for s in runs]
-    ideal = math.ceil(size.queries / size.concurrency) * size.latency
+    ideal = size.ideal
     ideals = [Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="") for _ in runs]
     wall = judge("run-200-queries-vs-ideal", Pairs(ours=runs, peer=ideals), target=VS_IDEAL,
-                 peer_label=f"ideal ceil({size.queries}/{size.concurrency})x{size.latency:g}s", config=config,
+                 peer_label=size.ideal_label, config=config,
                  extra={"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency})
     return [wall, value_result("client-cpu-per-query", per_query, target=PER_QUERY, unit="ms", config=config,
                          peer_label=f"{size.queries} queries, concurrency {size.concurrency}",

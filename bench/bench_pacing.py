@@ -10,13 +10,11 @@ that does not execute every query again (immediate mode must) is an ERROR row.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import shutil
 import statistics
 
-from bench.gen_batch import ENV, BatchProject, batch_project
+from bench.gen_batch import ENV, BatchProject, BatchSize, batch_project
 from bench.harness import (
     Benchmark,
     Config,
@@ -36,16 +34,8 @@ POLLS = Target(metric=Metric.VALUE, op="<=", bound=2.0, unit="polls")
 VS_IDEAL = Target(metric=Metric.RATIO, op="<=", bound=1.15)
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
-class _Size:
-    queries: int
-    concurrency: int
-    latency: float
-    repeat: int
-
-
-FULL = _Size(queries=500, concurrency=50, latency=1.0, repeat=3)
-QUICK = _Size(queries=20, concurrency=10, latency=0.2, repeat=1)
+FULL = BatchSize(queries=500, concurrency=50, latency=1.0, repeat=3)
+QUICK = BatchSize(queries=20, concurrency=10, latency=0.2, repeat=1)
 
 
 def _vqr_run(project: BatchProject, env: dict[str, str]) -> Sample:
@@ -84,14 +74,14 @@ def run_pacing(config: Config) -> list[Result]:
             seconds = second["seconds"]
             assert isinstance(seconds, float | int)
             batch_seconds.append(float(seconds))
-    ideal = math.ceil(size.queries / size.concurrency) * size.latency
+    ideal = size.ideal
     ideals = [Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="") for _ in again]
     shape = {"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency,
              "mode": "immediate"}
     polls = value_result("nightly-again-polls-per-query", medians, target=POLLS, unit="polls", config=config,
                          peer_label="-", extra={**shape, "first_run_median_polls": statistics.median(first_medians)})
     wall = judge("nightly-again-vs-ideal", Pairs(ours=again, peer=ideals), target=VS_IDEAL,
-                 peer_label=f"ideal ceil({size.queries}/{size.concurrency})x{size.latency:g}s", config=config,
+                 peer_label=size.ideal_label, config=config,
                  extra={**shape, "run_json_seconds": statistics.median(batch_seconds)})
     return [polls, wall]
 

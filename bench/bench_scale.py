@@ -12,10 +12,9 @@ does not execute each exactly once is an ERROR row. Full sizes run once: one rep
 from __future__ import annotations
 
 import dataclasses
-import math
 import shutil
 
-from bench.gen_batch import ENV, BatchProject, batch_project
+from bench.gen_batch import ENV, BatchProject, batch_project, ideal_label, ideal_seconds
 from bench.harness import Benchmark, Config, Metric, Pairs, Result, Sample, Target, console_tool, judge, time_command
 from bench.measures import value_result
 from bench.sandbox_proc import SandboxProcess
@@ -66,9 +65,9 @@ def run_scale(config: Config) -> list[Result]:
         failed = sharded.merged["summary"]["failed"]
         if sharded.merged["summary"]["succeeded"] != size.queries:
             raise RuntimeError(f"the merged run has {failed} failed queries: {sharded.merged['summary']}")
-    ideal = math.ceil(size.queries / size.concurrency) * size.latency
+    ideal = ideal_seconds(size.queries, size.concurrency, size.latency)
     ideal_sample = Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="")
-    label = f"ideal ceil({size.queries}/{size.concurrency})x{size.latency:g}s"
+    label = ideal_label(size.queries, size.concurrency, size.latency)
     shape = {"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency}
     whole = judge("run-10000-queries-vs-ideal", Pairs(ours=[single], peer=[ideal_sample]), target=VS_IDEAL,
                   peer_label=label, config=config, extra={**shape, "cpu_s": round(single.cpu_seconds, 2)})

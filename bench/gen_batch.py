@@ -2,13 +2,16 @@
 query over every node type (a million rows on a million-node sandbox), each pointed at an external sandbox.
 
 `batch_project(root, count, url=..., ca_file=...)` writes `vqr.yaml` and `queries/*.yaml` under `root` and returns a
-`BatchProject` with the specs as sent on the wire (the peer replays them). Deterministic; file I/O only.
+`BatchProject` with the specs as sent on the wire (the peer replays them). `BatchSize` is a whole-process run's
+shape, with its ideal wall `ceil(queries / concurrency) x latency` (what every "vs ideal" row is judged against).
+Deterministic; file I/O only.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,33 @@ BLOCK = len(NODE_TYPES) * len(RISK_SUBSETS)
 # the rows stay those of block 0 while the bodies differ (10,000 distinct specs for the issue-15 rows).
 MAX_BLOCKS = 29
 ENV = "bench"
+
+
+def ideal_seconds(queries: int, concurrency: int, latency: float) -> float:
+    """A batch's ideal wall: full waves of `concurrency` jobs, each taking the sandbox's `latency`."""
+    return math.ceil(queries / concurrency) * latency
+
+
+def ideal_label(queries: int, concurrency: int, latency: float) -> str:
+    return f"ideal ceil({queries}/{concurrency})x{latency:g}s"
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchSize:
+    """One whole-process batch benchmark's shape at one size (FULL or QUICK)."""
+
+    queries: int
+    concurrency: int
+    latency: float
+    repeat: int
+
+    @property
+    def ideal(self) -> float:
+        return ideal_seconds(self.queries, self.concurrency, self.latency)
+
+    @property
+    def ideal_label(self) -> str:
+        return ideal_label(self.queries, self.concurrency, self.latency)
 
 
 @dataclass(frozen=True, kw_only=True)
