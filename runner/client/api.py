@@ -176,9 +176,10 @@ class VezaClient:
         return await self._retrying("poll", attempt, deadline)
 
     async def wait_until_finished(self, query_result_id: str, *, page_size: int, deadline: float,
-                                  rng: random.Random | None = None, first_wait: float = 0.0,
+                                  rng: random.Random | None = None, first_wait: float | None = 0.0,
                                   asking: Callable[[float], None] | None = None) -> tuple[Page, int]:
-        """Poll on the ladder (first poll after `first_wait`, else at once; jitter drawn from `rng`, else the
+        """Poll on the ladder (first poll after `first_wait`, at once when 0, on the ladder's first step when None;
+        jitter drawn from `rng`, else the
         client's) until the job is DONE or failed; returns that reply (when DONE, the first page) and how many polls
         it took. `asking` is told the clock as each poll is sent. Unknown statuses keep polling; `DeadlineExceeded`
         when `deadline` comes first."""

@@ -134,11 +134,13 @@ class PollLadder:
 
 
 def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = None, *,
-                first: float = 0.0) -> Iterator[float]:
+                first: float | None = 0.0) -> Iterator[float]:
     """An endless iterator of waits before each poll: `first` (0.0, or the job's typical duration from history),
-    then the jittered, capped ladder."""
+    then the jittered, capped ladder. `first=None` starts on the ladder itself: no poll at 0 s, for a job that is
+    known to be a new execution (it cannot be done the instant it was created)."""
     draw = rng or random.Random()  # noqa: S311  # jitter, not cryptography
-    yield max(0.0, first)
+    if first is not None:
+        yield max(0.0, first)
     delay = ladder.initial
     while True:
         yield delay * (1.0 - ladder.jitter * draw.random())

@@ -30,6 +30,7 @@ from runner.client import (
     VezaClient,
     cached_resend_body,
 )
+from runner.execute.firstpoll import RunPace, first_poll_wait
 from runner.model import (
     CacheUse,
     Drift,
@@ -73,6 +74,7 @@ class RunContext:
     # Exception expiry and finding ages read it, so they follow the tenant (and the sandbox's simulated days).
     as_of: datetime = field(default_factory=_now)
     exceptions: tuple[ExceptionRule, ...] = ()  # the repository's accepted exceptions; each query applies its own
+    pace: RunPace = field(default_factory=RunPace)  # this run's new executions so far: the fallback first-poll wait
 
 
 class JobFailed(ApiError):
@@ -190,7 +192,9 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
     # not the send time: a busy event loop sends it a little late, and the history would creep up run after run.
     job_ms: int | None = None
     if replied_at is not None and asked:
-        job_ms = round((first_wait if polls == 1 and first_wait > 0 else asked[-1] - replied_at) * 1000)
+        job_ms = round((first_wait if polls == 1 and first_wait else asked[-1] - replied_at) * 1000)
+        if not (polls == 1 and first_wait == 0):  # found done at once: a cached result, not a job's length
+            ctx.pace.record(job_ms / 1000)
     if first.state is JobState.FAILED:
         raise JobFailed(f"the job ended {first.status}" + (f": {first.error}" if first.error else ""),
                         operation="poll", request_id=first.request_id)
@@ -221,15 +225,13 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
     return _finish(ctx, member, done)
 
 
-def _first_wait(ctx: RunContext, member: Member, current: QueryResult, deadline: float) -> float:
-    """How long the first poll waits: the query's typical job duration in this environment, unless the reply says
-    the result is a cached one (ready now); never so long that the deadline passes unpolled."""
-    typical = ctx.typical.get(member.plan.name, 0.0)
-    if typical <= 0 or cache_use(mode=current.mode, cache_id=current.cache_id,
-                                 last_completed_cache_id=current.last_completed_cache_id,
-                                 done_at_first_poll=False) is CacheUse.HIT:
-        return 0.0
-    return max(0.0, min(typical, (deadline - ctx.client.now()) / 2))
+def _first_wait(ctx: RunContext, member: Member, current: QueryResult, deadline: float) -> float | None:
+    """How long the first poll waits (execute/firstpoll.py): the query's typical job duration in this environment,
+    else the shortest job this run has seen, unless the reply says the result is a cached one (ready now)."""
+    use = cache_use(mode=current.mode, cache_id=current.cache_id,
+                    last_completed_cache_id=current.last_completed_cache_id, done_at_first_poll=False)
+    return first_poll_wait(use=use, typical=ctx.typical.get(member.plan.name, 0.0), seen=ctx.pace.shortest(),
+                           remaining=deadline - ctx.client.now())
 
 
 def _reuse_downloaded(ctx: RunContext, member: Member, current: QueryResult) -> QueryResult | None:

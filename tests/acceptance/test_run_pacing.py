@@ -49,6 +49,23 @@ def test_the_second_run_of_a_batch_polls_less(tmp_path: Path) -> None:
     assert polled_second < polled_first  # the server saw fewer reads too (polls and pages)
 
 
+def test_a_first_run_paces_its_later_waves_by_its_first(tmp_path: Path) -> None:
+    """No history yet: the first wave climbs the ladder (without a poll at 0 s, the replies name new executions),
+    and the jobs after it wait for the shortest duration that wave saw, so most are polled once."""
+    queries = {n: text.replace("tags: [test]\n", "tags: [test]\ncache: {mode: immediate}\n")
+               for n, text in batch_queries(12).items()}
+    project = make_project(tmp_path, queries)
+    with fixed_sandbox(latency=LATENCY) as box:
+        ran = run_vqr(project, run_options(env="remote", concurrency=3), environ=remote(box.url))
+
+    assert ran.code == 0 and ran.run is not None
+    order = sorted(ran.run["queries"], key=lambda q: q["timings"]["started_at"])
+    first_wave = [q["timings"]["polls"] for q in order[:3]]
+    later = [q["timings"]["polls"] for q in order[3:]]
+    assert min(first_wave) >= 3, first_wave  # 0.02, 0.05 ... s: a 0.3 s job takes several polls
+    assert statistics.median(later) <= 1.5 and max(later) <= 2, later
+
+
 def test_a_throttling_tenant_lowers_the_concurrency_and_the_next_run_starts_under_it(tmp_path: Path) -> None:
     project = make_project(tmp_path, batch_queries(16))
     with fixed_sandbox(fail_rate_429=0.25, retry_after=1) as box:

@@ -1,0 +1,55 @@
+"""When to send a job's first poll: after the query's typical duration from the journal, else after the shortest
+job this run has seen so far, else at once only when the result may already be ready.
+
+`first_poll_wait(use=, typical=, seen=, initial=, remaining=)` is pure; `RunPace` is the run's own record of its
+new executions' durations (in memory, shared by every task of one batch). No I/O.
+
+Why: each poll costs a request, client CPU and the tenant's quota. A job that the submit's reply names as a new
+execution (`CacheUse.MISS`) cannot be finished the instant it was created, so polling it at 0 s is always wasted;
+and a nightly batch's first run (no history yet) submits many jobs of similar length, so the first wave's
+durations are a fair lower bound for the waves after it. The shortest duration, not the median, is used: waiting
+too little costs one more poll, waiting too long delays a finished job, so the bound must stay on the safe side.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from runner.model import CacheUse
+
+RECENT = 32  # new executions remembered: the latest wave of a batch, not its whole history
+MIN_SEEN = 3  # fewer jobs than this say too little about the next one
+
+
+class RunPace:
+    """The durations (seconds) of the latest new executions of this run, as its tasks saw them."""
+
+    def __init__(self, *, recent: int = RECENT, min_seen: int = MIN_SEEN) -> None:
+        self._seen: deque[float] = deque(maxlen=recent)
+        self._min_seen = min_seen
+
+    def record(self, seconds: float) -> None:
+        if seconds > 0:
+            self._seen.append(seconds)
+
+    def shortest(self) -> float:
+        """The shortest recent duration once `min_seen` jobs have been seen, else 0.0 (nothing known)."""
+        return min(self._seen) if len(self._seen) >= self._min_seen else 0.0
+
+
+def first_poll_wait(*, use: CacheUse, typical: float, seen: float, remaining: float) -> float | None:
+    """Seconds before the first poll of a job whose submit just replied; None for "on the poll ladder's first step"
+    (a new execution with nothing known: the ladder as usual, without its poll at 0 s).
+
+    `use` is what the reply says of the cache (a HIT is polled at once: its rows are ready), `typical` the query's
+    duration from the journal (0 if none), `seen` this run's `RunPace.shortest()`, `remaining` the time to the
+    deadline (never waited more than half of it, so the deadline is not passed unpolled). An UNKNOWN reply with
+    nothing known is polled at once: only a first poll that finds the job done tells a cached result from a new one
+    when the reply carries no cache ids.
+    """
+    if use is CacheUse.HIT:
+        return 0.0
+    wait = typical or seen
+    if not wait:
+        return None if use is CacheUse.MISS else 0.0
+    return max(0.0, min(wait, remaining / 2))
