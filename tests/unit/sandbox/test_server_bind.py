@@ -45,3 +45,15 @@ def test_the_embedded_sandbox_on_a_taken_fixed_port_is_a_usage_error(taken_port:
         pass
     assert caught.value.exit_code == ExitCode.USAGE
     assert f"cannot listen on 127.0.0.1:{taken_port}: Address already in use" in str(caught.value)
+
+
+def test_the_sandbox_parses_http_with_httptools() -> None:
+    """httptools is a dependency so that uvicorn picks its C parser, not pure-Python h11: the sandbox shares the
+    runner's cores, and h11 cost it about a sixth more CPU per request."""
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    from runner.sandbox.app import build_app
+    from runner.sandbox.server import _uvicorn_config
+
+    config = _uvicorn_config(build_app(SandboxConfig(nodes=50)), certfile=None, keyfile=None)
+    assert config.http_protocol_class is HttpToolsProtocol
