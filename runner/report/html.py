@@ -30,6 +30,7 @@ from runner.report.html_escape import e
 from runner.report.html_query import cell, name, query_section
 from runner.report.load import RunArtifact
 from runner.report.owners import parts, status_word
+from runner.report.pacing_view import pacing_chart, pacing_sentence
 from runner.report.slots import lifecycle_html
 from runner.state import History
 
@@ -63,8 +64,10 @@ def _summary(run: RunArtifact) -> str:
         _card(f"{run.cache_hits}/{len(run.queries)}", "from cache"),
         _card(f"{signed(added, '+')} {signed(removed, '−')}", "drift (entities)"),
     ]
+    pacing = (f'<p class="meta pacing">Pacing: {e(pacing_sentence(run.pacing, len(run.queries)))}</p>'
+              f"{pacing_chart(run.pacing, run.seconds)}" if run.pacing is not None else "")
     return (f'<section id="summary" aria-label="summary"><ul class="cards">{"".join(cards)}</ul>'
-            f'<p class="meta">{e(headline(run))}</p></section>')
+            f'<p class="meta">{e(headline(run))}</p>{pacing}</section>')
 
 
 def _attention(run: RunArtifact, anchors: dict[str, str]) -> str:

@@ -18,6 +18,7 @@ from runner.artifact import RUN_FILE
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
 from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
+from runner.report.load_pacing import Pacing, pacing_of
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 
 
@@ -140,6 +141,7 @@ class RunArtifact:
     vqr_version: str
     queries: tuple[QueryRun, ...]
     exceptions_unmatched: tuple[AppliedException, ...] = ()  # active exceptions that matched no row of the run
+    pacing: Pacing | None = None  # the adaptive concurrency, throttling and polls; None before they were recorded
 
     def count(self, status: str) -> int:
         return sum(1 for q in self.queries if q.status == status)
@@ -208,7 +210,7 @@ def _artifact(run_dir: Path, data: JSONObject) -> RunArtifact:
         started_at=str(data.get("started_at", "")), finished_at=str(data.get("finished_at", "")),
         seconds=_float(data.get("seconds")) or 0.0, vqr_version=str(data.get("vqr_version", "")),
         queries=tuple(_query(_obj(q)) for q in _list(data.get("queries"))),
-        exceptions_unmatched=unmatched(data.get("exceptions_unmatched")))
+        exceptions_unmatched=unmatched(data.get("exceptions_unmatched")), pacing=pacing_of(data))
 
 
 def _query(data: JSONObject) -> QueryRun:

@@ -28,6 +28,7 @@ from runner.report.figures import (
 )
 from runner.report.load import QueryRun, RunArtifact
 from runner.report.owners import Part, part_run, parts
+from runner.report.pacing_view import pacing_sentence
 from runner.report.slots import exceptions_markdown, lifecycle_markdown
 from runner.sanitize import markdown_inline
 
@@ -110,6 +111,12 @@ def _cache(run: RunArtifact) -> list[str]:
     return ["", line + "."]
 
 
+def _pacing(run: RunArtifact) -> list[str]:
+    if run.pacing is None:
+        return []
+    return ["", f"**Pacing:** {md(pacing_sentence(run.pacing, len(run.queries)))}"]
+
+
 def _drift(run: RunArtifact) -> list[str]:
     queries = drifted(run)
     if not queries:
@@ -173,7 +180,8 @@ def _details(queries: list[QueryRun]) -> list[str]:
 
 
 def render_markdown(run: RunArtifact, *, limit: int | None = None) -> str:
-    head = [*_summary(run), *lifecycle_markdown(run), *_attention(run), *_owners(run), *_cache(run), *_drift(run),
+    head = [*_summary(run), *lifecycle_markdown(run), *_attention(run), *_owners(run), *_cache(run), *_pacing(run),
+            *_drift(run),
             *_slowest(run)]
     return _fit(run, head, limit)
 
