@@ -58,6 +58,13 @@ class Gcra:
         """How far ahead of `now` the TAT may run: (burst - 1) intervals (the delay variation tolerance)."""
         return (self.burst - 1) * self.interval
 
+    def share(self, parts: int) -> Gcra:
+        """One of `parts` processes' equal part of this budget, for pacing without a shared store: the rate divided,
+        the burst too (at least 1)."""
+        if parts <= 1:
+            return self
+        return Gcra(rate=self.rate / parts, burst=max(1, self.burst // parts))
+
     def reserve(self, tat: float | None, now: float) -> tuple[float, float]:
         """Take the next slot: (the new TAT, seconds to wait before sending). Never refuses: a caller that must go
         on waits its turn instead of retrying."""

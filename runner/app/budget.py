@@ -16,8 +16,9 @@ REDIS_URL = "the shared budget's Redis URL"
 
 
 def submit_budget(settings: BudgetSettings | None, process: ProcessEnv, *, target: str, api_key: Secret,
-                  err: TextIO) -> Budget | None:
-    """None without `api.budget`; a missing variable or unreadable file is a `SecretError` (exit 2, nothing sent)."""
+                  err: TextIO, shards: int = 1) -> Budget | None:
+    """None without `api.budget`; a missing variable or unreadable file is a `SecretError` (exit 2, nothing sent).
+    `shards`: this run is one of that many shard processes, so paced alone it takes its share of the rate."""
     if settings is None:
         return None
     url: Secret | None = None
@@ -30,4 +31,4 @@ def submit_budget(settings: BudgetSettings | None, process: ProcessEnv, *, targe
         err.write(f"vqr run: warning: {terminal_line(line)}\n")
         err.flush()
 
-    return make_budget(settings.gcra(), url=url, target=target, api_key=api_key, warn=warn)
+    return make_budget(settings.gcra(), url=url, target=target, api_key=api_key, warn=warn, parts=shards)

@@ -204,7 +204,7 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
     with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
                  oaa_types=_declared_oaa(project)) as target:
         session.submit_budget = submit_budget(project.budget, process, target=target.shown, api_key=target.key,
-                                              err=err)
+                                              err=err, shards=shard.count if shard else 1)
         return asyncio.run(session.run(target))
 
 

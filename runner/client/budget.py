@@ -4,7 +4,8 @@
 process of a tenant (the shards of a CI matrix, several CronJobs): one atomic Lua script on the Redis server's clock
 reserves the next slot and answers how long to wait. Its key is `vqr:budget:` and a digest of the target and the API
 key, never the key itself. When Redis cannot be reached (or the `redis` package is missing) it warns once and paces
-locally at the same rate for the rest of the run: a budget never fails a run. Network I/O to Redis only.
+locally for the rest of the run, at this process's share of the rate (`Gcra.share`: a shard of N takes 1/N): a budget
+never fails a run. Network I/O to Redis only.
 """
 
 from __future__ import annotations
@@ -79,8 +80,9 @@ class RedisBudget:
     """The GCRA in Redis, shared by every process with the same `key`; `warn(line)` is told once if it falls back."""
 
     def __init__(self, gcra: Gcra, *, url: Secret, key: str, warn: Callable[[str], None],
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, local: Gcra | None = None) -> None:
         self.gcra = gcra
+        self.local = local or gcra  # this process's share, paced alone if Redis fails
         self._url = url
         self.key = key
         self._warn = warn
@@ -124,8 +126,8 @@ class RedisBudget:
         why = "the redis package is not installed (pip install 'vqr[redis]')" if isinstance(error, ImportError) \
             else f"Redis did not answer ({type(error).__name__})"
         self._warn(f"the shared API budget is unavailable: {why}; pacing this process's submits locally at "
-                   f"{self.gcra.rate:g}/s instead")
-        self.fallback = LocalBudget(self.gcra, sleep=self._sleep)
+                   f"{self.local.rate:g}/s instead")
+        self.fallback = LocalBudget(self.local, sleep=self._sleep)
 
     async def aclose(self) -> None:
         if self._redis is not None:
@@ -135,8 +137,9 @@ class RedisBudget:
 
 
 def make_budget(gcra: Gcra, *, url: Secret | None, target: str, api_key: Secret,
-                warn: Callable[[str], None]) -> Budget:
-    """The shared budget in Redis at `url` for `target` and `api_key`, or without a URL this process's own."""
+                warn: Callable[[str], None], parts: int = 1) -> Budget:
+    """The shared budget in Redis at `url` for `target` and `api_key`, or without a URL this process's own part of
+    it: `parts` processes (the shards of one run) share the tenant's rate, so each paces itself at 1/`parts`."""
     if url is None:
-        return LocalBudget(gcra)
-    return RedisBudget(gcra, url=url, key=budget_key(target, api_key), warn=warn)
+        return LocalBudget(gcra.share(parts))
+    return RedisBudget(gcra, url=url, key=budget_key(target, api_key), warn=warn, local=gcra.share(parts))

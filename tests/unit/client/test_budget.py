@@ -112,6 +112,33 @@ def test_without_a_url_the_budget_is_local() -> None:
     assert isinstance(make_budget(Gcra(rate=1.0), url=None, target="t", api_key=KEY, warn=print), LocalBudget)
 
 
+def test_a_shard_paced_alone_takes_its_share_of_the_rate() -> None:
+    """Four shards of one run with no store (or with Redis gone) each pace at a quarter: together, the whole rate."""
+    alone = make_budget(Gcra(rate=20.0, burst=5), url=None, target="t", api_key=KEY, warn=print, parts=4)
+    assert isinstance(alone, LocalBudget) and alone.gcra == Gcra(rate=5.0, burst=1)
+    shared = make_budget(Gcra(rate=20.0, burst=8), url=Secret("redis://127.0.0.1:1/0"), target="t", api_key=KEY,
+                         warn=print, parts=4)
+    assert isinstance(shared, RedisBudget)
+    assert shared.gcra == Gcra(rate=20.0, burst=8) and shared.local == Gcra(rate=5.0, burst=2)  # Redis: the whole
+    assert Gcra(rate=3.0, burst=2).share(1) == Gcra(rate=3.0, burst=2)
+
+
+def test_an_unreachable_redis_leaves_a_shard_its_share() -> None:
+    warnings: list[str] = []
+    budget = make_budget(Gcra(rate=100.0, burst=2), url=Secret(f"redis://127.0.0.1:{_closed_port()}/0"),
+                         target="t", api_key=KEY, warn=warnings.append, parts=4)
+
+    async def main() -> None:
+        for _ in range(4):
+            await budget.acquire()
+        await budget.aclose()
+
+    asyncio.run(main())
+    assert isinstance(budget, RedisBudget) and budget.fallback is not None
+    assert "locally at 25/s" in warnings[0]
+    assert budget.fallback.waited == pytest.approx(0.12, abs=0.02)  # 3 waits of 1/25 s: burst 1 each
+
+
 def test_the_client_takes_a_token_before_each_submit_and_none_before_polls() -> None:
     """Budget submits, not polls: a resent submit (after a 503) takes a token again, a poll never does."""
     calls: list[str] = []
