@@ -4,7 +4,6 @@ value, strings full of brackets, quotes and backslashes included, and each refus
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -67,8 +66,7 @@ def test_a_byte_order_mark_is_ignored() -> None:
     assert decode_json(b'\xef\xbb\xbf{"a": 1.5}') == {"a": 1.5}
 
 
-def test_the_scan_of_a_large_hostile_reply_stays_linear() -> None:
-    started = time.monotonic()
+def test_the_scan_answers_for_large_hostile_replies() -> None:
+    """Its speed on these inputs is a benchmark row (bench/bench_decode.py, `hostile-reply-scan`), not a timer."""
     assert nesting_depth_exceeds(b"[" * (8 << 20))  # 8 MiB of openers
     assert not nesting_depth_exceeds((b"[" * 200 + b"1" + b"]" * 200 + b",") * 20_000)
-    assert time.monotonic() - started < 2.0
