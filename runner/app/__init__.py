@@ -1,4 +1,4 @@
-"""The composition root, and the only thing `cli.py` imports: one function per command, each returning its exit code
+"""The composition root, and the only thing the CLI (`runner/cli/`) imports: one function per command, each returning its exit code
 (`commands`, `run`), the run's options (`options`), and what the error boundary and click's choices need.
 
 The commands load on first use, so `vqr --help` imports neither the stages nor httpx; `vqr lint` loads no HTTP,
