@@ -1,5 +1,6 @@
-"""The composition root, and the only thing the CLI (`runner/cli/`) imports: one function per command, each returning its exit code
-(`commands`, `run`), the run's options (`options`), and what the error boundary and click's choices need.
+"""The composition root, and the only thing the CLI (`runner/cli/`) imports: one function per command, each
+returning its exit code (`commands`, `run`), the run's options (`options`), and what the error boundary and click's
+choices need.
 
 The commands load on first use, so `vqr --help` imports neither the stages nor httpx; `vqr lint` loads no HTTP,
 server or terminal-UI library (tests/unit/app/test_startup.py holds both).
