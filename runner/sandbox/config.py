@@ -74,8 +74,9 @@ class SandboxConfig:
             "each app gets users, groups, roles, permissions, an application and its listed resource types. "
             "`vqr run` passes the project's node_types.")
     state: str | None = _opt(
-        None, "Keep results, jobs and graph advances in this directory, so a restarted sandbox serves the same cache "
-              "(default: none, memory only; `vqr run` on url: embedded uses .vqr/sandbox/).")
+        None, "Keep results, jobs, graph advances, saved queries and reports in this directory, so a restarted "
+              "sandbox serves the same cache and objects (default: none, memory only; `vqr run` on url: embedded "
+              "uses .vqr/sandbox/).")
 
     def __post_init__(self) -> None:
         for name in ("fail_rate_429", "fail_rate_5xx", "fail_rate_job", "reset_rate", "empty_page_rate",
