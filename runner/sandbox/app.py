@@ -234,6 +234,7 @@ def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxAp
     checker = BodyChecker(lenient=config.lenient)
     # Saved queries and reports belong to the tenant: beside the graphs in --state, not inside one graph's directory.
     saved = SavedObjects(FileSaved(Path(config.state)) if config.state else MemorySaved(), checker, jobs.wall_clock)
+    saved.load()  # a damaged saved.json is set aside now, so `serve` can warn at start
     routes = _Routes(jobs, checker, plan, saved)
     starlette = Starlette(
         routes=[

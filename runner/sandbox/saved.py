@@ -9,6 +9,7 @@ strictly later at every change (a built-in "unedited" test compares the two [VZ]
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -160,6 +161,12 @@ class SavedObjects:
                 report.updated_at = self._now(after=report.updated_at)
                 state.changed = True
             return report.value()
+
+    def load(self) -> None:
+        """Read the backend once (its `warning` is then set if it was damaged); a file that cannot be read at all
+        is left to the first request, which answers 500 as any broken storage would."""
+        with contextlib.suppress(OSError), self.backend.session():
+            pass
 
     def clear(self) -> None:
         self.backend.clear()
