@@ -126,8 +126,8 @@ def report_body(body: Any, *, lenient: bool, is_query: Callable[[str], bool]) ->
         violations.append(("queries", "expected a list of {\"query\": \"<saved query id>\"}"))
         queries = None
     seen: set[str] = set()
-    entries: list[Any] = queries or []
-    for index, entry in enumerate(entries):
+    kept_entries: list[Any] = []
+    for index, entry in enumerate(queries or []):
         where = f"queries[{index}]"
         if not isinstance(entry, dict) or not isinstance(entry.get("query"), str):
             violations.append((where, "expected {\"query\": \"<saved query id>\"}"))
@@ -135,13 +135,14 @@ def report_body(body: Any, *, lenient: bool, is_query: Callable[[str], bool]) ->
         extra = [key for key in entry if key != "query"]
         if extra and not lenient:
             violations.append((f"{where}.{extra[0]}", "unknown field of a report entry"))
-        elif extra:
-            entries[index] = {"query": entry["query"]}
+        kept_entries.append({"query": entry["query"]} if extra else entry)
         if entry["query"] in seen:
             violations.append((f"{where}.query", "this query is already in the report"))
         elif not is_query(entry["query"]):
             violations.append((f"{where}.query", f"no saved query has the id {entry['query']!r}"))
         seen.add(entry["query"])
+    if queries is not None:
+        kept["queries"] = kept_entries
     if violations:
         raise refused(violations)
     return kept

@@ -183,3 +183,14 @@ def test_a_damaged_saved_file_is_set_aside(tmp_path: Path, damage: bytes) -> Non
         warning = sandbox.saved.backend.warning
         assert warning and "saved.json" in warning
     assert (state / "saved.json.damaged").read_bytes() == damage
+
+
+def test_two_sandboxes_on_one_directory_share_their_objects(tmp_path: Path) -> None:
+    state = str(tmp_path / "state")
+    with running_sandbox(state=state) as one, running_sandbox(state=state) as two, \
+            client_for(one) as first, client_for(two) as second:
+        query = created(first, QUERIES, saved("shared"))
+        assert second.get(f"{QUERIES}/{query['id']}").json()["value"] == query
+        assert "name" in violations(refusal(second.post(QUERIES, json=saved("shared")), 400, "InvalidArgument"))
+        assert second.delete(f"{QUERIES}/{query['id']}").status_code == 200
+        assert first.get(f"{QUERIES}/{query['id']}").status_code == 404
