@@ -34,6 +34,7 @@ from runner.sandbox.jobs import Jobs
 from runner.sandbox.limits import RateLimit, tenant_in
 from runner.sandbox.replies import error_reply, json_body, reply
 from runner.sandbox.saved import SavedObjects
+from runner.sandbox.saved_builtin import builtin_queries
 from runner.sandbox.saved_routes import SavedRoutes
 from runner.sandbox.saved_store import FileSaved, MemorySaved
 from runner.sandbox.schema_check import BodyChecker
@@ -233,7 +234,8 @@ def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxAp
     plan = FaultPlan(config)
     checker = BodyChecker(lenient=config.lenient)
     # Saved queries and reports belong to the tenant: beside the graphs in --state, not inside one graph's directory.
-    saved = SavedObjects(FileSaved(Path(config.state)) if config.state else MemorySaved(), checker, jobs.wall_clock)
+    saved = SavedObjects(FileSaved(Path(config.state)) if config.state else MemorySaved(), checker, jobs.wall_clock,
+                         builtins=builtin_queries(config.builtin_queries, config.epoch_datetime()))
     saved.load()  # a damaged saved.json is set aside now, so `serve` can warn at start
     routes = _Routes(jobs, checker, plan, saved)
     starlette = Starlette(

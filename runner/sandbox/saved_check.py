@@ -82,15 +82,16 @@ def _saved_field_problems(saved: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def query_body(body: Any, checker: BodyChecker) -> dict[str, Any]:
+def query_body(body: Any, checker: BodyChecker, *, builtin: bool = False) -> dict[str, Any]:
     """The saved query to store: the writable fields and the spec, in the body's order, integer enums named (Veza
-    replies with names); read-only fields dropped. Lenient mode stores the spec as the schema check pruned it."""
+    replies with names); read-only fields dropped. Lenient mode stores the spec as the schema check pruned it. A
+    `builtin` (an edit of one of Veza's queries) may keep SYSTEM_CREATED."""
     if not isinstance(body, dict):
         raise invalid_argument("body", "expected a saved query (a JSON object)")
     saved = {key: value for key, value in body.items() if key in QUERY_FIELDS}
     spec = {key: value for key, value in body.items() if key not in QUERY_FIELDS and key not in READ_ONLY_QUERY_FIELDS}
     violations = _saved_field_problems(saved)
-    if REFUSE_SYSTEM_CREATED and spec.get("query_type") in ("SYSTEM_CREATED", 0):
+    if REFUSE_SYSTEM_CREATED and not builtin and spec.get("query_type") in ("SYSTEM_CREATED", 0):
         violations.append(("query_type", "SYSTEM_CREATED queries are Veza's built-ins: save SOURCE_TO_DESTINATION"))
     if violations:
         raise refused(violations)

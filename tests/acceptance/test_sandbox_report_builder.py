@@ -28,7 +28,8 @@ BUILDER = Path(sys.executable).parent / "oaaclient-report-builder"
 
 @pytest.fixture(scope="module")
 def tls_server() -> Iterator[EmbeddedSandbox]:
-    with running_sandbox(tls=True, latency=0.01, api_key=KEY) as running:
+    # Two of Veza's built-ins (SYSTEM_CREATED) beside the user's queries: the SDK must leave them alone.
+    with running_sandbox(tls=True, latency=0.01, api_key=KEY, builtin_queries=2) as running:
         yield running
 
 
@@ -89,8 +90,10 @@ def test_the_report_builder_creates_the_report_once(tls_sandbox: EmbeddedSandbox
         existing = client.post(QUERIES, json={"name": "Snowflake users", **spec("SnowflakeUser")}).json()["value"]
         build(tls_sandbox, path)
         queries, reports = everything(client)
-        by_name = {query["name"]: query for query in queries}
-        assert sorted(by_name) == ["Okta users", "Roles with S3 access", "Snowflake users"] and len(queries) == 3
+        builtins = [query for query in queries if query["query_type"] == "SYSTEM_CREATED"]
+        assert len(builtins) == 2 and all(query["created_at"] == query["updated_at"] for query in builtins)
+        by_name = {query["name"]: query for query in queries if query not in builtins}
+        assert sorted(by_name) == ["Okta users", "Roles with S3 access", "Snowflake users"] and len(queries) == 5
         assert by_name["Snowflake users"] == existing
         roles = by_name["Roles with S3 access"]
         assert roles["id"] != "11111111-2222-4333-8444-555555555555" and "result_type" not in roles
@@ -108,7 +111,8 @@ def test_the_report_builder_creates_the_report_once(tls_sandbox: EmbeddedSandbox
 def test_the_sdk_reads_saved_queries_and_their_errors(sdk: OAAClient) -> None:
     sdk.DEFAULT_PAGE_SIZE = 2  # the SDK pages through has_more / next_page_token
     ids = [sdk.create_query({"name": f"q{i}", **spec("OktaUser")})["id"] for i in range(5)]
-    assert [query["id"] for query in sdk.get_queries()] == ids
+    listed = [query["id"] for query in sdk.get_queries() if query["query_type"] != "SYSTEM_CREATED"]
+    assert listed == ids
     report = sdk.create_report({"name": "R", "description": "R", "queries": [{"query": ids[0]}]})
     assert sdk.add_query_report(report["id"], ids[1])["queries"] == [{"query": ids[0]}, {"query": ids[1]}]
     assert sdk.get_report_by_id(report["id"])["name"] == "R"

@@ -194,3 +194,19 @@ def test_two_sandboxes_on_one_directory_share_their_objects(tmp_path: Path) -> N
         assert "name" in violations(refusal(second.post(QUERIES, json=saved("shared")), 400, "InvalidArgument"))
         assert second.delete(f"{QUERIES}/{query['id']}").status_code == 200
         assert first.get(f"{QUERIES}/{query['id']}").status_code == 404
+
+
+def test_builtin_queries_are_listed_editable_and_never_deleted() -> None:
+    with running_sandbox(builtin_queries=3) as sandbox, client_for(sandbox) as client:
+        builtins = client.get(QUERIES).json()["values"]
+        assert len(builtins) == 3 and {q["query_type"] for q in builtins} == {"SYSTEM_CREATED"}
+        assert all(q["created_at"] == q["updated_at"] for q in builtins)
+        first = builtins[0]
+        body = refusal(client.delete(f"{QUERIES}/{first['id']}", params={"force": "true"}), 403, "PermissionDenied")
+        assert first["id"] in body["message"]
+        edited = client.put(f"{QUERIES}/{first['id']}", json={**first, "description": "ours now"})
+        assert edited.status_code == 200, edited.text
+        assert edited.json()["value"]["query_type"] == "SYSTEM_CREATED"
+        assert edited.json()["value"]["updated_at"] > first["created_at"]
+        assert client.post("/_sandbox/reset").status_code == 200
+        assert client.get(QUERIES).json()["values"] == builtins  # the same ids and bodies, unedited again
