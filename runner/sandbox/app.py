@@ -1,4 +1,5 @@
-"""The sandbox's HTTP API: Veza's query-spec endpoints plus `/_sandbox/*` controls, as one ASGI application.
+"""The sandbox's HTTP API: Veza's query-spec endpoints, saved queries and reports (`saved_routes`) plus
+`/_sandbox/*` controls, as one ASGI application.
 
 `build_app(config, graph=None)` returns the app (it generates the graph when none is given) and its `Jobs`; no
 network I/O of its own. Layers, outermost first: request ids, faults, bearer auth, the rate limit (`limits`),
@@ -21,7 +22,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from runner.protojson import normalise
@@ -31,6 +32,11 @@ from runner.sandbox.generate import generate_graph
 from runner.sandbox.graph import Graph
 from runner.sandbox.jobs import Jobs
 from runner.sandbox.limits import RateLimit, tenant_in
+from runner.sandbox.replies import error_reply, json_body, reply
+from runner.sandbox.saved import SavedObjects
+from runner.sandbox.saved_builtin import builtin_queries
+from runner.sandbox.saved_routes import SavedRoutes
+from runner.sandbox.saved_store import FileSaved, MemorySaved
 from runner.sandbox.schema_check import BodyChecker
 from runner.sandbox.store import StateStore
 from runner.sandbox.store_check import MAX_ADVANCE_DAYS
@@ -49,7 +55,6 @@ API = "/api/v1/assessments/query_spec"
 # `query_spec:nodes` pages through its query string only (veza-api.md §5): body paging is dropped, with this warning.
 BODY_PAGING_WARNING = ("{names} in the body of query_spec:nodes {verb} ignored: send page_size and page_token in the "
                        "query string")
-MAX_BODY_BYTES = 4 * 1024 * 1024
 # The SDK's connection check lists these; their content is [assumed] (any list satisfies the SDK).
 TEMPLATES: list[dict[str, Any]] = [{"id": "application", "name": "application"},
                                    {"id": "identity_provider", "name": "identity_provider"}]
@@ -61,60 +66,38 @@ class SandboxApp:
 
     asgi: ASGIApp
     jobs: Jobs
-
-
-def _request_id(request: Request) -> str:
-    return str(request.scope.get("state", {}).get("request_id", ""))
-
-
-def _reply(request: Request, body: dict[str, Any]) -> JSONResponse:
-    return JSONResponse({**body, "request_id": _request_id(request)})
-
-
-def _error_reply(request: Request, error: ApiError) -> JSONResponse:
-    return JSONResponse(error_body(error, _request_id(request)), status_code=error.status, headers=error.headers)
-
-
-async def _json_body(request: Request, *, optional: bool = False) -> Any:
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise invalid_argument("body", f"larger than {MAX_BODY_BYTES} bytes")
-    if not raw.strip() and optional:
-        return {}
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise invalid_argument("body", "not valid JSON") from None
+    saved: SavedObjects
 
 
 class _Routes:
-    def __init__(self, jobs: Jobs, checker: BodyChecker, fault_plan: FaultPlan) -> None:
+    def __init__(self, jobs: Jobs, checker: BodyChecker, fault_plan: FaultPlan, saved: SavedObjects) -> None:
         self.jobs = jobs
+        self.saved = saved
         self.checker = checker
         self.fault_plan = fault_plan
         self.on_reset: Callable[[], None] = lambda: None  # the rate limit's buckets, which wrap these routes
 
     async def create(self, request: Request) -> Response:
-        body = normalised_create_body(await _json_body(request))
+        body = normalised_create_body(await json_body(request))
         parse_create_body(body)  # the oneof first: its message is clearer than a schema's
         parsed = parse_create_body(self.checker.create_body(body))
-        return _reply(request, await self.jobs.create(parsed, fail=faults_of(request.scope).job_fail,
+        return reply(request, await self.jobs.create(parsed, fail=faults_of(request.scope).job_fail,
                                                       tenant=tenant_in(request.scope)))
 
     async def get(self, request: Request) -> Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict):
             raise invalid_argument("body", "expected a JSON object")
         config = self.jobs.config
         size = page_size_of(body.get("page_size", request.query_params.get("page_size")),
                             default=config.default_page_size, maximum=config.max_page_size)
-        reply = await self.jobs.poll(body.get("query_result_id"), page_size=size,
+        page = await self.jobs.poll(body.get("query_result_id"), page_size=size,
                                      page_token=body.get("page_token") or request.query_params.get("page_token"),
                                      empty_page=faults_of(request.scope).empty_page)
-        return _reply(request, reply)
+        return reply(request, page)
 
     async def _spec(self, request: Request) -> dict[str, Any]:
-        spec = normalize_enums(self.checker.spec(normalise(await _json_body(request))))
+        spec = normalize_enums(self.checker.spec(normalise(await json_body(request))))
         assert isinstance(spec, dict)
         return spec
 
@@ -124,33 +107,34 @@ class _Routes:
         query = request.query_params
         in_body = [name for name in ("page_size", "page_token") if spec.pop(name, None) is not None]
         size = page_size_of(query.get("page_size"), default=config.default_page_size, maximum=config.max_page_size)
-        reply = await self.jobs.nodes(spec, page_size=size, page_token=query.get("page_token"),
+        page = await self.jobs.nodes(spec, page_size=size, page_token=query.get("page_token"),
                                       empty_page=faults_of(request.scope).empty_page)
         if in_body:
-            reply["warnings"].insert(0, BODY_PAGING_WARNING.format(names=" and ".join(in_body),
+            page["warnings"].insert(0, BODY_PAGING_WARNING.format(names=" and ".join(in_body),
                                                                    verb="are" if len(in_body) > 1 else "is"))
-        return _reply(request, reply)
+        return reply(request, page)
 
     async def result(self, request: Request) -> Response:
-        return _reply(request, await self.jobs.count(await self._spec(request)))
+        return reply(request, await self.jobs.count(await self._spec(request)))
 
     async def templates(self, request: Request) -> Response:
-        return _reply(request, {"values": TEMPLATES, "next_page_token": "", "has_more": False})
+        return reply(request, {"values": TEMPLATES, "next_page_token": "", "has_more": False})
 
     async def stats(self, request: Request) -> Response:
         body = self.jobs.stats.snapshot()
         body["graph_version"] = self.jobs.graph.version
         body["queued_jobs"], body["queued_seconds"] = self.jobs.slots.queued, round(self.jobs.slots.waited, 3)
-        return _reply(request, body)
+        return reply(request, body)
 
     async def reset(self, request: Request) -> Response:
         self.jobs.reset()
+        self.saved.clear()  # a fresh tenant: no saved queries or reports either
         self.fault_plan.restart()
         self.on_reset()
-        return _reply(request, {"reset": True})
+        return reply(request, {"reset": True})
 
     async def advance(self, request: Request) -> Response:
-        body = await _json_body(request, optional=True)
+        body = await json_body(request, optional=True)
         seed, fraction = (body.get("seed"), body.get("fraction")) if isinstance(body, dict) else (None, None)
         days = body.get("days", 1) if isinstance(body, dict) else 1
         if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_ADVANCE_DAYS:
@@ -159,24 +143,24 @@ class _Routes:
             raise invalid_argument("seed", "expected an integer")
         if fraction is not None and (not isinstance(fraction, int | float) or not 0 < fraction <= 1):
             raise invalid_argument("fraction", "expected a number in (0, 1]")
-        return _reply(request, await self.jobs.advance(seed=seed, fraction=fraction, days=days))
+        return reply(request, await self.jobs.advance(seed=seed, fraction=fraction, days=days))
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return _error_reply(request, exc)
+    return error_reply(request, exc)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = {404: "NotFound", 405: "Unimplemented"}.get(exc.status_code, "InvalidArgument")
-    return _error_reply(request, ApiError(code, f"{request.method} {request.url.path}: {exc.detail}",
+    return error_reply(request, ApiError(code, f"{request.method} {request.url.path}: {exc.detail}",
                                           status=exc.status_code))
 
 
 async def _internal_error(request: Request, exc: Exception) -> Response:
     # A bug in the sandbox: the client gets Veza's 500 body, never a traceback.
-    return _error_reply(request, ApiError("Internal", f"internal error ({type(exc).__name__})"))
+    return error_reply(request, ApiError("Internal", f"internal error ({type(exc).__name__})"))
 
 
 class _Auth:
@@ -248,9 +232,15 @@ def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxAp
     jobs = Jobs(config=config, graph=graph or regenerate(), regenerate=None if graph is not None else regenerate,
                 store=store)
     plan = FaultPlan(config)
-    routes = _Routes(jobs, BodyChecker(lenient=config.lenient), plan)
+    checker = BodyChecker(lenient=config.lenient)
+    # Saved queries and reports belong to the tenant: beside the graphs in --state, not inside one graph's directory.
+    saved = SavedObjects(FileSaved(Path(config.state)) if config.state else MemorySaved(), checker, jobs.wall_clock,
+                         builtins=builtin_queries(config.builtin_queries, config.epoch_datetime()))
+    saved.load()  # a damaged saved.json is set aside now, so `serve` can warn at start
+    routes = _Routes(jobs, checker, plan, saved)
     starlette = Starlette(
         routes=[
+            *SavedRoutes(saved, config).routes(),
             Route(f"{API}:nodes_async_create", routes.create, methods=["POST"]),
             Route(f"{API}:nodes_async_get", routes.get, methods=["POST"]),
             Route(f"{API}:nodes", routes.nodes, methods=["POST"]),
@@ -265,4 +255,4 @@ def build_app(config: SandboxConfig, *, graph: Graph | None = None) -> SandboxAp
     limited = RateLimit(starlette, config=config, on_throttle=jobs.stats.throttled)
     routes.on_reset = limited.clear
     layered = FaultMiddleware(_Auth(limited, config.api_key), plan=plan, config=config, on_fault=jobs.stats.fault)
-    return SandboxApp(asgi=_Edge(layered, jobs.wall_clock), jobs=jobs)
+    return SandboxApp(asgi=_Edge(layered, jobs.wall_clock), jobs=jobs, saved=saved)

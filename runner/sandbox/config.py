@@ -73,9 +73,13 @@ class SandboxConfig:
         "", "Comma-separated OAA types whose apps the graph also holds (OAA.Acme.User,OAA.Acme.document.Resource): "
             "each app gets users, groups, roles, permissions, an application and its listed resource types. "
             "`vqr run` passes the project's node_types.")
+    builtin_queries: int = _opt(
+        0, "Saved queries the tenant starts with as Veza's built-ins (query_type SYSTEM_CREATED; their names and "
+           "specs are [assumed]), up to 6: editable, never deleted, back as they were after /_sandbox/reset.")
     state: str | None = _opt(
-        None, "Keep results, jobs and graph advances in this directory, so a restarted sandbox serves the same cache "
-              "(default: none, memory only; `vqr run` on url: embedded uses .vqr/sandbox/).")
+        None, "Keep results, jobs, graph advances, saved queries and reports in this directory, so a restarted "
+              "sandbox serves the same cache and objects (default: none, memory only; `vqr run` on url: embedded "
+              "uses .vqr/sandbox/).")
 
     def __post_init__(self) -> None:
         for name in ("fail_rate_429", "fail_rate_5xx", "fail_rate_job", "reset_rate", "empty_page_rate",
@@ -99,6 +103,8 @@ class SandboxConfig:
             raise UsageError(f"--epoch must be RFC 3339 (2026-11-01T00:00:00Z), got {self.epoch!r}") from None
         if self.rate_limit:
             parse_rate(self.rate_limit, what="--rate-limit")
+        if not 0 <= self.builtin_queries <= 6:  # saved_builtin.MAX_BUILTIN_QUERIES
+            raise UsageError(f"--builtin-queries must be between 0 and 6, got {self.builtin_queries}")
         if self.burst < 0 or self.job_slots < 0:
             raise UsageError("--burst and --job-slots must be >= 0")
         if self.retry_after < 0:

@@ -26,6 +26,7 @@ from runner.sandbox.app import SandboxApp, build_app
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.graph import Graph
 from runner.sandbox.jobs import Jobs
+from runner.sandbox.saved import SavedObjects
 from runner.sandbox.tls import TlsMaterial, generate_tls_material
 from runner.sanitize import terminal_line
 
@@ -87,8 +88,9 @@ def serve(config: SandboxConfig, *, out: TextIO | None = None) -> int:
     """Serve until interrupted (Ctrl-C or SIGTERM). Line 1 of `out`: the URL; line 2 with TLS: the CA file path."""
     out = out or sys.stdout
     app = build_app(config)
-    if app.jobs.store_warning:
-        print(f"vqr sandbox serve: warning: {terminal_line(app.jobs.store_warning)}", file=sys.stderr, flush=True)
+    for warning in (app.jobs.store_warning, app.saved.backend.warning):
+        if warning:
+            print(f"vqr sandbox serve: warning: {terminal_line(warning)}", file=sys.stderr, flush=True)
     material, certfile, keyfile = _tls_files(config)
     sock: socket.socket | None = None
     try:
@@ -110,7 +112,8 @@ def serve(config: SandboxConfig, *, out: TextIO | None = None) -> int:
 class EmbeddedSandbox:
     """The sandbox in a background thread on 127.0.0.1: `with EmbeddedSandbox(config) as sandbox: sandbox.url`.
 
-    `ca_file` is set when `config.tls` is on; `jobs` exposes the executions service for in-process inspection.
+    `ca_file` is set when `config.tls` is on; `jobs` and `saved` expose the executions service and the saved
+    objects for in-process inspection.
     """
 
     def __init__(self, config: SandboxConfig, *, graph: Graph | None = None, startup_timeout: float = 30.0) -> None:
@@ -130,6 +133,12 @@ class EmbeddedSandbox:
         if self._app is None:
             raise InternalError("the embedded sandbox is not running")
         return self._app.jobs
+
+    @property
+    def saved(self) -> SavedObjects:
+        if self._app is None:
+            raise InternalError("the embedded sandbox is not running")
+        return self._app.saved
 
     def start(self) -> EmbeddedSandbox:
         self._app = build_app(self.config, graph=self._graph)

@@ -270,8 +270,8 @@ class StateStore:
 
 
 def reset_store(root: Path) -> int:
-    """Empty a store directory (`vqr sandbox reset`): its graphs and lock, nothing else, so a mistaken `--state`
-    never deletes a user's files. Returns how many graphs were removed."""
+    """Empty a store directory (`vqr sandbox reset`): its graphs, saved objects and lock, nothing else, so a
+    mistaken `--state` never deletes a user's files. Returns how many graphs were removed."""
     if not root.is_dir():
         return 0
     graphs: list[Path] = []
@@ -280,7 +280,8 @@ def reset_store(root: Path) -> int:
                   and not path.is_symlink()]
     for path in graphs:
         shutil.rmtree(path)
-    (root / ".lock").unlink(missing_ok=True)
+    for name in ("saved.json", "saved.json.damaged", ".lock"):  # the saved queries and reports (`saved_store`)
+        (root / name).unlink(missing_ok=True)
     with contextlib.suppress(OSError):
         root.rmdir()  # only when nothing else is left in it
     return len(graphs)

@@ -1,0 +1,42 @@
+"""The sandbox's reply helpers, shared by every route module: the request's id, a JSON reply carrying it, Veza's
+error body for an `ApiError`, and a request's JSON body read within a size cap.
+
+Inputs: a starlette `Request` (its `state.request_id` is set by `app._Edge`). Reads the request body; no other I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from runner.sandbox.wire import ApiError, error_body, invalid_argument
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", ""))
+
+
+def reply(request: Request, body: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({**body, "request_id": request_id(request)})
+
+
+def error_reply(request: Request, error: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(error, request_id(request)), status_code=error.status, headers=error.headers)
+
+
+async def json_body(request: Request, *, optional: bool = False) -> Any:
+    """The body as JSON; with `optional`, an empty body is `{}`. Too large or not JSON: a 400."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise invalid_argument("body", f"larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip() and optional:
+        return {}
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise invalid_argument("body", "not valid JSON") from None
