@@ -19,7 +19,6 @@ from runner.model.plans import MAX_SHARDS, SHARD_BY
 if TYPE_CHECKING:
     from runner.app.boundary import guarded
     from runner.app.commands import (
-        Common,
         import_queries,
         init,
         lint,
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
         sandbox_serve,
         schema_build,
     )
+    from runner.app.common import Common
     from runner.app.diff_command import diff
     from runner.app.listing import ls, render
     from runner.app.merge_command import merge
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from runner.secret import SECRET_FILTER
 
 _HOMES = {
-    "Common": ("commands", None), "init": ("commands", None), "lint": ("commands", None), "ls": ("listing", None),
+    "Common": ("common", None), "init": ("commands", None), "lint": ("commands", None), "ls": ("listing", None),
     "render": ("listing", None), "diff": ("diff_command", None), "report": ("commands", None),
     "run": ("commands", None),
     "sandbox_serve": ("commands", None), "schema_build": ("commands", None), "RunOptions": ("options", None),

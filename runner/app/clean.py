@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.app.commands import Common, _compile, _project
+from runner.app.common import Common, compile_queries, project_of
 from runner.compile import Compiled
 from runner.findings.text import format_abort
 from runner.model import Severity
@@ -37,8 +37,8 @@ def compile_clean(common: Common, *, show_warnings: bool = False) -> Clean | Non
     from runner.app.exceptions import lint_exceptions
     from runner.compile.exceptions import UNKNOWN_QUERY
 
-    project = _project(common)
-    compiled = _compile(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
+    project = project_of(common)
+    compiled = compile_queries(common, project, use_cache=True)  # the lint cache's key covers every input of a compile
     if compiled.errors:
         common.err.write(format_abort(compiled.errors) + "\n")
         common.err.write(f"{len(compiled.errors)} error(s) in the query repository: nothing was sent "

@@ -6,84 +6,32 @@ wiring stages, writing output) happens here. Output goes to the given streams; f
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from runner import __version__
+from runner.app.common import Common, compile_all_environments, compile_queries, project_of
 from runner.app.options import RunOptions
 from runner.compile import (
-    Compiled,
     LintScope,
-    compile_environments,
-    compile_repository,
-    discover_query_files,
-    lint_environments,
     lint_scope,
     scoped_findings,
 )
 from runner.errors import ExitCode, UsageError
 from runner.files import write_atomically
-from runner.findings.text import format_abort
-from runner.model import Finding, Severity
+from runner.model import Severity
 from runner.plan.select import select_queries, uses_state
 from runner.sanitize import terminal_line, terminal_text
-from runner.settings import ProcessEnv, Project, find_project_file, load_project, read_env, resolve_variables
+from runner.settings import find_project_file, resolve_variables
 from runner.validate import load_schema_set
-
-
-@dataclass(frozen=True, kw_only=True)
-class Common:
-    """Options every project command shares."""
-
-    project_file: Path | None = None
-    env: str | None = None
-    vars_files: tuple[Path, ...] = ()
-    cli_vars: tuple[str, ...] = ()
-    out: TextIO = field(default_factory=lambda: sys.stdout)
-    err: TextIO = field(default_factory=lambda: sys.stderr)
-    process: ProcessEnv = field(default_factory=read_env)  # read once, here, for the whole command
-    base: str | None = None  # `--base REF`: compare with the repository at a git ref (state: selectors)
-    state: Path | None = None  # `--state DIR`: compare with a run directory's recorded bodies
-
-
-def _project(common: Common) -> Project:
-    return load_project(common.project_file or find_project_file(Path.cwd()))
-
-
-def _compile(common: Common, project: Project, paths: Sequence[Path] = (), *, use_cache: bool = False,
-             files: Sequence[Path] | None = None) -> Compiled:
-    env = project.environment(common.env, common.process)
-    variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
-    if files is None:
-        files = discover_query_files(project, [p.resolve() for p in paths])
-    missing = [p for p in files if not (p.exists() or p.is_symlink())]  # a FIFO or a link is refused by a finding
-    if missing:
-        raise UsageError(f"no such file: {missing[0]}")
-    return compile_repository(project, load_schema_set(project.schemas_dir), variables, files=files,
-                              lint_cache_key=common.process.lint_cache_key_file if use_cache else None)
-
-
-def _compile_environments(common: Common, project: Project, *, files: Sequence[Path]) -> Compiled:
-    """Every environment's compile (`--env`: one), as one `Compiled` whose findings name where they hold."""
-    missing = [p for p in files if not (p.exists() or p.is_symlink())]  # a FIFO or a link is refused by a finding
-    if missing:
-        raise UsageError(f"no such file: {missing[0]}")
-    variables = {env.name: resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
-                 for env in lint_environments(project, common.env)}
-    done = compile_environments(project, load_schema_set(project.schemas_dir), variables, files=files,
-                                lint_cache_key=common.process.lint_cache_key_file)
-    units = tuple(unit for compiled in done.per_environment.values() for unit in compiled.units)
-    return Compiled(units=units, queries=(), findings=done.findings, files_checked=done.files_checked)
 
 
 def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None, select: Sequence[str] = (),
          exclude: Sequence[str] = ()) -> int:
     from runner.findings import format_findings, write_github_step_summary
 
-    project = _project(common)
+    project = project_of(common)
     if select or exclude:  # `--select state:modified --base main`: the files of the selected queries
         from runner.app.listing import lint_paths
 
@@ -96,7 +44,7 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
     # those of PATHS, so an untracked draft neither fails the commit nor hides a name collision with it.
     nothing = LintScope(files=[], shown=frozenset(), checked=0)
     scope = lint_scope(project, paths) if paths or not (select or exclude) else nothing
-    compiled = (_compile_environments(common, project, files=scope.files)
+    compiled = (compile_all_environments(common, project, files=scope.files)
                 if scope.shown != frozenset() or scope.exceptions else None)
     findings = scoped_findings(scope, compiled) if compiled is not None and scope.shown != frozenset() else ()
     if compiled is not None and scope.exceptions:  # each exception must name a query of some environment
@@ -112,13 +60,6 @@ def lint(common: Common, *, paths: Sequence[Path], fmt: str, output: Path | None
     if fmt == "github" and common.process.step_summary is not None:
         write_github_step_summary(findings, common.process.step_summary, files_checked=scope.checked)
     return ExitCode.FINDINGS if any(f.severity is Severity.ERROR for f in findings) else ExitCode.OK
-
-
-def _report_invalid(common: Common, findings: Sequence[Finding]) -> int:
-    errors = [f for f in findings if f.severity is Severity.ERROR]
-    common.err.write(format_abort(errors) + "\n")
-    common.err.write(f"{len(errors)} error(s): nothing was rendered (run `vqr lint` for details)\n")
-    return ExitCode.USAGE
 
 
 def schema_build(*, project_file: Path | None, openapi: Path | None, check: bool, out: TextIO) -> int:
@@ -167,7 +108,7 @@ def sandbox_reset(common: Common, *, state: Path | None) -> int:
     from runner.app.run_command import SANDBOX_STATE
     from runner.sandbox.store import reset_store
 
-    root = state if state is not None else _project(common).root / SANDBOX_STATE
+    root = state if state is not None else project_of(common).root / SANDBOX_STATE
     removed = reset_store(root)
     common.out.write(f"{terminal_line(str(root))}: {removed} sandbox graph(s) forgotten\n" if removed
                      else f"{terminal_line(str(root))}: nothing to forget\n")
@@ -222,7 +163,7 @@ def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> in
     from runner.app.run_command import JOURNAL
     from runner.report import history_command, report_command
 
-    project = _project(common)
+    project = project_of(common)
     journal = project.root / JOURNAL
     if target and target[0] == "history":
         if len(target) != 2:
@@ -250,10 +191,10 @@ def import_queries(common: Common, *, sources: Sequence[str], into: Path | None,
     from runner.errors import InternalError
     from runner.importer import ImportOptions, ImportRefused, plan_import, read_inputs, write_planned
 
-    project = _project(common)
+    project = project_of(common)
     env = project.environment(common.env, common.process)
     variables = resolve_variables(project, env, vars_files=common.vars_files, cli_vars=common.cli_vars)
-    existing = _compile(common, project)
+    existing = compile_queries(common, project)
     options = ImportOptions(into=into, owner=owner, tags=tuple(tags), modernize=modernize)
     try:
         planned = plan_import(project, read_inputs(list(sources), stdin), options,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from runner.app.commands import Common, _compile_environments, _project
+from runner.app.common import Common, compile_all_environments, project_of
 from runner.app.impact import Baseline, baseline
 from runner.compile import discover_query_files
 from runner.errors import ExitCode, UsageError
@@ -55,11 +55,11 @@ def diff(common: Common, *, fmt: str, output: Path | None, run: bool, reports: P
          select: Sequence[str] = (), exclude: Sequence[str] = ()) -> int:
     if fmt not in DIFF_FORMATS:
         raise UsageError(f"--format must be one of {', '.join(DIFF_FORMATS)}, got {fmt!r}")
-    project = _project(common)
+    project = project_of(common)
     found = baseline(common, project, base=common.base, state=common.state)
     # The comparison compiles only what changed; the whole head must still be what `vqr run` accepts (a new file
     # reusing an existing query's name is an error only across files).
-    whole = _compile_environments(common, project, files=discover_query_files(project))
+    whole = compile_all_environments(common, project, files=discover_query_files(project))
     broken = sorted({f.path for f in whole.errors} | found.comparison.head.error_files)
     if broken:
         shown = ", ".join(terminal_line(name) for name in broken[:5])

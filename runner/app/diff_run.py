@@ -29,7 +29,7 @@ from runner.model.impact import Change, QueryChange, ResultDelta, SideResult
 from runner.settings import Project
 
 if TYPE_CHECKING:
-    from runner.app.commands import Common
+    from runner.app.common import Common
 
 DIFF_JOURNAL = Path(".vqr") / "diff-state.sqlite"
 SAMPLE = 50  # entities named per kind of change and query; the counts are exact

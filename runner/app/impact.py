@@ -29,7 +29,7 @@ from runner.sanitize import terminal_line
 from runner.settings import DEFAULT_ENV, Project, load_project, resolve_variables
 
 if TYPE_CHECKING:
-    from runner.app.commands import Common
+    from runner.app.common import Common
 
 
 @dataclass(frozen=True, kw_only=True)

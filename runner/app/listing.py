@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from runner.app.commands import Common, _compile, _project, _report_invalid
+from runner.app.common import Common, compile_queries, project_of, report_invalid
 from runner.app.impact import Baseline, baseline, select_with_state
 from runner.errors import ExitCode, UsageError
 from runner.model import JSONObject, JSONValue, Query
@@ -34,8 +34,8 @@ def wanted_baseline(common: Common, project: Project, selectors: Sequence[str]) 
 
 
 def ls(common: Common, *, select: Sequence[str], exclude: Sequence[str], fmt: str) -> int:
-    project = _project(common)
-    compiled = _compile(common, project, use_cache=True)
+    project = project_of(common)
+    compiled = compile_queries(common, project, use_cache=True)
     base = wanted_baseline(common, project, [*select, *exclude])
     queries, removed = select_with_state(compiled.queries, select=select, exclude=exclude, baseline=base)
     states = base.states if base is not None else {}
@@ -78,9 +78,9 @@ def render(common: Common, *, query: str | None, select: Sequence[str] = (), exc
     if (query is None) == (not select):
         raise UsageError("give QUERY (a name, glob or file) or --select, not both" if query is not None
                          else "give QUERY (a name, glob or file) or --select")
-    project = _project(common)
+    project = project_of(common)
     by_file = query is not None and Path(query).suffix in {".yaml", ".yml"}
-    compiled = _compile(common, project, [Path(query)] if by_file and query is not None else (), use_cache=True)
+    compiled = compile_queries(common, project, [Path(query)] if by_file and query is not None else (), use_cache=True)
     if query is None:
         chosen, _ = select_with_state(compiled.queries, select=select, exclude=exclude,
                                       baseline=wanted_baseline(common, project, [*select, *exclude]))
@@ -89,7 +89,7 @@ def render(common: Common, *, query: str | None, select: Sequence[str] = (), exc
     else:
         chosen, _ = select_with_state(compiled.queries, select=[query], exclude=exclude, baseline=None)
     if compiled.errors and (not chosen or {f.path for f in compiled.errors} & {q.file for q in chosen}):
-        return _report_invalid(common, compiled.errors)
+        return report_invalid(common, compiled.errors)
     if not chosen:
         if query is None:
             common.err.write("no query selected: nothing to render\n")
@@ -106,7 +106,7 @@ def render(common: Common, *, query: str | None, select: Sequence[str] = (), exc
 def lint_paths(common: Common, project: Project, *, select: Sequence[str], exclude: Sequence[str]) -> list[Path]:
     """The query files holding the selected queries, and with a baseline also the changed files that do not
     compile at the head (a broken file has no queries to select, yet it is the first thing to report)."""
-    compiled = _compile(common, project, use_cache=True)
+    compiled = compile_queries(common, project, use_cache=True)
     base = wanted_baseline(common, project, [*select, *exclude])
     chosen, _ = select_with_state(compiled.queries, select=select, exclude=exclude, baseline=base)
     files = {q.file for q in chosen}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from runner.app.boundary import file_error
 from runner.app.clean import Clean, compile_clean
-from runner.app.commands import Common
+from runner.app.common import Common
 from runner.app.progress import summary
 from runner.app.run_command import JOURNAL
 from runner.app.shard_runs import ShardRun, check_plan, entries, moment, read_shard, result_of

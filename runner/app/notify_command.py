@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import TextIO
 
-from runner.app.commands import Common
+from runner.app.common import Common
 from runner.errors import ExitCode, UsageError
 from runner.model.notify import NotifySettings
 from runner.sanitize import json_text, terminal_line

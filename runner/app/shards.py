@@ -19,7 +19,7 @@ from runner.model import JSONObject, JSONValue, QueryPlan, Shard
 from runner.plan import assign, plan_hash
 
 if TYPE_CHECKING:
-    from runner.app.commands import Common
+    from runner.app.common import Common
 
 SHARD_FILE = "shard.json"  # in a shard's run directory, from its start: what `--resume` continues
 
