@@ -1,14 +1,11 @@
-"""The project file (`vqr.yaml`) and the process environment, each read once into a frozen value.
+"""The project file (`vqr.yaml`), read once into a frozen `Project`.
 
-`load_project(file)` → `Project` (or `ProjectError`, exit 2, listing every problem at its line and column), its `api:`
-section the client's `ApiProtocol`; `read_env()` → `ProcessEnv`. This is the only module that reads `os.environ`
-(ruff's banned-API rule enforces it): everything else is handed the `ProcessEnv` it needs. Reads files.
+`find_project_file(start)` walks up to the nearest vqr.yaml; `load_project(file)` → `Project` (or `ProjectError`,
+exit 2, listing every problem at its line and column), its `api:` section the client's `ApiProtocol`. Reads files.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,13 +20,12 @@ from runner.model.notify import NotifySettings
 from runner.model.protocol import ApiProtocol
 from runner.model.query import DEFAULT_MAX_STALENESS
 from runner.rates import BudgetSettings, budget_settings
-from runner.repopath import PathProblem, Problem, check_file, lexically_within, outside_root
+from runner.repopath import PathProblem, Problem, check_file, outside_root
 from runner.resources import CREATE_BODY_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
 from runner.resources import PROJECT_FILE as PROJECT_SCHEMA_FILE
+from runner.settings.process import ProcessEnv
 
 PROJECT_FILE = "vqr.yaml"
-LINT_CACHE_KEY_ENV = "VQR_LINT_CACHE_KEY_FILE"  # where the lint cache's signing key lives
-NO_LINT_CACHE_ENV = "VQR_NO_LINT_CACHE"  # set to 1 to neither read nor write the lint cache
 DEFAULT_ENV = "sandbox"
 EMBEDDED_URL = "embedded"
 
@@ -92,44 +88,6 @@ class Project:
             return Environment(name=DEFAULT_ENV, url=EMBEDDED_URL)
         known = ", ".join(sorted(self.environments)) or "none"
         raise UsageError(f"unknown environment '{chosen}' (known: {known})")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ProcessEnv:
-    """What vqr takes from the process environment (README: Environment), read once and passed down.
-
-    `variables` is kept for the API key lookup only (`secret.load_api_key`: the variable's name comes from
-    vqr.yaml); it is left out of `repr` so that no key reaches a log or a traceback.
-    """
-
-    default_env: str | None = None  # VQR_ENV
-    veza_url: str | None = None  # VEZA_URL: overrides the environment's url
-    ssl_cert_file: Path | None = None  # SSL_CERT_FILE: a private CA
-    step_summary: Path | None = None  # GITHUB_STEP_SUMMARY
-    lint_cache_key_file: Path | None = None  # None: VQR_NO_LINT_CACHE is set, so no lint cache
-    sandbox: Mapping[str, str] = field(default_factory=dict)  # VQR_SANDBOX_LATENCY / _NODES / _SEED
-    variables: Mapping[str, str] = field(default_factory=dict, repr=False)
-
-
-def read_env(variables: Mapping[str, str] | None = None) -> ProcessEnv:
-    """The `ProcessEnv` of `variables` (default: this process's environment)."""
-    source = dict(os.environ if variables is None else variables)
-
-    def path(name: str) -> Path | None:
-        return Path(source[name]) if source.get(name) else None
-
-    key_file = path(LINT_CACHE_KEY_ENV)
-    if key_file is None:
-        try:
-            key_file = Path(source.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vqr" / "lint-cache.key"
-        except RuntimeError:  # no home directory (a bare container): lint without the cache rather than fail
-            key_file = None
-    return ProcessEnv(
-        default_env=source.get("VQR_ENV") or None, veza_url=source.get("VEZA_URL") or None,
-        ssl_cert_file=path("SSL_CERT_FILE"), step_summary=path("GITHUB_STEP_SUMMARY"),
-        lint_cache_key_file=None if source.get(NO_LINT_CACHE_ENV, "") not in ("", "0") else key_file,
-        sandbox={k: v for k, v in source.items() if k.startswith("VQR_SANDBOX_")},
-        variables=source)
 
 
 def find_project_file(start: Path) -> Path:
@@ -282,53 +240,3 @@ def _environment(root: Path, name: str, raw: JSONObject) -> Environment:
         vars=_object(raw.get("vars")),
         vars_files=tuple(root / str(p) for p in _items(raw.get("vars_files"))),
     )
-
-
-def parse_cli_var(text: str) -> tuple[str, JSONValue]:
-    """`--var k=v`: the value is JSON when it parses as JSON (numbers, lists, true), else the literal string."""
-    name, sep, raw = text.partition("=")
-    name = name.strip()
-    if not sep or not name.isidentifier():
-        raise UsageError(f"--var expects NAME=VALUE with NAME a valid identifier, got {text!r}")
-    try:
-        value: JSONValue = json.loads(raw)
-    except ValueError:
-        value = raw
-    return name, value
-
-
-def load_vars_file(file: Path, project: Project, *, named_by_operator: bool = False,
-                   environment: str | None = None) -> JSONObject:
-    """A variables file is untrusted input like a query file: hardened loader, must be a mapping, and the path
-    policy (`runner.repopath`): a regular file that stays inside the project, symlinks resolved. Only a `--vars-file`
-    (`named_by_operator`) may lie outside the project, the operator's choice; inside it, it must not lead out."""
-    if not (file.exists() or file.is_symlink()):
-        # Lint loads every environment's files: say whose is missing (`environment`, for a vars_files entry).
-        whose = f" for environment '{environment}'" if environment is not None else ""
-        raise UsageError(f"variables file not found: {project.display(file)}{whose}")
-    inside = not named_by_operator or lexically_within(project.root, file)
-    doc, findings = load_yaml_file(file, path=project.display(file), root=project.root if inside else None)
-    if doc is None or _has_errors(findings):
-        raise UsageError("invalid variables file:\n" + format_abort(findings))
-    if doc.data is None:
-        return {}
-    if not isinstance(doc.data, dict):
-        raise UsageError(f"{project.display(file)}: a variables file must be a mapping of names to values")
-    return doc.data
-
-
-def resolve_variables(project: Project, env: Environment, *, vars_files: Sequence[Path] = (),
-                      cli_vars: Sequence[str] = ()) -> JSONObject:
-    """Project-wide variables, lowest precedence first: project `vars`, the environment's `vars`, its `vars_files`,
-    `--vars-file`, `--var`. A query's own `vars` sit below all of these (they are the query's defaults)."""
-    merged: JSONObject = {"environment": env.name}
-    merged.update(project.vars)
-    merged.update(env.vars)
-    for file in env.vars_files:
-        merged.update(load_vars_file(file, project, environment=env.name))
-    for file in vars_files:
-        merged.update(load_vars_file(file, project, named_by_operator=True))
-    for text in cli_vars:
-        name, value = parse_cli_var(text)
-        merged[name] = value
-    return merged
