@@ -11,7 +11,6 @@ lookup is keyed by a `HistoryKey` (environment, target) as well as the query's n
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,9 +21,9 @@ from typing import Any
 from runner.model import RunStatus
 from runner.model.lifecycle import EntityChanges, LifecycleScope, OpenEntities
 from runner.secret import SECRET_FILTER
-from runner.state.entities import SCHEMA3, apply_changes, read_open
+from runner.state.entities import apply_changes, read_open
 from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
-from runner.state.pacing import SCHEMA4, Pacing
+from runner.state.pacing import Pacing
 from runner.state.readonly import SUPERSEDING, latest_key, parse_stamp, read_history, read_resumable, stamp
 from runner.state.records import (
     ALLOWED,
@@ -38,33 +37,27 @@ from runner.state.records import (
     QueryState,
     RunRecord,
 )
+from runner.state.schema import SCHEMA_VERSION, prepare
 
-__all__ = ["EMPTY_HISTORY", "History", "HistoryKey", "HistoryPoint", "HistoryRecord", "Journal", "JournalError",
-           "QueryRecord", "QueryState", "RunRecord", "RunStatus", "latest_key", "open_journal", "read_history",
-           "read_resumable"]
+__all__ = [
+    "EMPTY_HISTORY",
+    "SCHEMA_VERSION",
+    "History",
+    "HistoryKey",
+    "HistoryPoint",
+    "HistoryRecord",
+    "Journal",
+    "JournalError",
+    "QueryRecord",
+    "QueryState",
+    "RunRecord",
+    "RunStatus",
+    "latest_key",
+    "open_journal",
+    "read_history",
+    "read_resumable",
+]
 
-# Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
-# in order when opened. A file from a newer vqr is refused rather than guessed at.
-SCHEMA_VERSION = 4
-_MIGRATIONS: tuple[tuple[str, ...], ...] = ((
-    """CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, env TEXT NOT NULL,
-       status TEXT NOT NULL)""",
-    """CREATE TABLE queries (run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, name TEXT NOT NULL,
-       spec_hash TEXT NOT NULL, file TEXT, state TEXT NOT NULL, query_result_id TEXT, cache_id TEXT,
-       last_completed_cache_id TEXT, mode TEXT, rows INTEGER, sha256 TEXT, error_category TEXT, error_detail TEXT,
-       request_id TEXT, attempts INTEGER NOT NULL DEFAULT 0, updated_at TEXT NOT NULL, PRIMARY KEY (run_id, name))""",
-    """CREATE TABLE history (name TEXT NOT NULL, spec_hash TEXT NOT NULL, run_id TEXT NOT NULL, cache_id TEXT,
-       row_count INTEGER, result_path TEXT, finished_at TEXT NOT NULL, PRIMARY KEY (name, run_id))""",
-    "CREATE INDEX history_by_name ON history (name, finished_at)",
-), (
-    # 2: history is keyed by environment and target. Rows and runs from schema 1 keep a NULL target (and history
-    # rows a NULL env), which no lookup's `=` matches: they stay visible to SQL, never compared with a new run.
-    "ALTER TABLE runs ADD COLUMN target TEXT",
-    "ALTER TABLE history ADD COLUMN env TEXT",
-    "ALTER TABLE history ADD COLUMN target TEXT",
-    "CREATE INDEX history_by_key ON history (name, env, target, finished_at)",
-), SCHEMA3, SCHEMA4)  # 3: finding lifecycles (state/entities.py); 4: job durations, concurrency caps (pacing.py)
-assert len(_MIGRATIONS) == SCHEMA_VERSION
 # Shown, never sent back or compared: redacted when stored. Ids, hashes and cache ids stay byte-exact.
 REDACTED_FIELDS = frozenset({"error_detail", "request_id"})
 
@@ -294,10 +287,7 @@ def open_journal(path: Path, *, clock: Callable[[], datetime] = _utc_now,
         raise JournalError(f"cannot open the journal {path}: {error}") from None
     try:
         connection.row_factory = sqlite3.Row
-        _set_wal(connection)
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        _migrate(connection, path)
+        prepare(connection, path)
     except sqlite3.Error as error:
         connection.close()
         raise JournalError(f"cannot use the journal {path} ({error}); move it aside to start a new one") from None
@@ -305,37 +295,3 @@ def open_journal(path: Path, *, clock: Callable[[], datetime] = _utc_now,
         connection.close()
         raise
     return Journal(connection, clock=clock, redact=redact, path=path)
-
-
-def _set_wal(connection: sqlite3.Connection, *, tries: int = 100) -> None:
-    # Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is locked" at once, without
-    # its busy handler, when another process opens the same new journal at that moment (two runs started together).
-    for _ in range(tries - 1):
-        try:
-            connection.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error):
-                raise
-            time.sleep(0.05)
-    connection.execute("PRAGMA journal_mode = WAL")
-
-
-def _migrate(connection: sqlite3.Connection, path: Path) -> None:
-    while True:
-        connection.execute("BEGIN IMMEDIATE")  # re-read under the write lock: another process may have migrated
-        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
-        if version >= SCHEMA_VERSION:
-            connection.execute("COMMIT")
-            if version > SCHEMA_VERSION:
-                raise JournalError(f"the journal {path} has schema version {version}, newer than this vqr "
-                                   f"({SCHEMA_VERSION}): upgrade vqr")
-            return
-        try:
-            for statement in _MIGRATIONS[version]:
-                connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {version + 1}")
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
