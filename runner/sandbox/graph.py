@@ -12,13 +12,14 @@ import enum
 import threading
 from array import array
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from runner.model import JSONValue
 
 T = TypeVar("T")
+PROPERTIES_CACHED = 50_000  # nodes whose derived properties a view keeps (~1 KiB each)
 
 
 class EdgeKind(enum.IntEnum):
@@ -83,17 +84,28 @@ class NodeView:
     starts: tuple[int, ...]  # first index of each type's block, by type code
     attributes: AttributeSource
     overrides: Mapping[int, Mapping[str, JSONValue]]
+    # Derived properties by node index. A nightly batch reads the same nodes in query after query (every subset of
+    # risk levels of one type holds the same users), and deriving them was the sandbox's largest cost per row. A
+    # view never changes, so nothing here goes stale; it is emptied when full rather than tracked entry by entry.
+    _properties: dict[int, dict[str, JSONValue]] = field(default_factory=dict, compare=False, repr=False)
 
     def type_name(self, index: int) -> str:
         return self.type_names[self.type_of[index]]
 
     def properties(self, index: int) -> dict[str, JSONValue]:
+        """The node's properties. Shared between callers: read them, never change them."""
+        cached = self._properties.get(index)
+        if cached is not None:
+            return cached
         code = self.type_of[index]
         props = self.attributes.properties(self.type_names[code], index - self.starts[code])
         props["id"] = self.ids[index]
         extra = self.overrides.get(index)
         if extra:
             props.update(extra)
+        if len(self._properties) >= PROPERTIES_CACHED:
+            self._properties.clear()
+        self._properties[index] = props
         return props
 
     def tags(self, index: int) -> tuple[Tag, ...]:
