@@ -11,7 +11,7 @@ import json
 import re
 import socket
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -106,7 +106,7 @@ def veza(url: str, **overrides: Any) -> VezaClient:
                                    **overrides))
 
 
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(scenario())
 
 
