@@ -73,8 +73,9 @@ class VezaClient:
             from runner.client.aio import AiohttpTransport  # aiohttp loads only when a client really sends
 
             # Mounted for every URL rather than passed as `transport`: httpx reads HTTPS_PROXY and friends only for
-            # a client without a transport of its own, and its proxy mounts (with NO_PROXY) take precedence.
-            mounts = {"all://": AiohttpTransport(max_connections=config.max_connections, ssl_context=verify)}
+            # a client without a transport of its own. "all://*" is "all://" under another key, so ALL_PROXY's mount
+            # stays, and ranks first (sorting keeps insertion order among equals); a NO_PROXY match gets httpx's own.
+            mounts = {"all://*": AiohttpTransport(max_connections=config.max_connections, ssl_context=verify)}
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={"authorization": f"Bearer {config.api_key.reveal()}", "user-agent": f"vqr/{__version__}",

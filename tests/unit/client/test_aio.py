@@ -1,7 +1,7 @@
 """The client's aiohttp transport (runner/client/aio.py) over real sockets on 127.0.0.1: how each way a request can
 fail is classed (a submit that may have arrived is resent as cached, one refused at the door as is), the key never
 reaches an error's text, the connection cap and keep-alive hold, an unread body or a cancellation frees its
-connection, gzip is decoded, and HTTPS_PROXY is honoured for a remote URL."""
+connection, gzip is decoded, and HTTPS_PROXY or ALL_PROXY is honoured for a remote URL."""
 
 from __future__ import annotations
 
@@ -221,13 +221,14 @@ def test_a_gzipped_reply_is_decoded() -> None:
     run(scenario)
 
 
-def test_https_proxy_is_honoured_for_a_remote_url(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "ALL_PROXY"])
+def test_env_proxies_are_honoured_for_a_remote_url(monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
     async def scenario() -> None:
         async with Wire(["forbidden"]) as proxy:
-            for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            for name in ("NO_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
                 monkeypatch.delenv(name, raising=False)
-            for name in ("HTTPS_PROXY", "https_proxy"):
-                monkeypatch.setenv(name, proxy.url)
+                monkeypatch.delenv(name.lower(), raising=False)
+            monkeypatch.setenv(variable, proxy.url)
             async with veza("https://acme.vezacloud.test", retry=RetryPolicy(max_attempts=1)) as client:
                 with pytest.raises(TransientError, match="ProxyError"):  # the proxy refuses the tunnel
                     await client.submit(IMMEDIATE)
