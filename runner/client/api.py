@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
@@ -32,7 +31,6 @@ from runner.client.errors import (
 )
 from runner.client.exchange import exchange
 from runner.client.pages import Page, Submitted, parse_count, parse_page, parse_submitted
-from runner.client.pool import sharded_transport
 from runner.client.retry import RetryBudget, cached_resend_body, parse_http_date, poll_delays
 from runner.client.throttle import ThrottleListener, is_throttle
 from runner.model import JSONObject, JSONValue
@@ -67,8 +65,17 @@ class VezaClient:
         self._sleep = sleep or asyncio.sleep
         self.now = clock or time.monotonic
         base_url = checked_url(config.base_url)
-        verify: ssl.SSLContext | bool = tls_context(config.ca_bundle) if config.ca_bundle else True
         trust_env = config.use_env_proxies and httpx.URL(config.base_url).host not in LOOPBACK
+        # One TLS context for every transport: building one loads the CA bundles, which costs milliseconds.
+        verify = tls_context(config.ca_bundle) if config.ca_bundle else httpx.create_ssl_context(trust_env=trust_env)
+        mounts: dict[str, httpx.AsyncBaseTransport] | None = None
+        if transport is None:
+            from runner.client.aio import AiohttpTransport  # aiohttp loads only when a client really sends
+
+            # Mounted for every URL rather than passed as `transport`: httpx reads HTTPS_PROXY and friends only for
+            # a client without a transport of its own. "all://*" is "all://" under another key, so ALL_PROXY's mount
+            # stays, and ranks first (sorting keeps insertion order among equals); a NO_PROXY match gets httpx's own.
+            mounts = {"all://*": AiohttpTransport(max_connections=config.max_connections, ssl_context=verify)}
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={"authorization": f"Bearer {config.api_key.reveal()}", "user-agent": f"vqr/{__version__}",
@@ -80,8 +87,8 @@ class VezaClient:
             verify=verify,
             follow_redirects=False,
             trust_env=trust_env,
-            transport=transport or sharded_transport(max_connections=config.max_connections, verify=verify,
-                                                     trust_env=trust_env),
+            transport=transport,
+            mounts=mounts,
             event_hooks={"response": [self._note_date]},
         )
         self.server_date: datetime | None = None  # the `Date` of the first successful reply: the tenant's clock

@@ -224,25 +224,33 @@ def request_id_of(response: httpx.Response) -> str | None:
     return None
 
 
-def error_from_transport(error: httpx.TransportError, *, operation: str) -> ApiError:
+def error_from_transport(error: httpx.TransportError, *, operation: str, secret: Secret | None = None) -> ApiError:
     """A transport failure, classified by whether the request can have reached the server.
 
     Connect errors and pool timeouts happen before a byte is sent. Everything after the connection is up (write or
     read failures, timeouts, a peer closing without a reply) leaves the outcome unknown. A certificate that fails
-    verification is final: retrying cannot make it trusted.
+    verification is final: retrying cannot make it trusted. The message may quote what the server sent (a malformed
+    status line): it is made one line and the key redacted, like every server text.
     """
     cause: BaseException | None = error
     refused = False  # anyio wraps the socket's ConnectionRefusedError in an OSError of its own: look down the chain
+    certificate: ssl.SSLCertVerificationError | None = None
     while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return ApiError(f"TLS certificate verification failed: {cause.verify_message or cause} (for a private CA, "
-                            "use --ca-bundle or SSL_CERT_FILE)", operation=operation)
+        # aiohttp's certificate error is itself an SSLCertVerificationError, without the verify_message of the ssl
+        # module's one that it wraps (its cause): the innermost one that has it says what failed.
+        if isinstance(cause, ssl.SSLCertVerificationError) and (
+                certificate is None or getattr(cause, "verify_message", None)):
+            certificate = cause
         refused = refused or isinstance(cause, ConnectionRefusedError)
         cause = cause.__cause__ or cause.__context__
+    if certificate is not None:
+        said = getattr(certificate, "verify_message", None) or certificate
+        return ApiError(f"TLS certificate verification failed: {said} (for a private CA, use --ca-bundle or "
+                        "SSL_CERT_FILE)", operation=operation)
     delivery = (Delivery.NOT_DELIVERED if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout
                                                                | httpx.PoolTimeout)
                 else Delivery.UNKNOWN)
-    # httpx messages name the host and the failure, never headers; the class name says which failure it was.
-    reason = str(error) or "no detail"
-    return TransientError(f"{type(error).__name__}: {reason}"[:_MAX_TEXT], operation=operation, delivery=delivery,
-                          refused=refused)
+    # The class name says which failure it was; the text names the host and the failure, never our headers.
+    reason = " ".join(secret.redact(str(error)).split()) if secret is not None else str(error)
+    return TransientError(f"{type(error).__name__}: {reason or 'no detail'}"[:_MAX_TEXT], operation=operation,
+                          delivery=delivery, refused=refused)

@@ -47,7 +47,7 @@ async def exchange(http: httpx.AsyncClient, operation: str, method: str, path: s
     except httpx.UnsupportedProtocol as error:
         raise ApiError(str(error), operation=operation) from None
     except httpx.TransportError as error:
-        raise error_from_transport(error, operation=operation) from error
+        raise error_from_transport(error, operation=operation, secret=secret) from error
     except httpx.HTTPError as error:
         raise ResponseError(f"{type(error).__name__}: {error}", operation=operation) from error
     if not response.is_success:

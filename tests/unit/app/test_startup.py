@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-NETWORK_AND_UI = {"httpx", "httpcore", "anyio", "h11", "rich", "starlette", "uvicorn", "sqlite3", "cryptography"}
+NETWORK_AND_UI = {"httpx", "aiohttp", "httpcore", "anyio", "h11", "rich", "starlette", "uvicorn", "sqlite3",
+                  "cryptography"}
 STAGES = {"jinja2", "jsonschema", "ruamel", "runner.compile", "runner.report.publish", "runner.findings.sarif"}
 
 
@@ -59,4 +60,4 @@ def test_offline_commands_load_no_network_server_or_terminal_ui(project: Path, a
 def test_run_does_load_the_client(project: Path) -> None:
     """The guard above is not vacuous: the same parse sees httpx when the command needs it."""
     names = imported("run", "--quiet", cwd=project)
-    assert {"httpx", "runner.client", "runner.execute"} <= names
+    assert {"httpx", "aiohttp", "runner.client", "runner.execute"} <= names

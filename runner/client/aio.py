@@ -1,0 +1,97 @@
+"""The client's HTTP transport: httpx builds every request and reads every reply, aiohttp sends and receives them.
+
+`AiohttpTransport(max_connections=, ssl_context=)` is an `httpx.AsyncBaseTransport`; its one aiohttp session (one
+pool of at most `max_connections` kept-alive connections, our TLS context) is opened on the first request, inside
+the running loop, and closed by `aclose`. aiohttp's exceptions become httpx's by what they say of delivery (below),
+so `client/errors.py` classifies them as before; a reply's body is streamed and `aclose` releases its connection
+(an unread body closes it). Why: per request, httpcore's pool costs ~1 ms of CPU (about 4 ms in one pool of 50,
+which `pool.ShardedTransport` used to split); aiohttp's C parser and pool cost ~0.3 ms (docs/readme-http.md).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+
+import aiohttp
+import httpx
+from yarl import URL
+
+# httpx's own keep-alive expiry: an idle connection is dropped before a server's usual 5 s keep-alive closes it under
+# a request (a submit sent on a connection the server is closing has an unknown outcome).
+KEEPALIVE_SECONDS = 5.0
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    def __init__(self, *, max_connections: int, ssl_context: ssl.SSLContext) -> None:
+        self._limit = max_connections
+        self._ssl = ssl_context
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl, keepalive_timeout=KEEPALIVE_SECONDS)
+        # No total timeout (aiohttp's default cuts every exchange at 5 minutes): the caller's asyncio.timeout and the
+        # per-phase timeouts below bound it. httpx decodes gzip (the byte cap counts decoded bytes) and keeps the
+        # cookies; aiohttp never reads the environment (proxies are httpx's: VezaClient mounts this transport).
+        self._session = aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=None),
+                                              auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
+                                              trust_env=False)
+        return self._session
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session or self._open()
+        timeout = request.extensions.get("timeout", {})
+        pool, connect = timeout.get("pool"), timeout.get("connect")
+        body = await request.aread()
+        # Headers from their raw bytes: httpx's `multi_items` works out their encoding again on every call.
+        try:
+            reply = await session.request(
+                request.method, URL(str(request.url), encoded=True),  # httpx has already percent-encoded it
+                headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw],
+                data=body or None, allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=None, sock_read=timeout.get("read"), sock_connect=connect,
+                                              connect=None if pool is None or connect is None else pool + connect))
+        except (aiohttp.ClientError, OSError) as error:
+            raise translated(error) from error
+        return httpx.Response(reply.status, headers=reply.raw_headers, stream=_Body(reply), request=request,
+                              extensions={"http_version": b"HTTP/1.1",
+                                          "reason_phrase": (reply.reason or "").encode("latin-1", "replace")})
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, reply: aiohttp.ClientResponse) -> None:
+        self._reply = reply
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._reply.content.iter_any():
+                yield chunk
+        except (aiohttp.ClientError, OSError) as error:
+            raise translated(error) from error
+
+    async def aclose(self) -> None:
+        # Back to the pool when the body was read to its end; otherwise aiohttp closes the connection (never drains).
+        self._reply.release()
+
+
+def translated(error: BaseException) -> httpx.TransportError:
+    """The httpx exception for an aiohttp (or socket) failure, chosen by whether the request can have arrived: only
+    a failure to get a connection (refused, DNS, TLS handshake or certificate, connect or pool timeout) proves it
+    did not; every failure once it was being sent is one whose outcome is unknown."""
+    text = str(error) or type(error).__name__
+    if isinstance(error, aiohttp.ConnectionTimeoutError):
+        return httpx.ConnectTimeout(text)
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return httpx.ConnectError(text)
+    if isinstance(error, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
+        return httpx.UnsupportedProtocol(text)
+    if isinstance(error, aiohttp.ServerTimeoutError | TimeoutError):
+        return httpx.ReadTimeout(text)
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | aiohttp.ClientResponseError):
+        return httpx.RemoteProtocolError(text)  # closed without (a whole) reply, or a reply that is not HTTP
+    return httpx.ReadError(text)  # a reset or another socket failure after the connection was up
