@@ -21,9 +21,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from runner.files import naming, write_atomically
-from runner.model import JSONValue
-from runner.sanitize import json_text
+from runner.artifact.jsonstream import RunDocument, document_chunks
+from runner.files import atomic_output, naming, write_atomically
+from runner.model import JSONObject, JSONValue
 
 LATEST = "latest"
 RUN_FILE = "run.json"
@@ -155,11 +155,14 @@ class RunDir:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
 
-    def publish(self, artifact: JSONValue) -> None:
+    def publish(self, artifact: RunDocument | JSONObject) -> None:
         """Write run.json: once every query has ended, atomically; it marks the run complete (the reports are
-        rendered from it afterwards)."""
+        rendered from it afterwards). Streamed a query entry at a time (`jsonstream`): never one text in memory."""
         # People `cat` run.json and CI prints it: DEL, C1 and bidi controls as JSON escapes (same values).
-        write_atomically(self.run_file, json_text(json.dumps(artifact, indent=2, ensure_ascii=False)) + "\n")
+        with atomic_output(self.run_file) as handle:
+            for chunk in document_chunks(artifact):
+                handle.write(chunk.encode())
+            handle.write(b"\n")
 
     def mark_latest(self) -> None:
         """Point `reports/latest` at this run: the very last step, so `latest` always shows a finished run with its

@@ -17,6 +17,7 @@ import jsonschema
 from runner.artifact import RUN_FILE
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
+from runner.report.json_stream import read_streamed
 from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 
@@ -168,16 +169,19 @@ def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:
     suite); an artifact read back later, possibly by another vqr version, is always validated."""
     path = run_dir / RUN_FILE
     try:
+        if not validate:  # each query entry parsed and converted in turn: never the whole tree in memory
+            fields, queries = read_streamed(path, "queries", lambda q: _query(_obj(q)))
+            return _artifact(run_dir, fields, tuple(queries or ()))
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))) if validate else []
+    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
         shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
         raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
-    return _artifact(run_dir, cast(JSONObject, data))
+    return _artifact(run_dir, cast(JSONObject, data), tuple(_query(_obj(q)) for q in _list(data.get("queries"))))
 
 
 def _str(value: JSONValue) -> str | None:
@@ -200,14 +204,14 @@ def _list(value: JSONValue) -> list[JSONValue]:
     return value if isinstance(value, list) else []
 
 
-def _artifact(run_dir: Path, data: JSONObject) -> RunArtifact:
+def _artifact(run_dir: Path, data: JSONObject, queries: tuple[QueryRun, ...]) -> RunArtifact:
     return RunArtifact(
         path=run_dir, run_id=str(data["run_id"]), status=str(data["status"]),
         stopped_because=_str(data.get("stopped_because")), exit_code=_int(data.get("exit_code")) or 0,
         env=str(data.get("env", "")), target=str(data.get("target", "")), resumed=data.get("resumed") is True,
         started_at=str(data.get("started_at", "")), finished_at=str(data.get("finished_at", "")),
         seconds=_float(data.get("seconds")) or 0.0, vqr_version=str(data.get("vqr_version", "")),
-        queries=tuple(_query(_obj(q)) for q in _list(data.get("queries"))),
+        queries=queries,
         exceptions_unmatched=unmatched(data.get("exceptions_unmatched")))
 
 
