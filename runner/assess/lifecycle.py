@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -130,11 +131,19 @@ def track_lifecycle(store: LifecycleStore, scope: LifecycleScope, results: Path,
     return Lifecycle(
         previous_run=open_now.previous_run, new=len(new), persisting=len(open_now.keys) - len(resolved),
         resolved=len(resolved),
-        new_sample=tuple(EntityRef(key=rank[1], name=entity_name(row)) for rank, row in seen.new_rows.items()),
+        new_sample=tuple(EntityRef(key=sys.intern(rank[1]), name=_shared(entity_name(row)))
+                         for rank, row in seen.new_rows.items()),
         resolved_sample=_resolved_sample(drift, open_now.previous_run),
         oldest=_oldest(seen.oldest.items(), now))
 
 
+def _shared(text: str | None) -> str | None:
+    """One copy of each sample's id and name for the whole run: every query's samples are held until run.json is
+    written, and the same entities recur across queries."""
+    return sys.intern(text) if text is not None else None
+
+
 def _oldest(items: Sequence[tuple[tuple[int, str], JSONValue]], now: int) -> tuple[OpenEntity, ...]:
-    return tuple(OpenEntity(key=key, name=entity_name(row), first_seen=datetime.fromtimestamp(first, UTC),
+    return tuple(OpenEntity(key=sys.intern(key), name=_shared(entity_name(row)),
+                            first_seen=datetime.fromtimestamp(first, UTC),
                             age_days=max(0, now - first) // SECONDS_PER_DAY) for (first, key), row in items)

@@ -15,9 +15,9 @@ from typing import cast
 import jsonschema
 
 from runner.artifact import RUN_FILE
+from runner.artifact.jsonread import read_streamed
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
-from runner.report.json_stream import read_streamed
 from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from runner.artifact import jsonread
+from runner.artifact.jsonread import read_streamed
 from runner.model import JSONValue
-from runner.report import json_stream
-from runner.report.json_stream import read_streamed
 
 DOCUMENT: dict[str, JSONValue] = {
     "run_id": "r", "seconds": 12345.678, "flag": True, "none": None,
@@ -27,7 +27,7 @@ def _names(value: JSONValue) -> str:
 @pytest.mark.parametrize("block", [1, 7, 64, 1 << 16])
 def test_same_values_as_json_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indent: int | None,
                                    block: int) -> None:
-    monkeypatch.setattr(json_stream, "_BLOCK", block)
+    monkeypatch.setattr(jsonread, "_BLOCK", block)
     path = tmp_path / "run.json"
     path.write_text(json.dumps(DOCUMENT, indent=indent, ensure_ascii=False), encoding="utf-8")
     fields, items = read_streamed(path, "queries", lambda q: q)
