@@ -72,10 +72,12 @@ class ResultWriter:
         self._temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
         self._handle = open_for_writing(self._temp)
         self._digest = hashlib.sha256()
+        self._synced = False
         self.rows = 0
 
     def write(self, rows: Iterable[JSONValue]) -> None:
         encode = _ROW_ENCODER.encode
+        self._synced = False
         with naming(self.path):
             for row in rows:
                 try:
@@ -87,10 +89,19 @@ class ResultWriter:
                 self._digest.update(line)
                 self.rows += 1
 
-    def commit(self) -> ResultFile:
+    def sync(self) -> None:
+        """Flush the rows to the disk (fsync): `vqr run` calls this in a worker thread, since it blocks for
+        milliseconds per file and nothing else touches this file meanwhile; `commit` then only renames."""
         with naming(self.path, self._temp):
             self._handle.flush()
             os.fsync(self._handle.fileno())
+            self._synced = True
+
+    def commit(self) -> ResultFile:
+        """The file renamed into place, its rows on the disk first (a journal DONE may trust it after a crash)."""
+        if not self._synced:
+            self.sync()
+        with naming(self.path, self._temp):
             self._handle.close()
             self._temp.replace(self.path)
         return ResultFile(path=self.path, rows=self.rows, sha256=self._digest.hexdigest())
