@@ -154,14 +154,30 @@ def unmatched_exceptions(results: Sequence[QueryResult], *,
 
 
 def _redacted(value: JSONObject) -> JSONObject:
-    def walk(item: JSONValue) -> JSONValue:
-        if isinstance(item, str):
-            return redact(item)
-        if isinstance(item, dict):
-            return {key: walk(inner) for key, inner in item.items()}
-        if isinstance(item, list):
-            return [walk(inner) for inner in item]
-        return item
-    out = walk(value)
+    out = _redact_in(value)
     assert isinstance(out, dict)
     return out
+
+
+def _redact_in(item: JSONValue) -> JSONValue:
+    """`item` with every string redacted, copied only where a string changed (the rare case): the walk over each
+    query entry allocates nothing when no key is in it."""
+    if isinstance(item, str):
+        return redact(item)
+    if isinstance(item, dict):
+        changed: dict[str, JSONValue] | None = None
+        for key, inner in item.items():
+            new = _redact_in(inner)
+            if new is not inner:
+                changed = changed if changed is not None else dict(item)
+                changed[key] = new
+        return item if changed is None else changed
+    if isinstance(item, list):
+        copied: list[JSONValue] | None = None
+        for at, inner in enumerate(item):
+            new = _redact_in(inner)
+            if new is not inner:
+                copied = copied if copied is not None else list(item)
+                copied[at] = new
+        return item if copied is None else copied
+    return item

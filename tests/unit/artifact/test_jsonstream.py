@@ -9,8 +9,10 @@ import pytest
 
 from runner.artifact import RunDir
 from runner.artifact.jsonstream import RunDocument, document_chunks
+from runner.artifact.runjson import _redacted
 from runner.model import JSONObject
 from runner.sanitize import json_text
+from runner.secret import SECRET_FILTER, Secret
 
 ENTRIES: list[list[JSONObject]] = [[], [{}], [{"name": "a", "spec": {"x": [1, 2.5, None, True]}, "e": []},
                                                {"name": "b\u0085\u202e\x7f", "nested": {"deep": [{"k": "é"}]}}]]
@@ -44,3 +46,14 @@ def test_publish_writes_the_streamed_document(tmp_path: Path) -> None:
     run.publish(RunDocument({"run_id": "r", "queries": None, "end": True}, "queries", lambda: iter(entries)))
     text = run.run_file.read_text(encoding="utf-8")
     assert text == json.dumps({"run_id": "r", "queries": entries, "end": True}, indent=2) + "\n"
+
+
+def test_entries_are_redacted_and_copied_only_where_a_key_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    key = "vqr-test-key-0123456789abcdef"
+    monkeypatch.setattr(SECRET_FILTER, "_secrets", [Secret(key)])
+    clean: JSONObject = {"a": [{"b": "nothing"}], "c": {"d": 1}}
+    assert _redacted(clean) is clean
+    echoed: JSONObject = {"a": [{"b": f"x{key}y"}, "z"], "c": {"d": 1}, "e": [key]}
+    out = _redacted(echoed)
+    assert out == {"a": [{"b": "x***y"}, "z"], "c": {"d": 1}, "e": ["***"]}
+    assert echoed["e"] == [key] and out["c"] is echoed["c"]  # the input is left alone; unchanged parts shared
