@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
@@ -157,19 +156,37 @@ def track_lifecycle(store: LifecycleStore, scope: LifecycleScope, results: Path,
     return Lifecycle(
         previous_run=open_now.previous_run, new=len(new), persisting=len(open_now.keys) - len(resolved),
         resolved=len(resolved),
-        new_sample=tuple(EntityRef(key=sys.intern(rank[1]), name=_shared(entity_name(row)))
-                         for rank, row in seen.new_rows.items()),
+        new_sample=tuple(_ref(rank[1], entity_name(row)) for rank, row in seen.new_rows.items()),
         resolved_sample=_resolved_sample(drift, open_now.previous_run),
         oldest=_oldest(seen.oldest.items(), now))
 
 
-def _shared(text: str | None) -> str | None:
-    """One copy of each sample's id and name for the whole run: every query's samples are held until run.json is
-    written, and the same entities recur across queries."""
-    return sys.intern(text) if text is not None else None
+# Every query's samples are held until run.json is written (10,000 queries: ~200,000 of them), and the same entities
+# recur across queries: equal ones (immutable) are one object. Bounded, emptied when full.
+_SHARED_LIMIT = 1 << 16
+_refs: dict[tuple[str, str | None], EntityRef] = {}
+_open: dict[tuple[str, str | None, int, int], OpenEntity] = {}
+
+
+def _ref(key: str, name: str | None) -> EntityRef:
+    found = _refs.get((key, name))
+    if found is None:
+        if len(_refs) >= _SHARED_LIMIT:
+            _refs.clear()
+        found = _refs[key, name] = EntityRef(key=key, name=name)
+    return found
+
+
+def _open_entity(key: str, name: str | None, first: int, age_days: int) -> OpenEntity:
+    found = _open.get((key, name, first, age_days))
+    if found is None:
+        if len(_open) >= _SHARED_LIMIT:
+            _open.clear()
+        found = _open[key, name, first, age_days] = OpenEntity(
+            key=key, name=name, first_seen=datetime.fromtimestamp(first, UTC), age_days=age_days)
+    return found
 
 
 def _oldest(items: Sequence[tuple[tuple[int, str], JSONValue]], now: int) -> tuple[OpenEntity, ...]:
-    return tuple(OpenEntity(key=sys.intern(key), name=_shared(entity_name(row)),
-                            first_seen=datetime.fromtimestamp(first, UTC),
-                            age_days=max(0, now - first) // SECONDS_PER_DAY) for (first, key), row in items)
+    return tuple(_open_entity(key, entity_name(row), first, max(0, now - first) // SECONDS_PER_DAY)
+                 for (first, key), row in items)

@@ -7,7 +7,6 @@ values (and result files named by them), never the engine's live objects. Reads 
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -244,14 +243,34 @@ def _expectation(data: JSONObject) -> Expectation:
                        actual=_int(data.get("actual")), message=str(data.get("message", "")))
 
 
-def _shared(text: str | None) -> str | None:
-    """One copy of a sample's id, name or date for the whole report: 10,000 queries name the same entities over."""
-    return sys.intern(text) if text is not None else None
+_SHARED_LIMIT = 1 << 16
+_entity_table: dict[tuple[str, str | None, tuple[str, ...]], Entity] = {}
+_open_table: dict[tuple[str, str | None, str, int], OpenFigure] = {}
+
+
+def _entity(id_: str, name: str | None, fields: tuple[str, ...]) -> Entity:
+    """Equal samples (immutable) are one object: 10,000 queries' samples name the same entities over. Bounded."""
+    found = _entity_table.get((id_, name, fields))
+    if found is None:
+        if len(_entity_table) >= _SHARED_LIMIT:
+            _entity_table.clear()
+        found = _entity_table[id_, name, fields] = Entity(id=id_, name=name, fields=fields)
+    return found
+
+
+def _open_figure(id_: str, name: str | None, first_seen: str, age_days: int) -> OpenFigure:
+    found = _open_table.get((id_, name, first_seen, age_days))
+    if found is None:
+        if len(_open_table) >= _SHARED_LIMIT:
+            _open_table.clear()
+        found = _open_table[id_, name, first_seen, age_days] = OpenFigure(id=id_, name=name, first_seen=first_seen,
+                                                                          age_days=age_days)
+    return found
 
 
 def _entities(value: JSONValue) -> tuple[Entity, ...]:
-    return tuple(Entity(id=sys.intern(str(_obj(e).get("id", ""))), name=_shared(_str(_obj(e).get("name"))),
-                        fields=tuple(str(f) for f in _list(_obj(e).get("fields"))))
+    return tuple(_entity(str(_obj(e).get("id", "")), _str(_obj(e).get("name")),
+                         tuple(str(f) for f in _list(_obj(e).get("fields"))))
                  for e in _list(value))
 
 
@@ -271,10 +290,8 @@ def _drift(value: JSONValue) -> DriftFigures | None:
 def _lifecycle(value: JSONValue) -> LifecycleFigures | None:
     if not isinstance(value, dict):
         return None
-    oldest = tuple(OpenFigure(id=sys.intern(str(o.get("id", ""))), name=_shared(_str(o.get("name"))),
-                              first_seen=sys.intern(str(o.get("first_seen", ""))),
-                              age_days=_int(o.get("age_days")) or 0)
-                   for o in map(_obj, _list(value.get("oldest"))))
+    oldest = tuple(_open_figure(str(o.get("id", "")), _str(o.get("name")), str(o.get("first_seen", "")),
+                                _int(o.get("age_days")) or 0) for o in map(_obj, _list(value.get("oldest"))))
     return LifecycleFigures(previous_run=_str(value.get("previous_run")), new=_int(value.get("new")) or 0,
                             persisting=_int(value.get("persisting")) or 0, resolved=_int(value.get("resolved")) or 0,
                             new_sample=_entities(value.get("new_sample")),

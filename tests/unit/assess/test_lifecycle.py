@@ -168,3 +168,11 @@ def test_a_scan_fed_as_rows_are_written_gives_what_reading_the_file_gives(tmp_pa
     assert found["fed"] == found["file"]
     assert counts(found["fed"][2]) == ("r2", 1, 2, 33)
 
+
+
+def test_equal_samples_of_different_queries_are_one_object(journal: Journal, tmp_path: Path) -> None:
+    other = LifecycleScope(env="prod", target="https://acme.vezacloud.com", query="q2", spec_hash="h9")
+    one = track(journal, tmp_path, "r1", ["a", "b"], 0)
+    two = track(journal, tmp_path / "other", "r1", ["b", "c"], 0, scope=other)
+    assert one.new_sample[1] == two.new_sample[0] and one.new_sample[1] is two.new_sample[0]  # "b", held once
+    assert one.oldest[1] is two.oldest[0]
