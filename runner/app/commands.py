@@ -152,7 +152,9 @@ def run(common: Common, *, options: RunOptions) -> int:
 
             notify_after_run(run_dir, project, common.process, common.err)
 
-    return run_batch_command(project, compiled.queries, options, process=common.process, out=common.out,
+    queries = compiled.queries
+    del clean, compiled  # the units and their YAML documents (~8 KiB a query) are not needed while the batch runs
+    return run_batch_command(project, queries, options, process=common.process, out=common.out,
                              err=common.err, hooks=Hooks(published=reports, result=write_result_csv),
                              states=states, exceptions=exceptions)
 

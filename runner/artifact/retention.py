@@ -9,14 +9,15 @@ start time. Lists, stats, reads run.json and deletes directories.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
+from runner.artifact.jsonread import read_streamed
 from runner.artifact.rundir import RUN_FILE, latest_target
 from runner.artifact.runlock import holder
+from runner.model import JSONValue
 from runner.state import read_resumable
 
 DEFAULT_RETENTION = 30
@@ -58,16 +59,18 @@ def _age_key(path: Path) -> tuple[str, int, str]:
 def _key_and_successes(run_dir: Path) -> tuple[tuple[str, str] | None, set[str]]:
     """The run's (env, target) from its run.json and the queries that succeeded in it. An unreadable run.json (or one
     without both fields) gives the key None: such runs are counted together, as one more key."""
-    try:
-        data = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    try:  # a query entry at a time: a 10,000-query run.json parsed whole is ~300 MiB of objects
+        data, queries = read_streamed(run_dir / RUN_FILE, "queries", _succeeded)
     except (OSError, ValueError):
         return None, set()
-    if not isinstance(data, dict):
-        return None, set()
-    env, target, queries = data.get("env"), data.get("target"), data.get("queries")
-    succeeded = {q["name"] for q in queries if isinstance(q, dict) and q.get("status") == "succeeded"
-                 and isinstance(q.get("name"), str)} if isinstance(queries, list) else set()
+    env, target = data.get("env"), data.get("target")
+    succeeded = {name for name in queries or () if name is not None}
     return ((env, target) if isinstance(env, str) and isinstance(target, str) else None), succeeded
+
+
+def _succeeded(query: JSONValue) -> str | None:
+    name = query.get("name") if isinstance(query, dict) and query.get("status") == "succeeded" else None
+    return name if isinstance(name, str) else None
 
 
 def _kept(complete: list[Path], keep: int) -> set[Path]:

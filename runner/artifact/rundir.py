@@ -21,9 +21,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
 
-from runner.files import naming, write_atomically
-from runner.model import JSONValue
-from runner.sanitize import json_text
+from runner.artifact.jsonstream import RunDocument, document_chunks
+from runner.files import atomic_output, naming, write_atomically
+from runner.model import JSONObject, JSONValue
 
 LATEST = "latest"
 RUN_FILE = "run.json"
@@ -72,10 +72,12 @@ class ResultWriter:
         self._temp = path.with_name(f".{path.name}.{os.getpid()}.partial")
         self._handle = open_for_writing(self._temp)
         self._digest = hashlib.sha256()
+        self._synced = False
         self.rows = 0
 
     def write(self, rows: Iterable[JSONValue]) -> None:
         encode = _ROW_ENCODER.encode
+        self._synced = False
         with naming(self.path):
             for row in rows:
                 try:
@@ -87,10 +89,19 @@ class ResultWriter:
                 self._digest.update(line)
                 self.rows += 1
 
-    def commit(self) -> ResultFile:
+    def sync(self) -> None:
+        """Flush the rows to the disk (fsync): `vqr run` calls this in a worker thread, since it blocks for
+        milliseconds per file and nothing else touches this file meanwhile; `commit` then only renames."""
         with naming(self.path, self._temp):
             self._handle.flush()
             os.fsync(self._handle.fileno())
+            self._synced = True
+
+    def commit(self) -> ResultFile:
+        """The file renamed into place, its rows on the disk first (a journal DONE may trust it after a crash)."""
+        if not self._synced:
+            self.sync()
+        with naming(self.path, self._temp):
             self._handle.close()
             self._temp.replace(self.path)
         return ResultFile(path=self.path, rows=self.rows, sha256=self._digest.hexdigest())
@@ -155,11 +166,14 @@ class RunDir:
             with contextlib.suppress(FileNotFoundError):
                 stale.unlink()
 
-    def publish(self, artifact: JSONValue) -> None:
+    def publish(self, artifact: RunDocument | JSONObject) -> None:
         """Write run.json: once every query has ended, atomically; it marks the run complete (the reports are
-        rendered from it afterwards)."""
+        rendered from it afterwards). Streamed a query entry at a time (`jsonstream`): never one text in memory."""
         # People `cat` run.json and CI prints it: DEL, C1 and bidi controls as JSON escapes (same values).
-        write_atomically(self.run_file, json_text(json.dumps(artifact, indent=2, ensure_ascii=False)) + "\n")
+        with atomic_output(self.run_file) as handle:
+            for chunk in document_chunks(artifact):
+                handle.write(chunk.encode())
+            handle.write(b"\n")
 
     def mark_latest(self) -> None:
         """Point `reports/latest` at this run: the very last step, so `latest` always shows a finished run with its

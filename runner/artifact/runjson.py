@@ -1,7 +1,7 @@
 """run.json, the run artifact (version 1, `schemas/run.schema.json`), built from the batch's results.
 
-Pure: `build_artifact(...)` returns plain JSON data (its status and exit code are the `BatchOutcome`'s own);
-`artifact/rundir.py` writes the file.
+Pure: `build_artifact(...)` returns a `RunDocument` (its status and exit code are the `BatchOutcome`'s own) whose
+query entries are built one at a time as `artifact/rundir.py` writes the file (`to_json()`: the whole value).
 Nothing here may ever hold the API key: run.json is an output, so every string in it is redacted here (the
 journal keeps ids verbatim; a server may echo the key in any of them).
 """
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from runner import __version__
+from runner.artifact.jsonstream import RunDocument
 from runner.model import BatchOutcome, JSONObject, JSONValue, QueryPlan, QueryResult, QueryStatus
 from runner.model.exceptions import ExceptionRule
 from runner.resources import RUN_SCHEMA_FILE, SCHEMA_BASE_URL
@@ -78,7 +79,7 @@ def query_json(result: QueryResult, plan: QueryPlan | None = None) -> JSONObject
 
 def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, QueryPlan] | None = None, *,
                    bodies: Mapping[str, str] | None = None, shard: JSONObject | None = None,
-                   shards: JSONObject | None = None) -> JSONObject:
+                   shards: JSONObject | None = None) -> RunDocument:
     """`bodies`: the `body_hash` of every query the repository held in this run's environment, run or not (what
     `--state DIR` compares a later change with). `shard`: this run is one shard of a split (`vqr run --shard`);
     `shards`: this run is the merge of a split's shards (`vqr report merge`)."""
@@ -119,7 +120,7 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
         "options": info.options,
         "summary": summary,
         "concurrency": outcome.concurrency.to_json() if outcome.concurrency is not None else None,
-        "queries": [query_json(r, (plans or {}).get(r.name)) for r in results],
+        "queries": None,  # streamed: `entries` below
     }
     if bodies is not None:
         artifact["bodies"] = dict(sorted(bodies.items()))
@@ -128,7 +129,9 @@ def build_artifact(info: RunInfo, outcome: BatchOutcome, plans: Mapping[str, Que
     for field, value in (("shard", shard), ("shards", shards)):
         if value is not None:
             artifact[field] = value
-    return _redacted(artifact)
+    known = plans or {}
+    return RunDocument(_redacted(artifact), "queries",
+                       lambda: (_redacted(query_json(r, known.get(r.name))) for r in results))
 
 
 def unmatched_exceptions(results: Sequence[QueryResult], *,
@@ -151,14 +154,30 @@ def unmatched_exceptions(results: Sequence[QueryResult], *,
 
 
 def _redacted(value: JSONObject) -> JSONObject:
-    def walk(item: JSONValue) -> JSONValue:
-        if isinstance(item, str):
-            return redact(item)
-        if isinstance(item, dict):
-            return {key: walk(inner) for key, inner in item.items()}
-        if isinstance(item, list):
-            return [walk(inner) for inner in item]
-        return item
-    out = walk(value)
+    out = _redact_in(value)
     assert isinstance(out, dict)
     return out
+
+
+def _redact_in(item: JSONValue) -> JSONValue:
+    """`item` with every string redacted, copied only where a string changed (the rare case): the walk over each
+    query entry allocates nothing when no key is in it."""
+    if isinstance(item, str):
+        return redact(item)
+    if isinstance(item, dict):
+        changed: dict[str, JSONValue] | None = None
+        for key, inner in item.items():
+            new = _redact_in(inner)
+            if new is not inner:
+                changed = changed if changed is not None else dict(item)
+                changed[key] = new
+        return item if changed is None else changed
+    if isinstance(item, list):
+        copied: list[JSONValue] | None = None
+        for at, inner in enumerate(item):
+            new = _redact_in(inner)
+            if new is not inner:
+                copied = copied if copied is not None else list(item)
+                copied[at] = new
+        return item if copied is None else copied
+    return item

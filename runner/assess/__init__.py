@@ -9,9 +9,10 @@ from __future__ import annotations
 from runner.assess.drift import Scalar, compare_results, flatten_row
 from runner.assess.exceptions import annotate, apply_exceptions, counted
 from runner.assess.expectations import evaluate_expectations
-from runner.assess.lifecycle import LifecycleStore, track_lifecycle
+from runner.assess.lifecycle import LifecycleScan, LifecycleStore, start_scan, track_lifecycle
 
 __all__ = [
+    "LifecycleScan",
     "LifecycleStore",
     "Scalar",
     "annotate",
@@ -20,5 +21,6 @@ __all__ = [
     "counted",
     "evaluate_expectations",
     "flatten_row",
+    "start_scan",
     "track_lifecycle",
 ]

@@ -2,9 +2,10 @@
 spec hash, environment and target), those persisting and those resolved, and the oldest open ones with their ages.
 
 `track_lifecycle(store, scope, results, run_id=..., as_of=..., drift=...) -> Lifecycle | None` streams the result
-file once (entities keyed as drift keys them: `drift.keyed`), compares it with the open entities the store (the
-journal) holds, records the change there unless this run was recorded already (a resume), and names samples from
-the rows it read; None when the result file cannot be read. Reads the result file; writes through the store.
+file once (entities keyed as drift keys them: `drift.keyed`), or takes a `LifecycleScan` (`start_scan`) that was
+fed the rows as they were written, compares them with the open entities the store (the journal) holds, records the
+change there unless this run was recorded already (a resume), and names samples from the rows it read; None when
+the result file cannot be read. Reads the result file; writes through the store.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import itertools
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,14 +85,27 @@ class _Pass:
     oldest: _Lowest
 
 
-def _read(results: Path, open_now: OpenEntities, as_of: int) -> _Pass:
-    keys, first_seen = open_now.keys, open_now.first_seen
-    seen = _Pass(new=array("q"), matched=bytearray(len(keys)), new_rows=_Lowest(SAMPLE), oldest=_Lowest(OLDEST))
-    with results.open("rb") as handle:
-        for line in handle:
-            if not line.strip():
-                continue
-            row = json.loads(line)
+class LifecycleScan:
+    """The one pass over a result's rows: fed them as they are written (`feed`), so the lifecycle need not read
+    the file back, or by `read` from the file. Holds what `_Pass` holds: a digest per new row, a flag per open
+    entity, and the sample rows."""
+
+    def __init__(self, open_now: OpenEntities, as_of: datetime) -> None:
+        self.open_now = open_now
+        self.now = int((open_now.recorded_as_of or as_of).timestamp())
+        self.seen = _Pass(new=array("q"), matched=bytearray(len(open_now.keys)), new_rows=_Lowest(SAMPLE),
+                          oldest=_Lowest(OLDEST))
+        self.broken = False  # a row could not be keyed: no lifecycle, as when the file cannot be read
+
+    def feed(self, rows: Iterable[JSONValue]) -> None:
+        try:
+            self._feed(rows)
+        except ValueError:
+            self.broken = True
+
+    def _feed(self, rows: Iterable[JSONValue]) -> None:
+        keys, first_seen, seen, now = self.open_now.keys, self.open_now.first_seen, self.seen, self.now
+        for row in rows:
             key, digest = keyed(row)
             digest = signed(digest)
             at = bisect_left(keys, digest)
@@ -101,8 +115,16 @@ def _read(results: Path, open_now: OpenEntities, as_of: int) -> _Pass:
             else:
                 seen.new.append(digest)
                 seen.new_rows.offer((0, key), row)
-                seen.oldest.offer((as_of, key), row)
-    return seen
+                seen.oldest.offer((now, key), row)
+
+    def read(self, results: Path) -> None:
+        with results.open("rb") as handle:
+            self._feed(json.loads(line) for line in handle if line.strip())
+
+
+def start_scan(store: LifecycleStore, scope: LifecycleScope, *, run_id: str, as_of: datetime) -> LifecycleScan:
+    """A scan to feed a result's rows as they are written, for `track_lifecycle(..., scan=)`."""
+    return LifecycleScan(store.open_entities(scope, run_id=run_id), as_of)
 
 
 def _resolved_sample(drift: DriftResult | None, previous_run: str | None) -> tuple[EntityRef, ...]:
@@ -114,14 +136,18 @@ def _resolved_sample(drift: DriftResult | None, previous_run: str | None) -> tup
 
 
 def track_lifecycle(store: LifecycleStore, scope: LifecycleScope, results: Path, *, run_id: str, as_of: datetime,
-                    drift: DriftResult | None) -> Lifecycle | None:
-    """See the module docstring. A repeated key in the file is one entity, as in drift."""
-    open_now = store.open_entities(scope, run_id=run_id)
-    now = int((open_now.recorded_as_of or as_of).timestamp())
-    try:
-        seen = _read(results, open_now, now)
-    except (OSError, ValueError):
+                    drift: DriftResult | None, scan: LifecycleScan | None = None) -> Lifecycle | None:
+    """See the module docstring. A repeated key in the file is one entity, as in drift. `scan`: the rows of
+    `results` already fed to a scan from `start_scan` (of this scope and run) as they were written."""
+    if scan is None:
+        scan = LifecycleScan(store.open_entities(scope, run_id=run_id), as_of)
+        try:
+            scan.read(results)
+        except (OSError, ValueError):
+            return None
+    if scan.broken:
         return None
+    open_now, now, seen = scan.open_now, scan.now, scan.seen
     new = array("q", sorted(set(seen.new)))
     resolved = array("q", itertools.compress(open_now.keys, seen.matched.translate(_INVERT)))
     if not open_now.recorded:
@@ -130,11 +156,37 @@ def track_lifecycle(store: LifecycleStore, scope: LifecycleScope, results: Path,
     return Lifecycle(
         previous_run=open_now.previous_run, new=len(new), persisting=len(open_now.keys) - len(resolved),
         resolved=len(resolved),
-        new_sample=tuple(EntityRef(key=rank[1], name=entity_name(row)) for rank, row in seen.new_rows.items()),
+        new_sample=tuple(_ref(rank[1], entity_name(row)) for rank, row in seen.new_rows.items()),
         resolved_sample=_resolved_sample(drift, open_now.previous_run),
         oldest=_oldest(seen.oldest.items(), now))
 
 
+# Every query's samples are held until run.json is written (10,000 queries: ~200,000 of them), and the same entities
+# recur across queries: equal ones (immutable) are one object. Bounded, emptied when full.
+_SHARED_LIMIT = 1 << 16
+_refs: dict[tuple[str, str | None], EntityRef] = {}
+_open: dict[tuple[str, str | None, int, int], OpenEntity] = {}
+
+
+def _ref(key: str, name: str | None) -> EntityRef:
+    found = _refs.get((key, name))
+    if found is None:
+        if len(_refs) >= _SHARED_LIMIT:
+            _refs.clear()
+        found = _refs[key, name] = EntityRef(key=key, name=name)
+    return found
+
+
+def _open_entity(key: str, name: str | None, first: int, age_days: int) -> OpenEntity:
+    found = _open.get((key, name, first, age_days))
+    if found is None:
+        if len(_open) >= _SHARED_LIMIT:
+            _open.clear()
+        found = _open[key, name, first, age_days] = OpenEntity(
+            key=key, name=name, first_seen=datetime.fromtimestamp(first, UTC), age_days=age_days)
+    return found
+
+
 def _oldest(items: Sequence[tuple[tuple[int, str], JSONValue]], now: int) -> tuple[OpenEntity, ...]:
-    return tuple(OpenEntity(key=key, name=entity_name(row), first_seen=datetime.fromtimestamp(first, UTC),
-                            age_days=max(0, now - first) // SECONDS_PER_DAY) for (first, key), row in items)
+    return tuple(_open_entity(key, entity_name(row), first, max(0, now - first) // SECONDS_PER_DAY)
+                 for (first, key), row in items)

@@ -57,9 +57,35 @@ class _Frame:
         self.first_lines: dict[str, int] = {}
 
 
+# Every document's position maps are held until its repository is compiled (cross-file rules read them): at 10,000
+# query files, one Position object and one path tuple per value and key were ~40 MiB. Equal ones are shared instead
+# (both are immutable); the tables are bounded, and emptied when full, so a hostile file cannot grow them forever.
+_SHARED_LIMIT = 1 << 16
+_positions: dict[tuple[int, int], Position] = {}
+_paths: dict[JSONPath, JSONPath] = {}
+
+
+def _position(line: int, column: int) -> Position:
+    found = _positions.get((line, column))
+    if found is None:
+        if len(_positions) >= _SHARED_LIMIT:
+            _positions.clear()
+        found = _positions[line, column] = Position(line=line, column=column)
+    return found
+
+
+def _shared_path(path: JSONPath) -> JSONPath:
+    found = _paths.get(path)
+    if found is None:
+        if len(_paths) >= _SHARED_LIMIT:
+            _paths.clear()
+        found = _paths[path] = path
+    return found
+
+
 def _where(event: Any) -> Position:
     mark = event.start_mark
-    return Position(line=mark.line + 1, column=mark.column + 1)
+    return _position(mark.line + 1, mark.column + 1)
 
 
 class EventWalker:
@@ -191,13 +217,13 @@ class EventWalker:
             container[frame.key] = value
             if frame.path is None:
                 return None
-            path = (*frame.path, frame.key)
+            path = _shared_path((*frame.path, frame.key))
             self.keys[path] = frame.key_position
         else:
             container.append(value)
             if frame.path is None:
                 return None
-            path = (*frame.path, len(container) - 1)
+            path = _shared_path((*frame.path, len(container) - 1))
         self.values[path] = where
         return path
 

@@ -57,7 +57,7 @@ class EntityChanges:
     resolved: array[int]
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)  # slots: up to 10 per query held until run.json
 class OpenEntity:
     key: str
     name: str | None

@@ -15,6 +15,7 @@ from typing import cast
 import jsonschema
 
 from runner.artifact import RUN_FILE
+from runner.artifact.jsonread import read_streamed
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
 from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
@@ -26,7 +27,7 @@ class ArtifactError(UsageError):
     """The run directory has no readable, valid run.json (an unfinished run, or a file from elsewhere)."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Expectation:
     metric: str
     bounds: JSONObject
@@ -40,14 +41,14 @@ class Expectation:
         return self.outcome == "failed"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Entity:
     id: str
     name: str | None
     fields: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class DriftFigures:
     """Drift against `previous_run`; `changed` and the samples exist only when run.json carries them."""
 
@@ -63,7 +64,7 @@ class DriftFigures:
     previous_target: str = ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class OpenFigure:
     id: str
     name: str | None
@@ -71,7 +72,7 @@ class OpenFigure:
     age_days: int
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class LifecycleFigures:
     """A query's `lifecycle` in run.json: entities new since `previous_run` (None: its first run), resolved,
     persisting, and the oldest open ones."""
@@ -85,14 +86,14 @@ class LifecycleFigures:
     oldest: tuple[OpenFigure, ...] = ()
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class QueryError:
     category: str
     message: str
     request_id: str | None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class QueryRun:
     name: str
     file: str | None
@@ -170,16 +171,19 @@ def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:
     suite); an artifact read back later, possibly by another vqr version, is always validated."""
     path = run_dir / RUN_FILE
     try:
+        if not validate:  # each query entry parsed and converted in turn: never the whole tree in memory
+            fields, queries = read_streamed(path, "queries", lambda q: _query(_obj(q)))
+            return _artifact(run_dir, fields, tuple(queries or ()))
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))) if validate else []
+    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
         shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
         raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
-    return _artifact(run_dir, cast(JSONObject, data))
+    return _artifact(run_dir, cast(JSONObject, data), tuple(_query(_obj(q)) for q in _list(data.get("queries"))))
 
 
 def _str(value: JSONValue) -> str | None:
@@ -202,14 +206,14 @@ def _list(value: JSONValue) -> list[JSONValue]:
     return value if isinstance(value, list) else []
 
 
-def _artifact(run_dir: Path, data: JSONObject) -> RunArtifact:
+def _artifact(run_dir: Path, data: JSONObject, queries: tuple[QueryRun, ...]) -> RunArtifact:
     return RunArtifact(
         path=run_dir, run_id=str(data["run_id"]), status=str(data["status"]),
         stopped_because=_str(data.get("stopped_because")), exit_code=_int(data.get("exit_code")) or 0,
         env=str(data.get("env", "")), target=str(data.get("target", "")), resumed=data.get("resumed") is True,
         started_at=str(data.get("started_at", "")), finished_at=str(data.get("finished_at", "")),
         seconds=_float(data.get("seconds")) or 0.0, vqr_version=str(data.get("vqr_version", "")),
-        queries=tuple(_query(_obj(q)) for q in _list(data.get("queries"))),
+        queries=queries,
         exceptions_unmatched=unmatched(data.get("exceptions_unmatched")), pacing=pacing_of(data))
 
 
@@ -241,9 +245,34 @@ def _expectation(data: JSONObject) -> Expectation:
                        actual=_int(data.get("actual")), message=str(data.get("message", "")))
 
 
+_SHARED_LIMIT = 1 << 16
+_entity_table: dict[tuple[str, str | None, tuple[str, ...]], Entity] = {}
+_open_table: dict[tuple[str, str | None, str, int], OpenFigure] = {}
+
+
+def _entity(id_: str, name: str | None, fields: tuple[str, ...]) -> Entity:
+    """Equal samples (immutable) are one object: 10,000 queries' samples name the same entities over. Bounded."""
+    found = _entity_table.get((id_, name, fields))
+    if found is None:
+        if len(_entity_table) >= _SHARED_LIMIT:
+            _entity_table.clear()
+        found = _entity_table[id_, name, fields] = Entity(id=id_, name=name, fields=fields)
+    return found
+
+
+def _open_figure(id_: str, name: str | None, first_seen: str, age_days: int) -> OpenFigure:
+    found = _open_table.get((id_, name, first_seen, age_days))
+    if found is None:
+        if len(_open_table) >= _SHARED_LIMIT:
+            _open_table.clear()
+        found = _open_table[id_, name, first_seen, age_days] = OpenFigure(id=id_, name=name, first_seen=first_seen,
+                                                                          age_days=age_days)
+    return found
+
+
 def _entities(value: JSONValue) -> tuple[Entity, ...]:
-    return tuple(Entity(id=str(_obj(e).get("id", "")), name=_str(_obj(e).get("name")),
-                        fields=tuple(str(f) for f in _list(_obj(e).get("fields"))))
+    return tuple(_entity(str(_obj(e).get("id", "")), _str(_obj(e).get("name")),
+                         tuple(str(f) for f in _list(_obj(e).get("fields"))))
                  for e in _list(value))
 
 
@@ -263,9 +292,8 @@ def _drift(value: JSONValue) -> DriftFigures | None:
 def _lifecycle(value: JSONValue) -> LifecycleFigures | None:
     if not isinstance(value, dict):
         return None
-    oldest = tuple(OpenFigure(id=str(o.get("id", "")), name=_str(o.get("name")),
-                              first_seen=str(o.get("first_seen", "")), age_days=_int(o.get("age_days")) or 0)
-                   for o in map(_obj, _list(value.get("oldest"))))
+    oldest = tuple(_open_figure(str(o.get("id", "")), _str(o.get("name")), str(o.get("first_seen", "")),
+                                _int(o.get("age_days")) or 0) for o in map(_obj, _list(value.get("oldest"))))
     return LifecycleFigures(previous_run=_str(value.get("previous_run")), new=_int(value.get("new")) or 0,
                             persisting=_int(value.get("persisting")) or 0, resolved=_int(value.get("resolved")) or 0,
                             new_sample=_entities(value.get("new_sample")),

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TextIO
 
 from runner.artifact import prune_runs
-from runner.files import append_step_summary, write_atomically
+from runner.files import append_step_summary, atomic_output, write_atomically
 from runner.report.csv_export import write_csv
 from runner.report.history import load_history
-from runner.report.html import render_html
+from runner.report.html import html_chunks, render_html
 from runner.report.junit import render_junit
 from runner.report.kinds import REPORT_FILES
 from runner.report.load import ArtifactError, RunArtifact, load_run
@@ -99,6 +99,11 @@ def write_format(run: RunArtifact, fmt: str, history: History) -> list[Path]:
         write_ocsf(run, run.path / REPORT_FILES[fmt])
         return [run.path / REPORT_FILES[fmt]]
     target = run.path / REPORT_FILES[fmt]
+    if fmt == "html":  # a section at a time: 10,000 queries' page is never one text in memory
+        with atomic_output(target) as handle:
+            for chunk in html_chunks(run, history):
+                handle.write(chunk.encode())
+        return [target]
     write_atomically(target, _render(run, fmt, history).encode())
     return [target, *(write_owner_parts(run) if fmt == "md" else [])]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,28 @@ def test_a_result_file_appears_only_when_committed_with_its_hash(tmp_path: Path)
     assert done.rows == 2 and done.sha256 == hashlib.sha256(data).hexdigest() == file_sha256(target)
     assert [p.name for p in target.parent.iterdir()] == ["q.jsonl"]
 
+
+
+@pytest.mark.parametrize("rows_after_sync", [False, True])
+def test_every_row_is_synced_before_the_file_is_renamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        rows_after_sync: bool) -> None:
+    synced: list[int] = []  # the file's size on disk at each fsync
+    real_fsync = os.fsync
+    target = tmp_path / "results" / "q.jsonl"
+
+    def fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_size)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with ResultWriter(target) as writer:
+        writer.write([{"id": 1}])
+        writer.sync()  # what `vqr run` does in a worker thread
+        if rows_after_sync:
+            writer.write([{"id": 2}])
+        writer.commit()
+    assert synced[-1] == target.stat().st_size
+    assert len(synced) == (2 if rows_after_sync else 1)
 
 def test_an_abandoned_result_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "results" / "q.jsonl"

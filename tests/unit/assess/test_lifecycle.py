@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.assess.lifecycle import OLDEST, signed, track_lifecycle
+from runner.assess.lifecycle import OLDEST, signed, start_scan, track_lifecycle
 from runner.model import DriftResult, EntityRef
 from runner.model.lifecycle import EntityChanges, Lifecycle, LifecycleScope
 from runner.state import Journal, open_journal
@@ -145,3 +145,34 @@ def test_the_journal_refuses_changes_computed_against_another_run(journal: Journ
 
 def signed_keys(*digests: int) -> array[int]:
     return array("q", (signed(d) for d in digests))
+
+
+def test_a_scan_fed_as_rows_are_written_gives_what_reading_the_file_gives(tmp_path: Path) -> None:
+    runs = [("r1", [f"e{i}" for i in range(30)] + ["e3"], 0), ("r2", [f"e{i}" for i in range(10, 45)], 2),
+            ("r3", ["e40", "e1", "e12"], 5)]
+    found: dict[str, list[Lifecycle]] = {"file": [], "fed": []}
+    for how in found:
+        with open_journal(tmp_path / how / "state.sqlite", clock=Clock()) as store:
+            for run, ids, day in runs:
+                path = results(tmp_path / how, run, ids)
+                as_of = DAY0 + timedelta(days=day)
+                scan = None
+                if how == "fed":
+                    scan = start_scan(store, SCOPE, run_id=run, as_of=as_of)
+                    rows = [json.loads(line) for line in path.read_text().splitlines()]
+                    scan.feed(rows[:7])  # pages
+                    scan.feed(rows[7:])
+                lifecycle = track_lifecycle(store, SCOPE, path, run_id=run, as_of=as_of, drift=None, scan=scan)
+                assert lifecycle is not None
+                found[how].append(lifecycle)
+    assert found["fed"] == found["file"]
+    assert counts(found["fed"][2]) == ("r2", 1, 2, 33)
+
+
+
+def test_equal_samples_of_different_queries_are_one_object(journal: Journal, tmp_path: Path) -> None:
+    other = LifecycleScope(env="prod", target="https://acme.vezacloud.com", query="q2", spec_hash="h9")
+    one = track(journal, tmp_path, "r1", ["a", "b"], 0)
+    two = track(journal, tmp_path / "other", "r1", ["b", "c"], 0, scope=other)
+    assert one.new_sample[1] == two.new_sample[0] and one.new_sample[1] is two.new_sample[0]  # "b", held once
+    assert one.oldest[1] is two.oldest[0]
