@@ -104,8 +104,9 @@ def merge(common: Common, *, dirs: Sequence[Path], out: Path | None, allow_parti
     try:
         _link_results(rundir, plans, ran)
         with open_journal(project.root / JOURNAL) as journal:
-            outcome = _record(journal, rundir, run_id, HistoryKey(env=env, target=target), plans, ran, shards,
-                              exceptions=clean.exceptions)
+            with journal.batch():  # one commit for the whole batch; a failed merge leaves none of it
+                outcome = _record(journal, rundir, run_id, HistoryKey(env=env, target=target), plans, ran, shards,
+                                  exceptions=clean.exceptions)
             rundir.publish(build_artifact(_info(run_id, shards), outcome, {p.name: p for p in plans},
                                           bodies=_bodies(first), shards=_shards_json(shards, missing)))
             journal.finish_run(run_id, outcome.status)
