@@ -12,6 +12,7 @@ Reads the shard directories; writes a run directory and the journal.
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -103,8 +104,9 @@ def merge(common: Common, *, dirs: Sequence[Path], out: Path | None, allow_parti
     try:
         _link_results(rundir, plans, ran)
         with open_journal(project.root / JOURNAL) as journal:
-            outcome = _record(journal, rundir, run_id, HistoryKey(env=env, target=target), plans, ran, shards,
-                              exceptions=clean.exceptions)
+            with journal.batch():  # one commit for the whole batch; a failed merge leaves none of it
+                outcome = _record(journal, rundir, run_id, HistoryKey(env=env, target=target), plans, ran, shards,
+                                  exceptions=clean.exceptions)
             rundir.publish(build_artifact(_info(run_id, shards), outcome, {p.name: p for p in plans},
                                           bodies=_bodies(first), shards=_shards_json(shards, missing)))
             journal.finish_run(run_id, outcome.status)
@@ -139,6 +141,22 @@ def _link_results(rundir: RunDir, plans: Sequence[QueryPlan], ran: dict[str, tup
                                                                            sha256):
             raise UsageError(f"the results of '{terminal_line(plan.name)}' in {run.path} are missing or do not match "
                              "the sha256 its run.json records")
+        _link_csv(source, rundir.result_path(plan.name))
+
+
+def _link_csv(source: Path, target: Path) -> None:
+    """The shard's CSV of those very rows (a hard link), when vqr wrote it after them: `after_run` keeps a CSV at
+    least as new as its rows (as after `--resume`) and writes every other one, so this only saves re-flattening
+    every row of the batch, the largest part of a merge. Best effort: any doubt leaves it to `after_run`."""
+    csv_file, copy = source.with_suffix(".csv"), target.with_suffix(".csv")
+    try:
+        if csv_file.is_symlink() or not csv_file.is_file() or not target.samefile(source) or \
+                csv_file.stat().st_mtime_ns < source.stat().st_mtime_ns:
+            return
+        copy.unlink(missing_ok=True)
+        os.link(csv_file, copy)
+    except OSError:
+        copy.unlink(missing_ok=True)
 
 
 def _record(journal: Journal, rundir: RunDir, run_id: str, key: HistoryKey, plans: Sequence[QueryPlan],

@@ -1,7 +1,7 @@
-"""The shard runs `vqr report merge` reads: each DIR's run.json (validated against run.schema.json) as a
-`ShardRun`, the refusals that need only those files (`check_plan`: one plan, each shard once, none missing unless
-allowed), and each recorded query back as the `QueryResult` its shard had before assessment (`result_of`).
-Reads files only.
+"""The shard runs `vqr report merge` reads: each DIR's run.json (validated against run.schema.json, less what the
+merge recomputes and never reads: `_validator`; those parts are then dropped) as a `ShardRun`, the refusals that
+need only those files (`check_plan`: one plan, each shard once, none missing unless allowed), and each recorded
+query back as the `QueryResult` its shard had before assessment (`result_of`). Reads files only.
 """
 
 from __future__ import annotations
@@ -10,7 +10,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from typing import Any
+
+import jsonschema
 
 from runner.app.shards import SHARD_FILE
 from runner.artifact import RUN_FILE
@@ -18,7 +22,12 @@ from runner.errors import UsageError
 from runner.model import CacheUse, ErrorCategory, JSONObject, QueryError, QueryResult, QueryStatus
 from runner.model.plans import Shard
 from runner.report import resolve_run_dir
-from runner.report.load import ArtifactError, load_run
+from runner.report.load import ArtifactError
+from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
+
+# A shard's own assessment, which the merge computes again against the merged journal and never reads (nor copies):
+# left unchecked (they are most of a large run.json's validation) and dropped once read.
+_RECOMPUTED = ("expectations", "drift", "lifecycle", "exceptions", "spec", "body")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,8 +59,12 @@ def read_shard(given: Path) -> ShardRun:
     if not (run_dir / RUN_FILE).is_file():
         raise UsageError(f"{given} holds no finished shard run (no {RUN_FILE}: is the shard still running, or was "
                          "it interrupted? `vqr run --shard I/N --resume` finishes it)")
-    load_run(run_dir)  # validated against run.schema.json: every field below has its type
-    data = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
+    data = _validated(run_dir / RUN_FILE)  # every field read below has its type
+    queries = data.get("queries")
+    for entry in queries if isinstance(queries, list) else []:
+        for name in _RECOMPUTED:  # most of a shard's run.json: never held for the whole merge
+            if isinstance(entry, dict):
+                entry.pop(name, None)
     shard = data.get("shard")
     if not isinstance(shard, dict):
         raise UsageError(f"{run_dir} is not a shard run (its run.json has no `shard`: it ran without --shard)")
@@ -60,6 +73,47 @@ def read_shard(given: Path) -> ShardRun:
         raise UsageError(f"shard {run.label} in {run_dir} was interrupted: `vqr run --shard {run.label} --resume` "
                          "finishes it, then merge")
     return run
+
+
+def _validated(path: Path) -> JSONObject:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ArtifactError(f"cannot read {path}: {error}") from None
+    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if problems:
+        shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
+        raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
+    assert isinstance(data, dict)
+    return data
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    """run.schema.json with its `$defs` inlined (a `$ref` costs a registry lookup per value checked: a third of the
+    time) and each query's `_RECOMPUTED` fields accepted as any value; built once."""
+    schema = json.loads((bundled_schemas_dir() / RUN_SCHEMA_FILE).read_text(encoding="utf-8"))
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        rest = {key: inline(value) for key, value in node.items() if key != "$ref"}
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return {"allOf": [inline(defs[ref.removeprefix("#/$defs/")])], **rest}
+        return rest
+
+    items = schema["properties"]["queries"]["items"]
+    query = defs[items["$ref"].removeprefix("#/$defs/")] if "$ref" in items else items
+    for name in _RECOMPUTED:
+        query["properties"][name] = {}
+    flat = inline(schema)
+    if "$ref" in json.dumps(flat):  # a reference of another form: the schema as it is, still correct
+        flat = {**schema, "$defs": defs}
+    return jsonschema.validators.validator_for(flat)(flat)
 
 
 def check_plan(shards: Sequence[ShardRun], *, allow_partial: bool) -> list[int]:

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from runner.model.lifecycle import EntityChanges, LifecycleScope, OpenEntities
 from runner.state.readonly import parse_stamp, stamp
+from runner.state.transaction import Discard, atomic
 
 SCHEMA3 = (
     """CREATE TABLE lifecycles (lifecycle_id INTEGER PRIMARY KEY, env TEXT NOT NULL, target TEXT NOT NULL,
@@ -71,14 +72,11 @@ def read_open(db: sqlite3.Connection, scope: LifecycleScope, run_id: str) -> Ope
 def apply_changes(db: sqlite3.Connection, scope: LifecycleScope, changes: EntityChanges, now: datetime) -> bool:
     """Record one run into the lifecycle, in one transaction; False (nothing written) when the lifecycle's latest
     run is not `changes.previous_run` (this run is recorded already, or another run was recorded meanwhile)."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        written = _apply(db, scope, changes, stamp(now))
-        db.execute("COMMIT" if written else "ROLLBACK")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
+    written = True
+    with atomic(db):  # inside a journal batch: a savepoint of its transaction
+        if not _apply(db, scope, changes, stamp(now)):
+            written = False
+            raise Discard
     return written
 
 

@@ -38,6 +38,7 @@ from runner.state.records import (
     RunRecord,
 )
 from runner.state.schema import SCHEMA_VERSION, prepare
+from runner.state.transaction import atomic, one_transaction
 
 __all__ = [
     "EMPTY_HISTORY",
@@ -104,15 +105,15 @@ class Journal:
         self._db.close()
 
     def _write(self, statements: list[tuple[str, Mapping[str, Any] | tuple[Any, ...]]]) -> None:
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
+        with atomic(self._db):
             for sql, params in statements:
                 self._db.execute(sql, params)
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The block's writes in one transaction, committed at its end, none if it raises (`vqr report merge`)."""
+        with one_transaction(self._db):
+            yield
 
     # --- runs ----------------------------------------------------------------------------------------------------
 

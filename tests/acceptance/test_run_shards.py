@@ -134,6 +134,12 @@ def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest
     for q in merged["queries"]:
         assert (sharded / "reports" / merged["run_id"] / q["results_file"]).read_bytes() == \
             (unsharded / "reports" / alone["run_id"] / q["results_file"]).read_bytes()
+    shard_csvs = {f.name: f for d in shard_dirs for f in (d / "latest" / "results").glob("*.csv")}
+    for q in merged["queries"]:  # the CSVs too: each the shard's own file, linked beside its rows, not made again
+        merged_csv = (sharded / "reports" / merged["run_id"] / q["results_file"]).with_suffix(".csv")
+        assert merged_csv.read_bytes() == \
+            (unsharded / "reports" / alone["run_id"] / q["results_file"]).with_suffix(".csv").read_bytes()
+        assert merged_csv.samefile(shard_csvs[merged_csv.name])
     for report in ("report.md", "report.html", "junit.xml"):
         assert (sharded / "reports" / merged["run_id"] / report).is_file()
 
@@ -152,7 +158,14 @@ def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest
     victim = next(f for d in tampered for f in (d / "latest" / "results").glob("*.jsonl"))
     shutil.move(victim, tmp_path / "elsewhere.jsonl")
     victim.symlink_to(tmp_path / "elsewhere.jsonl")
+    # A shard whose run.json says what no vqr writes (in a part the merge reads).
+    invalid = tmp_path / "invalid" / shard_dirs[3].name
+    shutil.copytree(shard_dirs[3], invalid, symlinks=True)
+    document = json.loads((invalid / "latest" / "run.json").read_text("utf-8"))
+    document["queries"][0]["status"] = "fine"
+    (invalid / "latest" / "run.json").write_text(json.dumps(document), "utf-8")
     for dirs, says in (([*shard_dirs[:3]], "missing shard 3/4"),
+                       ([*shard_dirs[:3], invalid], "does not match run.schema.json: at /queries/0/status"),
                        (tampered, f"the results of '{victim.stem}' in "),
                        ([*shard_dirs, shard_dirs[1]], "duplicate shard 1/4"),
                        ([*shard_dirs[:3], unsharded / "reports"], "is not a shard run"),
