@@ -11,6 +11,10 @@ from runner.model import Position
 
 
 def test_equal_positions_and_paths_are_one_object_across_documents(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fresh tables: other tests in this process have filled the shared ones, and a full table is only emptied when
+    # a new entry arrives, so what this test loads must be new to them.
+    monkeypatch.setattr(events, "_positions", {})
+    monkeypatch.setattr(events, "_paths", {})
     text = b"name: a\nspec:\n  items: [1, 2]\n"
     first, _ = load_yaml(text, path="a.yaml")
     second, _ = load_yaml(text.replace(b"name: a", b"name: b"), path="b.yaml")
