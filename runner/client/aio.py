@@ -20,6 +20,10 @@ from yarl import URL
 # httpx's own keep-alive expiry: an idle connection is dropped before a server's usual 5 s keep-alive closes it under
 # a request (a submit sent on a connection the server is closing has an unknown outcome).
 KEEPALIVE_SECONDS = 5.0
+# Connections at most, whatever the run's concurrency. A query holds a connection only while one of its requests is
+# in flight (milliseconds), not while its job runs, so 200 queries in flight need far fewer; and each asyncio TLS
+# connection keeps about 0.6 MiB of buffers: at concurrency 200 a pool of 208 cost 130 MiB of the run's memory.
+POOL_MAX = 48
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -29,7 +33,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(limit=self._limit, ssl=self._ssl, keepalive_timeout=KEEPALIVE_SECONDS)
+        connector = aiohttp.TCPConnector(limit=min(self._limit, POOL_MAX), ssl=self._ssl,
+                                         keepalive_timeout=KEEPALIVE_SECONDS)
         # No total timeout (aiohttp's default cuts every exchange at 5 minutes): the caller's asyncio.timeout and the
         # per-phase timeouts below bound it. httpx decodes gzip (the byte cap counts decoded bytes) and keeps the
         # cookies; aiohttp never reads the environment (proxies are httpx's: VezaClient mounts this transport).

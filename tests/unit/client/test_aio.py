@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.client import aio
 from runner.client.aio import AiohttpTransport
 from runner.client.api import ClientConfig, VezaClient
 from runner.client.errors import Delivery, TransientError
@@ -177,6 +178,19 @@ def test_connections_are_capped_and_kept_alive() -> None:
             assert len(wire.ports) == 4  # 12 requests at once, never more than 4 connections
             await asyncio.gather(*(client.get("/") for _ in range(12)))
             assert len(wire.ports) == 4 and wire.arrived == 24  # kept alive: no new connection
+
+    run(scenario)
+
+
+def test_a_large_concurrency_shares_a_bounded_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections stop at POOL_MAX whatever the concurrency: requests are brief, each TLS connection is not."""
+    monkeypatch.setattr(aio, "POOL_MAX", 3)
+
+    async def scenario() -> None:
+        async with Wire() as wire, httpx.AsyncClient(base_url=wire.url, transport=transport(200)) as client:
+            replies = await asyncio.gather(*(client.get("/") for _ in range(20)))
+            assert all(r.status_code == 200 for r in replies)
+            assert len(wire.ports) == 3 and wire.arrived == 20
 
     run(scenario)
 
