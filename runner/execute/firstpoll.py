@@ -49,7 +49,9 @@ def first_poll_wait(*, use: CacheUse, typical: float, seen: float, remaining: fl
     """
     if use is CacheUse.HIT:
         return 0.0
-    wait = typical or seen
+    # The run's own pace only for replies that name a new execution: one without cache ids is told from a cached
+    # result only by a first poll at once, and that poll is cheap for a cached result.
+    wait = typical or (seen if use is CacheUse.MISS else 0.0)
     if not wait:
         return None if use is CacheUse.MISS else 0.0
     return max(0.0, min(wait, remaining / 2))

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from runner.model import JSONObject, JSONValue
@@ -23,7 +24,11 @@ class Pacing:
 
 
 def _number(value: JSONValue) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A finite number, else None: json.loads reads `Infinity` and `NaN`, and the schema's `number` lets them by."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 def pacing_of(data: JSONObject) -> Pacing | None:

@@ -11,6 +11,8 @@ not in the CI log that scrolled away.
 
 from __future__ import annotations
 
+import math
+
 from runner.report.figures import seconds_text
 from runner.report.html_escape import e as escape
 from runner.report.load_pacing import Pacing
@@ -44,7 +46,7 @@ def pacing_chart(pacing: Pacing, seconds: float) -> str:
     """An inline SVG step line of the limit over the run; "" when the limit never moved (the sentence says it)."""
     if len({limit for _, limit in pacing.series}) < 2:
         return ""
-    end = max(seconds, pacing.series[-1][0], 1e-9)
+    end = max(seconds if math.isfinite(seconds) else 0.0, pacing.series[-1][0], 1e-9)
     top = max(pacing.configured, *(limit for _, limit in pacing.series))
 
     def x(at: float) -> float:

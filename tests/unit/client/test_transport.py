@@ -428,6 +428,19 @@ def test_a_job_that_never_finishes_hits_the_query_deadline() -> None:
     assert sum(time.sleeps) <= 20
 
 
+def test_a_new_job_near_its_deadline_is_still_polled_once() -> None:
+    """On the ladder without its poll at 0 s, the first step (0.25 s) would pass a deadline 0.1 s away: the job is
+    asked once before the deadline instead of never."""
+    script, time = Script(page([1], None, False, "DONE")), FakeTime()
+
+    async def go() -> Any:
+        async with make_client(script, time) as client:
+            return await client.wait_until_finished("qr-1", page_size=10, deadline=time.now + 0.1, first_wait=None)
+
+    done, polls = run(go())
+    assert done.state is JobState.DONE and polls == 1 and sum(time.sleeps) <= 0.1 + 1e-9
+
+
 def test_plain_http_is_refused_except_to_this_machine(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="plain http"):
         VezaClient(ClientConfig(base_url="http://acme.vezacloud.com", api_key=Secret(CANARY)))

@@ -37,6 +37,7 @@ def test_the_pace_forgets_all_but_the_recent_jobs() -> None:
     (CacheUse.MISS, 0.0, 1.0, 1.0),  # no history: the shortest job of this run
     (CacheUse.MISS, 0.0, 0.0, None),  # nothing known, a new execution: the ladder without its poll at 0 s
     (CacheUse.UNKNOWN, 0.0, 0.0, 0.0),  # nothing known, no cache ids: only an immediate poll can tell a cached one
+    (CacheUse.UNKNOWN, 0.0, 1.0, 0.0),  # the run's pace is for new executions only: this one may be cached
 ])
 def test_the_first_wait(use: CacheUse, typical: float, seen: float, expected: float | None) -> None:
     assert first_poll_wait(use=use, typical=typical, seen=seen, remaining=600.0) == expected

@@ -48,6 +48,16 @@ def test_a_throttled_run_says_how_far_it_fell_and_draws_the_limit() -> None:
     assert ys.index(max(ys)) == 2  # the lowest limit (3) is drawn lowest, right after the first drop
 
 
+def test_numbers_json_allows_but_are_not_numbers_are_left_out() -> None:
+    odd = json.loads('{"polls": NaN, "concurrency": {"configured": 8, "start": 8, "final": 4, "converged": NaN, '
+                     '"series": [[0, 8], [Infinity, 4]], "throttled": 2, "retry_after_seconds": Infinity}}')
+    pacing = pacing_of(odd)
+    assert pacing is not None and pacing.polls is None and pacing.converged is None
+    assert pacing.retry_after_seconds == 0.0 and pacing.series == ((0.0, 8),)
+    assert "refused 2 attempts" in pacing_sentence(pacing, 4)
+    assert pacing_chart(pacing_of(THROTTLED) or pacing, float("nan")).startswith("<svg")
+
+
 def test_an_artifact_from_before_pacing_shows_nothing() -> None:
     assert pacing_of({"polls": 3}) is None
 
