@@ -101,17 +101,21 @@ def merge(common: Common, *, dirs: Sequence[Path], out: Path | None, allow_parti
     rundir = RunDir(reports=reports, run_id=run_id)
     rundir.create()
     lock = RunLock.acquire(rundir.path)
+    committed = False
     try:
         _link_results(rundir, plans, ran)
         with open_journal(project.root / JOURNAL) as journal:
-            with journal.batch():  # one commit for the whole batch; a failed merge leaves none of it
+            # One commit for the whole batch, run.json written inside it: a merge that fails anywhere, its commit
+            # included, leaves neither a journal run nor a run directory for the next run's drift to build on.
+            with journal.batch():
                 outcome = _record(journal, rundir, run_id, HistoryKey(env=env, target=target), plans, ran, shards,
                                   exceptions=clean.exceptions)
-            rundir.publish(build_artifact(_info(run_id, shards), outcome, {p.name: p for p in plans},
-                                          bodies=_bodies(first), shards=_shards_json(shards, missing)))
-            journal.finish_run(run_id, outcome.status)
+                rundir.publish(build_artifact(_info(run_id, shards), outcome, {p.name: p for p in plans},
+                                              bodies=_bodies(first), shards=_shards_json(shards, missing)))
+                journal.finish_run(run_id, outcome.status)
+            committed = True
     except BaseException:
-        if not rundir.run_file.is_file():  # nothing of a refused or failed merge stays behind
+        if not committed:
             shutil.rmtree(rundir.path, ignore_errors=True)
         raise
     finally:

@@ -6,6 +6,7 @@ one batch serve every check: each CLI process costs about a second of start-up."
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 import signal
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.artifact import RunDir
 from runner.cli import main
 from tests.acceptance.run_project import (
     _python_env,
@@ -173,6 +175,18 @@ def test_four_shards_merge_into_the_unsharded_run(tmp_path: Path, capsys: pytest
         code, out, err = cli(capsys, *project, *map(str, dirs))
         assert (code, err.count("\n")) == (2, 1) and says in err, err
     assert sorted(p.name for p in (sharded / "reports").iterdir()) == runs_before
+    # A merge that fails while writing run.json (a full disk) leaves neither a run directory nor a journal run.
+    journal_runs = _runs(sharded / ".vqr" / "state.sqlite")
+
+    def full_disk(*_: object, **__: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(RunDir, "publish", full_disk)
+        code, _, err = cli(capsys, *project, *map(str, shard_dirs))
+    assert code == 3 and "No space left on device" in err, err
+    assert sorted(p.name for p in (sharded / "reports").iterdir()) == runs_before
+    assert _runs(sharded / ".vqr" / "state.sqlite") == journal_runs
     partial_code, out, _ = cli(capsys, *project, *map(str, shard_dirs[:3]), "--allow-partial")
     assert partial_code == 1 and latest(sharded / "reports")["shards"]["missing"] == [3]
 
@@ -212,6 +226,14 @@ def test_a_killed_shard_resumes_on_its_own_journal(tmp_path: Path, capsys: pytes
     # The other shard has nothing to resume: its journal is its own.
     code, _, err = cli(capsys, "--project", str(project_file), "run", "--env", "remote", "--shard", "1/2", "--resume")
     assert code == 2 and "nothing to resume" in err, err
+
+
+def _runs(journal: Path) -> list[str]:
+    db = sqlite3.connect(journal)
+    try:
+        return [row[0] for row in db.execute("SELECT run_id FROM runs ORDER BY run_id")]
+    finally:
+        db.close()
 
 
 def _done(journal: Path) -> int:
