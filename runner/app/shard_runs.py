@@ -22,7 +22,7 @@ from runner.errors import UsageError
 from runner.model import CacheUse, ErrorCategory, JSONObject, QueryError, QueryResult, QueryStatus
 from runner.model.plans import Shard
 from runner.report import resolve_run_dir
-from runner.report.load import ArtifactError
+from runner.report.load import ArtifactError, check_run_json
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 
 # A shard's own assessment, which the merge computes again against the merged journal and never reads (nor copies):
@@ -80,10 +80,7 @@ def _validated(path: Path) -> JSONObject:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if problems:
-        shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
-        raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
+    check_run_json(_validator(), data, path)
     assert isinstance(data, dict)
     return data
 

@@ -30,6 +30,7 @@ from runner.model.lifecycle import (
     OpenEntities,
     OpenEntity,
 )
+from runner.model.shared import Shared
 
 OLDEST = 10  # oldest open entities listed per query (run.json `lifecycle.oldest`)
 _SIGN = 1 << 63
@@ -163,27 +164,20 @@ def track_lifecycle(store: LifecycleStore, scope: LifecycleScope, results: Path,
 
 # Every query's samples are held until run.json is written (10,000 queries: ~200,000 of them), and the same entities
 # recur across queries: equal ones (immutable) are one object. Bounded, emptied when full.
-_SHARED_LIMIT = 1 << 16
-_refs: dict[tuple[str, str | None], EntityRef] = {}
-_open: dict[tuple[str, str | None, int, int], OpenEntity] = {}
+_refs: Shared[tuple[str, str | None], EntityRef] = Shared()
+_open: Shared[tuple[str, str | None, int, int], OpenEntity] = Shared()
 
 
 def _ref(key: str, name: str | None) -> EntityRef:
     found = _refs.get((key, name))
-    if found is None:
-        if len(_refs) >= _SHARED_LIMIT:
-            _refs.clear()
-        found = _refs[key, name] = EntityRef(key=key, name=name)
-    return found
+    return found if found is not None else _refs.add((key, name), EntityRef(key=key, name=name))
 
 
 def _open_entity(key: str, name: str | None, first: int, age_days: int) -> OpenEntity:
     found = _open.get((key, name, first, age_days))
     if found is None:
-        if len(_open) >= _SHARED_LIMIT:
-            _open.clear()
-        found = _open[key, name, first, age_days] = OpenEntity(
-            key=key, name=name, first_seen=datetime.fromtimestamp(first, UTC), age_days=age_days)
+        found = _open.add((key, name, first, age_days), OpenEntity(
+            key=key, name=name, first_seen=datetime.fromtimestamp(first, UTC), age_days=age_days))
     return found
 
 

@@ -24,6 +24,7 @@ from ruamel.yaml.events import (
 from runner.load.lines import line_breaks, value_map
 from runner.load.scalars import ScalarProblem, describe, resolve_plain, shown
 from runner.model import CharMap, Finding, JSONPath, JSONValue, Position, Severity
+from runner.model.shared import Shared
 
 _DIRECTIVE = re.compile(r"^%(\S*)", re.MULTILINE)
 _CORE_TAG_PREFIX = "tag:yaml.org,2002:"
@@ -60,27 +61,18 @@ class _Frame:
 # Every document's position maps are held until its repository is compiled (cross-file rules read them): at 10,000
 # query files, one Position object and one path tuple per value and key were ~40 MiB. Equal ones are shared instead
 # (both are immutable); the tables are bounded, and emptied when full, so a hostile file cannot grow them forever.
-_SHARED_LIMIT = 1 << 16
-_positions: dict[tuple[int, int], Position] = {}
-_paths: dict[JSONPath, JSONPath] = {}
+_positions: Shared[tuple[int, int], Position] = Shared()
+_paths: Shared[JSONPath, JSONPath] = Shared()
 
 
 def _position(line: int, column: int) -> Position:
     found = _positions.get((line, column))
-    if found is None:
-        if len(_positions) >= _SHARED_LIMIT:
-            _positions.clear()
-        found = _positions[line, column] = Position(line=line, column=column)
-    return found
+    return found if found is not None else _positions.add((line, column), Position(line=line, column=column))
 
 
 def _shared_path(path: JSONPath) -> JSONPath:
     found = _paths.get(path)
-    if found is None:
-        if len(_paths) >= _SHARED_LIMIT:
-            _paths.clear()
-        found = _paths[path] = path
-    return found
+    return found if found is not None else _paths.add(path, path)
 
 
 def _where(event: Any) -> Position:

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import jsonschema
 
@@ -18,6 +18,7 @@ from runner.artifact import RUN_FILE
 from runner.artifact.jsonread import read_streamed
 from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
+from runner.model.shared import Shared
 from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
 from runner.report.load_pacing import Pacing, pacing_of
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
@@ -166,6 +167,14 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
+def check_run_json(validator: jsonschema.protocols.Validator, data: Any, path: Path) -> None:
+    """`ArtifactError` naming the first five places where `data` (the run.json at `path`) breaks `validator`."""
+    problems = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if problems:
+        shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
+        raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
+
+
 def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:
     """`validate=False` is for the run.json this very process just wrote (checked against its schema by the test
     suite); an artifact read back later, possibly by another vqr version, is always validated."""
@@ -179,10 +188,7 @@ def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:
         raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    problems = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if problems:
-        shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
-        raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
+    check_run_json(_validator(), data, path)
     return _artifact(run_dir, cast(JSONObject, data), tuple(_query(_obj(q)) for q in _list(data.get("queries"))))
 
 
@@ -245,28 +251,22 @@ def _expectation(data: JSONObject) -> Expectation:
                        actual=_int(data.get("actual")), message=str(data.get("message", "")))
 
 
-_SHARED_LIMIT = 1 << 16
-_entity_table: dict[tuple[str, str | None, tuple[str, ...]], Entity] = {}
-_open_table: dict[tuple[str, str | None, str, int], OpenFigure] = {}
+_entity_table: Shared[tuple[str, str | None, tuple[str, ...]], Entity] = Shared()
+_open_table: Shared[tuple[str, str | None, str, int], OpenFigure] = Shared()
 
 
 def _entity(id_: str, name: str | None, fields: tuple[str, ...]) -> Entity:
     """Equal samples (immutable) are one object: 10,000 queries' samples name the same entities over. Bounded."""
     found = _entity_table.get((id_, name, fields))
-    if found is None:
-        if len(_entity_table) >= _SHARED_LIMIT:
-            _entity_table.clear()
-        found = _entity_table[id_, name, fields] = Entity(id=id_, name=name, fields=fields)
-    return found
+    return found if found is not None else _entity_table.add((id_, name, fields),
+                                                             Entity(id=id_, name=name, fields=fields))
 
 
 def _open_figure(id_: str, name: str | None, first_seen: str, age_days: int) -> OpenFigure:
     found = _open_table.get((id_, name, first_seen, age_days))
     if found is None:
-        if len(_open_table) >= _SHARED_LIMIT:
-            _open_table.clear()
-        found = _open_table[id_, name, first_seen, age_days] = OpenFigure(id=id_, name=name, first_seen=first_seen,
-                                                                          age_days=age_days)
+        found = _open_table.add((id_, name, first_seen, age_days),
+                                OpenFigure(id=id_, name=name, first_seen=first_seen, age_days=age_days))
     return found
 
 

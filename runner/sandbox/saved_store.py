@@ -10,15 +10,14 @@ concurrent sandboxes on one directory see one another's objects. Filesystem I/O 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from runner.files import write_atomically
+from runner.sandbox.store import state_lock
 
 FORMAT = 1  # bump when saved.json changes shape: an older file is then set aside, never misread
 FILE_NAME = "saved.json"
@@ -108,16 +107,8 @@ class FileSaved:
         self.warning: str | None = None  # one line when the file was unreadable and set aside
         self._cached: tuple[tuple[int, int, int], SavedState] | None = None
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        # The lock file of `store.StateStore`: one lock guards everything under the state directory.
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
+        return state_lock(self.root)  # the lock of `store.StateStore`: one guards the whole state directory
 
     def _stamp(self) -> tuple[int, int, int] | None:
         try:

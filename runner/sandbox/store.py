@@ -117,6 +117,19 @@ def _newest(entries: list[tuple[T, Path]], most: int, *, rows: Callable[[T], int
     return kept
 
 
+@contextlib.contextmanager
+def state_lock(root: Path) -> Iterator[None]:
+    """The one lock over everything under a sandbox's state directory (graphs, jobs, saved objects), shared by
+    every sandbox process on it."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the flock
+
+
 class StateStore:
     """The files of one graph identity under `root`. `clock` is the sandbox's (monotonic) clock: stored times are
     wall-clock, shifted by the difference at open, so a later process reads the same ages."""
@@ -129,16 +142,9 @@ class StateStore:
         self._ttl = ttl
         self._offset = time.time() - clock()  # wall = clock + offset
 
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> contextlib.AbstractContextManager[None]:
         # Loading and rebuilding hold the lock, so one sandbox never deletes files another is reading.
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing the only descriptor releases the flock
+        return state_lock(self.root)
 
     def load(self) -> tuple[Loaded, str | None]:
         """What the store holds, unexpired, and a one-line warning when it was corrupt and has been rebuilt (or
