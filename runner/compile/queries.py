@@ -46,4 +46,5 @@ def to_query(unit: QueryUnit, default_cache: Mapping[str, JSONValue]) -> Query:
         severity=severity if isinstance(severity, str) and severity in SEVERITIES else DEFAULT_SEVERITY,
         description=_text(body.get("description")),
         timeout=str(timeout) if timeout is not None else None, expect=body.get("expect"),
-        drift_ignore=_strings(drift.get("ignore")) if isinstance(drift, dict) else ())
+        drift_ignore=_strings(drift.get("ignore")) if isinstance(drift, dict) else (),
+        publish=publish if isinstance(publish := body.get("publish"), bool) else None)

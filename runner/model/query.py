@@ -89,3 +89,4 @@ class Query:
     timeout: str | None = None  # the query's own deadline (a duration); None: the project default
     expect: JSONValue = None  # `expect:` entries, evaluated by `assess.expectations`
     drift_ignore: tuple[str, ...] = ()  # `drift: {ignore: [...]}`
+    publish: bool | None = None  # `publish:` (None: the file does not say; vqr.yaml `publish.default` decides)

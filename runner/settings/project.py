@@ -18,6 +18,7 @@ from runner.model import Document, Finding, JSONObject, JSONValue, Position, Sev
 from runner.model.exceptions import ExceptionSettings
 from runner.model.notify import NotifySettings
 from runner.model.protocol import ApiProtocol
+from runner.model.publish import PublishSettings
 from runner.model.query import DEFAULT_MAX_STALENESS
 from runner.rates import BudgetSettings, budget_settings
 from runner.repopath import PathProblem, Problem, check_file, outside_root
@@ -67,6 +68,7 @@ class Project:
     budget: BudgetSettings | None = None  # vqr.yaml `api.budget`: the submit rate shards share (None: unpaced)
     notify: NotifySettings = field(default_factory=NotifySettings)  # vqr.yaml `notify:`: where URLs are, not URLs
     exceptions: ExceptionSettings = field(default_factory=ExceptionSettings)  # vqr.yaml `exceptions:`
+    publish: PublishSettings = field(default_factory=PublishSettings)  # vqr.yaml `publish:` (`vqr publish`)
 
     def display(self, path: Path) -> str:
         """How a file is named in findings: relative to the project root, with forward slashes."""
@@ -225,6 +227,7 @@ def _build_project(root: Path, file: Path, doc: Document) -> Project:
         notify=NotifySettings.from_section(_object(data.get("notify")), root=root,
                                            deadline_seconds=parse_duration(_object(data.get("notify")).get("deadline"))),
         exceptions=ExceptionSettings.from_section(_object(data.get("exceptions"))),
+        publish=PublishSettings.from_section(_object(data.get("publish"))),
     )
 
 
