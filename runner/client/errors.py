@@ -251,6 +251,6 @@ def error_from_transport(error: httpx.TransportError, *, operation: str, secret:
                                                                | httpx.PoolTimeout)
                 else Delivery.UNKNOWN)
     # The class name says which failure it was; the text names the host and the failure, never our headers.
-    reason = " ".join(secret.redact(str(error)).split()) if secret is not None else str(error)
+    reason = _tidy(str(error), secret) if secret is not None else str(error)
     return TransientError(f"{type(error).__name__}: {reason or 'no detail'}"[:_MAX_TEXT], operation=operation,
                           delivery=delivery, refused=refused)
