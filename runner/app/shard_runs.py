@@ -22,7 +22,7 @@ from runner.errors import UsageError
 from runner.model import CacheUse, ErrorCategory, JSONObject, QueryError, QueryResult, QueryStatus
 from runner.model.plans import Shard
 from runner.report import resolve_run_dir
-from runner.report.load import ArtifactError, check_run_json
+from runner.report.load import ArtifactError, read_run_json
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
 
 # A shard's own assessment, which the merge computes again against the merged journal and never reads (nor copies):
@@ -59,7 +59,7 @@ def read_shard(given: Path) -> ShardRun:
     if not (run_dir / RUN_FILE).is_file():
         raise UsageError(f"{given} holds no finished shard run (no {RUN_FILE}: is the shard still running, or was "
                          "it interrupted? `vqr run --shard I/N --resume` finishes it)")
-    data = _validated(run_dir / RUN_FILE)  # every field read below has its type
+    data = read_run_json(run_dir / RUN_FILE, _validator())  # every field read below has its type
     queries = data.get("queries")
     for entry in queries if isinstance(queries, list) else []:
         for name in _RECOMPUTED:  # most of a shard's run.json: never held for the whole merge
@@ -73,16 +73,6 @@ def read_shard(given: Path) -> ShardRun:
         raise UsageError(f"shard {run.label} in {run_dir} was interrupted: `vqr run --shard {run.label} --resume` "
                          "finishes it, then merge")
     return run
-
-
-def _validated(path: Path) -> JSONObject:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ArtifactError(f"cannot read {path}: {error}") from None
-    check_run_json(_validator(), data, path)
-    assert isinstance(data, dict)
-    return data
 
 
 @cache

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import jsonschema
 
@@ -167,29 +167,36 @@ def _validator() -> jsonschema.protocols.Validator:
     return cls(schema)
 
 
-def check_run_json(validator: jsonschema.protocols.Validator, data: Any, path: Path) -> None:
-    """`ArtifactError` naming the first five places where `data` (the run.json at `path`) breaks `validator`."""
-    problems = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+def read_run_json(path: Path, validator: jsonschema.protocols.Validator | None = None) -> JSONObject:
+    """The run.json at `path`, parsed and checked against `validator` (default: run.schema.json as it is);
+    `ArtifactError` when it is missing or unreadable, or naming the first five places where it breaks the schema."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ArtifactError(f"cannot read {path}: {error}") from None
+    problems = sorted((validator or _validator()).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if problems:
         shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
         raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
+    return cast(JSONObject, data)
 
 
 def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:
     """`validate=False` is for the run.json this very process just wrote (checked against its schema by the test
     suite); an artifact read back later, possibly by another vqr version, is always validated."""
     path = run_dir / RUN_FILE
-    try:
-        if not validate:  # each query entry parsed and converted in turn: never the whole tree in memory
-            fields, queries = read_streamed(path, "queries", lambda q: _query(_obj(q)))
-            return _artifact(run_dir, fields, tuple(queries or ()))
-        data = json.loads(path.read_text(encoding="utf-8"))
+    if validate:
+        data = read_run_json(path)
+        return _artifact(run_dir, data, tuple(_query(_obj(q)) for q in _list(data.get("queries"))))
+    try:  # each query entry parsed and converted in turn: never the whole tree in memory
+        fields, queries = read_streamed(path, "queries", lambda q: _query(_obj(q)))
     except FileNotFoundError:
         raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    check_run_json(_validator(), data, path)
-    return _artifact(run_dir, cast(JSONObject, data), tuple(_query(_obj(q)) for q in _list(data.get("queries"))))
+    return _artifact(run_dir, fields, tuple(queries or ()))
 
 
 def _str(value: JSONValue) -> str | None:
