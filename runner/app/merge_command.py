@@ -38,6 +38,7 @@ from runner.model import (
 )
 from runner.model.exceptions import ExceptionRule
 from runner.plan import build_groups, build_plans, plan_hash
+from runner.report.publish import csv_is_fresh
 from runner.sanitize import terminal_line
 from runner.settings import Project
 from runner.state import HistoryKey, Journal, QueryState, open_journal
@@ -155,7 +156,7 @@ def _link_csv(source: Path, target: Path) -> None:
     csv_file, copy = source.with_suffix(".csv"), target.with_suffix(".csv")
     try:
         if csv_file.is_symlink() or not csv_file.is_file() or not target.samefile(source) or \
-                csv_file.stat().st_mtime_ns < source.stat().st_mtime_ns:
+                not csv_is_fresh(csv_file, source):
             return
         copy.unlink(missing_ok=True)
         os.link(csv_file, copy)

@@ -51,7 +51,9 @@ def write_result_csv(jsonl: Path) -> None:
         write_csv(jsonl, jsonl.with_suffix(".csv"))
 
 
-def _fresh(csv_file: Path, jsonl: Path) -> bool:
+def csv_is_fresh(csv_file: Path, jsonl: Path) -> bool:
+    """Whether the CSV beside a results file was written after its rows (so it holds them): what `after_run`
+    keeps rather than writes again, and what `vqr report merge` may link from a shard."""
     try:
         return csv_file.stat().st_mtime_ns >= jsonl.stat().st_mtime_ns
     except OSError:
@@ -67,7 +69,7 @@ def _write_csvs(run: RunArtifact, *, keep_fresh: bool = False) -> list[Path]:
         if jsonl.suffix != ".jsonl" or not jsonl.is_file():
             continue
         target = jsonl.with_suffix(".csv")
-        if keep_fresh and _fresh(target, jsonl):
+        if keep_fresh and csv_is_fresh(target, jsonl):
             written.append(target)
             continue
         previous_run = query.drift.previous_run if query.drift is not None else None
