@@ -141,7 +141,7 @@ def track_lifecycle(store: LifecycleStore, scope: LifecycleScope, results: Path,
     """See the module docstring. A repeated key in the file is one entity, as in drift. `scan`: the rows of
     `results` already fed to a scan from `start_scan` (of this scope and run) as they were written."""
     if scan is None:
-        scan = LifecycleScan(store.open_entities(scope, run_id=run_id), as_of)
+        scan = start_scan(store, scope, run_id=run_id, as_of=as_of)
         try:
             scan.read(results)
         except (OSError, ValueError):
