@@ -128,8 +128,11 @@ class CommandFailed(Exception):
 
 def time_command(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None,
                  ok_codes: frozenset[int] = frozenset({0}), keep_output: bool = False) -> Sample:
-    """Run `argv` once; wall time around spawn-to-exit and the child's own peak RSS (wait4, so not a high-water
-    mark shared with earlier children). Output goes to a temp file so a chatty child can never block on a pipe."""
+    """Run `argv` once; wall time around spawn-to-exit and the child's peak RSS (wait4, so not a high-water mark
+    shared with earlier children). Linux counts in that figure the bench process's own RSS at the spawn (exec
+    records the address space it replaces), so it reads max(this process, the child): true for the rows with an
+    RSS target, whose runs are several times larger than the bench process. Output goes to a temp file so a
+    chatty child can never block on a pipe."""
     with tempfile.TemporaryFile() as sink:
         start = time.perf_counter()
         proc = subprocess.Popen(list(argv), cwd=cwd, env=dict(env) if env is not None else None,

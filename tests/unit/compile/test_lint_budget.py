@@ -21,6 +21,7 @@ from runner.settings import load_project, resolve_variables
 from runner.template import LintLimits
 from runner.template.budget import MATRIX_COMBINATIONS
 from runner.validate.schemas import load_schema_set
+from tests.support.own_peak import RUN_MODULE
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC = """\
@@ -73,22 +74,23 @@ def run_measured(args: list[str], *, cwd: Path, timeout: float = 30.0) -> tuple[
 
     env = {**os.environ, "PYTHONPATH": str(REPO), "VQR_NO_LINT_CACHE": "1"}
     env.pop("GITHUB_STEP_SUMMARY", None)
+    peak_file = cwd / ".peak-kib"
     started = time.monotonic()
-    child = subprocess.Popen([sys.executable, "-m", "runner", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, preexec_fn=cap)
+    child = subprocess.Popen([sys.executable, "-c", RUN_MODULE, str(peak_file), "runner", *args], cwd=cwd, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, preexec_fn=cap)
     killer = threading.Timer(timeout, child.kill)
     killer.start()
     assert child.stdout is not None
     try:
         with child.stdout:
             output = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not every child's of this process
+        child.wait()
     finally:
         killer.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.monotonic() - started
     assert elapsed < timeout, f"killed after {timeout} s: {output[-2000:]}"
-    return child.returncode, output, elapsed, usage.ru_maxrss
+    # The child's own VmHWM: ru_maxrss would count this pytest worker's memory too (see tests/support/own_peak.py).
+    return child.returncode, output, elapsed, int(peak_file.read_text())
 
 
 # --- the matrix: counted, never expanded past its cap ---------------------------------------------------------------
