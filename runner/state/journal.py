@@ -24,6 +24,7 @@ from runner.secret import SECRET_FILTER
 from runner.state.entities import apply_changes, read_open
 from runner.state.history import EMPTY_HISTORY, History, HistoryPoint
 from runner.state.pacing import Pacing
+from runner.state.publishlog import PublishLog
 from runner.state.readonly import SUPERSEDING, latest_key, parse_stamp, read_history, read_resumable, stamp
 from runner.state.records import (
     ALLOWED,
@@ -234,6 +235,11 @@ class Journal:
     def pacing(self) -> Pacing:
         """Job durations and the concurrency cap, to pace the next run (state/pacing.py)."""
         return Pacing(self._db, self._clock)
+
+    @property
+    def publish(self) -> PublishLog:
+        """`vqr publish apply`'s applies and calls (state/publishlog.py)."""
+        return PublishLog(self._db, self._clock, self._redact)
 
     # --- finding lifecycles (state/entities.py) ------------------------------------------------------------------
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from runner.state.entities import SCHEMA3
 from runner.state.pacing import SCHEMA4
+from runner.state.publishlog import SCHEMA5
 from runner.state.records import JournalError
 
 # Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
 # in order when opened. A file from a newer vqr is refused rather than guessed at.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     """CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, env TEXT NOT NULL,
        status TEXT NOT NULL)""",
@@ -35,7 +36,9 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     "ALTER TABLE history ADD COLUMN env TEXT",
     "ALTER TABLE history ADD COLUMN target TEXT",
     "CREATE INDEX history_by_key ON history (name, env, target, finished_at)",
-), SCHEMA3, SCHEMA4)  # 3: finding lifecycles (state/entities.py); 4: job durations, concurrency caps (pacing.py)
+), SCHEMA3, SCHEMA4, SCHEMA5)
+# 3: finding lifecycles (state/entities.py); 4: job durations, concurrency caps (pacing.py); 5: publish applies
+# and their calls (publishlog.py)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 

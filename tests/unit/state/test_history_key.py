@@ -100,7 +100,7 @@ def test_a_schema1_journal_is_migrated_keeping_rows_that_no_key_matches(path: Pa
     assert read_history(path, ["q"], key=PROD, until_run=None, not_after=None, limit=30).of("q") == ()
     with open_journal(path, clock=Clock()) as journal:
         raw = sqlite3.connect(path)
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         kept = raw.execute("SELECT run_id, env, target, cache_id FROM history ORDER BY run_id").fetchall()
         assert kept == [("old-prod", None, None, "old-cache"), ("old-sandbox", None, None, "old-sb")]
         assert raw.execute("SELECT run_id, env, target FROM runs ORDER BY run_id").fetchall() == [
@@ -126,7 +126,7 @@ def test_a_schema2_journal_gains_empty_lifecycles_and_keeps_its_history(path: Pa
     write_schema2_journal(path, old, target=PROD.target)
     with open_journal(path, clock=Clock()) as journal:
         raw = sqlite3.connect(path)
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"lifecycles", "lifecycle_runs", "entities"} <= tables
         assert raw.execute("SELECT COUNT(*) FROM entities").fetchone()[0] == 0

@@ -1,0 +1,131 @@
+"""A publish plan as people and programs read it: `text` (a terminal or CI log), `md` (a pull-request comment) and
+`json` (the plan file `vqr publish apply --plan` takes, and what scripts parse).
+
+`render(plan, fmt)` returns the document. Names, labels and values come from the tenant or from pull requests, so
+they are escaped for where they go: `terminal_line` for text, `markdown_inline` for Markdown (no HTML, no mention,
+no link); the JSON is `json_text` (valid JSON with every control character escaped). A long value is shortened in
+text and Markdown only: the JSON plan keeps every byte, because apply sends its bodies. Pure, no I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from runner.model import JSONObject, JSONValue
+from runner.model.impact import MISSING, Missing
+from runner.publish.planner import Action, Change, PublishPlan
+from runner.sanitize import json_text, markdown_inline, terminal_line
+
+FORMATS = ("text", "md", "json")
+PLAN_VERSION = 1  # the plan file's layout; apply refuses another
+SHOWN_VALUE = 160  # characters of one diff value in text and Markdown
+
+_SIGN = {Action.CREATE: "+", Action.UPDATE: "~", Action.DRIFT: "~", Action.DELETE: "-", Action.ORPHAN: "?",
+         Action.CLASH: "!", Action.NOOP: "="}
+_WHY = {
+    Action.CREATE: "new in the repository",
+    Action.UPDATE: "changed in the repository",
+    Action.DRIFT: "edited in Veza since vqr applied it: apply puts the repository's version back",
+    Action.DELETE: "its query file is gone (--prune)",
+    Action.ORPHAN: "its query file is gone: left alone (deleted only with --prune)",
+    Action.CLASH: "an unmanaged saved query has this name: left alone (rename one of them)",
+    Action.NOOP: "unchanged",
+}
+
+
+def render(plan: PublishPlan, fmt: str, *, target: str) -> str:
+    if fmt == "json":
+        return json_text(json.dumps(plan_document(plan, target=target), indent=2, ensure_ascii=False)) + "\n"
+    return (_markdown if fmt == "md" else _text)(plan, target)
+
+
+def plan_document(plan: PublishPlan, *, target: str) -> JSONObject:
+    """The plan file: everything apply needs to refuse a stale plan (tenant fingerprint, target, environment,
+    project) and to execute it (each change's body)."""
+    return {"version": PLAN_VERSION, "project": plan.project, "env": plan.env, "target": target,
+            "prune": plan.prune, "tenant": plan.tenant, "summary": summary_counts(plan),
+            "changes": [change.to_json() for change in plan.changes]}
+
+
+def read_plan(document: JSONValue) -> tuple[PublishPlan, str]:
+    """A plan file's plan and target; `ValueError` with one line when it is not a plan file of this version."""
+    if not isinstance(document, dict) or document.get("version") != PLAN_VERSION:
+        raise ValueError(f"not a vqr publish plan file of version {PLAN_VERSION}")
+    try:
+        changes = tuple(_change(raw) for raw in document["changes"])  # type: ignore[union-attr]
+        plan = PublishPlan(project=str(document["project"]), env=str(document["env"]),
+                           prune=document["prune"] is True, tenant=str(document["tenant"]), changes=changes)
+        return plan, str(document["target"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"a damaged vqr publish plan file ({type(error).__name__}: {error})") from None
+
+
+def _change(raw: JSONValue) -> Change:
+    if not isinstance(raw, dict):
+        raise TypeError("a change is not an object")
+    body, diff = raw.get("body"), raw.get("diff")
+    return Change(action=Action(str(raw["action"])), name=str(raw["name"]),
+                  saved_id=None if raw.get("id") is None else str(raw["id"]),
+                  body=body if isinstance(body, dict) else None,
+                  diff=tuple((str(d["path"]), d.get("old", MISSING), d.get("new", MISSING))
+                             for d in (diff if isinstance(diff, list) else []) if isinstance(d, dict)))
+
+
+def summary_counts(plan: PublishPlan) -> JSONObject:
+    counts: JSONObject = {action.value: 0 for action in Action}
+    for change in plan.changes:
+        counts[change.action.value] = int(str(counts[change.action.value])) + 1
+    return counts
+
+
+def summary_line(plan: PublishPlan) -> str:
+    counts = summary_counts(plan)
+    pending = (f"{counts['create']} to create, {counts['update']} to update, {counts['drift']} drifted to put back, "
+               f"{counts['delete']} to delete")
+    alone = [f"{counts[a]} {a}" for a in ("clash", "orphan") if counts[a]]
+    return f"{pending}; " + ", ".join([*alone, f"{counts['noop']} unchanged"]) + "."
+
+
+def _text(plan: PublishPlan, target: str) -> str:
+    lines = [terminal_line(f"vqr publish plan: project {plan.project}, environment {plan.env}, {target}")]
+    for change in plan.changes:
+        if change.action is Action.NOOP:
+            continue
+        lines.append(terminal_line(f"  {_SIGN[change.action]} {change.action.value:<6} {change.name}"
+                                   f"{_id_note(change)}: {_WHY[change.action]}"))
+        lines += [terminal_line(f"      {path}: {_shown(old)} -> {_shown(new)}") for path, old, new in change.diff]
+    lines.append("No changes: the tenant matches the repository." if not plan.pending else
+                 f"Plan: {summary_line(plan)}")
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(plan: PublishPlan, target: str) -> str:
+    md: Callable[[object], str] = markdown_inline
+    out = [f"### vqr publish plan: {md(plan.project)}, environment {md(plan.env)}", "",
+           f"Target {md(target)}. **{md(summary_line(plan))}**", ""]
+    shown = [c for c in plan.changes if c.action is not Action.NOOP]
+    if not shown:
+        return "\n".join([*out, "No changes: the tenant matches the repository.", ""])
+    out += ["| | action | saved query | why |", "|---|---|---|---|"]
+    out += [f"| {_SIGN[c.action]} | {c.action.value} | {md(c.name)}{md(_id_note(c))} | {md(_WHY[c.action])} |"
+            for c in shown]
+    diffs = [c for c in shown if c.diff]
+    for change in diffs:
+        out += ["", f"<details><summary>{md(change.action.value)} {md(change.name)}: "
+                    f"{len(change.diff)} field(s)</summary>", "", "| field | in Veza | in the repository |",
+                "|---|---|---|"]
+        out += [f"| {md(path)} | {md(_shown(old))} | {md(_shown(new))} |" for path, old, new in change.diff]
+        out += ["", "</details>"]
+    return "\n".join([*out, ""])
+
+
+def _id_note(change: Change) -> str:
+    return f" (id {change.saved_id})" if change.saved_id else ""
+
+
+def _shown(value: JSONValue | Missing) -> str:
+    if value is MISSING:
+        return "(absent)"
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE - 1] + "…"
