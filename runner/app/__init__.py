@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from runner.app.merge_command import merge
     from runner.app.notify_command import notify
     from runner.app.options import RunOptions
+    from runner.app.publish_command import publish_apply, publish_plan
     from runner.app.shards import plan
     from runner.findings import FORMATS as LINT_FORMATS
+    from runner.publish.render import FORMATS as PUBLISH_FORMATS
     from runner.report.kinds import REPORT_FORMATS
     from runner.sandbox.config import option_specs as sandbox_option_specs
     from runner.sanitize import LOG_FILTER
@@ -51,6 +53,8 @@ _HOMES = {
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
     "LOG_FILTER": ("runner.sanitize", None),
     "plan": ("shards", None), "merge": ("merge_command", None),
+    "publish_plan": ("publish_command", None), "publish_apply": ("publish_command", None),
+    "PUBLISH_FORMATS": ("runner.publish.render", "FORMATS"),
     "import_queries": ("commands", None), "sandbox_reset": ("commands", None), "notify": ("notify_command", None),
 }
 
@@ -60,6 +64,7 @@ __all__ = [
     "LOG_FILTER",
     "MAX_CONCURRENCY",
     "MAX_SHARDS",
+    "PUBLISH_FORMATS",
     "REPORT_FORMATS",
     "SECRET_FILTER",
     "SHARD_BY",
@@ -77,6 +82,8 @@ __all__ = [
     "notify",
     "parse_duration",
     "plan",
+    "publish_apply",
+    "publish_plan",
     "render",
     "report",
     "run",

@@ -64,11 +64,12 @@ def _resolve_env(project: Project, process: ProcessEnv, options: RunOptions, res
 
 
 @contextlib.contextmanager
-def _target(env: Environment, process: ProcessEnv, options: RunOptions, *, err: TextIO, state: Path,
-            oaa_types: str = "") -> Iterator[Target]:
-    """The base URL and key: `VEZA_URL` over the environment's URL; `embedded` starts the sandbox for the run,
-    generating the project's OAA apps unless the sandbox config names its own, and remembering its cache in
-    `state` unless the config names its own store."""
+def open_target(env: Environment, process: ProcessEnv, sandbox_config: SandboxConfig | None, *, err: TextIO,
+                state: Path, oaa_types: str = "") -> Iterator[Target]:
+    """The base URL and key: `VEZA_URL` over the environment's URL; `embedded` starts the sandbox for the command
+    (`sandbox_config`, else the VQR_SANDBOX_* settings), generating the project's OAA apps unless the sandbox
+    config names its own, and remembering its cache and saved queries in `state` unless the config names its own
+    store."""
     url = process.veza_url or env.url
     if url != EMBEDDED_URL:
         key = load_api_key(process.variables, env_var=env.api_key_env, key_file=env.api_key_file)
@@ -76,7 +77,7 @@ def _target(env: Environment, process: ProcessEnv, options: RunOptions, *, err: 
         return
     from runner.sandbox.server import EmbeddedSandbox
 
-    config = options.tuning.sandbox or _sandbox_config(process.sandbox)
+    config = sandbox_config or _sandbox_config(process.sandbox)
     if not config.oaa_types and oaa_types:
         config = dataclasses.replace(config, oaa_types=oaa_types)
     if config.state is None:
@@ -111,7 +112,7 @@ def _sandbox_config(settings: Mapping[str, str]) -> SandboxConfig:
     return SandboxConfig(**values)  # type: ignore[arg-type]
 
 
-def _declared_oaa(project: Project) -> str:
+def declared_oaa(project: Project) -> str:
     """The well-formed OAA types of vqr.yaml's node_types, for the embedded sandbox's --oaa-types (sorted)."""
     return ",".join(sorted(name for name in project.node_types if parse_oaa(name) is not None))
 
@@ -201,8 +202,8 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
                          records=records, resumed_run=resumed.run_id if resumed else None,
                          concurrency=concurrency, out=out, err=err, hooks=hooks or Hooks(), lock=lock,
                          bodies=_bodies(queries), shard=shard_info, exceptions=exceptions)
-    with _target(env, process, options, err=err, state=project.root / SANDBOX_STATE,
-                 oaa_types=_declared_oaa(project)) as target:
+    with open_target(env, process, options.tuning.sandbox, err=err, state=project.root / SANDBOX_STATE,
+                     oaa_types=declared_oaa(project)) as target:
         session.submit_budget = submit_budget(project.budget, process, target=target.shown, api_key=target.key,
                                               err=err, shards=shard.count if shard else 1)
         return asyncio.run(session.run(target))

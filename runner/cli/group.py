@@ -19,6 +19,7 @@ EXIT_CODES = """\b
 Exit codes:
   0    lint: clean (warnings allowed)   run: every query succeeded
   1    lint: errors found               run: a query or an error expectation failed
+       publish apply: a call failed, or the apply was not approved
   2    usage error, invalid project file or specs: nothing was sent
   3    internal error; run: could not run at all (auth, API unreachable),
        or a file could not be written (the path and the reason are named)

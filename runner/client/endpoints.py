@@ -27,3 +27,11 @@ CONNECTION_CHECK = "/api/v1/providers/custom/templates"
 
 # [assumed] Where a success reply's request id may be found when the body does not carry one.
 REQUEST_ID_HEADERS = ("x-request-id", "x-veza-request-id", "request-id")
+
+# [D][SDK] Saved queries: GET lists (page_size, page_token, filter=name eq "..."), POST creates; GET, PUT (the full
+# body) and DELETE (?force=) under `/{id}` (veza-api.md §9).
+SAVED_QUERIES = "/api/v1/assessments/queries"
+
+# [SDK] Reports (a preview API): GET lists, POST creates {name, description, queries: [{query: id}]};
+# PUT `/{rid}/queries/{qid}` (no body) adds a saved query to a report.
+REPORTS = "/api/preview/assessments/reports"

@@ -95,20 +95,27 @@ def _text(plan: PublishPlan, target: str) -> str:
         lines.append(terminal_line(f"  {_SIGN[change.action]} {change.action.value:<6} {change.name}"
                                    f"{_id_note(change)}: {_WHY[change.action]}"))
         lines += [terminal_line(f"      {path}: {_shown(old)} -> {_shown(new)}") for path, old, new in change.diff]
-    lines.append("No changes: the tenant matches the repository." if not plan.pending else
-                 f"Plan: {summary_line(plan)}")
+    lines.append(_verdict(plan))
     return "\n".join(lines) + "\n"
+
+
+def _verdict(plan: PublishPlan) -> str:
+    if plan.pending:
+        return f"Plan: {summary_line(plan)}"
+    if all(change.action is Action.NOOP for change in plan.changes):
+        return "No changes: the tenant matches the repository."
+    return f"Nothing to apply: {summary_line(plan)}"
 
 
 def _markdown(plan: PublishPlan, target: str) -> str:
     md: Callable[[object], str] = markdown_inline
     out = [f"### vqr publish plan: {md(plan.project)}, environment {md(plan.env)}", "",
-           f"Target {md(target)}. **{md(summary_line(plan))}**", ""]
+           f"Target {md(target)}. **{md(_verdict(plan))}**", ""]
     shown = [c for c in plan.changes if c.action is not Action.NOOP]
     if not shown:
-        return "\n".join([*out, "No changes: the tenant matches the repository.", ""])
+        return "\n".join(out)
     out += ["| | action | saved query | why |", "|---|---|---|---|"]
-    out += [f"| {_SIGN[c.action]} | {c.action.value} | {md(c.name)}{md(_id_note(c))} | {md(_WHY[c.action])} |"
+    out += [f"| {_SIGN[c.action]} | {c.action.value} | {md(c.name + _id_note(c))} | {md(_WHY[c.action])} |"
             for c in shown]
     diffs = [c for c in shown if c.diff]
     for change in diffs:

@@ -40,6 +40,8 @@ class SandboxConfig:
                       "relative to it, so a restarted sandbox serves identical rows and drift shows only real change.")
     latency: float = _opt(0.5, "Base duration of every execution (async job or synchronous call), in seconds.")
     cost_per_unit: float = _opt(0.0, "Extra seconds per unit of engine cost, added to --latency.")
+    saved_latency: float = _opt(0.0, "Seconds each saved-query or report write (create, replace, delete, add a "
+                                     "query) takes before it is stored, as on a busy tenant.")
     cache_ttl: float = _opt(3600.0, "Seconds a result stays in the server-side cache (cache_ids expire after it).")
     cache_joins_running: bool = _opt(
         True, "cached_result_if_available may attach to a still-RUNNING execution of the same spec "
@@ -87,7 +89,7 @@ class SandboxConfig:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0.0 <= value <= 1.0):
                 raise UsageError(f"--{name.replace('_', '-')} must be a probability between 0 and 1, got {value!r}")
-        for name in ("latency", "cost_per_unit", "cache_ttl", "slow_seconds"):
+        for name in ("latency", "cost_per_unit", "saved_latency", "cache_ttl", "slow_seconds"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
                 raise UsageError(f"--{name.replace('_', '-')} must be a number of seconds >= 0, got {value!r}")

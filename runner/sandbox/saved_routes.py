@@ -10,6 +10,8 @@ objects' I/O is `saved_store`'s.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -52,7 +54,12 @@ class SavedRoutes:
         token = self._tokens.encode(binding, page.last_seq) if page.has_more else ""
         return reply(request, {"values": page.values, "next_page_token": token, "has_more": page.has_more})
 
+    async def _slow_write(self) -> None:
+        if self._config.saved_latency:  # `--saved-latency`: the reply comes that long after the request, stored last
+            await asyncio.sleep(self._config.saved_latency)
+
     async def _create(self, request: Request, kind: Kind) -> Response:
+        await self._slow_write()
         return reply(request, {"value": self.saved.create(kind, await json_body(request))})
 
     async def _read(self, request: Request, kind: Kind) -> Response:
@@ -62,6 +69,7 @@ class SavedRoutes:
 
     async def _replace(self, request: Request, kind: Kind) -> Response:
         object_key = self._id(request, kind)
+        await self._slow_write()
         return reply(request, {"value": self.saved.replace(kind, object_key, await json_body(request))})
 
     async def list_queries(self, request: Request) -> Response:
@@ -78,6 +86,7 @@ class SavedRoutes:
 
     async def delete_query(self, request: Request) -> Response:
         query_id = self._id(request, "query")
+        await self._slow_write()
         self.saved.delete_query(query_id, force=flag(request.query_params.get("force"), "force"))
         return reply(request, {})
 
@@ -94,12 +103,14 @@ class SavedRoutes:
         return await self._replace(request, "report")
 
     async def delete_report(self, request: Request) -> Response:
+        await self._slow_write()
         self.saved.delete_report(self._id(request, "report"))
         return reply(request, {})
 
     async def add_query(self, request: Request) -> Response:
         report_id, query_id = self._id(request, "report", "rid"), self._id(request, "query", "qid")
         await json_body(request, optional=True)  # the SDK sends none; a body, if any, must still be JSON
+        await self._slow_write()
         return reply(request, {"value": self.saved.add_query(report_id, query_id)})
 
     def routes(self) -> list[Route]:

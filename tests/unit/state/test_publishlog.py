@@ -24,7 +24,8 @@ def test_a_call_is_recorded_before_it_is_sent_and_an_unfinished_apply_is_found_a
     with open_journal(path) as journal:
         found = journal.publish.interrupted(env="prod", target="https://veza", project="acme")
         assert found is not None and found.apply_id == "a1" and found.plan_digest == "d1" and found.done == 1
-        assert [(c.name, c.state, c.result_id) for c in found.calls] == [("q1", "done", "id-1"), ("q2", "sending", None)]
+        assert [(c.name, c.state, c.result_id) for c in found.calls] == [
+            ("q1", "done", "id-1"), ("q2", "sending", None)]
         assert journal.publish.interrupted(env="dev", target="https://veza", project="acme") is None
         journal.publish.abandon("a1")
         assert journal.publish.interrupted(env="prod", target="https://veza", project="acme") is None

@@ -1,0 +1,174 @@
+"""`vqr publish plan` and `vqr publish apply`: the repository's published queries as the tenant's saved queries.
+
+`publish_plan(common, prune=, fmt=, out_file=)` compiles the environment, lists the tenant's saved queries and
+prints what apply would do (exit 0 whether or not changes are pending); `--out` also writes the JSON plan file.
+`publish_apply(common, prune=, auto_approve=, plan_file=, confirm=)` makes the same plan (or reads the plan file,
+refused when the tenant changed since, unless only this plan's own interrupted apply changed it), asks for approval
+(`confirm`, None when stdin is no terminal: then only `--auto-approve` applies) and hands over to
+`publish_apply.execute`. Network (through the client's retries and budget), journal and file I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from runner.app.budget import submit_budget
+from runner.app.common import Common, compile_queries, project_of, report_invalid
+from runner.app.publish_apply import execute
+from runner.app.run_command import JOURNAL, SANDBOX_STATE, declared_oaa, open_target
+from runner.app.session import Target
+from runner.client import ApiError, ClientConfig, RetryBudget, RetryPolicy, VezaClient
+from runner.client.saved import SavedApi
+from runner.errors import ExitCode, InternalError, UsageError
+from runner.files import write_atomically
+from runner.model import JSONObject
+from runner.publish import PublishPlan, desired_bodies, make_plan
+from runner.publish.render import plan_document, read_plan, render
+from runner.sanitize import terminal_line
+from runner.settings import Environment, Project
+from runner.state import open_journal
+
+Confirm = Callable[[str], bool]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Desired:
+    project: Project
+    env: Environment
+    bodies: dict[str, JSONObject]
+
+
+def publish_plan(common: Common, *, prune: bool, fmt: str, out_file: Path | None) -> int:
+    desired = _desired(common)
+    if desired is None:
+        return ExitCode.USAGE
+
+    async def go(saved: SavedApi, target: Target) -> int:
+        plan = make_plan(desired.bodies, await saved.list_queries(), desired.project.publish, env=desired.env.name,
+                         prune=prune)
+        common.out.write(render(plan, fmt, target=target.shown))
+        if out_file is not None:
+            document = plan_document(plan, target=target.shown)
+            write_atomically(out_file, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return ExitCode.OK
+
+    return _with_tenant(common, desired, go)
+
+
+def publish_apply(common: Common, *, prune: bool, auto_approve: bool, plan_file: Path | None,
+                  confirm: Confirm | None) -> int:
+    desired = _desired(common)
+    if desired is None:
+        return ExitCode.USAGE
+    from_file = _read_plan_file(plan_file) if plan_file is not None else None
+
+    async def go(saved: SavedApi, target: Target) -> int:
+        settings = desired.project.publish
+        assert settings.project is not None
+        fresh = make_plan(desired.bodies, await saved.list_queries(), settings, env=desired.env.name,
+                          prune=from_file[0].prune if from_file is not None else prune)
+        with open_journal(desired.project.root / JOURNAL) as journal:
+            log = journal.publish
+            stopped = log.interrupted(env=fresh.env, target=target.shown, project=settings.project)
+            plan = fresh
+            if from_file is not None:
+                plan = _checked_file_plan(*from_file, fresh, target.shown, stopped.plan_digest if stopped else None)
+            if stopped is not None:
+                common.err.write(terminal_line(
+                    f"vqr publish: the apply started at {stopped.started_at} was interrupted after "
+                    f"{stopped.done} of its {len(stopped.calls)} call(s) sent; this apply continues from what "
+                    "the tenant holds now, so nothing is sent twice") + "\n")
+                log.abandon(stopped.apply_id)
+            common.out.write(render(plan, "text", target=target.shown))
+            count = len(plan.pending)
+            if not count:
+                return ExitCode.OK
+            if not auto_approve:
+                if confirm is None:
+                    raise UsageError(f"refusing to apply {count} change(s) without --auto-approve: stdin is not a "
+                                     "terminal to ask on")
+                if not confirm(f"Apply these {count} change(s) to {target.shown}?"):
+                    common.err.write("vqr publish: apply cancelled: nothing was changed\n")
+                    return ExitCode.FINDINGS
+            failed = await execute(saved, log, plan, settings=settings, target=target.shown,
+                                   digest=plan_digest(plan), out=common.out, err=common.err)
+        return ExitCode.FINDINGS if failed else ExitCode.OK
+
+    return _with_tenant(common, desired, go)
+
+
+def plan_digest(plan: PublishPlan) -> str:
+    """What identifies a plan in the journal: its pending changes (the tenant fingerprint aside, which its own
+    apply moves)."""
+    text = json.dumps([c.to_json() for c in plan.pending], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _checked_file_plan(planned: PublishPlan, planned_target: str, fresh: PublishPlan, target: str,
+                       interrupted: str | None) -> PublishPlan:
+    if (planned.project, planned.env, planned_target) != (fresh.project, fresh.env, target):
+        raise UsageError(terminal_line(
+            f"the plan file is for project {planned.project}, environment {planned.env} at {planned_target}, not "
+            f"{fresh.project}, {fresh.env} at {target}"))
+    if planned.tenant == fresh.tenant:
+        return planned
+    # Its own interrupted apply moved the tenant: what is still pending must be what the file still has to do.
+    still = {json.dumps(c.to_json(), sort_keys=True) for c in planned.pending}
+    if interrupted == plan_digest(planned) and all(
+            json.dumps(c.to_json(), sort_keys=True) in still for c in fresh.pending):
+        return fresh
+    raise UsageError("the tenant's saved queries changed since this plan was made: run `vqr publish plan` again")
+
+
+def _read_plan_file(path: Path) -> tuple[PublishPlan, str]:
+    try:
+        return read_plan(json.loads(path.read_text(encoding="utf-8")))
+    except OSError as error:
+        raise UsageError(f"cannot read the plan file {path}: {error.strerror or error}") from None
+    except ValueError as error:  # JSONDecodeError included
+        raise UsageError(terminal_line(f"{path}: not a plan file: {error}")) from None
+
+
+def _desired(common: Common) -> _Desired | None:
+    project = project_of(common)
+    if project.publish.project is None:
+        raise UsageError("vqr.yaml has no `publish: project:`, the id that marks the saved queries vqr manages "
+                         "(see the README, \"Publishing queries to Veza\")")
+    compiled = compile_queries(common, project, use_cache=True)
+    if compiled.errors:
+        report_invalid(common, compiled.errors)
+        return None
+    env = project.environment(common.env, common.process)
+    env = dataclasses.replace(env, ca_bundle=env.ca_bundle or common.process.ssl_cert_file)
+    return _Desired(project=project, env=env, bodies=desired_bodies(compiled.queries, project.publish))
+
+
+def _with_tenant(common: Common, desired: _Desired, work: Callable[[SavedApi, Target], Awaitable[int]]) -> int:
+    with open_target(desired.env, common.process, None, err=common.err, state=desired.project.root / SANDBOX_STATE,
+                     oaa_types=declared_oaa(desired.project)) as target:
+        async def main() -> int:
+            async with _saved_api(common, desired, target) as saved:
+                return await work(saved, target)
+
+        return asyncio.run(main())
+
+
+@asynccontextmanager
+async def _saved_api(common: Common, desired: _Desired, target: Target) -> AsyncIterator[SavedApi]:
+    config = ClientConfig(base_url=target.url, api_key=target.key, ca_bundle=desired.env.ca_bundle,
+                          retry=RetryPolicy(), protocol=desired.project.api)
+    budget = submit_budget(desired.project.budget, common.process, target=target.shown, api_key=target.key,
+                           err=common.err)
+    try:
+        async with VezaClient(config, budget=RetryBudget(), submit_budget=budget,
+                              notify=lambda line: print(line, file=common.err, flush=True)) as client:
+            await client.check_connection()
+            yield SavedApi(client)
+    except ApiError as error:
+        raise InternalError(f"vqr publish: {error}") from None

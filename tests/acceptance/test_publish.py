@@ -1,0 +1,224 @@
+"""`vqr publish plan|apply` (issue 16) as users run it: the real CLI in a subprocess against the real sandbox over
+HTTP, its saved queries read back through the API. From empty, a second plan with nothing to do, a file edit (an
+update with its diff), a UI edit (drift, put back), a removed file (deleted only with --prune), an unmanaged query of
+the same name (left alone and reported), approval, plan files, and a SIGKILL in the middle of an apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from runner.sandbox.server import EmbeddedSandbox
+from tests.acceptance.run_project import REPO, make_project, query_yaml, remote
+from tests.acceptance.sandbox_fixtures import running_sandbox
+
+QUERIES = "/api/v1/assessments/queries"
+KEY = "test-key"
+PUBLISH = "publish:\n  project: acme\n"
+
+
+def project(root: Path, names: tuple[str, ...] = ("okta-users", "aws-roles", "s3-buckets")) -> Path:
+    files = {name: query_yaml(name, node) + "publish: true\ndescription: about " + name + "\n"
+             for name, node in zip(names, ("OktaUser", "AwsIamRole", "S3Bucket", "OktaGroup") * 10, strict=False)}
+    files["private"] = query_yaml("private", "SnowflakeUser")  # not published: no `publish: true`
+    project_file = make_project(root, files)
+    project_file.write_text(project_file.read_text() + PUBLISH)
+    return project_file
+
+
+def vqr(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=root, capture_output=True, text=True,
+                          env=_env(url), timeout=120, stdin=subprocess.DEVNULL)
+
+
+def _env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
+    env.update(remote(url, KEY), PYTHONPATH=str(REPO))
+    return env
+
+
+def plan(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    done = vqr(root, url, "publish", "plan", "--env", "remote", *args)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def apply(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    done = vqr(root, url, "publish", "apply", "--env", "remote", "--auto-approve", *args)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def saved(url: str) -> dict[str, dict[str, Any]]:
+    """Every saved query in the tenant by name (each name must be there once)."""
+    answer = httpx.get(f"{url}{QUERIES}", params={"page_size": 100}, headers={"authorization": f"Bearer {KEY}"})
+    answer.raise_for_status()
+    values = answer.json()["values"]
+    names = [v["name"] for v in values]
+    assert len(names) == len(set(names)), names
+    return {v["name"]: v for v in values}
+
+
+def put(url: str, saved_query: dict[str, Any]) -> None:
+    answer = httpx.put(f"{url}{QUERIES}/{saved_query['id']}", json=saved_query,
+                       headers={"authorization": f"Bearer {KEY}"})
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.fixture
+def tenant() -> Iterator[EmbeddedSandbox]:
+    with running_sandbox(nodes=300) as sandbox:
+        yield sandbox
+
+
+def test_plan_and_apply_from_empty_then_a_second_plan_and_apply_change_nothing(tenant: EmbeddedSandbox,
+                                                                                tmp_path: Path) -> None:
+    project(tmp_path)
+    first = plan(tmp_path, tenant.url)
+    assert [line.split()[:3] for line in first.stdout.splitlines() if line.startswith("  +")] == [
+        ["+", "create", "aws-roles:"], ["+", "create", "okta-users:"], ["+", "create", "s3-buckets:"]]
+    assert "Plan: 3 to create, 0 to update, 0 drifted to put back, 0 to delete; 0 unchanged." in first.stdout
+    assert saved(tenant.url) == {}  # planning sends nothing
+    applied = apply(tmp_path, tenant.url)
+    assert "Applied: 3 created." in applied.stdout
+    tenant_queries = saved(tenant.url)
+    assert sorted(tenant_queries) == ["aws-roles", "okta-users", "s3-buckets"]  # "private" is not published
+    okta = tenant_queries["okta-users"]
+    assert okta["description"] == "about okta-users" and okta["source_node_types"] == {
+        "nodes": [{"node_type": "OktaUser"}]}
+    assert "test" in okta["labels"] and "vqr:acme/okta-users" in okta["labels"]
+    assert any(label.startswith("vqr-sha:") for label in okta["labels"])
+    again = plan(tmp_path, tenant.url)
+    assert "No changes: the tenant matches the repository." in again.stdout and "create" not in again.stdout
+    second = apply(tmp_path, tenant.url)
+    assert "No changes" in second.stdout and "Applied" not in second.stdout
+    assert saved(tenant.url) == tenant_queries  # not even updated_at moved
+
+
+def test_a_file_edit_is_one_update_with_its_diff_in_every_format(tenant: EmbeddedSandbox, tmp_path: Path) -> None:
+    project(tmp_path)
+    apply(tmp_path, tenant.url)
+    edited = tmp_path / "queries" / "aws-roles.yaml"
+    edited.write_text(edited.read_text().replace("about aws-roles", "roles that can assume <admin>"))
+    text = plan(tmp_path, tenant.url).stdout
+    assert "  ~ update aws-roles (id " in text and "changed in the repository" in text
+    assert '      $.description: "about aws-roles" -> "roles that can assume <admin>"' in text
+    assert "1 to update" in text and "2 unchanged" in text
+    md = plan(tmp_path, tenant.url, "--format", "md").stdout
+    assert "| ~ | update | aws-roles (id " in md and "&lt;admin&gt;" in md and "<admin>" not in md
+    document = json.loads(plan(tmp_path, tenant.url, "--format", "json").stdout)
+    [update] = [c for c in document["changes"] if c["action"] == "update"]
+    assert update["name"] == "aws-roles" and update["diff"] == [
+        {"path": "$.description", "old": "about aws-roles", "new": "roles that can assume <admin>"}]
+    assert "Applied: 1 updated." in apply(tmp_path, tenant.url).stdout
+    assert saved(tenant.url)["aws-roles"]["description"] == "roles that can assume <admin>"
+    assert "No changes" in plan(tmp_path, tenant.url).stdout
+
+
+def test_an_edit_in_veza_is_drift_with_its_diff_and_apply_puts_the_repository_version_back(
+        tenant: EmbeddedSandbox, tmp_path: Path) -> None:
+    project(tmp_path)
+    apply(tmp_path, tenant.url)
+    before = saved(tenant.url)["okta-users"]
+    put(tenant.url, {**before, "description": "edited in the UI", "result_value_type": "DESTINATION_NODES"})
+    text = plan(tmp_path, tenant.url).stdout
+    assert "  ~ drift  okta-users" in text and "edited in Veza since vqr applied it" in text
+    assert '      $.description: "edited in the UI" -> "about okta-users"' in text
+    assert '      $.result_value_type: "DESTINATION_NODES" -> "SOURCE_NODES"' in text
+    assert "1 drifted to put back" in text
+    assert "Applied: 1 put back." in apply(tmp_path, tenant.url).stdout
+    after = saved(tenant.url)["okta-users"]
+    assert after["description"] == "about okta-users" and after["result_value_type"] == "SOURCE_NODES"
+    assert after["id"] == before["id"]  # updated in place, never recreated
+    assert "No changes" in plan(tmp_path, tenant.url).stdout
+
+
+def test_a_removed_file_is_deleted_only_with_prune(tenant: EmbeddedSandbox, tmp_path: Path) -> None:
+    project(tmp_path)
+    apply(tmp_path, tenant.url)
+    (tmp_path / "queries" / "s3-buckets.yaml").unlink()
+    kept = plan(tmp_path, tenant.url)
+    assert "  ? orphan s3-buckets" in kept.stdout and "deleted only with --prune" in kept.stdout
+    assert "Nothing to apply" in kept.stdout and "1 orphan" in kept.stdout
+    apply(tmp_path, tenant.url)
+    assert "s3-buckets" in saved(tenant.url)
+    pruned = plan(tmp_path, tenant.url, "--prune")
+    assert "  - delete s3-buckets" in pruned.stdout and "1 to delete" in pruned.stdout
+    assert "Applied: 1 deleted." in apply(tmp_path, tenant.url, "--prune").stdout
+    assert sorted(saved(tenant.url)) == ["aws-roles", "okta-users"]
+
+
+def test_an_unmanaged_query_of_the_same_name_is_left_alone_and_reported(tenant: EmbeddedSandbox,
+                                                                          tmp_path: Path) -> None:
+    project(tmp_path)
+    theirs = {"name": "okta-users", "description": "made by hand", "labels": ["team:iam"],
+              "query_type": "SOURCE_TO_DESTINATION", "source_node_types": {"nodes": [{"node_type": "OktaGroup"}]}}
+    created = httpx.post(f"{tenant.url}{QUERIES}", json=theirs, headers={"authorization": f"Bearer {KEY}"})
+    assert created.status_code == 200, created.text
+    text = plan(tmp_path, tenant.url).stdout
+    assert "  ! clash  okta-users (id " in text and "an unmanaged saved query has this name: left alone" in text
+    assert "2 to create" in text and "1 clash" in text
+    assert "Applied: 2 created." in apply(tmp_path, tenant.url).stdout
+    after = saved(tenant.url)
+    assert sorted(after) == ["aws-roles", "okta-users", "s3-buckets"]
+    assert after["okta-users"] == created.json()["value"]  # not touched
+
+
+def test_apply_without_a_terminal_needs_auto_approve(tenant: EmbeddedSandbox, tmp_path: Path) -> None:
+    project(tmp_path)
+    refused = vqr(tmp_path, tenant.url, "publish", "apply", "--env", "remote")
+    assert refused.returncode == 2
+    assert "refusing to apply 3 change(s) without --auto-approve: stdin is not a terminal" in refused.stderr
+    assert "Traceback" not in refused.stderr and saved(tenant.url) == {}
+
+
+def test_a_plan_file_is_applied_as_planned_and_refused_once_the_tenant_changed(tenant: EmbeddedSandbox,
+                                                                              tmp_path: Path) -> None:
+    project(tmp_path)
+    plan(tmp_path, tenant.url, "--out", "plan.json")
+    # The repository moves on after the review: the reviewed plan is what is applied, not the new file.
+    (tmp_path / "queries" / "s3-buckets.yaml").unlink()
+    assert "Applied: 3 created." in apply(tmp_path, tenant.url, "--plan", "plan.json").stdout
+    assert sorted(saved(tenant.url)) == ["aws-roles", "okta-users", "s3-buckets"]
+    plan(tmp_path, tenant.url, "--prune", "--out", "prune.json")
+    put(tenant.url, {**saved(tenant.url)["aws-roles"], "description": "a UI edit after the plan"})
+    stale = vqr(tmp_path, tenant.url, "publish", "apply", "--env", "remote", "--auto-approve", "--plan", "prune.json")
+    assert stale.returncode == 2 and "changed since this plan was made: run `vqr publish plan` again" in stale.stderr
+    assert "s3-buckets" in saved(tenant.url)
+    (tmp_path / "bad.json").write_text("{")
+    bad = vqr(tmp_path, tenant.url, "publish", "apply", "--env", "remote", "--auto-approve", "--plan", "bad.json")
+    assert bad.returncode == 2 and "bad.json: not a plan file" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_sigkill_during_apply_then_a_rerun_creates_no_duplicate(tmp_path: Path) -> None:
+    names = tuple(f"query-{i:02d}" for i in range(12))
+    project(tmp_path, names)
+    with running_sandbox(nodes=300, saved_latency=0.25) as tenant:
+        process = subprocess.Popen([sys.executable, "-m", "runner", "publish", "apply", "--env", "remote",
+                                    "--auto-approve"], cwd=tmp_path, env=_env(tenant.url), text=True,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while len(saved(tenant.url)) < 3 and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+        # Mid-call: the next create is sleeping in the sandbox, so it lands after its client is gone.
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        time.sleep(0.5)  # the create in flight lands
+        landed = saved(tenant.url)
+        assert 3 <= len(landed) < len(names)
+        rerun = apply(tmp_path, tenant.url)
+        assert "was interrupted after" in rerun.stderr and "nothing is sent twice" in rerun.stderr
+        after = saved(tenant.url)  # asserts each name once
+        assert sorted(after) == sorted(names)
+        assert all(after[name]["id"] == landed[name]["id"] for name in landed)
+        assert f"Applied: {len(names) - len(landed)} created." in rerun.stdout
