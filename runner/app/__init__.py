@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     )
     from runner.app.common import Common
     from runner.app.diff_command import diff
+    from runner.app.export_command import export_report
     from runner.app.listing import ls, render
     from runner.app.merge_command import merge
     from runner.app.notify_command import notify
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from runner.app.publish_command import publish_apply, publish_plan
     from runner.app.shards import plan
     from runner.findings import FORMATS as LINT_FORMATS
-    from runner.publish.render import FORMATS as PUBLISH_FORMATS
+    from runner.model.publish import PLAN_FORMATS as PUBLISH_FORMATS
     from runner.report.kinds import REPORT_FORMATS
     from runner.sandbox.config import option_specs as sandbox_option_specs
     from runner.sanitize import LOG_FILTER
@@ -53,8 +54,9 @@ _HOMES = {
     "sandbox_option_specs": ("runner.sandbox.config", "option_specs"), "SECRET_FILTER": ("runner.secret", None),
     "LOG_FILTER": ("runner.sanitize", None),
     "plan": ("shards", None), "merge": ("merge_command", None),
-    "publish_plan": ("publish_command", None), "publish_apply": ("publish_command", None),
-    "PUBLISH_FORMATS": ("runner.publish.render", "FORMATS"),
+    "export_report": ("export_command", None), "publish_plan": ("publish_command", None),
+    "publish_apply": ("publish_command", None),
+    "PUBLISH_FORMATS": ("runner.model.publish", "PLAN_FORMATS"),
     "import_queries": ("commands", None), "sandbox_reset": ("commands", None), "notify": ("notify_command", None),
 }
 
@@ -73,6 +75,7 @@ __all__ = [
     "RunOptions",
     "VqrError",
     "diff",
+    "export_report",
     "guarded",
     "import_queries",
     "init",

@@ -27,9 +27,11 @@ from runner.client import ApiError, ClientConfig, RetryBudget, RetryPolicy, Veza
 from runner.client.saved import SavedApi
 from runner.errors import ExitCode, InternalError, UsageError
 from runner.files import write_atomically
-from runner.model import JSONObject
+from runner.model import JSONObject, Query
 from runner.publish import PublishPlan, desired_bodies, make_plan
+from runner.publish.planner import managed_ids, with_reports
 from runner.publish.render import plan_document, read_plan, render
+from runner.publish.reports import desired_reports
 from runner.sanitize import terminal_line
 from runner.settings import Environment, Project
 from runner.state import open_journal
@@ -42,6 +44,7 @@ class _Desired:
     project: Project
     env: Environment
     bodies: dict[str, JSONObject]
+    queries: tuple[Query, ...]  # every compiled query of the environment (a report's `select` picks among them)
 
 
 def publish_plan(common: Common, *, prune: bool, fmt: str, out_file: Path | None) -> int:
@@ -50,8 +53,7 @@ def publish_plan(common: Common, *, prune: bool, fmt: str, out_file: Path | None
         return ExitCode.USAGE
 
     async def go(saved: SavedApi, target: Target) -> int:
-        plan = make_plan(desired.bodies, await saved.list_queries(), desired.project.publish, env=desired.env.name,
-                         prune=prune)
+        plan, _ = await _planned(saved, desired, prune=prune)
         common.out.write(render(plan, fmt, target=target.shown))
         if out_file is not None:
             document = plan_document(plan, target=target.shown)
@@ -71,8 +73,7 @@ def publish_apply(common: Common, *, prune: bool, auto_approve: bool, plan_file:
     async def go(saved: SavedApi, target: Target) -> int:
         settings = desired.project.publish
         assert settings.project is not None
-        fresh = make_plan(desired.bodies, await saved.list_queries(), settings, env=desired.env.name,
-                          prune=from_file[0].prune if from_file is not None else prune)
+        fresh, ids = await _planned(saved, desired, prune=from_file[0].prune if from_file is not None else prune)
         with open_journal(desired.project.root / JOURNAL) as journal:
             log = journal.publish
             stopped = log.interrupted(env=fresh.env, target=target.shown, project=settings.project)
@@ -86,7 +87,7 @@ def publish_apply(common: Common, *, prune: bool, auto_approve: bool, plan_file:
                     "the tenant holds now, so nothing is sent twice") + "\n")
                 log.abandon(stopped.apply_id)
             common.out.write(render(plan, "text", target=target.shown))
-            count = len(plan.pending)
+            count = plan.calls
             if not count:
                 return ExitCode.OK
             if not auto_approve:
@@ -96,17 +97,29 @@ def publish_apply(common: Common, *, prune: bool, auto_approve: bool, plan_file:
                 if not confirm(f"Apply these {count} change(s) to {target.shown}?"):
                     common.err.write("vqr publish: apply cancelled: nothing was changed\n")
                     return ExitCode.FINDINGS
-            failed = await execute(saved, log, plan, settings=settings, target=target.shown,
+            failed = await execute(saved, log, plan, settings=settings, target=target.shown, ids=ids,
                                    digest=plan_digest(plan), out=common.out, err=common.err)
         return ExitCode.FINDINGS if failed else ExitCode.OK
 
     return _with_tenant(common, desired, go)
 
 
+async def _planned(saved: SavedApi, desired: _Desired, *, prune: bool) -> tuple[PublishPlan, dict[str, str]]:
+    """The plan from the tenant as it is now, and the id of each managed saved query it holds, by name."""
+    settings = desired.project.publish
+    listed = await saved.list_queries()
+    plan = make_plan(desired.bodies, listed, settings, env=desired.env.name, prune=prune)
+    if settings.reports:  # the report API is a preview one [SDK]: not called by a project that declares none
+        wanted = desired_reports(settings, desired.queries, desired.bodies)
+        plan = with_reports(plan, wanted, listed, await saved.list_reports(), settings.marker_prefix)
+    return plan, managed_ids(listed, settings.marker_prefix)
+
+
 def plan_digest(plan: PublishPlan) -> str:
     """What identifies a plan in the journal: its pending changes (the tenant fingerprint aside, which its own
     apply moves)."""
-    text = json.dumps([c.to_json() for c in plan.pending], sort_keys=True, separators=(",", ":"))
+    text = json.dumps([*(c.to_json() for c in plan.pending), *(r.to_json() for r in plan.pending_reports)],
+                      sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -121,7 +134,8 @@ def _checked_file_plan(planned: PublishPlan, planned_target: str, fresh: Publish
     # Its own interrupted apply moved the tenant: what is still pending must be what the file still has to do.
     still = {json.dumps(c.to_json(), sort_keys=True) for c in planned.pending}
     if interrupted == plan_digest(planned) and all(
-            json.dumps(c.to_json(), sort_keys=True) in still for c in fresh.pending):
+            json.dumps(c.to_json(), sort_keys=True) in still for c in fresh.pending) and {
+            r.name for r in fresh.pending_reports} <= {r.name for r in planned.pending_reports}:
         return fresh
     raise UsageError("the tenant's saved queries changed since this plan was made: run `vqr publish plan` again")
 
@@ -146,7 +160,8 @@ def _desired(common: Common) -> _Desired | None:
         return None
     env = project.environment(common.env, common.process)
     env = dataclasses.replace(env, ca_bundle=env.ca_bundle or common.process.ssl_cert_file)
-    return _Desired(project=project, env=env, bodies=desired_bodies(compiled.queries, project.publish))
+    return _Desired(project=project, env=env, bodies=desired_bodies(compiled.queries, project.publish),
+                    queries=tuple(compiled.queries))
 
 
 def _with_tenant(common: Common, desired: _Desired, work: Callable[[SavedApi, Target], Awaitable[int]]) -> int:

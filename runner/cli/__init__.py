@@ -2,7 +2,7 @@
 
 Imports nothing of vqr but `runner.app` (an import-linter contract). `group.py` holds the `vqr` group, the shared
 options and `main()`; `queries.py` (lint, render, ls, diff, import), `runs.py` (run, plan, report, notify),
-`tools.py` (sandbox, schema, init) and `publish.py` (publish plan, apply) register their commands on it when
+`tools.py` (sandbox, schema, init) and `publish.py` (publish plan, apply; export) register their commands on it when
 imported here. `app` loads the commands' code on first use: `vqr --help` stays fast.
 """
 

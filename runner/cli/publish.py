@@ -1,5 +1,6 @@
-"""`vqr publish plan|apply`: the repository's queries as the tenant's saved queries. Click parsing only; the
-approval prompt is click's, offered only when stdin is a terminal.
+"""`vqr publish plan|apply`: the repository's queries as the tenant's saved queries, and `vqr export --report`:
+a declared report as the SDK's report file. Click parsing only; the approval prompt is click's, offered only when
+stdin is a terminal.
 """
 
 from __future__ import annotations
@@ -56,3 +57,18 @@ def publish_apply(ctx: click.Context, env: str | None, vars_files: tuple[Path, .
     raise SystemExit(app.publish_apply(_common(ctx, env, vars_files, cli_vars), prune=prune,
                                        auto_approve=auto_approve, plan_file=plan_file,
                                        confirm=confirm if sys.stdin.isatty() else None))
+
+
+@cli.command(name="export", epilog=EXIT_CODES)
+@_env_option
+@_vars_file_option
+@_var_option
+@click.option("--report", "report", metavar="NAME", required=True,
+              help="A report of vqr.yaml's publish.reports, as the report file oaaclient-report-builder reads.")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the file here (default: stdout).")
+@click.pass_context
+def export(ctx: click.Context, env: str | None, vars_files: tuple[Path, ...], cli_vars: tuple[str, ...], report: str,
+           out_file: Path | None) -> None:
+    """Write a declared report and its queries, rendered for --env, in the format of Veza's SDK."""
+    raise SystemExit(app.export_report(_common(ctx, env, vars_files, cli_vars), report=report, out_file=out_file))

@@ -11,6 +11,7 @@ from runner.model.values import JSONValue
 
 MARKER_PREFIX = "vqr:"  # a managed saved query's marker label: "vqr:<project>/<query name>"
 HASH_PREFIX = "vqr-sha:"  # its applied-state hash label: "vqr-sha:<16 hex>"
+PLAN_FORMATS = ("text", "md", "json")  # `vqr publish plan --format` (here, so `vqr --help` loads no stage)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from runner.model import JSONObject, JSONValue
 from runner.model.impact import MISSING, Missing
 from runner.model.publish import PublishSettings
+from runner.publish.reports import DesiredReport, ReportAction, ReportChange, plan_reports
 from runner.publish.state import managed_fields, recorded_hash, same, state_hash, with_hash
 
 BUILTIN = "SYSTEM_CREATED"  # Veza's own queries: never listed as anybody's (the SDK skips them too)
@@ -62,10 +63,40 @@ class PublishPlan:
     prune: bool
     tenant: str  # `tenant_hash` of the listing the plan was made from
     changes: tuple[Change, ...] = field(default_factory=tuple)
+    reports: tuple[ReportChange, ...] = field(default_factory=tuple)  # vqr.yaml publish.reports (`with_reports`)
 
     @property
     def pending(self) -> tuple[Change, ...]:
         return tuple(c for c in self.changes if c.action in CHANGING)
+
+    @property
+    def pending_reports(self) -> tuple[ReportChange, ...]:
+        return tuple(r for r in self.reports if r.action is not ReportAction.NOOP)
+
+    @property
+    def calls(self) -> int:
+        """The changes apply would make (each query change one call; a report, one or one per added query)."""
+        return len(self.pending) + len(self.pending_reports)
+
+
+def with_reports(plan: PublishPlan, desired: Sequence[DesiredReport], listed: Sequence[Mapping[str, JSONValue]],
+                 reports: Sequence[Mapping[str, JSONValue]], prefix: str) -> PublishPlan:
+    """`plan` with its report changes, and a tenant fingerprint that covers the reports as listed too."""
+    ids = managed_ids(listed, prefix)
+    return PublishPlan(project=plan.project, env=plan.env, prune=plan.prune,
+                       tenant=tenant_hash([*listed, *reports]), changes=plan.changes,
+                       reports=tuple(plan_reports(desired, reports, ids, creating={
+                           c.name for c in plan.changes if c.action is Action.CREATE})))
+
+
+def managed_ids(listed: Sequence[Mapping[str, JSONValue]], prefix: str) -> dict[str, str]:
+    """The tenant's id of each managed saved query, by the query name its marker holds."""
+    out: dict[str, str] = {}
+    for saved in listed:
+        name = marker_name(saved, prefix)
+        if name is not None and saved.get("query_type") != BUILTIN:
+            out.setdefault(name, _id(saved))
+    return out
 
 
 def tenant_hash(listed: Sequence[Mapping[str, JSONValue]]) -> str:

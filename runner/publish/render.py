@@ -14,10 +14,12 @@ from collections.abc import Callable
 
 from runner.model import JSONObject, JSONValue
 from runner.model.impact import MISSING, Missing
+from runner.model.publish import PLAN_FORMATS
 from runner.publish.planner import Action, Change, PublishPlan
+from runner.publish.reports import ReportAction, ReportChange
 from runner.sanitize import json_text, markdown_inline, terminal_line
 
-FORMATS = ("text", "md", "json")
+FORMATS = PLAN_FORMATS
 PLAN_VERSION = 1  # the plan file's layout; apply refuses another
 SHOWN_VALUE = 160  # characters of one diff value in text and Markdown
 
@@ -45,7 +47,8 @@ def plan_document(plan: PublishPlan, *, target: str) -> JSONObject:
     project) and to execute it (each change's body)."""
     return {"version": PLAN_VERSION, "project": plan.project, "env": plan.env, "target": target,
             "prune": plan.prune, "tenant": plan.tenant, "summary": summary_counts(plan),
-            "changes": [change.to_json() for change in plan.changes]}
+            "changes": [change.to_json() for change in plan.changes],
+            "reports": [report.to_json() for report in plan.reports]}
 
 
 def read_plan(document: JSONValue) -> tuple[PublishPlan, str]:
@@ -54,8 +57,11 @@ def read_plan(document: JSONValue) -> tuple[PublishPlan, str]:
         raise ValueError(f"not a vqr publish plan file of version {PLAN_VERSION}")
     try:
         changes = tuple(_change(raw) for raw in document["changes"])  # type: ignore[union-attr]
+        reports = tuple(ReportChange.from_json(raw) for raw in document.get("reports") or []  # type: ignore[union-attr]
+                        if isinstance(raw, dict))
         plan = PublishPlan(project=str(document["project"]), env=str(document["env"]),
-                           prune=document["prune"] is True, tenant=str(document["tenant"]), changes=changes)
+                           prune=document["prune"] is True, tenant=str(document["tenant"]), changes=changes,
+                           reports=reports)
         return plan, str(document["target"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"a damaged vqr publish plan file ({type(error).__name__}: {error})") from None
@@ -73,16 +79,17 @@ def _change(raw: JSONValue) -> Change:
 
 
 def summary_counts(plan: PublishPlan) -> JSONObject:
-    counts: JSONObject = {action.value: 0 for action in Action}
+    counts: dict[str, int] = {action.value: 0 for action in Action}
     for change in plan.changes:
-        counts[change.action.value] = int(str(counts[change.action.value])) + 1
-    return counts
+        counts[change.action.value] += 1
+    counts["reports"] = len(plan.pending_reports)
+    return {**counts}
 
 
 def summary_line(plan: PublishPlan) -> str:
     counts = summary_counts(plan)
     pending = (f"{counts['create']} to create, {counts['update']} to update, {counts['drift']} drifted to put back, "
-               f"{counts['delete']} to delete")
+               f"{counts['delete']} to delete" + (f", {counts['reports']} report(s) to change" if plan.reports else ""))
     alone = [f"{counts[a]} {a}" for a in ("clash", "orphan") if counts[a]]
     return f"{pending}; " + ", ".join([*alone, f"{counts['noop']} unchanged"]) + "."
 
@@ -95,14 +102,17 @@ def _text(plan: PublishPlan, target: str) -> str:
         lines.append(terminal_line(f"  {_SIGN[change.action]} {change.action.value:<6} {change.name}"
                                    f"{_id_note(change)}: {_WHY[change.action]}"))
         lines += [terminal_line(f"      {path}: {_shown(old)} -> {_shown(new)}") for path, old, new in change.diff]
+    lines += [terminal_line(f"  {_REPORT_SIGN[r.action]} report {r.name}{_id_note_of(r.report_id)}: {_report_why(r)}")
+              for r in _shown_reports(plan)]
     lines.append(_verdict(plan))
     return "\n".join(lines) + "\n"
 
 
 def _verdict(plan: PublishPlan) -> str:
-    if plan.pending:
+    if plan.calls:
         return f"Plan: {summary_line(plan)}"
-    if all(change.action is Action.NOOP for change in plan.changes):
+    if all(change.action is Action.NOOP for change in plan.changes) and not any(
+            r.foreign or r.unpublished for r in plan.reports):
         return "No changes: the tenant matches the repository."
     return f"Nothing to apply: {summary_line(plan)}"
 
@@ -112,11 +122,13 @@ def _markdown(plan: PublishPlan, target: str) -> str:
     out = [f"### vqr publish plan: {md(plan.project)}, environment {md(plan.env)}", "",
            f"Target {md(target)}. **{md(_verdict(plan))}**", ""]
     shown = [c for c in plan.changes if c.action is not Action.NOOP]
-    if not shown:
+    if not shown and not _shown_reports(plan):
         return "\n".join(out)
     out += ["| | action | saved query | why |", "|---|---|---|---|"]
     out += [f"| {_SIGN[c.action]} | {c.action.value} | {md(c.name + _id_note(c))} | {md(_WHY[c.action])} |"
             for c in shown]
+    out += [f"| {_REPORT_SIGN[r.action]} | report {r.action.value} | {md(r.name + _id_note_of(r.report_id))} | "
+            f"{md(_report_why(r))} |" for r in _shown_reports(plan)]
     diffs = [c for c in shown if c.diff]
     for change in diffs:
         out += ["", f"<details><summary>{md(change.action.value)} {md(change.name)}: "
@@ -128,7 +140,30 @@ def _markdown(plan: PublishPlan, target: str) -> str:
 
 
 def _id_note(change: Change) -> str:
-    return f" (id {change.saved_id})" if change.saved_id else ""
+    return _id_note_of(change.saved_id)
+
+
+def _id_note_of(object_id: str | None) -> str:
+    return f" (id {object_id})" if object_id else ""
+
+
+def _shown_reports(plan: PublishPlan) -> list[ReportChange]:
+    return [r for r in plan.reports if r.action is not ReportAction.NOOP or r.foreign or r.unpublished]
+
+
+_REPORT_SIGN = {ReportAction.CREATE: "+", ReportAction.ADD: "~", ReportAction.NOOP: "="}
+
+
+def _report_why(report: ReportChange) -> str:
+    count = len(report.queries)
+    said = {ReportAction.CREATE: f"new, with {count} saved quer{'y' if count == 1 else 'ies'}",
+            ReportAction.ADD: f"add {', '.join(report.queries)}",
+            ReportAction.NOOP: "holds every query it selects"}[report.action]
+    if report.foreign:
+        said += f"; {len(report.foreign)} other quer{'y' if len(report.foreign) == 1 else 'ies'} in it left alone"
+    if report.unpublished:
+        said += f"; selected but not published, left out: {', '.join(report.unpublished)}"
+    return said
 
 
 def _shown(value: JSONValue | Missing) -> str:

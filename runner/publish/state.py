@@ -29,10 +29,16 @@ def desired_bodies(queries: Sequence[Query], settings: PublishSettings) -> dict[
     for query in queries:
         if not query.enabled or not settings.publishes(query.publish):
             continue
-        labels: list[JSONValue] = [*sorted(set(query.tags)), settings.marker(query.name)]
-        spec = {key: value for key, value in query.spec.items() if key not in ("name", "description", "labels")}
-        out[query.name] = {"name": query.name, "description": query.description or "", "labels": labels, **spec}
+        out[query.name] = saved_body(query, marker=settings.marker(query.name))
     return out
+
+
+def saved_body(query: Query, *, marker: str | None) -> JSONObject:
+    """A query's saved-query body: name, description, its tags sorted as labels (then `marker`, if any), and the
+    rendered spec. Without a marker it is what a report file holds (`vqr export --report`)."""
+    labels: list[JSONValue] = [*sorted(set(query.tags)), *([marker] if marker else [])]
+    spec = {key: value for key, value in query.spec.items() if key not in ("name", "description", "labels")}
+    return {"name": query.name, "description": query.description or "", "labels": labels, **spec}
 
 
 def managed_fields(saved: Mapping[str, JSONValue]) -> JSONObject:
