@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from runner.errors import UsageError
+from runner.model import JSONObject
 from runner.model.publish import PublishReport, PublishSettings
 from runner.publish.reports import DesiredReport, ReportAction, ReportChange, desired_reports, plan_reports
 from tests.unit.publish.values import query
@@ -15,7 +16,7 @@ SETTINGS = PublishSettings(project="acme", reports=(
     PublishReport(name="Okta", select="okta-*,tag:nightly")))
 QUERIES = [query("okta-users", tags=("nightly",)), query("aws-roles", tags=("nightly", "iam")),
            query("okta-groups", tags=("other",)), query("draft", tags=("nightly",))]
-PUBLISHED = {"okta-users": {}, "aws-roles": {}, "okta-groups": {}}
+PUBLISHED: dict[str, JSONObject] = {"okta-users": {}, "aws-roles": {}, "okta-groups": {}}
 
 
 def test_select_picks_published_queries_and_names_those_left_out() -> None:
@@ -34,7 +35,7 @@ def test_create_add_and_noop_and_what_is_left_alone() -> None:
     wanted = [DesiredReport(name="New", description="", queries=("a", "b", "clashing")),
               DesiredReport(name="Old", description="", queries=("a", "b")),
               DesiredReport(name="Full", description="", queries=("a",))]
-    listed = [{"id": "r1", "name": "Old", "queries": [{"query": "id-a"}, {"query": "id-theirs"}]},
+    listed: list[JSONObject] = [{"id": "r1", "name": "Old", "queries": [{"query": "id-a"}, {"query": "id-theirs"}]},
               {"id": "r2", "name": "Full", "queries": [{"query": "id-a"}]},
               {"id": "r3", "name": "Other", "queries": []}]
     new, old, full = plan_reports(wanted, listed, {"a": "id-a"}, creating={"b"})
