@@ -17,6 +17,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ from runner.model import JSONObject, JSONValue
 from runner.model.impact import MISSING, Missing
 from runner.model.publish import PublishSettings
 from runner.publish.reports import DesiredReport, ReportAction, ReportChange, plan_reports
-from runner.publish.state import managed_fields, recorded_hash, same, state_hash, with_hash
+from runner.publish.state import canonical, managed_fields, recorded_hash, same, state_hash, with_hash
 
 BUILTIN = "SYSTEM_CREATED"  # Veza's own queries: never listed as anybody's (the SDK skips them too)
 
@@ -154,15 +155,39 @@ def _compare(name: str, body: JSONObject, saved: Mapping[str, JSONValue]) -> Cha
         return Change(action=Action.NOOP, name=name, saved_id=_id(saved))
     edited = recorded_hash(saved) != state_hash(actual)
     return Change(action=Action.DRIFT if edited else Action.UPDATE, name=name, saved_id=_id(saved),
-                  body=with_hash(body), diff=tuple(diff_json(_labels_sorted(actual), _labels_sorted(body))))
+                  body=with_hash(body), diff=_shown_diff(actual, body))
 
 
-def _labels_sorted(fields: Mapping[str, JSONValue]) -> JSONObject:
+def _shown_diff(actual: Mapping[str, JSONValue], body: Mapping[str, JSONValue],
+                ) -> tuple[tuple[str, JSONValue | Missing, JSONValue | Missing], ...]:
+    """What differs, found between the canonical forms (so a null or a zero enum is no difference), shown with
+    each side's own value where it has one: a repository's `SOURCE_NODES` reads better than "absent"."""
+    raw_actual, raw_body = canonical_labels(actual), canonical_labels(body)
+    return tuple((path, _at(raw_actual, path, old), _at(raw_body, path, new))
+                 for path, old, new in diff_json(canonical(actual), canonical(body)))
+
+
+def canonical_labels(fields: Mapping[str, JSONValue]) -> JSONObject:
     out = dict(fields)
     labels = out.get("labels")
     if isinstance(labels, list):
         out["labels"] = [*sorted(str(label) for label in labels)]
     return out
+
+
+def _at(document: JSONValue, path: str, fallback: JSONValue | Missing) -> JSONValue | Missing:
+    """The value at a `diff_json` path ("$.a.b[0].c") in `document`, else `fallback`."""
+    if fallback is not MISSING:
+        return fallback
+    node: JSONValue = document
+    for key, index in re.findall(r"\.([^.\[]+)|\[(\d+)\]", path[1:]):
+        if key and isinstance(node, dict) and key in node:
+            node = node[key]
+        elif index and isinstance(node, list) and int(index) < len(node):
+            node = node[int(index)]
+        else:
+            return MISSING
+    return MISSING if node is None else node
 
 
 def _id(saved: Mapping[str, JSONValue]) -> str:

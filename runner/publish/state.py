@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from runner.model import JSONObject, JSONValue, Query
 from runner.model.publish import HASH_PREFIX, PublishSettings
+from runner.protojson import normalise
 
 # What the server writes or computes on a saved query; never part of what vqr manages (veza-api.md §1 and §9).
 SERVER_FIELDS = frozenset({"id", "created_at", "updated_at", "result_type", "source_type", "query_type_name"})
@@ -47,8 +48,6 @@ def managed_fields(saved: Mapping[str, JSONValue]) -> JSONObject:
     labels = fields.get("labels")
     if isinstance(labels, list):
         fields["labels"] = [label for label in labels if not _is_hash_label(label)]
-    if "description" not in fields or fields["description"] is None:
-        fields["description"] = ""  # [assumed] a tenant may omit an empty description, or answer null
     return fields
 
 
@@ -61,13 +60,20 @@ def recorded_hash(saved: Mapping[str, JSONValue]) -> str | None:
     return None
 
 
-def state_hash(fields: Mapping[str, JSONValue]) -> str:
-    # Keys sorted, labels compared as a set (a tenant may return them in another order [assumed]).
-    canonical = dict(fields)
-    labels = canonical.get("labels")
+def canonical(fields: Mapping[str, JSONValue]) -> JSONObject:
+    """The form both sides are compared in: protojson's normal form (Veza lists every field, unset ones as null,
+    "", [], false or a zero enum, and enums as names where a file may number them: none of that is a change) and
+    labels sorted (a tenant may return them in another order [assumed])."""
+    out = normalise(dict(fields))
+    assert isinstance(out, dict)
+    labels = out.get("labels")
     if isinstance(labels, list):
-        canonical["labels"] = [*sorted(str(label) for label in labels)]
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        out["labels"] = [*sorted(str(label) for label in labels)]
+    return out
+
+
+def state_hash(fields: Mapping[str, JSONValue]) -> str:
+    text = json.dumps(canonical(fields), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
 
 

@@ -65,3 +65,19 @@ def test_the_tenant_hash_ignores_order_and_sees_an_edit() -> None:
     a: JSONObject = {"id": "1", "name": "a"}
     b: JSONObject = {"id": "2", "name": "b"}
     assert tenant_hash([a, b]) == tenant_hash([b, a]) != tenant_hash([a, {**b, "updated_at": "t1"}])
+
+
+def test_a_tenant_listing_every_field_with_protojson_zeros_and_numbered_enums_is_no_change() -> None:
+    # Veza lists every field of a saved query, unset ones included, and a file may number an enum: neither is a
+    # change, else every plan against a real tenant would show every query as drifted.
+    desired = desired_bodies([q("a", publish=True)], SETTINGS)
+    body = make_plan(desired, [], SETTINGS, env="e", prune=False).changes[0].body
+    assert body is not None
+    noisy = {**body, "description": None, "access_filter": None, "relates_to_exp": None, "risk_level": "",
+             "variables": [], "include_nodes": False, "query_type": 1, "result_value_type": 0,
+             "labels": list(reversed(body["labels"]))}  # type: ignore[arg-type]
+    plan = make_plan(desired, [listed(noisy, "1")], SETTINGS, env="e", prune=False)
+    assert [c.action for c in plan.changes] == [Action.NOOP]
+    edited = {**noisy, "description": "changed in the UI"}
+    [drift] = make_plan(desired, [listed(edited, "1")], SETTINGS, env="e", prune=False).changes
+    assert drift.action is Action.DRIFT and [p for p, _, _ in drift.diff] == ["$.description"]
