@@ -45,7 +45,7 @@ class _Apply:
     done: dict[str, int] = field(default_factory=dict)
 
     async def call(self, action: str, name: str, object_id: str | None, send: Callable[[], Awaitable[str | None]],
-                   verb: str) -> str | None:
+                   verb: str, counted: str | None = None) -> str | None:
         """One journalled call: recorded as sending, sent, then recorded with its answer. A refusal is reported
         and counted (None returned); a tenant that stops answering raises, leaving the apply `running`."""
         seq, self.seq = self.seq, self.seq + 1
@@ -60,7 +60,7 @@ class _Apply:
             self.failed += 1
             return None
         self.log.answered(self.apply_id, seq, result_id=result_id)
-        self.done[verb] = self.done.get(verb, 0) + 1
+        self.done[counted or verb] = self.done.get(counted or verb, 0) + 1
         self.out.write(terminal_line(f"  {verb} {name}{f' (id {result_id})' if result_id else ''}") + "\n")
         return result_id
 
@@ -99,7 +99,7 @@ async def _report(run: _Apply, report: ReportChange, known: Mapping[str, str]) -
             created = await run.saved.create_report(report.name, report.description, wanted)
             return str(created.get("id", "")) or None
 
-        await run.call("report-create", report.name, None, create, "report(s) created")
+        await run.call("report-create", report.name, None, create, "created report", "report(s) created")
         return
     assert report.report_id is not None
     for name, query_id in zip([n for n in report.queries if n in known], wanted, strict=True):
@@ -107,7 +107,8 @@ async def _report(run: _Apply, report: ReportChange, known: Mapping[str, str]) -
             await run.saved.add_report_query(str(report.report_id), query_id)
             return query_id
 
-        await run.call("report-add", f"{report.name} + {name}", report.report_id, add, "added to a report")
+        await run.call("report-add", f"{name} to report {report.name}", report.report_id, add, "added",
+                       "added to a report")
 
 
 async def _send(saved: SavedApi, change: Change, settings: PublishSettings) -> str | None:
