@@ -18,9 +18,7 @@ from collections import deque
 from runner.model import CacheUse
 
 RECENT = 32  # new executions remembered: the latest wave of a batch, not its whole history
-MIN_SEEN = 1  # one finished job is already a better first wait than none: a job that is slower only climbs the
-# ladder from there. (3 made the jobs started while the first wave was still finishing, as on a loaded machine, climb
-# the whole ladder; the minimum over the window is as exposed to one short job either way.)
+MIN_SEEN = 3  # fewer jobs than this say too little about the next one
 
 
 class RunPace:
