@@ -61,9 +61,14 @@ def test_a_first_run_paces_its_later_waves_by_its_first(tmp_path: Path) -> None:
     assert ran.code == 0 and ran.run is not None
     order = sorted(ran.run["queries"], key=lambda q: q["timings"]["started_at"])
     first_wave = [q["timings"]["polls"] for q in order[:3]]
-    later = [q["timings"]["polls"] for q in order[3:]]
     assert min(first_wave) >= 3, first_wave  # 0.02, 0.05 ... s: a 0.3 s job takes several polls
-    assert statistics.median(later) <= 1.5 and max(later) <= 2, later
+    # The run's pace applies once 3 new executions have finished (firstpoll.MIN_SEEN). On a loaded machine the
+    # 4th and 5th job can start while the first wave is still finishing: they are judged by what they could see.
+    # A job counted here finished (finished_at) before the other's submit, so it was seen before its first poll.
+    paced = [q["timings"]["polls"] for q in order[3:]
+             if sum(other["timings"]["finished_at"] < q["timings"]["started_at"] for other in order) >= 3]
+    assert len(paced) >= 6, order  # of the 9 after the first wave: the run did get its pace
+    assert statistics.median(paced) <= 1.5 and max(paced) <= 2, paced
 
 
 def test_a_throttling_tenant_lowers_the_concurrency_and_the_next_run_starts_under_it(tmp_path: Path) -> None:
