@@ -222,3 +222,23 @@ def test_a_sigkill_during_apply_then_a_rerun_creates_no_duplicate(tmp_path: Path
         assert sorted(after) == sorted(names)
         assert all(after[name]["id"] == landed[name]["id"] for name in landed)
         assert f"Applied: {len(names) - len(landed)} created." in rerun.stdout
+
+
+def test_a_call_the_tenant_refuses_is_reported_and_the_others_still_go_out(tenant: EmbeddedSandbox,
+                                                                            tmp_path: Path) -> None:
+    project(tmp_path)
+    # Lint only warns about SYSTEM_CREATED (spec/system-created); the tenant refuses to save one.
+    (tmp_path / "queries" / "builtin-like.yaml").write_text(
+        query_yaml("builtin-like").replace("SOURCE_TO_DESTINATION", "SYSTEM_CREATED") + "publish: true\n")
+    done = vqr(tmp_path, tenant.url, "publish", "apply", "--env", "remote", "--auto-approve")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "vqr publish: create builtin-like failed:" in done.stderr and "query_type" in done.stderr
+    assert "Applied: 3 created; 1 call(s) failed (see above)." in done.stdout
+    assert sorted(saved(tenant.url)) == ["aws-roles", "okta-users", "s3-buckets"]
+    assert "Traceback" not in done.stderr
+
+
+def test_publishing_needs_a_project_id_in_vqr_yaml(tmp_path: Path) -> None:
+    make_project(tmp_path, {"a": query_yaml("a") + "publish: true\n"})
+    done = vqr(tmp_path, "http://127.0.0.1:9", "publish", "plan", "--env", "remote")
+    assert done.returncode == 2 and "vqr.yaml has no `publish: project:`" in done.stderr
