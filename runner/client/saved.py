@@ -70,9 +70,7 @@ class SavedApi:
                     raise
                 if uncertain and (landed := await self._marked(name, marker)) is not None:
                     return landed  # the attempt whose reply was lost created it
-                raise NameTaken(error.detail, operation=operation, status=error.status, code=error.code,
-                                request_id=error.request_id, field_violations=error.field_violations,
-                                resolution=error.resolution) from None
+                raise _taken(error) from None
             return _value(reply, operation)
 
         return await self._client._retrying(operation, attempt, None)
@@ -88,9 +86,7 @@ class SavedApi:
                                                         dict(body), timeout)
             except InvalidRequest as error:
                 if _name_refused(error):
-                    raise NameTaken(error.detail, operation=operation, status=error.status, code=error.code,
-                                    request_id=error.request_id, field_violations=error.field_violations,
-                                    resolution=error.resolution) from None
+                    raise _taken(error) from None
                 raise
             return _value(reply, operation)
 
@@ -188,6 +184,11 @@ class SavedApi:
         budget = self._client._submit_budget
         if budget is not None:  # every write call costs the tenant, as a submit does
             await budget.acquire()
+
+
+def _taken(error: InvalidRequest) -> NameTaken:
+    return NameTaken(error.detail, operation=error.operation, status=error.status, code=error.code,
+                     request_id=error.request_id, field_violations=error.field_violations, resolution=error.resolution)
 
 
 def _name_refused(error: InvalidRequest) -> bool:
