@@ -95,6 +95,8 @@ async def _report(run: _Apply, report: ReportChange, known: Mapping[str, str]) -
                                     f"{', '.join(absent)}") + "\n")
     wanted = [known[name] for name in report.queries if name in known]
     if report.action is ReportAction.CREATE:
+        if not wanted:  # every one of its queries failed above: an empty report would only be noise
+            return
         async def create() -> str | None:
             created = await run.saved.create_report(report.name, report.description, wanted)
             return str(created.get("id", "")) or None
