@@ -122,7 +122,7 @@ def run(common: Common, *, options: RunOptions) -> int:
     from runner.app.clean import compile_clean
     from runner.app.run_command import JOURNAL, run_batch_command
     from runner.app.session import Hooks
-    from runner.report import after_run, write_result_csv
+    from runner.report import after_run, result_csv
 
     clean = compile_clean(common, show_warnings=True)
     if clean is None:
@@ -155,7 +155,7 @@ def run(common: Common, *, options: RunOptions) -> int:
     queries = compiled.queries
     del clean, compiled  # the units and their YAML documents (~8 KiB a query) are not needed while the batch runs
     return run_batch_command(project, queries, options, process=common.process, out=common.out,
-                             err=common.err, hooks=Hooks(published=reports, result=write_result_csv),
+                             err=common.err, hooks=Hooks(published=reports, result=result_csv),
                              states=states, exceptions=exceptions)
 
 

@@ -33,7 +33,7 @@ from runner.client import (
 )
 from runner.errors import InternalError, UsageError, VqrError
 from runner.execute import RunContext, run_batch
-from runner.model import BatchOutcome, JSONObject, QueryPlan, RunStatus
+from runner.model import BatchOutcome, JSONObject, QueryPlan, ResultSink, RunStatus
 from runner.model.exceptions import ExceptionRule
 from runner.plan import build_groups
 from runner.secret import Secret
@@ -51,10 +51,10 @@ class Target:
 @dataclass(frozen=True, kw_only=True)
 class Hooks:
     """`published(run_dir)` runs once run.json is written and the journal closed the run (reports, retention);
-    `result(results_file)` runs in a worker thread as each query's rows are committed."""
+    `result(results_file)` makes the report each query's rows are fed to as they are written (`ResultSink`)."""
 
     published: Callable[[Path], None] | None = None
-    result: Callable[[Path], None] | None = None
+    result: Callable[[Path], ResultSink] | None = None
 
 
 @dataclass(kw_only=True)

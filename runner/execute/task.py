@@ -50,6 +50,7 @@ from runner.model import (
     QueryPlan,
     QueryResult,
     QueryStatus,
+    ResultSink,
     cache_use,
 )
 from runner.model.exceptions import Excepted, ExceptionRule
@@ -75,7 +76,7 @@ class RunContext:
     key: HistoryKey  # this run's environment and target: every history lookup reads only their runs
     run_deadline: float | None = None
     rng: random.Random | None = None
-    on_result: Callable[[Path], None] | None = None  # called in a worker thread with each committed results file
+    on_result: Callable[[Path], ResultSink] | None = None  # a report fed each query's rows (model.ResultSink)
     records: Mapping[str, QueryRecord] = field(default_factory=dict)  # what the journal holds of this run (--resume)
     # Each query's typical job duration here (seconds, from the journal's history): its first poll waits that long.
     typical: Mapping[str, float] = field(default_factory=dict)
@@ -210,12 +211,15 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
     journal.record(ctx.run_id, plan.name, S.FETCHING)
     path = ctx.rundir.result_path(plan.name)
     scan = start_scan(journal, _scope(ctx.key, plan), run_id=ctx.run_id, as_of=ctx.as_of)  # fed as rows are written
+    sink = ctx.on_result(path) if ctx.on_result is not None else None
     with ResultWriter(path) as writer:
         async for page in client.iter_pages(current.query_result_id, page_size=ctx.page_size, first=first,
                                             deadline=deadline):
             for rows in (page.values, page.path_values):
                 writer.write(rows)
                 scan.feed(rows)
+                if sink is not None:
+                    sink.feed(rows)
         if first.row_count is not None and first.row_count != writer.rows:
             raise ResponseError(f"the job reported {first.row_count} rows but its pages held {writer.rows}",
                                 operation="page read", request_id=first.request_id)
@@ -223,11 +227,12 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
         result = writer.commit()
     journal.record(ctx.run_id, plan.name, S.DONE, rows=result.rows, sha256=result.sha256,
                    result_path=str(result.path), job_ms=job_ms)
-    if ctx.on_result is not None:
+    if sink is not None:
         # An early report (the CSV) that cannot be written must not fail a query already done: the after-run
         # step writes every report again and warns about the ones it cannot.
-        with contextlib.suppress(OSError):
-            await asyncio.to_thread(ctx.on_result, result.path)
+        with contextlib.suppress(OSError, ValueError):
+            sink.prepare()
+            await asyncio.to_thread(sink.save)
     use = cache_use(mode=current.mode, cache_id=current.cache_id,
                     last_completed_cache_id=current.last_completed_cache_id,
                     done_at_first_poll=polls == 1 and submitted_at is not None and first_wait == 0)

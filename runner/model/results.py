@@ -7,14 +7,31 @@ Frozen dataclasses and enums, no I/O. `execute` produces them, `artifact` turns 
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from runner.errors import ExitCode
 from runner.model.assessment import DriftResult, Outcome
 from runner.model.exceptions import Excepted
 from runner.model.lifecycle import Lifecycle
 from runner.model.values import JSONValue
+
+
+class ResultSink(Protocol):
+    """A report made from one query's rows while the run fetches them (the CSV beside its results file).
+
+    `feed` gets each page's rows as they are written; once the results file is committed, `prepare()` runs on the
+    event loop (CPU only: the rows are in memory, and a worker thread would only contend with the loop for the GIL)
+    and `save()` in a worker thread (the file's write and fsync). Either may raise OSError: the query stays done and
+    the after-run step writes the report again."""
+
+    def feed(self, rows: Sequence[JSONValue]) -> None: ...
+
+    def prepare(self) -> None: ...
+
+    def save(self) -> None: ...
 
 
 class QueryStatus(enum.Enum):

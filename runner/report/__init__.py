@@ -16,12 +16,12 @@ from runner.report.kinds import REPORT_FILES, REPORT_FORMATS
 if TYPE_CHECKING:
     from runner.report.commands import history_command, report_command, resolve_run_dir
     from runner.report.load import ArtifactError
-    from runner.report.publish import after_run, render_report, write_reports, write_result_csv, write_step_summary
+    from runner.report.publish import after_run, render_report, result_csv, write_reports, write_step_summary
 
 _HOMES = {
     "history_command": "commands", "report_command": "commands", "resolve_run_dir": "commands",
     "ArtifactError": "load", "after_run": "publish", "render_report": "publish", "write_reports": "publish",
-    "write_result_csv": "publish", "write_step_summary": "publish",
+    "result_csv": "publish", "write_step_summary": "publish",
 }
 
 __all__ = [
@@ -33,8 +33,8 @@ __all__ = [
     "render_report",
     "report_command",
     "resolve_run_dir",
+    "result_csv",
     "write_reports",
-    "write_result_csv",
     "write_step_summary",
 ]
 

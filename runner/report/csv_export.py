@@ -7,6 +7,7 @@ every other field in sorted order, so the same rows always give the same columns
 or header that a spreadsheet would run as a formula is prefixed with `'`. At most MAX_COLUMNS columns: past that
 the most frequent fields keep theirs and a last `_more (JSON)` column holds each row's other fields as JSON, so a
 reply whose rows each bring new keys costs rows + keys, not rows x keys, and no value is lost.
+`CsvSink(jsonl)` makes the same bytes from the rows as `vqr run` writes them (`model.ResultSink`).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from runner.assess import Scalar, flatten_row
 from runner.files import atomic_output
@@ -56,19 +58,32 @@ def columns_of(path: Path) -> list[str]:
     return [*named, MORE] if more else named
 
 
+class FlatRows:
+    """Rows flattened as they come, with how often each field appears (the columns); the first `limit` flattened
+    rows are kept, and past it none (`kept` is None), so memory stays flat and the rows are streamed again."""
+
+    def __init__(self, limit: int = KEPT_ROWS) -> None:
+        self.seen: dict[str, int] = {}
+        self.kept: list[dict[str, Scalar]] | None = []
+        self._limit = limit
+
+    def feed(self, rows: Iterable[JSONValue]) -> None:
+        seen = self.seen
+        for row in rows:
+            flat = flatten_row(row)
+            for key in flat:
+                seen[key] = seen.get(key, 0) + 1
+            if self.kept is not None:
+                self.kept.append(flat)
+                if len(self.kept) > self._limit:
+                    self.kept = None
+
+
 def _scan(path: Path) -> tuple[list[str], bool, list[dict[str, Scalar]] | None]:
     """The columns, and the flattened rows too while they are few (None beyond KEPT_ROWS: memory stays flat)."""
-    seen: dict[str, int] = {}
-    kept: list[dict[str, Scalar]] | None = []
-    for row in _rows(path):
-        flat = flatten_row(row)
-        for key in flat:
-            seen[key] = seen.get(key, 0) + 1
-        if kept is not None:
-            kept.append(flat)
-            if len(kept) > KEPT_ROWS:
-                kept = None
-    return (*_ordered(seen), kept)
+    flat = FlatRows()
+    flat.feed(_rows(path))
+    return (*_ordered(flat.seen), flat.kept)
 
 
 def cell(value: Scalar) -> str:
@@ -81,24 +96,77 @@ def cell(value: Scalar) -> str:
     return json.dumps(value)
 
 
+MEMO_CELLS = 10_000  # distinct texts whose cell is remembered per file: types, levels and "[]" repeat on every row
+
+
+def _write_rows(text: TextIO, named: list[str], more: bool, flat_rows: Iterable[dict[str, Scalar]]) -> int:
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow([csv_cell(column) for column in ([*named, MORE] if more else named)])  # headers are data too
+    known = set(named)
+    memo: dict[str, str] = {}
+    count = 0
+    for flat in flat_rows:
+        row = []
+        for column in named:
+            value = flat.get(column)
+            if type(value) is str:  # not a bool or number: True == 1 would share a memo entry
+                shown = memo.get(value)
+                if shown is None:
+                    shown = csv_cell(value)
+                    if len(memo) < MEMO_CELLS:
+                        memo[value] = shown
+                row.append(shown)
+            else:
+                row.append(cell(value))
+        if more:
+            rest = {k: v for k, v in flat.items() if k not in known}
+            row.append(csv_cell(json.dumps(rest, sort_keys=True)) if rest else "")
+        writer.writerow(row)
+        count += 1
+    return count
+
+
 def write_csv(jsonl: Path, csv_path: Path) -> int:
     """Raises OSError or ValueError when the results file is missing or not JSON lines."""
     named, more, kept = _scan(jsonl)
     flat_rows = kept if kept is not None else (flatten_row(row) for row in _rows(jsonl))
-    count = 0
     with atomic_output(csv_path) as raw:
         handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        writer = csv.writer(handle, lineterminator="\r\n")
-        header = [*named, MORE] if more else named
-        writer.writerow([csv_cell(column) for column in header])  # headers are server row keys: data too
-        known = set(named)
-        for flat in flat_rows:
-            row = [cell(flat.get(c)) for c in named]
-            if more:
-                rest = {k: v for k, v in flat.items() if k not in known}
-                row.append(csv_cell(json.dumps(rest, sort_keys=True)) if rest else "")
-            writer.writerow(row)
-            count += 1
+        count = _write_rows(handle, named, more, flat_rows)
         handle.flush()
         handle.detach()  # leave the binary stream open: atomic_output flushes, syncs and renames it
     return count
+
+
+LIVE_ROWS = 1_000  # rows a run keeps flattened per query while it pages (x concurrency: the run's memory bound)
+
+
+class CsvSink:
+    """The CSV of one query made from its rows as `vqr run` writes them (`model.ResultSink`): no second parse of
+    the results file. A result of more than LIVE_ROWS rows is written from the file instead, in `save`."""
+
+    def __init__(self, jsonl: Path) -> None:
+        self.jsonl = jsonl
+        self._flat: FlatRows | None = FlatRows(LIVE_ROWS)
+        self._text: bytes | None = None
+
+    def feed(self, rows: Sequence[JSONValue]) -> None:
+        if self._flat is not None:
+            self._flat.feed(rows)
+            if self._flat.kept is None:
+                self._flat = None  # too many for memory: `save` streams the file
+
+    def prepare(self) -> None:
+        if self._flat is None or self._flat.kept is None:
+            return
+        named, more = _ordered(self._flat.seen)
+        buffer = io.StringIO(newline="")
+        _write_rows(buffer, named, more, self._flat.kept)
+        self._text, self._flat = buffer.getvalue().encode(), None
+
+    def save(self) -> None:
+        if self._text is None:
+            write_csv(self.jsonl, self.jsonl.with_suffix(".csv"))
+            return
+        with atomic_output(self.jsonl.with_suffix(".csv")) as out:
+            out.write(self._text)

@@ -8,7 +8,6 @@ it, the GitHub step summary, retention). Reads and writes files only.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import TextIO
 
 from runner.artifact import prune_runs
 from runner.files import append_step_summary, atomic_output, write_atomically
-from runner.report.csv_export import write_csv
+from runner.report.csv_export import CsvSink, write_csv
 from runner.report.history import load_history
 from runner.report.html import html_chunks, render_html
 from runner.report.junit import render_junit
@@ -44,11 +43,10 @@ def render_report(run_dir: Path, fmt: str, *, history: History = EMPTY_HISTORY) 
     return _render(load_run(run_dir), fmt, history)
 
 
-def write_result_csv(jsonl: Path) -> None:
-    """The CSV beside one results file, written while the run goes on (`vqr run` calls this as each query's rows
-    are committed). Best effort: after the run, `after_run` writes whatever is missing or stale."""
-    with contextlib.suppress(OSError, ValueError):
-        write_csv(jsonl, jsonl.with_suffix(".csv"))
+def result_csv(jsonl: Path) -> CsvSink:
+    """The CSV beside one results file, made while the run goes on from the rows it writes (`vqr run` feeds it
+    each query's pages). Best effort: after the run, `after_run` writes whatever is missing or stale."""
+    return CsvSink(jsonl)
 
 
 def csv_is_fresh(csv_file: Path, jsonl: Path) -> bool:
@@ -159,7 +157,7 @@ def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention
         history = history_for(run, journal_path)
         for fmt in ("md", "html", "junit"):
             written += write_format(run, fmt, history)
-        written += _write_csvs(run, keep_fresh=True)  # most were written during the run (write_result_csv)
+        written += _write_csvs(run, keep_fresh=True)  # most were written during the run (result_csv)
         if ocsf:
             written += write_format(run, "ocsf", history)
         summary = write_step_summary(run_dir, step_summary)

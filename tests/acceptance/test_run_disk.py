@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from runner.app.boundary import guarded
 from runner.app.run_command import run_batch_command
 from runner.app.session import Hooks
 from runner.artifact import rundir
+from runner.model import JSONValue
 from runner.settings import read_env
 from tests.acceptance.run_project import (
     REPO,
@@ -90,12 +92,22 @@ def test_run_json_that_cannot_be_written_aborts_the_run_in_one_line_and_resume_f
     project_file = make_project(tmp_path / "repo", batch_queries(2))
     project, queries = compile_units(project_file)
 
-    def block_run_json(results_file: Path) -> None:  # a directory where run.json must go
-        (results_file.parent.parent / "run.json").mkdir(exist_ok=True)
+    class BlockRunJson:  # a result report that makes a directory where run.json must go
+        def __init__(self, results_file: Path) -> None:
+            self.run_json = results_file.parent.parent / "run.json"
+
+        def feed(self, rows: Sequence[JSONValue]) -> None:
+            pass
+
+        def prepare(self) -> None:
+            pass
+
+        def save(self) -> None:
+            self.run_json.mkdir(exist_ok=True)
 
     err = io.StringIO()
     code = guarded(lambda: run_batch_command(project, queries, run_options(), process=read_env({}),
-                                             out=io.StringIO(), err=err, hooks=Hooks(result=block_run_json)),
+                                             out=io.StringIO(), err=err, hooks=Hooks(result=BlockRunJson)),
                    err=err)
     (run_dir,) = (project.reports_dir).glob("2*")
     assert code == 3 and err.getvalue().splitlines()[-1] == (
