@@ -3,7 +3,8 @@
 `publish_plan(common, prune=, fmt=, out_file=)` compiles the environment, lists the tenant's saved queries and
 prints what apply would do (exit 0 whether or not changes are pending); `--out` also writes the JSON plan file.
 `publish_apply(common, prune=, auto_approve=, plan_file=, confirm=)` makes the same plan (or reads the plan file,
-refused when the tenant changed since, unless only this plan's own interrupted apply changed it), asks for approval
+refused when the tenant changed since, unless only this plan's own interrupted apply changed it, and when it asks
+for what vqr would not plan: `publish/confine.py`; its deletes need `--prune` again), asks for approval
 (`confirm`, None when stdin is no terminal: then only `--auto-approve` applies) and hands over to
 `publish_apply.execute`. Network (through the client's retries and budget), journal and file I/O.
 """
@@ -29,6 +30,7 @@ from runner.errors import ExitCode, InternalError, UsageError
 from runner.files import write_atomically
 from runner.model import JSONObject, Query
 from runner.publish import PublishPlan, desired_bodies, make_plan
+from runner.publish.confine import file_plan_problems
 from runner.publish.planner import managed_ids, with_reports
 from runner.publish.render import plan_document, read_plan, render
 from runner.publish.reports import desired_reports
@@ -73,19 +75,23 @@ def publish_apply(common: Common, *, prune: bool, auto_approve: bool, plan_file:
     async def go(saved: SavedApi, target: Target) -> int:
         settings = desired.project.publish
         assert settings.project is not None
-        fresh, ids = await _planned(saved, desired, prune=from_file[0].prune if from_file is not None else prune)
+        fresh, tenant = await _planned(saved, desired, prune=from_file[0].prune if from_file is not None else prune)
         with open_journal(desired.project.root / JOURNAL) as journal:
             log = journal.publish
             stopped = log.interrupted(env=fresh.env, target=target.shown, project=settings.project)
-            plan = fresh
+            plan, digest = fresh, plan_digest(fresh)
             if from_file is not None:
                 plan = _checked_file_plan(*from_file, fresh, target.shown, stopped.plan_digest if stopped else None)
+                if problems := file_plan_problems(plan, tenant.listed, tenant.reports, settings, prune=prune):
+                    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+                    raise UsageError(terminal_line(f"the plan file asks for what vqr would not plan: {problems[0]}"
+                                                   f"{more}"))
+                digest = plan_digest(from_file[0])  # the file's own: an apply of it interrupted again resumes too
             if stopped is not None:
                 common.err.write(terminal_line(
-                    f"vqr publish: the apply started at {stopped.started_at} was interrupted after "
-                    f"{stopped.done} of its {len(stopped.calls)} call(s) sent; this apply continues from what "
-                    "the tenant holds now, so nothing is sent twice") + "\n")
-                log.abandon(stopped.apply_id)
+                    f"vqr publish: the apply started at {stopped.started_at} was interrupted with "
+                    f"{len(stopped.calls)} call(s) sent, {stopped.done} of them answered; this apply continues "
+                    "from what the tenant holds now, so nothing is sent twice") + "\n")
             common.out.write(render(plan, "text", target=target.shown))
             count = plan.calls
             if not count:
@@ -97,22 +103,36 @@ def publish_apply(common: Common, *, prune: bool, auto_approve: bool, plan_file:
                 if not confirm(f"Apply these {count} change(s) to {target.shown}?"):
                     common.err.write("vqr publish: apply cancelled: nothing was changed\n")
                     return ExitCode.FINDINGS
-            failed = await execute(saved, log, plan, settings=settings, target=target.shown, ids=ids,
-                                   digest=plan_digest(plan), out=common.out, err=common.err)
+            if stopped is not None:  # only now: an apply cancelled at the prompt leaves it to resume later
+                log.abandon(stopped.apply_id)
+            failed = await execute(saved, log, plan, settings=settings, target=target.shown, ids=tenant.ids,
+                                   digest=digest, out=common.out, err=common.err)
         return ExitCode.FINDINGS if failed else ExitCode.OK
 
     return _with_tenant(common, desired, go)
 
 
-async def _planned(saved: SavedApi, desired: _Desired, *, prune: bool) -> tuple[PublishPlan, dict[str, str]]:
-    """The plan from the tenant as it is now, and the id of each managed saved query it holds, by name."""
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _Tenant:
+    """The tenant as a plan was made from it: its saved queries and reports as listed, and the id of each managed
+    saved query by name."""
+
+    listed: list[JSONObject]
+    reports: list[JSONObject]
+    ids: dict[str, str]
+
+
+async def _planned(saved: SavedApi, desired: _Desired, *, prune: bool) -> tuple[PublishPlan, _Tenant]:
+    """The plan from the tenant as it is now, and what it was made from."""
     settings = desired.project.publish
     listed = await saved.list_queries()
     plan = make_plan(desired.bodies, listed, settings, env=desired.env.name, prune=prune)
+    reports: list[JSONObject] = []
     if settings.reports:  # the report API is a preview one [SDK]: not called by a project that declares none
         wanted = desired_reports(settings, desired.queries, desired.bodies)
-        plan = with_reports(plan, wanted, listed, await saved.list_reports(), settings.marker_prefix)
-    return plan, managed_ids(listed, settings.marker_prefix)
+        reports = await saved.list_reports()
+        plan = with_reports(plan, wanted, listed, reports, settings)
+    return plan, _Tenant(listed=listed, reports=reports, ids=managed_ids(listed, settings.marker_prefix))
 
 
 def plan_digest(plan: PublishPlan) -> str:

@@ -46,7 +46,14 @@ class ClientConfig:
 
 
 def checked_url(url: str) -> str:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise UsageError(f"the Veza URL must be https://<tenant host>: {error}") from None
+    if parsed.userinfo:
+        # Never echoed: a password in a URL is a secret. The key goes in a header; httpx would refuse both anyway.
+        raise UsageError(f"the Veza URL must not hold a user or password (https://<user>@{parsed.host}...): the API "
+                         "key comes from VEZA_API_KEY or the environment's api_key_env")
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise UsageError(f"the Veza URL must be https://<tenant host>, got {url!r}")
     if parsed.scheme == "http" and parsed.host not in LOOPBACK:

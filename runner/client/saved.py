@@ -49,7 +49,7 @@ class SavedApi:
 
     async def create_query(self, body: Mapping[str, JSONValue], *, marker: str) -> JSONObject:
         """POST a saved query and return it as created (with its `id`); `marker` is the label that identifies it
-        when an attempt's outcome is unknown."""
+        when an attempt's outcome is unknown, or when the name turns out taken (by this very query, landed late)."""
         operation = "create saved query"
         name = str(body.get("name", ""))
         uncertain = False
@@ -68,8 +68,10 @@ class SavedApi:
             except InvalidRequest as error:
                 if not _name_refused(error):
                     raise
-                if uncertain and (landed := await self._marked(name, marker)) is not None:
-                    return landed  # the attempt whose reply was lost created it
+                if (landed := await self._marked(name, marker)) is not None:
+                    # Ours: an attempt whose reply was lost, or a killed apply's create that landed after this
+                    # apply listed the tenant. The marker names one query of one project: nobody else's.
+                    return landed
                 raise _taken(error) from None
             return _value(reply, operation)
 

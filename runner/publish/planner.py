@@ -72,7 +72,7 @@ class PublishPlan:
 
     @property
     def pending_reports(self) -> tuple[ReportChange, ...]:
-        return tuple(r for r in self.reports if r.action is not ReportAction.NOOP)
+        return tuple(r for r in self.reports if r.action in (ReportAction.CREATE, ReportAction.ADD))
 
     @property
     def calls(self) -> int:
@@ -81,13 +81,13 @@ class PublishPlan:
 
 
 def with_reports(plan: PublishPlan, desired: Sequence[DesiredReport], listed: Sequence[Mapping[str, JSONValue]],
-                 reports: Sequence[Mapping[str, JSONValue]], prefix: str) -> PublishPlan:
+                 reports: Sequence[Mapping[str, JSONValue]], settings: PublishSettings) -> PublishPlan:
     """`plan` with its report changes, and a tenant fingerprint that covers the reports as listed too."""
-    ids = managed_ids(listed, prefix)
+    ids, marker = managed_ids(listed, settings.marker_prefix), settings.marker
     return PublishPlan(project=plan.project, env=plan.env, prune=plan.prune,
                        tenant=tenant_hash([*listed, *reports]), changes=plan.changes,
                        reports=tuple(plan_reports(desired, reports, ids, creating={
-                           c.name for c in plan.changes if c.action is Action.CREATE})))
+                           c.name for c in plan.changes if c.action is Action.CREATE}, marker=marker)))
 
 
 def managed_ids(listed: Sequence[Mapping[str, JSONValue]], prefix: str) -> dict[str, str]:

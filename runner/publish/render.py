@@ -83,6 +83,7 @@ def summary_counts(plan: PublishPlan) -> JSONObject:
     for change in plan.changes:
         counts[change.action.value] += 1
     counts["reports"] = len(plan.pending_reports)
+    counts["report_clash"] = sum(r.action is ReportAction.CLASH for r in plan.reports)
     return {**counts}
 
 
@@ -90,7 +91,7 @@ def summary_line(plan: PublishPlan) -> str:
     counts = summary_counts(plan)
     pending = (f"{counts['create']} to create, {counts['update']} to update, {counts['drift']} drifted to put back, "
                f"{counts['delete']} to delete" + (f", {counts['reports']} report(s) to change" if plan.reports else ""))
-    alone = [f"{counts[a]} {a}" for a in ("clash", "orphan") if counts[a]]
+    alone = [f"{counts[a]} {a.replace('_', ' ')}" for a in ("clash", "orphan", "report_clash") if counts[a]]
     return f"{pending}; " + ", ".join([*alone, f"{counts['noop']} unchanged"]) + "."
 
 
@@ -112,7 +113,7 @@ def _verdict(plan: PublishPlan) -> str:
     if plan.calls:
         return f"Plan: {summary_line(plan)}"
     if all(change.action is Action.NOOP for change in plan.changes) and not any(
-            r.foreign or r.unpublished for r in plan.reports):
+            r.foreign or r.unpublished or r.action is ReportAction.CLASH for r in plan.reports):
         return "No changes: the tenant matches the repository."
     return f"Nothing to apply: {summary_line(plan)}"
 
@@ -151,14 +152,16 @@ def _shown_reports(plan: PublishPlan) -> list[ReportChange]:
     return [r for r in plan.reports if r.action is not ReportAction.NOOP or r.foreign or r.unpublished]
 
 
-_REPORT_SIGN = {ReportAction.CREATE: "+", ReportAction.ADD: "~", ReportAction.NOOP: "="}
+_REPORT_SIGN = {ReportAction.CREATE: "+", ReportAction.ADD: "~", ReportAction.NOOP: "=", ReportAction.CLASH: "!"}
 
 
 def _report_why(report: ReportChange) -> str:
     count = len(report.queries)
     said = {ReportAction.CREATE: f"new, with {count} saved quer{'y' if count == 1 else 'ies'}",
             ReportAction.ADD: f"add {', '.join(report.queries)}",
-            ReportAction.NOOP: "holds every query it selects"}[report.action]
+            ReportAction.NOOP: "holds every query it selects",
+            ReportAction.CLASH: "a report vqr did not create has this name: left alone (rename one of them)",
+            }[report.action]
     if report.foreign:
         said += f"; {len(report.foreign)} other quer{'y' if len(report.foreign) == 1 else 'ies'} in it left alone"
     if report.unpublished:

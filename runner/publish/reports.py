@@ -3,18 +3,20 @@
 `desired_reports(settings, queries, published)` gives each declared report the published queries its `select`
 picks (the selector language of `vqr run --select`: a name or glob, `tag:T`, `path:DIR`, `owner:O`, terms joined by
 `,` intersect), and names the picked queries that are not published (a report can hold saved queries only).
-`plan_reports(desired, listed, ids_by_name)` compares them with the tenant's reports: `create` (no report has the
-name), `add` (the report lacks some of its queries), `noop`. Pure, no I/O.
+`plan_reports(desired, listed, ids_by_name, creating, marker)` compares them with the tenant's reports: `create` (no
+report has the name), `add` (the report lacks some of its queries), `noop`, and `clash` (a report vqr did not create
+holds the name: reported, never touched). Pure, no I/O.
 
-What vqr owns of a report [assumed, veza-api.md §9 gives reports no labels]: a report is matched by its exact name,
-as the SDK's report builder does, and vqr only ever creates one or adds queries to it. It never removes a query
-from a report nor deletes one: a report's other queries may be anybody's, and they are listed as left alone.
+What vqr owns of a report [assumed, veza-api.md §9 gives reports no labels]: the report it created, known by its
+description, which ends with the report's marker `vqr:<project>/<report name>` (the marker a saved query carries
+as a label). vqr only ever creates a report or adds queries to it. It never removes a query from a report nor
+deletes one: a report's other queries may be anybody's, and they are listed as left alone.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from runner.errors import UsageError
@@ -28,6 +30,18 @@ class ReportAction(enum.StrEnum):
     CREATE = "create"
     ADD = "add"
     NOOP = "noop"
+    CLASH = "clash"
+
+
+def marked_description(description: str, marker: str) -> str:
+    """What a report vqr creates says of itself: its description, then its marker on a line of its own."""
+    return f"{description}\n\n{marker}" if description else marker
+
+
+def is_marked(report: Mapping[str, JSONValue], marker: str) -> bool:
+    # The end, not the last line: a tenant that folds line breaks keeps the marker last all the same [assumed].
+    description = report.get("description")
+    return isinstance(description, str) and description.rstrip().endswith(marker)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +82,10 @@ class ReportChange:
 def desired_reports(settings: PublishSettings, queries: Sequence[Query],
                     published: Mapping[str, object]) -> list[DesiredReport]:
     out = []
+    names = [report.name for report in settings.reports]
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise UsageError(f"vqr.yaml publish.reports names {', '.join(map(repr, twice))} more than once: a report "
+                         "is known by its name")
     for report in settings.reports:
         if uses_state([report.select]):
             raise UsageError(f"vqr.yaml publish.reports {report.name!r}: a state: selector needs a base; a "
@@ -80,10 +98,11 @@ def desired_reports(settings: PublishSettings, queries: Sequence[Query],
 
 
 def plan_reports(desired: Sequence[DesiredReport], listed: Sequence[Mapping[str, JSONValue]],
-                 ids_by_name: Mapping[str, str], creating: Collection[str]) -> list[ReportChange]:
-    """`ids_by_name`: the tenant's id of each managed saved query that exists; `creating`: the names apply creates.
-    A selected query that is neither (its name clashes with an unmanaged query) cannot be in the report: the query
-    plan reports the clash."""
+                 ids_by_name: Mapping[str, str], creating: Collection[str],
+                 marker: Callable[[str], str]) -> list[ReportChange]:
+    """`ids_by_name`: the tenant's id of each managed saved query that exists; `creating`: the names apply creates;
+    `marker(name)`: a report's marker. A selected query that is neither (its name clashes with an unmanaged query)
+    cannot be in the report: the query plan reports the clash."""
     by_name: dict[str, Mapping[str, JSONValue]] = {}
     for held_report in listed:
         by_name.setdefault(str(held_report.get("name")), held_report)  # [assumed] names are unique; the first is used
@@ -94,8 +113,12 @@ def plan_reports(desired: Sequence[DesiredReport], listed: Sequence[Mapping[str,
         found = by_name.get(report.name)
         if found is None:
             changes.append(ReportChange(action=ReportAction.CREATE, name=report.name,
-                                        description=report.description, queries=report.queries,
-                                        unpublished=report.unpublished))
+                                        description=marked_description(report.description, marker(report.name)),
+                                        queries=report.queries, unpublished=report.unpublished))
+            continue
+        if not is_marked(found, marker(report.name)):  # the SDK's builder or a person made it: not vqr's to change
+            changes.append(ReportChange(action=ReportAction.CLASH, name=report.name, description=report.description,
+                                        report_id=str(found.get("id", "")), unpublished=report.unpublished))
             continue
         held = _query_ids(found)
         missing = tuple(n for n in report.queries if ids_by_name.get(n) not in held)

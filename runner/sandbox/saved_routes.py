@@ -55,12 +55,15 @@ class SavedRoutes:
         return reply(request, {"values": page.values, "next_page_token": token, "has_more": page.has_more})
 
     async def _slow_write(self) -> None:
-        if self._config.saved_latency:  # `--saved-latency`: the reply comes that long after the request, stored last
+        # `--saved-latency`: a write is read whole, then stored and answered that long later, whether or not its
+        # client is still there (as a server that got a request carries it out): a killed apply's last call lands.
+        if self._config.saved_latency:
             await asyncio.sleep(self._config.saved_latency)
 
     async def _create(self, request: Request, kind: Kind) -> Response:
+        body = await json_body(request)
         await self._slow_write()
-        return reply(request, {"value": self.saved.create(kind, await json_body(request))})
+        return reply(request, {"value": self.saved.create(kind, body)})
 
     async def _read(self, request: Request, kind: Kind) -> Response:
         if kind == "report":
@@ -68,9 +71,9 @@ class SavedRoutes:
         return reply(request, {"value": self.saved.get(kind, self._id(request, kind))})
 
     async def _replace(self, request: Request, kind: Kind) -> Response:
-        object_key = self._id(request, kind)
+        object_key, body = self._id(request, kind), await json_body(request)
         await self._slow_write()
-        return reply(request, {"value": self.saved.replace(kind, object_key, await json_body(request))})
+        return reply(request, {"value": self.saved.replace(kind, object_key, body)})
 
     async def list_queries(self, request: Request) -> Response:
         return await self._list(request, "query")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -200,12 +201,63 @@ def test_a_plan_file_is_applied_as_planned_and_refused_once_the_tenant_changed(t
     assert bad.returncode == 2 and "bad.json: not a plan file" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_a_sigkill_during_apply_then_a_rerun_creates_no_duplicate(tmp_path: Path) -> None:
+def test_a_changed_plan_file_cannot_touch_what_vqr_does_not_manage(tenant: EmbeddedSandbox, tmp_path: Path) -> None:
+    """A plan file is a CI artifact: a step between plan and apply could edit it. Apply re-checks every change
+    against the tenant: only this project's marked queries are updated or deleted, and deletes need --prune."""
+    project(tmp_path)
+    apply(tmp_path, tenant.url)
+    theirs = httpx.post(f"{tenant.url}{QUERIES}", headers={"authorization": f"Bearer {KEY}"},
+                        json={"name": "theirs", "labels": ["team:iam"], "query_type": "SOURCE_TO_DESTINATION",
+                              "source_node_types": {"nodes": [{"node_type": "OktaGroup"}]}}).json()["value"]
+    (tmp_path / "queries" / "s3-buckets.yaml").unlink()
+    plan(tmp_path, tenant.url, "--prune", "--out", "plan.json")
+    document = json.loads((tmp_path / "plan.json").read_text())
+    mine = saved(tenant.url)["okta-users"]
+    tampered = [
+        {"action": "delete", "name": "okta-users", "id": theirs["id"], "body": None, "diff": []},
+        {"action": "update", "name": "theirs", "id": theirs["id"], "body": {**theirs, "description": "x"},
+         "diff": []},
+        {"action": "update", "name": "okta-users", "id": mine["id"],
+         "body": {**mine, "labels": ["vqr:acme/okta-users", "vqr:acme/aws-roles"]}, "diff": []},
+        {"action": "create", "name": "theirs", "id": None, "body": {**theirs, "labels": ["vqr:acme/theirs"]},
+         "diff": []},
+    ]
+    for change in tampered:
+        (tmp_path / "bad.json").write_text(json.dumps({**document, "changes": [*document["changes"], change]}))
+        done = vqr(tmp_path, tenant.url, "publish", "apply", "--env", "remote", "--auto-approve", "--prune",
+                   "--plan", "bad.json")
+        assert done.returncode == 2 and "the plan file asks for what vqr would not plan: " in done.stderr, (
+            change, done.stdout + done.stderr)
+        assert "Traceback" not in done.stderr and "Applied" not in done.stdout
+    assert saved(tenant.url)["theirs"] == theirs and "s3-buckets" in saved(tenant.url)
+    refused = vqr(tmp_path, tenant.url, "publish", "apply", "--env", "remote", "--auto-approve", "--plan",
+                  "plan.json")
+    assert refused.returncode == 2 and "the plan deletes, and apply was not given --prune" in refused.stderr
+    assert "Applied: 1 deleted." in apply(tmp_path, tenant.url, "--prune", "--plan", "plan.json").stdout
+    assert sorted(saved(tenant.url)) == ["aws-roles", "okta-users", "theirs"]
+
+
+def test_a_tag_that_looks_like_a_marker_is_a_lint_error(tenant: EmbeddedSandbox, tmp_path: Path) -> None:
+    project(tmp_path)
+    edited = tmp_path / "queries" / "aws-roles.yaml"
+    edited.write_text(edited.read_text().replace("tags: [test]", "tags: [test, \"vqr:acme/okta-users\"]"))
+    done = vqr(tmp_path, tenant.url, "publish", "plan", "--env", "remote")
+    assert done.returncode == 2 and "aws-roles.yaml:" in done.stderr, done.stdout + done.stderr
+    assert "A tag may not begin with `vqr:` or `vqr-sha:`" in done.stderr and saved(tenant.url) == {}
+
+
+@pytest.mark.parametrize("from_file", [False, True], ids=["planned-afresh", "plan-file"])
+def test_a_sigkill_during_apply_then_a_rerun_creates_no_duplicate(tmp_path: Path, from_file: bool) -> None:
+    """Also when it applies a plan file: the tenant moved since the plan, by this plan's own apply, and the rerun
+    of the same file finishes it."""
     names = tuple(f"query-{i:02d}" for i in range(12))
     project(tmp_path, names)
+    planned = ("--plan", "plan.json") if from_file else ()
     with running_sandbox(nodes=300, saved_latency=0.25) as tenant:
+        if from_file:
+            plan(tmp_path, tenant.url, "--out", "plan.json")
         process = subprocess.Popen([sys.executable, "-m", "runner", "publish", "apply", "--env", "remote",
-                                    "--auto-approve"], cwd=tmp_path, env=_env(tenant.url), text=True,
+                                    "--auto-approve", *planned], cwd=tmp_path, env=_env(tenant.url), text=True,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(saved(tenant.url)) < 3 and time.monotonic() < deadline and process.poll() is None:
@@ -216,12 +268,18 @@ def test_a_sigkill_during_apply_then_a_rerun_creates_no_duplicate(tmp_path: Path
         time.sleep(0.5)  # the create in flight lands
         landed = saved(tenant.url)
         assert 3 <= len(landed) < len(names)
-        rerun = apply(tmp_path, tenant.url)
-        assert "was interrupted after" in rerun.stderr and "nothing is sent twice" in rerun.stderr
+        rerun = apply(tmp_path, tenant.url, *planned)
+        interrupted = re.search(r"was interrupted with (\d+) call\(s\) sent, (\d+) of them answered", rerun.stderr)
+        assert interrupted is not None and "nothing is sent twice" in rerun.stderr, rerun.stderr
+        # The call in flight at the kill (nearly always one: the kill comes in its 0.25 s) was never answered, yet
+        # it landed: every call sent is a query in the tenant, and the rerun found each by its marker.
+        sent, answered = int(interrupted[1]), int(interrupted[2])
+        assert sent == len(landed) and sent - answered in (0, 1)
         after = saved(tenant.url)  # asserts each name once
         assert sorted(after) == sorted(names)
         assert all(after[name]["id"] == landed[name]["id"] for name in landed)
         assert f"Applied: {len(names) - len(landed)} created." in rerun.stdout
+        assert "No changes" in apply(tmp_path, tenant.url).stdout
 
 
 def test_a_call_the_tenant_refuses_is_reported_and_the_others_still_go_out(tenant: EmbeddedSandbox,

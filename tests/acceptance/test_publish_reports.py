@@ -64,7 +64,9 @@ def test_a_report_is_created_with_its_published_queries_then_extended_and_never_
         applied = apply(tmp_path, tenant.url).stdout
         assert "report(s) created" in applied
         assert held(tenant.url, "Nightly review") == ["aws-roles", "okta-users"]
-        assert reports(tenant.url)["Nightly review"]["description"] == "what the nightly reviews"
+        # Reports have no labels: the one vqr made says so at the end of its description.
+        description = reports(tenant.url)["Nightly review"]["description"]
+        assert description == "what the nightly reviews\n\nvqr:acme/Nightly review"
         assert "No changes" not in plan(tmp_path, tenant.url).stdout  # the unpublished one is still named
         assert "Plan:" not in plan(tmp_path, tenant.url).stdout
 
@@ -118,7 +120,14 @@ def test_the_exported_report_file_is_built_by_the_sdk_and_then_planned_as_unmana
         text = planned.stdout
         assert "  ! clash  aws-roles (id " in text and "  ! clash  okta-users (id " in text
         assert "  + create s3-buckets" in text  # not in the report: vqr creates it as its own
-        assert "3 other queries in it left alone" in text  # the builder's, draft included
+        assert "  ! report Nightly review (id " in text
+        assert "a report vqr did not create has this name: left alone" in text and "1 report clash" in text
+        before = reports(tenant.url, tenant.ca_file)["Nightly review"]
+        applied = subprocess.run([sys.executable, "-m", "runner", "publish", "apply", "--env", "remote",
+                                  "--auto-approve"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                                 env=env)
+        assert applied.returncode == 0 and "Applied: 1 created." in applied.stdout, applied.stdout + applied.stderr
+        assert reports(tenant.url, tenant.ca_file)["Nightly review"] == before  # the builder's report, untouched
 
 
 def test_export_names_an_unknown_report_and_an_empty_selection_in_one_line(tmp_path: Path) -> None:

@@ -452,3 +452,11 @@ def test_plain_http_is_refused_except_to_this_machine(tmp_path: Path) -> None:
         VezaClient(ClientConfig(base_url="https://acme.vezacloud.com", api_key=Secret(CANARY), ca_bundle=bad_ca))
     local = VezaClient(ClientConfig(base_url="http://127.0.0.1:9", api_key=Secret(CANARY)))
     run(local.aclose())
+
+
+def test_a_url_holding_a_user_or_password_is_a_usage_error_that_never_shows_them() -> None:
+    for url in ("https://admin:hunter2-secret@acme.vezacloud.com", "https://hunter2-secret@acme.vezacloud.com",
+                "https://[::1"):
+        with pytest.raises(UsageError) as raised:
+            VezaClient(ClientConfig(base_url=url, api_key=Secret(CANARY)))
+        assert "hunter2" not in str(raised.value) and "must" in str(raised.value)

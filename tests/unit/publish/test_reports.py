@@ -1,5 +1,6 @@
-"""Report planning: `select` picks published queries (and names the rest), a report is matched by name, created
-with what exists or is being created, extended with what it lacks, and never trimmed."""
+"""Report planning: `select` picks published queries (and names the rest), a report is matched by name and its
+marker, created with what exists or is being created, extended with what it lacks, and never trimmed; a report of
+that name vqr did not create is a clash, left alone."""
 
 from __future__ import annotations
 
@@ -31,16 +32,29 @@ def test_a_state_selector_is_refused_for_a_report() -> None:
         desired_reports(PublishSettings(project="a", reports=(PublishReport(name="r", select="state:new"),)), [], {})
 
 
-def test_create_add_and_noop_and_what_is_left_alone() -> None:
-    wanted = [DesiredReport(name="New", description="", queries=("a", "b", "clashing")),
+def test_two_reports_of_one_name_are_refused() -> None:
+    twice = PublishSettings(project="a", reports=(PublishReport(name="r", select="x"), PublishReport(name="r",
+                                                                                                   select="y")))
+    with pytest.raises(UsageError, match="names 'r' more than once"):
+        desired_reports(twice, [], {})
+
+
+def test_create_add_noop_clash_and_what_is_left_alone() -> None:
+    wanted = [DesiredReport(name="New", description="about", queries=("a", "b", "clashing")),
               DesiredReport(name="Old", description="", queries=("a", "b")),
-              DesiredReport(name="Full", description="", queries=("a",))]
-    listed: list[JSONObject] = [{"id": "r1", "name": "Old", "queries": [{"query": "id-a"}, {"query": "id-theirs"}]},
-              {"id": "r2", "name": "Full", "queries": [{"query": "id-a"}]},
-              {"id": "r3", "name": "Other", "queries": []}]
-    new, old, full = plan_reports(wanted, listed, {"a": "id-a"}, creating={"b"})
-    assert new == ReportChange(action=ReportAction.CREATE, name="New", queries=("a", "b"))  # no clashing one
+              DesiredReport(name="Full", description="", queries=("a",)),
+              DesiredReport(name="Theirs", description="", queries=("a",))]
+    listed: list[JSONObject] = [
+        {"id": "r1", "name": "Old", "description": "vqr:acme/Old",
+         "queries": [{"query": "id-a"}, {"query": "id-theirs"}]},
+        {"id": "r2", "name": "Full", "description": "kept\n\nvqr:acme/Full ", "queries": [{"query": "id-a"}]},
+        {"id": "r3", "name": "Theirs", "description": "vqr:acme/Old", "queries": []},  # another report's marker
+        {"id": "r4", "name": "Other", "queries": []}]
+    new, old, full, theirs = plan_reports(wanted, listed, {"a": "id-a"}, creating={"b"}, marker=SETTINGS.marker)
+    assert new == ReportChange(action=ReportAction.CREATE, name="New", description="about\n\nvqr:acme/New",
+                               queries=("a", "b"))  # no clashing one
     assert old.action is ReportAction.ADD and old.report_id == "r1" and old.queries == ("b",)
     assert old.foreign == ("id-theirs",)
     assert full.action is ReportAction.NOOP and full.queries == () and full.foreign == ()
+    assert theirs.action is ReportAction.CLASH and theirs.report_id == "r3" and theirs.queries == ()
     assert ReportChange.from_json(old.to_json()) == old
