@@ -14,10 +14,12 @@ import httpx
 import pytest
 
 from runner.client.api import ClientConfig, VezaClient
+from runner.client.budget import Budget, LocalBudget
 from runner.client.errors import NotFoundError
 from runner.client.retry import RetryBudget, RetryPolicy
 from runner.client.saved import PAGE_SIZE, NameTaken, SavedApi
 from runner.model import JSONObject
+from runner.rates import Gcra
 from runner.sandbox.server import EmbeddedSandbox
 from runner.secret import Secret
 from tests.acceptance.sandbox_fixtures import running_sandbox, spec
@@ -30,16 +32,17 @@ class LoseReplies(httpx.AsyncBaseTransport):
     """Real HTTP, except that the first `lose` requests matching `method` are answered by a reset after the server
     has handled them: what a dropped connection after sending looks like to the client."""
 
-    def __init__(self, method: str, lose: int) -> None:
+    def __init__(self, method: str, lose: int, path: str = "") -> None:
         self._real = httpx.AsyncHTTPTransport()
         self._method = method
+        self._path = path  # only requests whose path ends so (all, when empty)
         self.lost = lose
         self.sent: list[str] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.sent.append(f"{request.method} {request.url.path}")
         response = await self._real.handle_async_request(request)
-        if request.method == self._method and self.lost > 0:
+        if request.method == self._method and request.url.path.endswith(self._path) and self.lost > 0:
             await response.aread()
             self.lost -= 1
             raise httpx.ReadError("connection reset by peer")
@@ -60,11 +63,11 @@ def body(name: str, **extra: Any) -> JSONObject:
 
 
 def with_api(tenant: EmbeddedSandbox, work: Callable[[SavedApi], Awaitable[Any]],
-             transport: httpx.AsyncBaseTransport | None = None) -> Any:
+             transport: httpx.AsyncBaseTransport | None = None, budget: Budget | None = None) -> Any:
     async def main() -> Any:
         config = ClientConfig(base_url=tenant.url, api_key=Secret("k"), retry=FAST)
         async with VezaClient(config, transport=transport, budget=RetryBudget(capacity=100),
-                              rng=random.Random(1)) as client:
+                              rng=random.Random(1), submit_budget=budget) as client:
             return await work(SavedApi(client))
 
     return asyncio.run(main())
@@ -159,3 +162,38 @@ def test_after_a_lost_reply_a_taken_name_without_the_marker_is_still_a_clash(ten
 
     with pytest.raises(NameTaken):
         with_api(tenant, work, transport)
+
+
+def test_a_report_create_whose_reply_is_lost_is_found_by_its_name_not_sent_twice(tenant: EmbeddedSandbox) -> None:
+    transport = LoseReplies("POST", lose=1, path="/reports")
+
+    async def work(api: SavedApi) -> tuple[JSONObject, list[JSONObject]]:
+        query = await api.create_query(body("in-lost-report"), marker=f"{MARKER}in-lost-report")
+        created = await api.create_report("Lost reply", "d", [str(query["id"])])
+        return created, [r for r in await api.list_reports() if r["name"] == "Lost reply"]
+
+    created, found = with_api(tenant, work, transport)
+    assert [r["id"] for r in found] == [created["id"]] and transport.lost == 0
+    assert transport.sent.count("POST /api/preview/assessments/reports") == 1
+
+
+def test_every_write_waits_for_a_token_of_the_api_budget(tenant: EmbeddedSandbox) -> None:
+    """`api.budget` paces writes as it paces submits: with a clock that stands still and a burst of one, each write
+    after the first waits one interval more (the real GCRA; only its clock and sleep are staged)."""
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    budget = LocalBudget(Gcra(rate=10.0), clock=lambda: 100.0, sleep=sleep)
+
+    async def work(api: SavedApi) -> None:
+        created = await api.create_query(body("paced"), marker=f"{MARKER}paced")
+        await api.update_query(str(created["id"]), {**body("paced"), "description": "again"})
+        report = await api.create_report("Paced", "", [str(created["id"])])
+        await api.add_report_query(str(report["id"]), str(created["id"]))
+        await api.delete_query(str(created["id"]), force=True)
+        await api.list_queries()  # reads take none
+
+    with_api(tenant, work, budget=budget)
+    assert slept == pytest.approx([0.1, 0.2, 0.3, 0.4])
