@@ -25,6 +25,7 @@ from runner.app.publish_apply import execute
 from runner.app.run_command import JOURNAL, SANDBOX_STATE, declared_oaa, open_target
 from runner.app.session import Target
 from runner.client import ApiError, ClientConfig, RetryBudget, RetryPolicy, VezaClient
+from runner.client.decode import decode_json
 from runner.client.saved import SavedApi
 from runner.errors import ExitCode, InternalError, UsageError
 from runner.files import write_atomically
@@ -95,6 +96,8 @@ def publish_apply(common: Common, *, prune: bool, auto_approve: bool, plan_file:
             common.out.write(render(plan, "text", target=target.shown))
             count = plan.calls
             if not count:
+                if stopped is not None:  # the tenant matches already: nothing is left of it to resume
+                    log.abandon(stopped.apply_id)
                 return ExitCode.OK
             if not auto_approve:
                 if confirm is None:
@@ -162,10 +165,14 @@ def _checked_file_plan(planned: PublishPlan, planned_target: str, fresh: Publish
 
 def _read_plan_file(path: Path) -> tuple[PublishPlan, str]:
     try:
-        return read_plan(json.loads(path.read_text(encoding="utf-8")))
+        # The client's own reader: bounded nesting, no NaN or Infinity. And what it gives must be sendable again
+        # (a lone surrogate is valid JSON text but no UTF-8): refused here, before anything is journalled.
+        document = decode_json(path.read_bytes())
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return read_plan(document)
     except OSError as error:
         raise UsageError(f"cannot read the plan file {path}: {error.strerror or error}") from None
-    except ValueError as error:  # JSONDecodeError included
+    except ValueError as error:  # JSONDecodeError and UnicodeEncodeError included
         raise UsageError(terminal_line(f"{path}: not a plan file: {error}")) from None
 
 

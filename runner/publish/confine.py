@@ -32,7 +32,11 @@ def file_plan_problems(plan: PublishPlan, listed: Sequence[Mapping[str, JSONValu
             problems.append(f"delete {change.name}: the plan deletes, and apply was not given --prune")
     ids = {name: saved_id for name, saved_id in managed if name is not None}
     creating = {c.name for c in plan.pending if c.action is Action.CREATE}
+    declared = {report.name for report in settings.reports}
     for report in plan.pending_reports:
+        if report.name not in declared:
+            problems.append(f"report {report.action.value} {report.name}: vqr.yaml declares no report of that name")
+            continue
         problems += _report_problems(report, reports, ids, creating, settings)
     return problems
 

@@ -5,6 +5,7 @@ the same name (left alone and reported), approval, plan files, and a SIGKILL in 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,7 +20,12 @@ from typing import Any
 import httpx
 import pytest
 
+from runner.app.common import Common
+from runner.app.publish_command import publish_apply
+from runner.app.run_command import JOURNAL, target_name
 from runner.sandbox.server import EmbeddedSandbox
+from runner.settings import read_env
+from runner.state import open_journal
 from tests.acceptance.run_project import REPO, make_project, query_yaml, remote
 from tests.acceptance.sandbox_fixtures import running_sandbox
 
@@ -237,6 +243,47 @@ def test_a_changed_plan_file_cannot_touch_what_vqr_does_not_manage(tenant: Embed
     assert sorted(saved(tenant.url)) == ["aws-roles", "okta-users", "theirs"]
 
 
+def _interrupted(root: Path, url: str, apply_id: str) -> None:
+    """What an apply killed after sending a create leaves in the journal."""
+    with open_journal(root / JOURNAL) as journal:
+        journal.publish.start(apply_id, env="remote", target=target_name(url), project="acme", plan_digest="x")
+        journal.publish.sending(apply_id, 0, action="create", name="okta-users", saved_id=None)
+
+
+def test_an_interrupted_apply_is_reported_until_an_apply_finishes_it(tenant: EmbeddedSandbox, tmp_path: Path) -> None:
+    project(tmp_path)
+    _interrupted(tmp_path, tenant.url, "killed-1")
+    # Cancelled at the prompt: nothing changed, so the interrupted apply is still the one to resume.
+    out, err = io.StringIO(), io.StringIO()
+    common = Common(project_file=tmp_path / "vqr.yaml", env="remote", out=out, err=err,
+                    process=read_env(_env(tenant.url)))
+    code = publish_apply(common, prune=False, auto_approve=False, plan_file=None, confirm=lambda question: False)
+    assert code == 1 and "apply cancelled: nothing was changed" in err.getvalue() and saved(tenant.url) == {}
+    assert "was interrupted with 1 call(s) sent, 0 of them answered" in err.getvalue()
+    first = apply(tmp_path, tenant.url)
+    assert "was interrupted with 1 call(s) sent" in first.stderr and "Applied: 3 created." in first.stdout
+    assert "interrupted" not in apply(tmp_path, tenant.url).stderr
+    # Killed once more, after its last call landed: the next apply has nothing to do, and says so once.
+    _interrupted(tmp_path, tenant.url, "killed-2")
+    quiet = apply(tmp_path, tenant.url)
+    assert "No changes" in quiet.stdout and "was interrupted" in quiet.stderr
+    assert "interrupted" not in apply(tmp_path, tenant.url).stderr
+
+
+@pytest.mark.parametrize(("content", "why"), [
+    ('{"version": 1, "x": NaN}', "NaN"),
+    ('{"version": 1, "name": "\\ud800"}', "surrogate"),
+    ("[" * 100_000, "nests deeper"),
+])
+def test_a_plan_file_that_cannot_be_sent_again_is_refused_before_anything(tenant: EmbeddedSandbox, tmp_path: Path,
+                                                                         content: str, why: str) -> None:
+    project(tmp_path)
+    (tmp_path / "bad.json").write_text(content)
+    done = vqr(tmp_path, tenant.url, "publish", "apply", "--env", "remote", "--auto-approve", "--plan", "bad.json")
+    assert done.returncode == 2 and "bad.json: not a plan file" in done.stderr and why in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / JOURNAL).exists()
+
+
 def test_a_tag_that_looks_like_a_marker_is_a_lint_error(tenant: EmbeddedSandbox, tmp_path: Path) -> None:
     project(tmp_path)
     edited = tmp_path / "queries" / "aws-roles.yaml"
@@ -246,35 +293,46 @@ def test_a_tag_that_looks_like_a_marker_is_a_lint_error(tenant: EmbeddedSandbox,
     assert "A tag may not begin with `vqr:` or `vqr-sha:`" in done.stderr and saved(tenant.url) == {}
 
 
+def _killed_apply(root: Path, url: str, planned: tuple[str, ...], *, landed_at_least: int) -> dict[str, Any]:
+    """An apply SIGKILLed in the middle of a create, once that many saved queries are in the tenant; what the
+    tenant holds once the create in flight has landed."""
+    process = subprocess.Popen([sys.executable, "-m", "runner", "publish", "apply", "--env", "remote",
+                                "--auto-approve", *planned], cwd=root, env=_env(url), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(saved(url)) < landed_at_least and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    # Mid-call: the next create is sleeping in the sandbox, so it lands after its client is gone.
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=30)
+    time.sleep(0.5)  # the create in flight lands
+    return saved(url)
+
+
 @pytest.mark.parametrize("from_file", [False, True], ids=["planned-afresh", "plan-file"])
 def test_a_sigkill_during_apply_then_a_rerun_creates_no_duplicate(tmp_path: Path, from_file: bool) -> None:
-    """Also when it applies a plan file: the tenant moved since the plan, by this plan's own apply, and the rerun
-    of the same file finishes it."""
+    """Also when it applies a plan file, killed twice: the tenant moved since the plan, by this plan's own applies,
+    and a rerun of the same file finishes it."""
     names = tuple(f"query-{i:02d}" for i in range(12))
     project(tmp_path, names)
     planned = ("--plan", "plan.json") if from_file else ()
     with running_sandbox(nodes=300, saved_latency=0.25) as tenant:
         if from_file:
             plan(tmp_path, tenant.url, "--out", "plan.json")
-        process = subprocess.Popen([sys.executable, "-m", "runner", "publish", "apply", "--env", "remote",
-                                    "--auto-approve", *planned], cwd=tmp_path, env=_env(tenant.url), text=True,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while len(saved(tenant.url)) < 3 and time.monotonic() < deadline and process.poll() is None:
-            time.sleep(0.05)
-        # Mid-call: the next create is sleeping in the sandbox, so it lands after its client is gone.
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=30)
-        time.sleep(0.5)  # the create in flight lands
-        landed = saved(tenant.url)
+        landed = _killed_apply(tmp_path, tenant.url, planned, landed_at_least=3)
         assert 3 <= len(landed) < len(names)
+        if from_file:
+            landed = _killed_apply(tmp_path, tenant.url, planned, landed_at_least=len(landed) + 2)
+            assert len(landed) < len(names)
         rerun = apply(tmp_path, tenant.url, *planned)
         interrupted = re.search(r"was interrupted with (\d+) call\(s\) sent, (\d+) of them answered", rerun.stderr)
         assert interrupted is not None and "nothing is sent twice" in rerun.stderr, rerun.stderr
         # The call in flight at the kill (nearly always one: the kill comes in its 0.25 s) was never answered, yet
         # it landed: every call sent is a query in the tenant, and the rerun found each by its marker.
         sent, answered = int(interrupted[1]), int(interrupted[2])
-        assert sent == len(landed) and sent - answered in (0, 1)
+        assert sent - answered in (0, 1)
+        if not from_file:
+            assert sent == len(landed)
         after = saved(tenant.url)  # asserts each name once
         assert sorted(after) == sorted(names)
         assert all(after[name]["id"] == landed[name]["id"] for name in landed)
