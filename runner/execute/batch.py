@@ -60,7 +60,7 @@ class _Batch:
         return None
 
     async def run(self, group: Sequence[Member], slots: AdaptiveSlots) -> None:
-        async with slots:
+        async with slots.hold() as held:
             self.stopped = self._stop_reason()
             if self.stopped is not None:
                 return
@@ -70,7 +70,7 @@ class _Batch:
             self.progress.started(names)
             limit = self.ctx.run_deadline if self.ctx.run_deadline is not None else math.inf
             deadline = min(self.ctx.client.now() + max(m.plan.timeout for m in group), limit)
-            for result in await run_group(self.ctx, group, deadline):
+            for result in await run_group(self.ctx, group, deadline, off_tenant=held.release):
                 self.results[result.name] = result
                 self.running.discard(result.name)
                 self.progress.finished(result)

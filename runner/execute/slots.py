@@ -4,7 +4,9 @@ moving as the client reports throttles and answers (it is the client's `Throttle
 Only submits feed the additive increase: a submit is what the limit budgets, and polls, many per job, would make
 it climb too fast. A throttle on any operation (the tenant's gateway counts every request) backs it off. A group
 waiting for a slot is woken, oldest first, when one frees or the limit rises; a lower limit takes effect as groups
-finish (nothing in flight is stopped). Event loop thread only.
+finish (nothing in flight is stopped). A group gives its slot back as soon as it is done with the tenant (its
+pages read: `hold().release()`), not once its rows are assessed: the next group's submit then goes out while this
+one's CSV, drift and lifecycle are worked out, instead of after. Event loop thread only.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ class AdaptiveSlots:
                         tb: TracebackType | None) -> None:
         self._release()
 
+    def hold(self) -> Held:
+        return Held(self)
+
     def _release(self) -> None:
         self.in_flight -= 1
         self._wake()
@@ -63,3 +68,25 @@ class AdaptiveSlots:
             if not waiter.done():
                 self.in_flight += 1
                 waiter.set_result(None)
+
+
+class Held:
+    """One group's slot, given back by `release()` (once its tenant work is over) or when the block ends, once."""
+
+    def __init__(self, slots: AdaptiveSlots) -> None:
+        self._slots = slots
+        self._held = False
+
+    async def __aenter__(self) -> Held:
+        await self._slots.__aenter__()
+        self._held = True
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        self.release()
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots._release()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -134,16 +135,29 @@ class SharedSubmit:
             return await self._ctx.client.submit(self._fallback, deadline=deadline)
 
 
-async def run_group(ctx: RunContext, members: Sequence[Member], deadline: float) -> list[QueryResult]:
+async def run_group(ctx: RunContext, members: Sequence[Member], deadline: float, *,
+                    off_tenant: Callable[[], None] = lambda: None) -> list[QueryResult]:
+    """`off_tenant` is called once every member has read its pages. A member that fails never calls it: the group's
+    slot then stays held until the batch has seen the failure, so `--fail-fast` and a refused key stop the groups
+    after it before they submit."""
     recorded = [ctx.records.get(m.plan.name) for m in members]
     waiting = [r.updated_at for r in recorded if r is not None and r.state is S.SUBMITTING]
     shared = SharedSubmit(ctx, members[0], min(waiting) if waiting else None)
-    return list(await asyncio.gather(*(run_member(ctx, m, shared, deadline, shared=len(members) > 1)
+    left = {m.plan.name for m in members}
+
+    def done_with_tenant(name: str) -> None:
+        if name in left:
+            left.discard(name)
+            if not left:
+                off_tenant()
+
+    return list(await asyncio.gather(*(run_member(ctx, m, shared, deadline, shared=len(members) > 1,
+                                                  off_tenant=functools.partial(done_with_tenant, m.plan.name))
                                        for m in members)))
 
 
 async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, deadline: float, *,
-                     shared: bool) -> QueryResult:
+                     shared: bool, off_tenant: Callable[[], None] = lambda: None) -> QueryResult:
     plan, journal = member.plan, ctx.journal
     record = ctx.records.get(plan.name)
     base = QueryResult(name=plan.name, file=plan.file, spec_hash=plan.spec_hash, status=QueryStatus.FAILED,
@@ -163,7 +177,7 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
             try:
                 resumed = replace(base, mode=record.mode, query_result_id=record.query_result_id,
                                   cache_id=record.cache_id, last_completed_cache_id=record.last_completed_cache_id)
-                return await _fetch(ctx, member, resumed, deadline, submitted_at=None)
+                return await _fetch(ctx, member, resumed, deadline, submitted_at=None, off_tenant=off_tenant)
             except NotFoundError:
                 pass  # the recorded query_result_id has expired: submit again
         if record is None or record.state is not S.SUBMITTING:
@@ -180,7 +194,8 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
         reused = _reuse_downloaded(ctx, member, current)
         if reused is not None:
             return reused
-        return await _fetch(ctx, member, current, deadline, submitted_at=submitted_at, replied_at=replied_at)
+        return await _fetch(ctx, member, current, deadline, submitted_at=submitted_at, replied_at=replied_at,
+                            off_tenant=off_tenant)
     except (ApiError, OSError, UnwritableRow) as problem:
         error = error_of(problem)
         journal.record(ctx.run_id, plan.name, S.FAILED, error_category=error.category.value,
@@ -189,7 +204,8 @@ async def run_member(ctx: RunContext, member: Member, submit: SharedSubmit, dead
 
 
 async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline: float, *,
-                 submitted_at: float | None, replied_at: float | None = None) -> QueryResult:
+                 submitted_at: float | None, replied_at: float | None = None,
+                 off_tenant: Callable[[], None] = lambda: None) -> QueryResult:
     plan, journal, client = member.plan, ctx.journal, ctx.client
     assert current.query_result_id is not None
     first_wait = _first_wait(ctx, member, current, deadline) if replied_at is not None else 0.0
@@ -223,6 +239,7 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
         if first.row_count is not None and first.row_count != writer.rows:
             raise ResponseError(f"the job reported {first.row_count} rows but its pages held {writer.rows}",
                                 operation="page read", request_id=first.request_id)
+        off_tenant()  # every page read: the next group may submit while these rows are synced and assessed
         await asyncio.to_thread(writer.sync)  # the fsync off the event loop: ~5 ms a file that the loop went without
         result = writer.commit()
     journal.record(ctx.run_id, plan.name, S.DONE, rows=result.rows, sha256=result.sha256,

@@ -87,3 +87,30 @@ def test_a_cancelled_waiter_leaks_no_slot() -> None:
         assert order == [0, 2] and slots.in_flight == 0 and waiter.cancelled()
 
     asyncio.run(scenario())
+
+
+def test_a_group_done_with_the_tenant_hands_its_slot_on_before_it_ends_and_only_once() -> None:
+    async def scenario() -> None:
+        slots, _ = gate(ceiling=1, start=1)
+        assessing, entered = asyncio.Event(), list[str]()
+
+        async def first() -> None:
+            async with slots.hold() as held:
+                entered.append("first")
+                held.release()  # its pages are read
+                held.release()  # and again, as run_group's last member does: nothing more is given back
+                await assessing.wait()  # its rows are still being assessed
+
+        async def second() -> None:
+            async with slots.hold():
+                entered.append("second")
+
+        tasks = [asyncio.create_task(first()), asyncio.create_task(second())]
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert entered == ["first", "second"]  # the second went in while the first still ran
+        assessing.set()
+        await asyncio.gather(*tasks)
+        assert slots.in_flight == 0  # never below zero: the block's end gave nothing back twice
+
+    asyncio.run(scenario())
