@@ -58,21 +58,42 @@ def columns_of(path: Path) -> list[str]:
     return [*named, MORE] if more else named
 
 
+MAX_SHAPES = 1_000  # distinct field sets counted as such; past it fields are counted one by one (memory stays flat)
+
+
 class FlatRows:
     """Rows flattened as they come, with how often each field appears (the columns); the first `limit` flattened
     rows are kept, and past it none (`kept` is None), so memory stays flat and the rows are streamed again."""
 
     def __init__(self, limit: int = KEPT_ROWS) -> None:
-        self.seen: dict[str, int] = {}
+        # Rows of one result nearly all have the same fields: counted by shape (the fields in order, one tuple and
+        # one lookup a row), and the shapes turned into fields once, when they are asked for.
+        self._shapes: dict[tuple[str, ...], int] = {}
+        self._fields: dict[str, int] | None = None  # once rows bring too many shapes
         self.kept: list[dict[str, Scalar]] | None = []
         self._limit = limit
 
+    @property
+    def seen(self) -> dict[str, int]:
+        """How many rows have each field."""
+        seen = dict(self._fields or {})
+        for shape, count in self._shapes.items():
+            for key in shape:
+                seen[key] = seen.get(key, 0) + count
+        return seen
+
     def feed(self, rows: Iterable[JSONValue]) -> None:
-        seen = self.seen
         for row in rows:
             flat = flatten_row(row)
-            for key in flat:
-                seen[key] = seen.get(key, 0) + 1
+            if self._fields is None:
+                shape = tuple(flat)
+                self._shapes[shape] = self._shapes.get(shape, 0) + 1
+                if len(self._shapes) > MAX_SHAPES:
+                    self._fields, self._shapes = self.seen, {}
+            else:
+                fields = self._fields
+                for key in flat:
+                    fields[key] = fields.get(key, 0) + 1
             if self.kept is not None:
                 self.kept.append(flat)
                 if len(self.kept) > self._limit:
@@ -106,18 +127,23 @@ def _write_rows(text: TextIO, named: list[str], more: bool, flat_rows: Iterable[
     memo: dict[str, str] = {}
     count = 0
     for flat in flat_rows:
-        row = []
+        row: list[str | int | float | None] = []
+        append = row.append
         for column in named:
             value = flat.get(column)
-            if type(value) is str:  # not a bool or number: True == 1 would share a memo entry
-                shown = memo.get(value)
+            kind = value.__class__
+            if kind is str:  # a text's cell is remembered: not a bool's or number's (True == 1 in a dict)
+                raw: str = value  # type: ignore[assignment]
+                shown = memo.get(raw)
                 if shown is None:
-                    shown = csv_cell(value)
+                    shown = csv_cell(raw)
                     if len(memo) < MEMO_CELLS:
-                        memo[value] = shown
-                row.append(shown)
+                        memo[raw] = shown
+                append(shown)
+            elif value is None or kind is int or kind is float:
+                append(value)  # the C writer writes None as "" and a number as json does (repr)
             else:
-                row.append(cell(value))
+                append(cell(value))
         if more:
             rest = {k: v for k, v in flat.items() if k not in known}
             row.append(csv_cell(json.dumps(rest, sort_keys=True)) if rest else "")
