@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from runner.artifact.jsonstream import RunDocument, document_chunks
 from runner.files import atomic_output, naming, write_atomically
@@ -78,16 +78,26 @@ class ResultWriter:
     def write(self, rows: Iterable[JSONValue]) -> None:
         encode = _ROW_ENCODER.encode
         self._synced = False
+        rows = rows if isinstance(rows, list) else list(rows)
+        try:
+            lines = [encode(row) for row in rows]  # a page at a time: one write and one hash update, not a row's
+        except ValueError:
+            self._refuse(rows)
+        if not lines:
+            return
+        data = ("\n".join(lines) + "\n").encode()
         with naming(self.path):
-            for row in rows:
-                try:
-                    text = encode(row)
-                except ValueError as error:
-                    raise UnwritableRow(f"row {self.rows + 1} cannot be written as JSON: {error}") from None
-                line = (text + "\n").encode()
-                self._handle.write(line)
-                self._digest.update(line)
-                self.rows += 1
+            self._handle.write(data)
+        self._digest.update(data)
+        self.rows += len(lines)
+
+    def _refuse(self, rows: list[JSONValue]) -> NoReturn:
+        for number, row in enumerate(rows, start=self.rows + 1):
+            try:
+                _ROW_ENCODER.encode(row)
+            except ValueError as error:
+                raise UnwritableRow(f"row {number} cannot be written as JSON: {error}") from None
+        raise AssertionError("a row that failed to encode encoded the second time")
 
     def sync(self) -> None:
         """Flush the rows to the disk (fsync): `vqr run` calls this in a worker thread, since it blocks for
