@@ -4,8 +4,9 @@ polling, paging and every state change journaled. Failures are values, never exc
 
 from __future__ import annotations
 
+from runner.execute.assess_step import assess_result
 from runner.execute.batch import run_batch
-from runner.execute.task import RunContext, assess_result
+from runner.execute.task import RunContext
 
 __all__ = [
     "RunContext",
