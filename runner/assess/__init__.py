@@ -6,10 +6,11 @@ Reads result files (the lifecycle also writes through the journal it is given); 
 
 from __future__ import annotations
 
-from runner.assess.drift import Scalar, compare_results, flatten_row
+from runner.assess.drift import compare_results
 from runner.assess.exceptions import annotate, apply_exceptions, counted
 from runner.assess.expectations import evaluate_expectations
 from runner.assess.lifecycle import LifecycleScan, LifecycleStore, start_scan, track_lifecycle
+from runner.assess.rows import Scalar, flatten_row
 
 __all__ = [
     "LifecycleScan",

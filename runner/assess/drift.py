@@ -6,7 +6,7 @@ destination ids of a path row; only a 64-bit key digest and a 64-bit digest of t
 entity, never whole rows. A key repeated within one file (never seen from Veza) is one entity made of all its
 rows, in any order: counts are of distinct entities, so added + changed + unchanged is the number of distinct keys
 in `current`, removed + changed + unchanged that of `previous`, and a file compared with itself has no drift.
-Reads files, nothing else. `flatten_row` is the field model shared with the CSV export.
+Reads files, nothing else. Rows are keyed and flattened by `assess/rows.py`, the model the CSV export shares.
 """
 
 from __future__ import annotations
@@ -16,55 +16,15 @@ import itertools
 import json
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.assess.rows import entity_key, entity_name, flatten_row, key_digest
 from runner.model import DriftResult, EntityRef, JSONValue
 
 SAMPLE = 50  # entities listed per kind of change: enough to act on, small enough for run.json
 FIELD_LIMIT = 10  # changed field names kept per changed entity
-Scalar = str | int | float | bool | None
-_NAME_FIELDS = ("name", "display_name", "email", "login")
-
-
-def flatten_row(row: JSONValue, prefix: str = "") -> dict[str, Scalar]:
-    """Nested objects become dotted fields (`properties.status`); lists are kept whole as compact JSON text, so
-    a reordered list is a change and a column never multiplies with list length. A `.` or `\\` inside a key is
-    backslash-escaped (`{"a.b": 1}` is `a\\.b`, `{"a": {"b": 1}}` is `a.b`): two fields never share a name."""
-    if not isinstance(row, dict):
-        return {prefix or "value": _scalar(row)}
-    flat: dict[str, Scalar] = {}
-    _flatten_into(flat, row, prefix)
-    return flat
-
-
-def _flatten_into(flat: dict[str, Scalar], row: Mapping[str, JSONValue], prefix: str) -> None:
-    # Every row of every CSV and drift comparison passes here (tens of thousands a run): one dict filled in place,
-    # and the exact types json gives tested before isinstance, which only other mappings and lists need.
-    for key, value in row.items():
-        field = prefix + key if "." not in key and "\\" not in key else prefix + _escaped_key(key)
-        kind = value.__class__
-        if kind is str or kind is int or value is None or kind is bool or kind is float:
-            flat[field] = value  # type: ignore[assignment]
-        elif kind is dict or isinstance(value, dict):
-            _flatten_into(flat, value, field + ".")  # type: ignore[arg-type]
-        else:
-            flat[field] = _scalar(value)
-
-
-def _escaped_key(key: str) -> str:
-    if "." not in key and "\\" not in key:  # nearly every key: no copy
-        return key
-    return key.replace("\\", "\\\\").replace(".", "\\.")
-
-
-def _scalar(value: JSONValue) -> Scalar:
-    if value == []:  # most rows carry several empty lists: skip the encoder for them
-        return "[]"
-    if isinstance(value, list | dict):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return value
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,50 +42,6 @@ class IgnoreRule:
             if "." not in entry and entry in field.split("."):
                 return True
         return False
-
-
-def entity_key(row: JSONValue) -> str:
-    """What makes a row the same entity in two runs, as shown to people: `id`, or `source id -> destination id`.
-    A row with neither (never seen from Veza) is keyed by its whole content."""
-    if isinstance(row, dict):
-        if isinstance(row.get("id"), str | int) and not isinstance(row.get("id"), bool):
-            return str(row["id"])
-        source, destination = row.get("source"), row.get("destination")
-        if isinstance(source, dict) and isinstance(destination, dict):
-            return f"{source.get('id')} -> {destination.get('id')}"
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entity_name(row: JSONValue) -> str | None:
-    """A human name for an entity row (or `source -> destination` names for a path row), if the row carries one."""
-    if not isinstance(row, dict):
-        return None
-    source, destination = row.get("source"), row.get("destination")
-    if "id" not in row and isinstance(source, dict) and isinstance(destination, dict):
-        return f"{entity_name(source) or source.get('id')} -> {entity_name(destination) or destination.get('id')}"
-    properties = row.get("properties")
-    for holder in (properties, row):
-        if isinstance(holder, dict):
-            for field in _NAME_FIELDS:
-                if isinstance(holder.get(field), str) and holder[field]:
-                    return str(holder[field])
-    return None
-
-
-def _digest(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
-
-
-def keyed(row: JSONValue) -> tuple[str, int]:
-    """A row's entity key and its 64-bit digest, the one identity drift and finding lifecycles share."""
-    # Tagged, so an entity whose id happens to read like "a -> b" never meets a path row's key.
-    tag = "path" if isinstance(row, dict) and "id" not in row and "source" in row else "id"
-    key = entity_key(row)
-    return key, _digest(f"{tag}\x00{key}")
-
-
-def _key_digest(row: JSONValue) -> int:
-    return keyed(row)[1]
 
 
 def _strip(value: JSONValue, rule: IgnoreRule, prefix: str = "") -> JSONValue:
@@ -223,7 +139,7 @@ def _entities(path: Path, rule: IgnoreRule) -> dict[int, int]:
     """Key digest -> the sum of its rows' fingerprints: one value per entity, whatever the order of its rows."""
     combined: dict[int, int] = {}
     for line, row in _lines(path):
-        key = _key_digest(row)
+        key = key_digest(row)
         combined[key] = (combined.get(key, 0) + _fingerprint(line, row, rule)) & _MASK
     return combined
 
@@ -242,14 +158,14 @@ class _Counts:
 def _streamed_counts(previous: Path, current: Path, rule: IgnoreRule, sample: int) -> _Counts | None:
     """One pass over each file, holding 16 bytes per previous entity; None when a key repeats in either file (the
     grouped rule is then needed)."""
-    index = _Index([(_key_digest(row) << 64) | _fingerprint(line, row, rule) for line, row in _lines(previous)])
+    index = _Index([(key_digest(row) << 64) | _fingerprint(line, row, rule) for line, row in _lines(previous)])
     if index.repeated:
         return None
     added, changed, unchanged = 0, 0, 0
     added_rows, changed_rows = _Smallest(sample), _Smallest(sample)
     new_keys = array("Q")
     for line, row in _lines(current):
-        digest = _key_digest(row)
+        digest = key_digest(row)
         at = index.find(digest)
         if at < 0:
             added += 1
@@ -279,7 +195,7 @@ def _grouped_counts(previous: Path, current: Path, rule: IgnoreRule, sample: int
     added_rows, changed_rows = _Smallest(sample), _Smallest(sample)
     if added_keys or changed_keys:
         for _, row in _lines(current):
-            digest = _key_digest(row)
+            digest = key_digest(row)
             if digest in added_keys:
                 added_rows.push(entity_key(row), row)
             elif digest in changed_keys:
@@ -308,18 +224,18 @@ def compare_results(previous: Path, current: Path, *, previous_run: str, ignore:
     counts = (_streamed_counts(previous, current, rule, sample)
               or _grouped_counts(previous, current, rule, sample))
     kept_changed = counts.changed_rows.items()
-    changed_digests = {_key_digest(row) for _, row in kept_changed}
+    changed_digests = {key_digest(row) for _, row in kept_changed}
     removed_rows = _Smallest(sample)
     old_versions: dict[int, JSONValue] = {}
     if counts.removed or changed_digests:
         for _, row in _lines(previous):
-            digest = _key_digest(row)
+            digest = key_digest(row)
             if digest in changed_digests:
                 old_versions.setdefault(digest, row)
             elif _was_removed(counts, digest):
                 removed_rows.push(entity_key(row), row)
     changed_refs = [EntityRef(key=key, name=entity_name(row),
-                              fields=_changed_fields(old_versions.get(_key_digest(row)), row, rule))
+                              fields=_changed_fields(old_versions.get(key_digest(row)), row, rule))
                     for key, row in kept_changed]
     return DriftResult(
         previous_run=previous_run, added=counts.added, removed=counts.removed, changed=counts.changed,

@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from runner.assess.drift import entity_key, entity_name, keyed
+from runner.assess.rows import entity_key, entity_name, keyed
 from runner.model import Drift, DriftResult, JSONValue, Outcome, Verdict
 from runner.model.exceptions import Excepted, ExceptionRule, RuleMatch, applying, row_ids
 

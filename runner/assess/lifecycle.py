@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from runner.assess.drift import SAMPLE, entity_name, keyed
+from runner.assess.drift import SAMPLE
+from runner.assess.rows import entity_name, keyed
 from runner.model import DriftResult, EntityRef, JSONValue
 from runner.model.lifecycle import (
     SECONDS_PER_DAY,

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.artifact import RUN_FILE
-from runner.assess.drift import entity_key, entity_name
+from runner.assess.rows import entity_key, entity_name
 from runner.files import atomic_output
 from runner.model import JSONObject, JSONValue
 from runner.model.exceptions import ExceptionRule

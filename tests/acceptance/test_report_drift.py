@@ -15,7 +15,7 @@ import httpx
 from runner import app
 from runner.app.run_command import JOURNAL
 from runner.artifact.retention import run_directories
-from runner.assess.drift import entity_key
+from runner.assess.rows import entity_key
 from runner.report import write_reports
 from runner.report.history import load_history
 from runner.report.html_query import SAMPLE_SHOWN

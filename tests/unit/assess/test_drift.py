@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from runner.assess.drift import IgnoreRule, compare_results, entity_key, entity_name, flatten_row
+from runner.assess.drift import IgnoreRule, compare_results
+from runner.assess.rows import entity_key, entity_name, flatten_row
 
 
 def write(path: Path, rows: list[dict[str, Any]]) -> Path:

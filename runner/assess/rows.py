@@ -1,0 +1,100 @@
+"""The row model results share: a row's fields and its identity across runs.
+
+`flatten_row(row)` names each field as the CSV and drift see it (nested objects dotted, lists whole as compact JSON);
+`entity_key(row)` / `entity_name(row)` say which entity a row is, for people; `keyed(row)` adds the 64-bit digest
+drift and finding lifecycles hold instead of the row. Pure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+from runner.model import JSONValue
+
+Scalar = str | int | float | bool | None
+_NAME_FIELDS = ("name", "display_name", "email", "login")
+
+
+def flatten_row(row: JSONValue, prefix: str = "") -> dict[str, Scalar]:
+    """Nested objects become dotted fields (`properties.status`); lists are kept whole as compact JSON text, so
+    a reordered list is a change and a column never multiplies with list length. A `.` or `\\` inside a key is
+    backslash-escaped (`{"a.b": 1}` is `a\\.b`, `{"a": {"b": 1}}` is `a.b`): two fields never share a name."""
+    if not isinstance(row, dict):
+        return {prefix or "value": _scalar(row)}
+    flat: dict[str, Scalar] = {}
+    _flatten_into(flat, row, prefix)
+    return flat
+
+
+def _flatten_into(flat: dict[str, Scalar], row: Mapping[str, JSONValue], prefix: str) -> None:
+    # Every row of every CSV and drift comparison passes here (tens of thousands a run): one dict filled in place,
+    # and the exact types json gives tested before isinstance, which only other mappings and lists need.
+    for key, value in row.items():
+        field = prefix + key if "." not in key and "\\" not in key else prefix + _escaped_key(key)
+        kind = value.__class__
+        if kind is str or kind is int or value is None or kind is bool or kind is float:
+            flat[field] = value  # type: ignore[assignment]
+        elif kind is dict or isinstance(value, dict):
+            _flatten_into(flat, value, field + ".")  # type: ignore[arg-type]
+        else:
+            flat[field] = _scalar(value)
+
+
+def _escaped_key(key: str) -> str:
+    if "." not in key and "\\" not in key:  # nearly every key: no copy
+        return key
+    return key.replace("\\", "\\\\").replace(".", "\\.")
+
+
+def _scalar(value: JSONValue) -> Scalar:
+    if value == []:  # most rows carry several empty lists: skip the encoder for them
+        return "[]"
+    if isinstance(value, list | dict):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return value
+
+
+def entity_key(row: JSONValue) -> str:
+    """What makes a row the same entity in two runs, as shown to people: `id`, or `source id -> destination id`.
+    A row with neither (never seen from Veza) is keyed by its whole content."""
+    if isinstance(row, dict):
+        if isinstance(row.get("id"), str | int) and not isinstance(row.get("id"), bool):
+            return str(row["id"])
+        source, destination = row.get("source"), row.get("destination")
+        if isinstance(source, dict) and isinstance(destination, dict):
+            return f"{source.get('id')} -> {destination.get('id')}"
+    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def entity_name(row: JSONValue) -> str | None:
+    """A human name for an entity row (or `source -> destination` names for a path row), if the row carries one."""
+    if not isinstance(row, dict):
+        return None
+    source, destination = row.get("source"), row.get("destination")
+    if "id" not in row and isinstance(source, dict) and isinstance(destination, dict):
+        return f"{entity_name(source) or source.get('id')} -> {entity_name(destination) or destination.get('id')}"
+    properties = row.get("properties")
+    for holder in (properties, row):
+        if isinstance(holder, dict):
+            for field in _NAME_FIELDS:
+                if isinstance(holder.get(field), str) and holder[field]:
+                    return str(holder[field])
+    return None
+
+
+def digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def keyed(row: JSONValue) -> tuple[str, int]:
+    """A row's entity key and its 64-bit digest, the one identity drift and finding lifecycles share."""
+    # Tagged, so an entity whose id happens to read like "a -> b" never meets a path row's key.
+    tag = "path" if isinstance(row, dict) and "id" not in row and "source" in row else "id"
+    key = entity_key(row)
+    return key, digest(f"{tag}\x00{key}")
+
+
+def key_digest(row: JSONValue) -> int:
+    return keyed(row)[1]
