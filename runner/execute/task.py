@@ -1,8 +1,10 @@
 """One query's lifecycle against the API: submit (or share a submit, or resume a recorded one), poll, page, stream
-rows to its result file, check expectations; every state change journaled before and after each API call.
+rows to its result file (and its CSV sink), then its assessment (`assess_step`); every state change journaled
+before and after each API call.
 
-`run_group(ctx, members, deadline)` runs queries whose create bodies are identical with one submit and returns one
-`QueryResult` each; API failures become results (never exceptions), cancellation propagates. Network and file I/O.
+`run_group(ctx, members, deadline, off_tenant=)` runs queries whose create bodies are identical with one submit and
+returns one `QueryResult` each, calling `off_tenant` once their pages are read; API failures become results (never
+exceptions), cancellation propagates. Network and file I/O.
 """
 
 from __future__ import annotations
