@@ -30,7 +30,7 @@ from runner.client.errors import (
     TransientError,
 )
 from runner.client.exchange import exchange
-from runner.client.pages import Page, Submitted, parse_count, parse_page, parse_submitted
+from runner.client.pages import Page, Submitted, parse_page, parse_submitted
 from runner.client.retry import RetryBudget, cached_resend_body, parse_http_date, poll_delays
 from runner.client.throttle import ThrottleListener, is_throttle
 from runner.model import JSONObject, JSONValue
@@ -245,26 +245,6 @@ class VezaClient:
                 raise ResponseError(f"{empty_streak} empty pages in a row for {query_result_id}",
                                     operation="page read", request_id=page.request_id)
             page = await self.poll(query_result_id, page_size=page_size, page_token=token, deadline=deadline)
-
-    async def nodes_sync(self, spec: Mapping[str, JSONValue], *, page_size: int, page_token: str = "",
-                         deadline: float | None = None) -> Page:
-        """The synchronous `query_spec:nodes` (the SDK's call): one page of the spec's result."""
-        params = {"page_size": str(page_size), "page_token": page_token}
-
-        async def attempt(timeout: float) -> Page:
-            reply, request_id = await self._exchange("nodes", "POST", endpoints.NODES_SYNC, dict(spec), timeout,
-                                                     params=params)
-            return parse_page(reply, request_id=request_id, state_of=self.job_state, synchronous=True)
-
-        return await self._retrying("nodes", attempt, deadline)
-
-    async def count_sync(self, spec: Mapping[str, JSONValue], *, deadline: float | None = None) -> int:
-        """The synchronous `query_spec:result` count of a spec."""
-        async def attempt(timeout: float) -> int:
-            reply, _ = await self._exchange("count", "POST", endpoints.COUNT_SYNC, dict(spec), timeout)
-            return parse_count(reply)
-
-        return await self._retrying("count", attempt, deadline)
 
     # --- retry loop and one exchange ---------------------------------------------------------------------------------
 

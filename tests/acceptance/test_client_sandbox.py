@@ -13,6 +13,7 @@ import pytest
 from runner.client.api import ClientConfig, JobState, VezaClient
 from runner.client.errors import ApiError, AuthError, InvalidRequest, NotFoundError
 from runner.client.retry import PollLadder, RetryBudget, RetryPolicy
+from runner.client.sync import SyncApi
 from runner.model.values import JSONObject
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.faults import FaultPlan
@@ -75,8 +76,9 @@ def test_every_row_is_read_across_pages(sandbox: EmbeddedSandbox, reference: dic
     async def go() -> tuple[int, list[Any]]:
         async with client_for(sandbox.url) as client:
             await client.check_connection()
-            page = await client.nodes_sync(spec("OktaUser"), page_size=10_000)
-            return await client.count_sync(spec("OktaUser")), list(page.values)
+            sync = SyncApi(client)
+            page = await sync.nodes(spec("OktaUser"), page_size=10_000)
+            return await sync.count(spec("OktaUser")), list(page.values)
 
     count, sync_rows = asyncio.run(go())
     assert count == len(reference["OktaUser"]) == len(sync_rows) > 40  # more than one page of 40
