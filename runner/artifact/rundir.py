@@ -1,7 +1,9 @@
-"""The run directory `reports/<run-id>/`: run ids, result files streamed row by row, atomic JSON, `reports/latest`.
+"""The run directory `reports/<run-id>/`: run ids, result files streamed a page at a time, atomic JSON,
+`reports/latest`.
 
-`new_run_id()` is sortable (`YYYYMMDDTHHMMSSZ-<4 hex>`). `ResultWriter` streams rows into a hidden temp file and
-renames it into `results/<query>.jsonl` only when complete, so a result file is either whole or absent. Does file I/O.
+`new_run_id()` is sortable (`YYYYMMDDTHHMMSSZ-<4 hex>`). `ResultWriter` streams pages of rows (one write and one hash
+update each) into a hidden temp file and renames it into `results/<query>.jsonl` only when complete, so a result file
+is either whole or absent. Does file I/O.
 """
 
 from __future__ import annotations

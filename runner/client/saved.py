@@ -6,8 +6,9 @@
 writes first take a token from vqr.yaml's `api.budget` when there is one, as every create call does.
 
 A create is not idempotent: one whose outcome is unknown (the connection dropped after sending, a timeout, a 500)
-is looked for by its marker label before it is sent again, and a taken name after such an attempt is the lost
-attempt's own query, found the same way. A name taken by anything else is `NameTaken`. A delete of an id already
+is looked for by its marker label before it is sent again, and a create refused for a taken name is looked for the
+same way (a lost attempt's own query, or a killed apply's create that landed after this apply listed the tenant).
+Only a name held by a query without this marker is `NameTaken`. A delete of an id already
 gone counts as done: an apply that is run again must not fail on its own earlier work. Network I/O.
 """
 
