@@ -30,14 +30,15 @@ def file_plan_problems(plan: PublishPlan, listed: Sequence[Mapping[str, JSONValu
         problems += _query_problems(change, managed, taken, settings)
         if change.action is Action.DELETE and not prune:
             problems.append(f"delete {change.name}: the plan deletes, and apply was not given --prune")
-    ids = {name: saved_id for name, saved_id in managed if name is not None}
-    creating = {c.name for c in plan.pending if c.action is Action.CREATE}
+    # A report may hold the managed saved queries and the ones this plan creates.
+    holdable = {name for name, _ in managed if name is not None} | {
+        c.name for c in plan.pending if c.action is Action.CREATE}
     declared = {report.name for report in settings.reports}
     for report in plan.pending_reports:
         if report.name not in declared:
             problems.append(f"report {report.action.value} {report.name}: vqr.yaml declares no report of that name")
             continue
-        problems += _report_problems(report, reports, ids, creating, settings)
+        problems += _report_problems(report, reports, holdable, settings)
     return problems
 
 
@@ -65,12 +66,12 @@ def _body_problems(what: str, name: str, body: JSONObject | None, settings: Publ
     return []
 
 
-def _report_problems(report: ReportChange, listed: Sequence[Mapping[str, JSONValue]], ids: Mapping[str, str],
-                     creating: set[str], settings: PublishSettings) -> list[str]:
+def _report_problems(report: ReportChange, listed: Sequence[Mapping[str, JSONValue]], holdable: set[str],
+                     settings: PublishSettings) -> list[str]:
     what = f"report {report.action.value} {report.name}"
     named = [r for r in listed if r.get("name") == report.name]
     problems = [f"{what}: {query} is neither a managed saved query nor created by this plan"
-                for query in report.queries if query not in ids and query not in creating]
+                for query in report.queries if query not in holdable]
     marker = settings.marker(report.name)
     if report.action is ReportAction.CREATE:
         if named:
