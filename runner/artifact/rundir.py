@@ -25,6 +25,7 @@ from typing import BinaryIO, NoReturn
 
 from runner.artifact.jsonstream import RunDocument, document_chunks
 from runner.files import atomic_output, naming, write_atomically
+from runner.jsontext import canonical_lines
 from runner.model import JSONObject, JSONValue
 
 LATEST = "latest"
@@ -45,9 +46,8 @@ def result_file_name(query: str) -> str:
     return f"{safe}.jsonl"
 
 
-# One encoder for every row: json.dumps with options builds a new encoder per call, which a million rows notice.
-# allow_nan=False: NaN and Infinity are not JSON, so a .jsonl holding them is not JSON Lines (the client refuses them
-# in replies already; this is the second line of defence, a ValueError that fails the query).
+# One encoder for rows not known to be finite: json.dumps with options builds a new encoder per call. allow_nan=False:
+# NaN and Infinity are not JSON, so a .jsonl holding them would not be JSON Lines.
 _ROW_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
@@ -77,21 +77,25 @@ class ResultWriter:
         self._synced = False
         self.rows = 0
 
-    def write(self, rows: Iterable[JSONValue]) -> None:
-        encode = _ROW_ENCODER.encode
+    def write(self, rows: Iterable[JSONValue], *, decoded: bool = False) -> None:
+        """Append a page of rows. `decoded=True`: the rows are as `client.decode_json` gave them, which refused NaN
+        and infinity already, so orjson may write them (several times faster, the same bytes: runner/jsontext.py;
+        it would write NaN as null). Otherwise the json module writes them and a row holding NaN or infinity fails
+        the query with `UnwritableRow`, the second line of defence."""
         self._synced = False
         rows = rows if isinstance(rows, list) else list(rows)
+        if not rows:
+            return
         try:
-            lines = [encode(row) for row in rows]  # a page at a time: one write and one hash update, not a row's
+            # A page at a time: one write and one hash update, not a row's.
+            data = canonical_lines(rows) if decoded else ("\n".join([_ROW_ENCODER.encode(row) for row in rows])
+                                                          + "\n").encode()
         except ValueError:
             self._refuse(rows)
-        if not lines:
-            return
-        data = ("\n".join(lines) + "\n").encode()
         with naming(self.path):
             self._handle.write(data)
         self._digest.update(data)
-        self.rows += len(lines)
+        self.rows += len(rows)
 
     def _refuse(self, rows: list[JSONValue]) -> NoReturn:
         for number, row in enumerate(rows, start=self.rows + 1):

@@ -8,9 +8,9 @@ drift and finding lifecycles hold instead of the row. Pure.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 
+from runner.jsontext import canonical_str
 from runner.model import JSONValue
 
 Scalar = str | int | float | bool | None
@@ -52,7 +52,7 @@ def _scalar(value: JSONValue) -> Scalar:
     if value == []:  # most rows carry several empty lists: skip the encoder for them
         return "[]"
     if isinstance(value, list | dict):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return canonical_str(value)
     return value
 
 
@@ -65,7 +65,7 @@ def entity_key(row: JSONValue) -> str:
         source, destination = row.get("source"), row.get("destination")
         if isinstance(source, dict) and isinstance(destination, dict):
             return f"{source.get('id')} -> {destination.get('id')}"
-    return json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_str(row)
 
 
 def entity_name(row: JSONValue) -> str | None:

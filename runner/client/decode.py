@@ -2,8 +2,9 @@
 
 Strict where the json module is lenient: the bytes must be UTF-8; NaN, Infinity and numbers too large for a double
 are refused (JSON has none of them, and a .jsonl file holding them is not JSON Lines); nesting deeper than
-`MAX_DEPTH` is refused by a linear scan before parsing, so neither the parser nor any code that later walks a row
-can recurse without bound. Pure, no I/O.
+`MAX_DEPTH` is refused, so no code that later walks a row can recurse without bound. orjson parses first (its own
+parser stops at 1,024 levels) and the parsed value's depth is bounded in C; whatever orjson declines takes the json
+module with a linear nesting scan before parsing, which also words every error. Pure, no I/O.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import math
 import re
 
+from runner.jsontext import fast_loads, nests_within
 from runner.model import JSONValue
 
 MAX_DEPTH = 256  # far above any Veza reply (rows nest about 5 deep), far below Python's recursion limit (1000)
@@ -77,6 +79,16 @@ def nesting_depth_exceeds(data: bytes, limit: int = MAX_DEPTH) -> bool:
 def decode_json(data: bytes, *, max_depth: int = MAX_DEPTH) -> JSONValue:
     """The JSON value of `data`; else `ValueError` whose message is the reason as a verb phrase ("is not valid
     UTF-8 (byte 0xff at offset 6)", "nests deeper than 256 levels"), to follow "the reply"."""
+    # orjson first (runner/jsontext.py): several times faster on a result page, and when it answers, its value is the
+    # json module's. Everything it declines (invalid or unusual text, deep nesting) takes the exact path below.
+    value = fast_loads(data)
+    if value is not None and nests_within(value, max_depth):
+        return value
+    return decode_json_exactly(data, max_depth=max_depth)
+
+
+def decode_json_exactly(data: bytes, *, max_depth: int = MAX_DEPTH) -> JSONValue:
+    """`decode_json` by the json module alone: the reference the orjson path must agree with."""
     if nesting_depth_exceeds(data, max_depth):  # first: its copies are freed before the text is built
         raise ValueError(f"nests deeper than {max_depth} levels")
     try:

@@ -225,7 +225,7 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
         async for page in client.iter_pages(current.query_result_id, page_size=ctx.page_size, first=first,
                                             deadline=deadline):
             for rows in (page.values, page.path_values):
-                writer.write(rows)
+                writer.write(rows, decoded=True)  # straight from decode_json: never NaN or infinity
                 scan.feed(rows)
                 if sink is not None:
                     sink.feed(rows)

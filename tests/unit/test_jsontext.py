@@ -1,0 +1,109 @@
+"""orjson where it agrees with the json module, the json module where it may not (runner/jsontext.py): encoded bytes
+and decoded values equal the json module's for any JSON value, floats, big integers, escapes and astral text
+included; every input the fast path declines still decodes, or fails, exactly as before; orjson's depth limits are
+what the depth bound assumes."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runner.client.decode import MAX_DEPTH, decode_json, decode_json_exactly
+from runner.jsontext import WRITER_DEPTH, canonical, canonical_lines, canonical_str, fast_loads, nests_within
+
+
+def reference(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+# Floats across the whole range (the shapes orjson and repr disagree on are below 1e-4), integers beyond 64 bits,
+# text with escapes, controls, astral characters and the keys they sort by.
+floats = st.floats(allow_nan=False, allow_infinity=False) | st.floats(min_value=-1e-3, max_value=1e-3) \
+    | st.sampled_from([1e-7, 7.974042475543028e-05, 0.0001, 1e16, 1e-05, -0.0, 5e-324, 1.7976931348623157e308])
+integers = st.integers() | st.integers(min_value=2**62, max_value=2**70) | st.integers(min_value=-(2**70),
+                                                                                         max_value=-(2**62))
+texts = st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("\x00\x1f\x7f\u2028\"\\é😀.0e-"),
+                max_size=12)
+scalars = st.none() | st.booleans() | integers | floats | texts
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+                      max_leaves=40)
+
+
+@settings(max_examples=400)
+@given(values)
+def test_encoding_is_the_json_modules_byte_for_byte(value: Any) -> None:
+    assert canonical(value) == reference(value).encode()
+    assert canonical_str(value) == reference(value)
+
+
+@settings(max_examples=200)
+@given(st.lists(values, max_size=6))
+def test_a_page_of_lines_is_the_json_modules(rows: list[Any]) -> None:
+    expected = "".join(reference(row) + "\n" for row in rows).encode()
+    assert canonical_lines(rows) == expected
+
+
+@settings(max_examples=400)
+@given(values, st.sampled_from([None, 1, 2]), st.booleans())
+def test_decoding_agrees_with_the_exact_path(value: Any, indent: int | None, ascii_only: bool) -> None:
+    data = json.dumps(value, indent=indent, ensure_ascii=ascii_only).encode()
+    fast = fast_loads(data)
+    exact = decode_json_exactly(data)
+    assert decode_json(data) == exact
+    if fast is not None:
+        assert fast == exact and repr(fast) == repr(exact)  # repr: 1 is not 1.0, and key order is kept
+
+
+@pytest.mark.parametrize("data", [
+    b"18446744073709551616", b"-9223372036854775809", b'{"n": 123456789012345678901234567890}',  # beyond 64 bits
+    b'\xef\xbb\xbf{"a": 1}',  # a byte order mark
+    b'"\\ud800"', b'["\\udfff", 1]',  # lone surrogates the json module keeps
+    b"[" * (MAX_DEPTH - 1) + b"]" * (MAX_DEPTH - 1), b"[" * MAX_DEPTH + b"]" * MAX_DEPTH,  # past orjson's writer
+])
+def test_what_orjson_cannot_say_is_decoded_exactly(data: bytes) -> None:
+    assert repr(decode_json(data)) == repr(decode_json_exactly(data))
+
+
+@pytest.mark.parametrize("data", [
+    b"[NaN]", b"[1e400]", b'{"a": "\xc3("}', b"[1,]", b"", b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1),
+    b"[" * 1025 + b"]" * 1025,
+])
+def test_every_refusal_is_the_exact_paths_message(data: bytes) -> None:
+    with pytest.raises(ValueError) as fast:
+        decode_json(data)
+    with pytest.raises(ValueError) as exact:
+        decode_json_exactly(data)
+    assert str(fast.value) == str(exact.value)
+
+
+def test_integers_beyond_64_bits_stay_exact() -> None:
+    assert decode_json(b"[18446744073709551617, -9223372036854775809]") == [2**64 + 1, -(2**63) - 1]
+    assert canonical([2**64 + 1]) == b"[18446744073709551617]"
+
+
+def test_the_fast_path_declines_long_digit_runs_even_inside_strings() -> None:
+    assert fast_loads(b'["1234567890123456789"]') is None  # 19 digits: only the json module answers
+    assert fast_loads(b'["123456789012345678"]') == ["123456789012345678"]
+
+
+def test_orjsons_depth_limits_are_the_ones_relied_on() -> None:
+    deepest = json.loads("[" * WRITER_DEPTH + "]" * WRITER_DEPTH)
+    assert nests_within(deepest, MAX_DEPTH)
+    assert not nests_within([deepest], MAX_DEPTH)  # orjson refuses to write 255 levels
+    assert not nests_within([], WRITER_DEPTH - 1)  # a tighter limit than orjson's is never vouched for
+    with pytest.raises(orjson.JSONDecodeError):
+        orjson.loads(b"[" * 1025 + b"]" * 1025)  # its parser stops, so no reply recurses it without bound
+
+
+def test_nan_is_the_callers_to_refuse() -> None:
+    # The precondition, pinned: orjson writes NaN as null, which is why rows come from decode_json (which refuses
+    # it) or through the json module (ResultWriter without decoded=True).
+    assert canonical([math.nan]) == b"[null]"
+    with pytest.raises(ValueError, match="NaN"):
+        decode_json(b"[NaN]")
