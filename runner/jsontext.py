@@ -9,7 +9,7 @@ json module that was a quarter of the client's CPU in a large run, and orjson do
 orjson's answer could differ from the json module's, the json module's is used, so results files, digests and error
 messages stay byte for byte what they were:
 - orjson writes floats below 1e-4 as `1e-7` or `0.00001`, where `repr` writes `1e-07` and `1e-05`: output holding
-  `e-` or `.0000` (which every such float must, and a few strings do) is made again by `json`;
+  a number with `e-`, or `0.0000` (which every such float has, and a few strings do), is made again by `json`;
 - orjson reads an integer beyond 64 bits as a float: input holding a run of 19 digits is left to `json`;
 - orjson refuses a byte order mark, lone surrogates, integers beyond 64 bits and nesting of 255 levels when
   writing: each raises, and the caller falls back.
@@ -32,8 +32,26 @@ _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN = b"0" * 19  # 2**63 has 19 digits: every integer orjson would read as a float has at least as many
 
 
+_NUMBER_BYTES = frozenset(b"0123456789.-")
+# orjson's output is compact: a number follows one of these (a newline: the lines of a page), or starts the text.
+_BEFORE_A_VALUE = frozenset(b":,[\n")
+
+
 def _may_differ(text: bytes) -> bool:
-    return b"e-" in text or b".0000" in text
+    """Whether `text` may hold a float orjson writes unlike `repr`: `0.0000...`, or a number with `e-`. Each `e-`
+    is looked at (few in a page): a UUID's "ad9e-0000" and a word's "acme-" are not numbers, since a number starts
+    after `:`, `,`, `[` or a newline; a string that happens to hold one only costs the slow path."""
+    if b"0.0000" in text:
+        return True
+    at = text.find(b"e-")
+    while at > 0:
+        start = at
+        while start > 0 and text[start - 1] in _NUMBER_BYTES:
+            start -= 1
+        if start < at and (start == 0 or text[start - 1] in _BEFORE_A_VALUE):
+            return True
+        at = text.find(b"e-", at + 2)
+    return False
 
 
 def _fast(value: JSONValue) -> bytes | None:

@@ -17,6 +17,7 @@ from typing import TextIO
 import httpx
 
 from runner.app.budget import submit_budget
+from runner.app.collector import batch_collector
 from runner.app.options import MAX_PAGE_SIZE, RunOptions
 from runner.app.session import Hooks, RunSession, Target
 from runner.app.shards import read_shard_file, shard_journal, shard_reports, split_batch
@@ -206,7 +207,8 @@ def _run_locked(project: Project, queries: Sequence[Query], options: RunOptions,
                      oaa_types=declared_oaa(project)) as target:
         session.submit_budget = submit_budget(project.budget, process, target=target.shown, api_key=target.key,
                                               err=err, shards=shard.count if shard else 1)
-        return asyncio.run(session.run(target))
+        with batch_collector():
+            return asyncio.run(session.run(target))
 
 
 def _shard_of(project: Project, options: RunOptions, plans: list[QueryPlan], shard: Shard | None,
