@@ -120,6 +120,7 @@ def run(common: Common, *, options: RunOptions) -> int:
     its run.json is written, render every report into the run directory, prune runs beyond `retention:`, then send
     vqr.yaml's notifications (a failed one is a warning)."""
     from runner.app.clean import compile_clean
+    from runner.app.csv_workers import result_sinks
     from runner.app.run_command import JOURNAL, run_batch_command
     from runner.app.session import Hooks
     from runner.report import after_run, result_csv
@@ -154,9 +155,10 @@ def run(common: Common, *, options: RunOptions) -> int:
 
     queries = compiled.queries
     del clean, compiled  # the units and their YAML documents (~8 KiB a query) are not needed while the batch runs
-    return run_batch_command(project, queries, options, process=common.process, out=common.out,
-                             err=common.err, hooks=Hooks(published=reports, result=result_csv),
-                             states=states, exceptions=exceptions)
+    with result_sinks(len(queries), in_memory=result_csv) as csv_sink:  # a large batch's CSVs: a worker process
+        return run_batch_command(project, queries, options, process=common.process, out=common.out,
+                                 err=common.err, hooks=Hooks(published=reports, result=csv_sink),
+                                 states=states, exceptions=exceptions)
 
 
 def report(common: Common, *, target: Sequence[str], fmt: str, limit: int) -> int:

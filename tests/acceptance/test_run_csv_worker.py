@@ -1,0 +1,78 @@
+"""A batch large enough for the CSV worker process (runner/app/csv_workers.py), through the real CLI against the
+sandbox in its own process: every query's CSV is byte for byte the one the in-memory sink makes from its rows, and
+Ctrl-C sent to the whole process group (as a terminal does, worker included) exits 130 with no traceback and leaves
+no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from runner.app.csv_workers import POOL_MIN_QUERIES, cores
+from runner.report.csv_export import CsvSink
+from tests.acceptance.run_project import _python_env, batch_queries, external_sandbox, make_project, remote
+
+QUERIES = POOL_MIN_QUERIES + 6
+
+
+def _vqr(root: Path, url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "runner", "run", "--env", "remote", "--quiet"], cwd=root,
+                            env=_python_env(remote(url)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group: the SIGINT below reaches it alone
+
+
+def _in_memory(jsonl: Path, out: Path) -> bytes:
+    out.write_bytes(jsonl.read_bytes())
+    sink = CsvSink(out)
+    sink.feed([json.loads(line) for line in jsonl.read_text().splitlines()])
+    sink.prepare()
+    sink.save()
+    return out.with_suffix(".csv").read_bytes()
+
+
+def test_a_large_batchs_csvs_are_the_in_memory_bytes(tmp_path: Path) -> None:
+    assert cores() >= 2, "the worker runs only where there is a second core: CI has two"
+    root = make_project(tmp_path / "repo", batch_queries(QUERIES)).parent
+    with external_sandbox(latency=0.05) as url:
+        process = _vqr(root, url)
+        _, err = process.communicate(timeout=180)
+    assert process.returncode == 0, err
+    results = root / "reports" / "latest" / "results"
+    jsonls = sorted(results.glob("*.jsonl"))
+    assert len(jsonls) == QUERIES
+    for jsonl in jsonls:
+        assert jsonl.with_suffix(".csv").read_bytes() == _in_memory(jsonl, tmp_path / jsonl.name), jsonl.name
+
+
+def test_ctrl_c_to_the_process_group_exits_130_without_a_traceback(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "repo", batch_queries(QUERIES)).parent
+    results = root / "reports"
+    with external_sandbox(latency=0.5) as url:
+        process = _vqr(root, url)
+        deadline = time.monotonic() + 60
+        while not any(results.glob("*/results/*.csv")):  # the worker has written a CSV: it is running
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.02)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert _live_in_session(process.pid) == [], "a process of the run outlived it"
+
+
+def _live_in_session(session: int) -> list[str]:
+    """Processes of the run's session still alive a moment after it exits (multiprocessing's resource tracker
+    leaves when its pipe closes; a zombie waiting for init is no longer running)."""
+    deadline = time.monotonic() + 10
+    while True:
+        listed = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-s", str(session)], capture_output=True,
+                                text=True, check=False).stdout.splitlines()
+        live = [line for line in listed if not line.split()[1].startswith("Z")]
+        if not live or time.monotonic() > deadline:
+            return live
+        time.sleep(0.1)
