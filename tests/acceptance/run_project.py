@@ -182,8 +182,9 @@ from runner.sandbox.config import SandboxConfig
 from runner.sandbox.generate import generate_graph
 from runner.sandbox.server import EmbeddedSandbox
 from tests.acceptance.run_project import FIXED_NOW, NODES
-config = SandboxConfig(nodes=NODES, latency=float(sys.argv[1]))
-with EmbeddedSandbox(config, graph=generate_graph(nodes=NODES, seed=config.seed, now=FIXED_NOW)) as box:
+nodes = int(sys.argv[2]) if len(sys.argv) > 2 else NODES
+config = SandboxConfig(nodes=nodes, latency=float(sys.argv[1]))
+with EmbeddedSandbox(config, graph=generate_graph(nodes=nodes, seed=config.seed, now=FIXED_NOW)) as box:
     print(box.url, flush=True)
     threading.Event().wait()
 """
@@ -209,9 +210,9 @@ def _python_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def external_sandbox(latency: float) -> Iterator[str]:
+def external_sandbox(latency: float, nodes: int = NODES) -> Iterator[str]:
     """The sandbox in its own process (it must outlive a killed `vqr run`); yields its URL."""
-    with subprocess.Popen([sys.executable, "-c", _SERVER, str(latency)], stdout=subprocess.PIPE, text=True,
+    with subprocess.Popen([sys.executable, "-c", _SERVER, str(latency), str(nodes)], stdout=subprocess.PIPE, text=True,
                           env=_python_env(), cwd=REPO) as process:
         try:
             assert process.stdout is not None

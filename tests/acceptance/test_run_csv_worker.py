@@ -1,4 +1,4 @@
-"""A batch large enough for the CSV worker process (runner/app/csv_workers.py), through the real CLI against the
+"""Results large enough for the CSV worker process (runner/app/csv_workers.py), through the real CLI against the
 sandbox in its own process: every query's CSV is byte for byte the one the in-memory sink makes from its rows, and
 Ctrl-C sent to the whole process group (as a terminal does, worker included) exits 130 with no traceback and leaves
 no process behind."""
@@ -13,11 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-from runner.app.csv_workers import POOL_MIN_QUERIES, cores
+from runner.app.csv_workers import WORKER_ROWS, cores
 from runner.report.csv_export import CsvSink
 from tests.acceptance.run_project import _python_env, batch_queries, external_sandbox, make_project, remote
 
-QUERIES = POOL_MIN_QUERIES + 6
+QUERIES = 24  # batch_queries' distinct specs
+NODES = 2_500  # a graph whose results are both smaller and larger than WORKER_ROWS
 
 
 def _vqr(root: Path, url: str) -> subprocess.Popen[str]:
@@ -38,13 +39,16 @@ def _in_memory(jsonl: Path, out: Path) -> bytes:
 def test_a_large_batchs_csvs_are_the_in_memory_bytes(tmp_path: Path) -> None:
     assert cores() >= 2, "the worker runs only where there is a second core: CI has two"
     root = make_project(tmp_path / "repo", batch_queries(QUERIES)).parent
-    with external_sandbox(latency=0.05) as url:
+    with external_sandbox(latency=0.05, nodes=NODES) as url:
         process = _vqr(root, url)
         _, err = process.communicate(timeout=180)
     assert process.returncode == 0, err
     results = root / "reports" / "latest" / "results"
     jsonls = sorted(results.glob("*.jsonl"))
     assert len(jsonls) == QUERIES
+    run = json.loads((results.parent / "run.json").read_text())
+    rows = sorted(query["rows"] for query in run["queries"])
+    assert rows[0] <= WORKER_ROWS < rows[-1], f"both kinds of result, made in memory and by the worker: {rows}"
     for jsonl in jsonls:
         assert jsonl.with_suffix(".csv").read_bytes() == _in_memory(jsonl, tmp_path / jsonl.name), jsonl.name
 
@@ -52,7 +56,7 @@ def test_a_large_batchs_csvs_are_the_in_memory_bytes(tmp_path: Path) -> None:
 def test_ctrl_c_to_the_process_group_exits_130_without_a_traceback(tmp_path: Path) -> None:
     root = make_project(tmp_path / "repo", batch_queries(QUERIES)).parent
     results = root / "reports"
-    with external_sandbox(latency=0.5) as url:
+    with external_sandbox(latency=0.5, nodes=NODES) as url:
         process = _vqr(root, url)
         deadline = time.monotonic() + 60
         while not any(results.glob("*/results/*.csv")):  # the worker has written a CSV: it is running

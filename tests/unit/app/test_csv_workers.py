@@ -1,6 +1,7 @@
 """The CSV worker process (runner/app/csv_workers.py), a real spawned child: it writes the very bytes the in-memory
-sink makes; a small batch or a one-core machine keeps the CSV in memory; a dead worker or a Ctrl-C sent to it loses
-no CSV; its errors reach the waiting caller as CsvSink's would; and nothing is left running after the run."""
+sink makes; a small result, or any on a one-core machine, keeps its CSV in memory and starts no worker; a dead
+worker or a Ctrl-C sent to it loses no CSV; its errors reach the waiting caller as CsvSink's would; and nothing is
+left running after the run."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import json
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from runner.app import csv_workers
 from runner.app.csv_workers import result_sinks
-from runner.model import JSONValue
+from runner.model import JSONValue, ResultSink
 from runner.report.csv_export import CsvSink
 
 ROWS: list[JSONValue] = [
@@ -38,50 +40,61 @@ def _in_memory(jsonl: Path) -> bytes:
     return jsonl.with_suffix(".csv").read_bytes()
 
 
+@pytest.fixture(autouse=True)
+def _large(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(csv_workers, "WORKER_ROWS", len(ROWS) - 1)  # ROWS is a large result, one row too many
+
+
+def _made(make: Callable[[Path], ResultSink], jsonl: Path) -> Path:
+    sink = make(jsonl)
+    sink.feed(ROWS[:10])
+    sink.feed(ROWS[10:])
+    sink.prepare()
+    sink.save()
+    return jsonl.with_suffix(".csv")
+
+
 def _worker_pids() -> list[int]:
     return [child.pid for child in multiprocessing.active_children() if child.pid is not None]
 
 
 def test_the_worker_writes_the_bytes_the_in_memory_sink_does(tmp_path: Path) -> None:
     expected = _in_memory(_results(tmp_path / "memory" / "q.jsonl"))
-    jsonl = _results(tmp_path / "worker" / "q.jsonl")
-    with result_sinks(1, in_memory=CsvSink, min_queries=1) as make:
-        sink = make(jsonl)
-        assert not isinstance(sink, CsvSink)
-        sink.feed(ROWS)
-        sink.prepare()
-        sink.save()
+    with result_sinks(CsvSink) as make:
+        assert _made(make, _results(tmp_path / "worker" / "q.jsonl")).read_bytes() == expected
         assert _worker_pids(), "the CSV was made in a child process"
-    assert jsonl.with_suffix(".csv").read_bytes() == expected
     assert _worker_pids() == []  # stopped and reaped with the run
 
 
-def test_a_small_batch_or_one_core_keeps_the_csv_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    with result_sinks(csv_workers.POOL_MIN_QUERIES - 1, in_memory=CsvSink) as make:
-        assert make is CsvSink
+def test_a_small_result_is_made_in_memory_and_starts_no_worker(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = _in_memory(_results(tmp_path / "memory" / "q.jsonl"))
+    monkeypatch.setattr(csv_workers, "WORKER_ROWS", len(ROWS))
+    with result_sinks(CsvSink) as make:
+        assert _made(make, _results(tmp_path / "small" / "q.jsonl")).read_bytes() == expected
+        assert _worker_pids() == []
+
+
+def test_one_core_keeps_every_csv_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(csv_workers, "cores", lambda: 1)
-    with result_sinks(10_000, in_memory=CsvSink) as make:
+    with result_sinks(CsvSink) as make:
         assert make is CsvSink
 
 
 def test_a_dead_worker_leaves_each_csv_to_the_waiting_thread(tmp_path: Path) -> None:
     expected = _in_memory(_results(tmp_path / "memory" / "q.jsonl"))
-    with result_sinks(1, in_memory=CsvSink, min_queries=1) as make:
-        first = make(_results(tmp_path / "a" / "q.jsonl"))
-        first.prepare()
-        first.save()
+    with result_sinks(CsvSink) as make:
+        _made(make, _results(tmp_path / "a" / "q.jsonl"))
         for pid in _worker_pids():
             os.kill(pid, signal.SIGKILL)
         for name in ("b", "c"):  # the one whose worker died under it, then one after the pool broke
-            sink = make(_results(tmp_path / name / "q.jsonl"))
-            sink.prepare()
-            sink.save()
-            assert (tmp_path / name / "q.csv").read_bytes() == expected
+            assert _made(make, _results(tmp_path / name / "q.jsonl")).read_bytes() == expected
 
 
 def test_the_workers_error_reaches_the_caller(tmp_path: Path) -> None:
-    with result_sinks(1, in_memory=CsvSink, min_queries=1) as make:
+    with result_sinks(CsvSink) as make:
         sink = make(tmp_path / "missing.jsonl")
+        sink.feed(ROWS)
         sink.prepare()
         with pytest.raises(FileNotFoundError):  # an OSError: the run keeps the query done (as with CsvSink)
             sink.save()
@@ -89,14 +102,9 @@ def test_the_workers_error_reaches_the_caller(tmp_path: Path) -> None:
 
 def test_ctrl_c_sent_to_the_worker_loses_nothing(tmp_path: Path) -> None:
     expected = _in_memory(_results(tmp_path / "memory" / "q.jsonl"))
-    with result_sinks(1, in_memory=CsvSink, min_queries=1) as make:
-        warm = make(_results(tmp_path / "a" / "q.jsonl"))
-        warm.prepare()
-        warm.save()
+    with result_sinks(CsvSink) as make:
+        _made(make, _results(tmp_path / "a" / "q.jsonl"))
         for pid in _worker_pids():
             os.kill(pid, signal.SIGINT)  # what a terminal's Ctrl-C sends the whole process group
-        sink = make(_results(tmp_path / "b" / "q.jsonl"))
-        sink.prepare()
-        sink.save()
+        assert _made(make, _results(tmp_path / "b" / "q.jsonl")).read_bytes() == expected
         assert _worker_pids(), "the worker is still there"
-    assert (tmp_path / "b" / "q.csv").read_bytes() == expected
