@@ -125,3 +125,18 @@ def test_nan_is_the_callers_to_refuse() -> None:
 def test_only_what_may_be_a_small_float_takes_the_slow_path(text: bytes, slow: bool) -> None:
     # UUIDs are most of Veza's ids: if "9e-0" sent their pages to the json module, half the speed would be lost.
     assert _may_differ(text) is slow
+
+
+@pytest.mark.parametrize("data", [
+    b"\x0c1", b"[1,\x0c2]", b"'a'", b"[1] x", b"[01]", b"[.5]", b"[1.]", b"[+1]", b"[0x10]", b'{"a" 1}', b"[true1]",
+    b"tru", b"[1e]", b'["\\x41"]', b'["\\u12"]', b"[1,,2]", b"\xa0[1]", b"[\xc2\xa01]", b'{"a":1}}', b"[1]\x00",
+    b'["\x1f"]', b"{1:2}", b"[1 2]", b"NULL",
+])
+def test_orjson_accepts_nothing_the_json_module_refuses(data: bytes) -> None:
+    # The fast path may only ever decline: text the json module refuses must stay refused, with its message.
+    assert fast_loads(data) is None
+    with pytest.raises(ValueError) as fast:
+        decode_json(data)
+    with pytest.raises(ValueError) as exact:
+        decode_json_exactly(data)
+    assert str(fast.value) == str(exact.value)
