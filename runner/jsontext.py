@@ -1,7 +1,8 @@
 """JSON text at C speed with the standard library's exact results: orjson where it agrees, `json` where it may not.
 
 `canonical(value)` is `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` as UTF-8 bytes,
-and `canonical_lines(values)` is one such line per value; `fast_loads(data)` is `json.loads(data)` or None when
+and `canonical_lines(values)` is one such line per value; `indented(value)` is `json.dumps(value, indent=2,
+ensure_ascii=False)`; `fast_loads(data)` is `json.loads(data)` or None when
 only the standard library can say (see below). Pure, no I/O.
 
 Why: rows are decoded from every result page and encoded again for the results file, the CSV and drift; with the
@@ -33,14 +34,15 @@ _LONG_RUN = b"0" * 19  # 2**63 has 19 digits: every integer orjson would read as
 
 
 _NUMBER_BYTES = frozenset(b"0123456789.-")
-# orjson's output is compact: a number follows one of these (a newline: the lines of a page), or starts the text.
-_BEFORE_A_VALUE = frozenset(b":,[\n")
+# A number follows one of these, or starts the text: orjson's compact output puts it after `:`, `,` or `[`, a newline
+# separates the lines of a page, and indented output puts spaces before it.
+_BEFORE_A_VALUE = frozenset(b":,[\n ")
 
 
 def _may_differ(text: bytes) -> bool:
     """Whether `text` may hold a float orjson writes unlike `repr`: `0.0000...`, or a number with `e-`. Each `e-`
     is looked at (few in a page): a UUID's "ad9e-0000" and a word's "acme-" are not numbers, since a number starts
-    after `:`, `,`, `[` or a newline; a string that happens to hold one only costs the slow path."""
+    after `:`, `,`, `[`, a newline or a space; a string that happens to hold one only costs the slow path."""
     if b"0.0000" in text:
         return True
     at = text.find(b"e-")
@@ -72,6 +74,22 @@ def canonical_str(value: JSONValue) -> str:
     """`canonical` as text; a lone surrogate stays in it, as `json.dumps` leaves it."""
     text = _fast(value)
     return _STDLIB.encode(value) if text is None else text.decode()
+
+
+_INDENTED = json.JSONEncoder(indent=2, ensure_ascii=False)
+# Types the json module cannot write go to orjson's `default` (none): it raises, and the json module raises its own.
+_INDENT_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_SUBCLASS)
+
+
+def indented(value: JSONValue) -> str:
+    """`json.dumps(value, indent=2, ensure_ascii=False)`, the same text: the json module writes indented JSON in
+    pure Python (its C encoder is compact only), orjson about twenty times faster."""
+    try:
+        text = orjson.dumps(value, option=_INDENT_OPTIONS)
+    except orjson.JSONEncodeError:
+        return _INDENTED.encode(value)
+    return _INDENTED.encode(value) if _may_differ(text) else text.decode()
 
 
 def canonical_lines(values: list[JSONValue]) -> bytes:

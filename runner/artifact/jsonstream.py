@@ -12,11 +12,10 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from runner.jsontext import indented
 from runner.model import JSONObject, JSONValue
 from runner.sanitize import json_text
 
-# The encoder json.dumps(indent=2, ensure_ascii=False) builds for each call; made once (a call each per query).
-_ENCODER = json.JSONEncoder(indent=2, ensure_ascii=False)
 _KEY_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
@@ -36,7 +35,7 @@ class RunDocument:
 
 def _nested(value: JSONValue, level: int) -> str:
     # JSON text never holds a raw line break (json escapes it in strings), so every "\n" starts a line to indent.
-    return _ENCODER.encode(value).replace("\n", "\n" + "  " * level)
+    return indented(value).replace("\n", "\n" + "  " * level)  # orjson, where its text is the json module's
 
 
 def document_chunks(document: RunDocument | JSONObject) -> Iterator[str]:

@@ -5,8 +5,11 @@ what the depth bound assumes."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import json
 import math
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -22,8 +25,13 @@ from runner.jsontext import (
     canonical_lines,
     canonical_str,
     fast_loads,
+    indented,
     nests_within,
 )
+
+
+class Mode(enum.StrEnum):
+    FAST = "fast"
 
 
 def reference(value: Any) -> str:
@@ -48,6 +56,23 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.di
 def test_encoding_is_the_json_modules_byte_for_byte(value: Any) -> None:
     assert canonical(value) == reference(value).encode()
     assert canonical_str(value) == reference(value)
+
+
+@settings(max_examples=400)
+@given(values)
+def test_indented_text_is_the_json_modules(value: Any) -> None:
+    assert indented(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_what_the_json_module_cannot_write_it_still_refuses() -> None:
+    @dataclasses.dataclass
+    class Entry:
+        name: str
+
+    for value in ({"when": datetime.now(UTC)}, [Entry("x")]):
+        with pytest.raises(TypeError):
+            indented(value)  # type: ignore[arg-type]
+    assert indented({"mode": Mode.FAST}) == json.dumps({"mode": Mode.FAST}, indent=2)  # a str subclass, as json has it
 
 
 @settings(max_examples=200)
