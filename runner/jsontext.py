@@ -103,7 +103,17 @@ def canonical_lines(values: list[JSONValue]) -> bytes:
         text = b""
     if text and not _may_differ(text):  # empty: orjson declined
         return text
+    return exact_lines(values)
+
+
+def exact_lines(values: list[JSONValue]) -> bytes:
+    """`canonical_lines` by the json module alone: NaN or infinity raise `ValueError` (for rows of other origin)."""
     return ("\n".join([_STDLIB.encode(value) for value in values]) + "\n").encode()
+
+
+def exact_str(value: JSONValue) -> str:
+    """`canonical_str` by the json module alone, raising as `exact_lines` does."""
+    return _STDLIB.encode(value)
 
 
 def fast_loads(data: bytes) -> JSONValue | None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import re
 import secrets
@@ -25,7 +24,7 @@ from typing import BinaryIO, NoReturn
 
 from runner.artifact.jsonstream import RunDocument, document_chunks
 from runner.files import atomic_output, naming, write_atomically
-from runner.jsontext import canonical_lines
+from runner.jsontext import canonical_lines, exact_lines, exact_str
 from runner.model import JSONObject, JSONValue
 
 LATEST = "latest"
@@ -44,11 +43,6 @@ def result_file_name(query: str) -> str:
     directory (`../x`) or hide a file (`.x`)."""
     safe = _UNSAFE.sub("_", query).lstrip(".") or "_"
     return f"{safe}.jsonl"
-
-
-# One encoder for rows not known to be finite: json.dumps with options builds a new encoder per call. allow_nan=False:
-# NaN and Infinity are not JSON, so a .jsonl holding them would not be JSON Lines.
-_ROW_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,8 +82,7 @@ class ResultWriter:
             return
         try:
             # A page at a time: one write and one hash update, not a row's.
-            data = canonical_lines(rows) if decoded else ("\n".join([_ROW_ENCODER.encode(row) for row in rows])
-                                                          + "\n").encode()
+            data = canonical_lines(rows) if decoded else exact_lines(rows)
         except ValueError:
             self._refuse(rows)
         with naming(self.path):
@@ -100,7 +93,7 @@ class ResultWriter:
     def _refuse(self, rows: list[JSONValue]) -> NoReturn:
         for number, row in enumerate(rows, start=self.rows + 1):
             try:
-                _ROW_ENCODER.encode(row)
+                exact_str(row)
             except ValueError as error:
                 raise UnwritableRow(f"row {number} cannot be written as JSON: {error}") from None
         raise AssertionError("a row that failed to encode encoded the second time")
