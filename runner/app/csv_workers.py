@@ -5,47 +5,72 @@ Why: making the CSVs was about 30% of the client's CPU in a large run, on the on
 another core was mostly idle (the tenant is remote, or the sandbox takes a fraction of one). A worker process
 reads each committed results file and writes its CSV (`report.csv_export.write_csv`, the same bytes as the
 in-memory `CsvSink`), so the loop spends that time on the next queries: a 2,000-query run took about a quarter less
-wall time. A thread would not do: it holds the GIL the loop needs. The worker is a `spawn`ed child of this process,
-so its CPU is counted in this process's own accounting once it is reaped (a benchmark's figures stay honest).
+wall time. A thread would not do: it holds the GIL the loop needs. The worker is a child of this process that the run
+reaps, so its CPU is counted in this process's own accounting (a benchmark's figures stay honest).
 
 Only worth a process for a result of more than WORKER_ROWS rows, on a machine with more than one core: a smaller
-result's CSV is made in memory as before, and a run of small results starts no worker. If the worker dies, each
-later CSV is written by the thread that waits for it; the after-run step writes any CSV that is still missing. A
-worker ignores Ctrl-C: the run stops it, so an interrupt never prints a worker's traceback.
+result's CSV is made in memory as before, and a run of small results starts no worker. If the worker dies, fails a
+file, or its pipe is full, the thread that waits for that CSV writes it itself (so an error is the real one, raised
+where CsvSink's would be); the after-run step writes any CSV that is still missing.
+
+The worker is started in its own process group, so a terminal's Ctrl-C reaches the run alone, which then stops the
+worker: an interrupt can never print a worker's traceback, even one that arrives while the worker starts (a
+multiprocessing child, used before, is in the terminal's group and unpickles, so imports, before any code of ours
+runs: a Ctrl-C there printed a KeyboardInterrupt traceback). Stopping it mid-file (SIGTERM) leaves no temp file:
+the child exits through `atomic_output`'s cleanup.
+
+Protocol, one JSON line each way per file, in order: the parent writes the results file's path on the child's stdin;
+the child answers `{"rows": N}` or `{"failed": true}` on its stdout.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
+import json
 import os
+import select
 import signal
+import subprocess
+import sys
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
+from types import FrameType
 
 from runner.model import JSONValue, ResultSink
 
 WORKER_ROWS = 100  # a result of more rows is the worker's: most rows of a large run are in such results (80% of a
 # 2,000-query run's); a smaller one is made in memory at once, cheaper than handing it over (~1 ms for 100 rows)
 
+STOP_WAIT = 30.0  # seconds the run waits for the worker to leave before it kills it
 
-def _ignore_interrupts() -> None:
-    # Blocked from the first instruction (inherited, see `_Pool`), ignored from here on: a Ctrl-C during the
-    # worker's own start-up could otherwise print a traceback from inside multiprocessing.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+# -P: the project's directory (the run's cwd) is not on the child's path, so a `runner/` there cannot shadow ours.
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from runner.app.csv_workers import serve; serve()"
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
-@contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """SIGINT blocked in this thread while the worker is spawned: the child inherits the mask, and one that arrives
-    meanwhile is delivered here when the mask is restored (held, never lost)."""
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+class _Gone(Exception):
+    """The worker did not make this CSV (it died, failed the file, or was stopped): the waiting thread makes it."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # through atomic_output's cleanup: the temp file of a half-written CSV goes
+
+
+def serve() -> None:
+    """The worker's loop (in the child): one results file per line on stdin, one answer per line on stdout."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # not the terminal's group; a stray one must not stop a file
+    signal.signal(signal.SIGTERM, _stop)
+    out = sys.stdout.buffer
+    for line in sys.stdin.buffer:
+        try:
+            answer: dict[str, object] = {"rows": _write_csv(Path(json.loads(line)))}
+        except Exception:  # any: the parent's thread writes this file itself and raises the real error there
+            answer = {"failed": True}
+        out.write(json.dumps(answer).encode() + b"\n")
+        out.flush()
 
 
 def _write_csv(jsonl: Path) -> int:
@@ -54,26 +79,97 @@ def _write_csv(jsonl: Path) -> int:
     return write_csv(jsonl, jsonl.with_suffix(".csv"))
 
 
-class _Pool:
-    """One worker process, started with the first result that needs it (a run of small results starts none)."""
+class _Worker:
+    """The child process and the futures of the files it was given, answered in order by a reader thread."""
 
     def __init__(self) -> None:
-        self._executor: ProcessPoolExecutor | None = None
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and code, no shell
+            [sys.executable, "-P", "-c", _CHILD, str(_PACKAGE_ROOT)], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, process_group=0)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._stdin, self._stdout = self._process.stdin, self._process.stdout
+        os.set_blocking(self._stdin.fileno(), False)  # a full pipe never blocks the event loop: see `submit`
+        self._lock = threading.Lock()  # one order for writes and answers: a future is queued before its answer
+        self._pending: deque[Future[int]] = deque()
+        self._open = True
+        self._reader = threading.Thread(target=self._read, name="vqr-csv-worker", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
 
     def submit(self, jsonl: Path) -> Future[int] | None:
-        try:
-            if self._executor is None:
-                with _interrupts_held():  # the first submit spawns the worker (in this thread)
-                    self._executor = ProcessPoolExecutor(
-                        max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts)
-                    return self._executor.submit(_write_csv, jsonl)
-            return self._executor.submit(_write_csv, jsonl)
-        except (BrokenExecutor, RuntimeError):  # a dead worker, or one already stopped
+        line = (json.dumps(str(jsonl)) + "\n").encode()
+        if len(line) > select.PIPE_BUF:  # only a write this short is all-or-nothing on a pipe
             return None
+        future: Future[int] = Future()
+        with self._lock:
+            if not self._open:
+                return None
+            try:
+                os.write(self._stdin.fileno(), line)
+            except OSError:  # BlockingIOError: the worker is far behind; BrokenPipeError: it is gone
+                return None
+            self._pending.append(future)
+        return future
+
+    def _read(self) -> None:
+        for line in self._stdout:
+            with self._lock:
+                if not self._pending:
+                    break  # an answer nobody asked for: stop trusting the worker
+                future = self._pending.popleft()
+            try:
+                rows = json.loads(line).get("rows")
+            except (ValueError, AttributeError):
+                rows = None
+            if isinstance(rows, int):
+                future.set_result(rows)
+            else:
+                future.set_exception(_Gone())
+        with self._lock:
+            self._open = False
+            pending, self._pending = self._pending, deque()
+        for future in pending:
+            future.set_exception(_Gone())
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            self._open = False
+            unfinished = bool(self._pending)
+        if unfinished:  # the run stopped early (an interrupt): its queue is not wanted
+            with contextlib.suppress(ProcessLookupError):
+                self._process.terminate()
+        with contextlib.suppress(OSError):
+            self._stdin.close()  # end of input: a worker with nothing left to do leaves
+        try:
+            self._process.wait(timeout=STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._reader.join()
+        self._stdout.close()
+
+
+class _Pool:
+    """One worker, started with the first result that needs it (a run of small results starts none)."""
+
+    def __init__(self) -> None:
+        self._worker: _Worker | None = None
+        self._failed = False
+
+    def submit(self, jsonl: Path) -> Future[int] | None:
+        if self._worker is None and not self._failed:
+            try:
+                self._worker = _Worker()
+            except OSError:  # no process to be had: every CSV is made here
+                self._failed = True
+        return self._worker.submit(jsonl) if self._worker is not None else None
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.close()
 
 
 class _Csv:
@@ -106,10 +202,10 @@ class _Csv:
             self._local.save()
             return
         if self._job is not None:
-            with contextlib.suppress(BrokenExecutor):
-                self._job.result()  # the worker's OSError or ValueError is raised here, as CsvSink's would be
+            with contextlib.suppress(_Gone):
+                self._job.result()
                 return
-        _write_csv(self._jsonl)  # no worker to do it: this thread does
+        _write_csv(self._jsonl)  # the worker did not: this thread does, and raises its OSError or ValueError
 
 
 def cores() -> int:

@@ -1,14 +1,15 @@
-"""The CSV worker process (runner/app/csv_workers.py), a real spawned child: it writes the very bytes the in-memory
-sink makes; a small result, or any on a one-core machine, keeps its CSV in memory and starts no worker; a dead
-worker or a Ctrl-C sent to it loses no CSV; its errors reach the waiting caller as CsvSink's would; and nothing is
-left running after the run."""
+"""The CSV worker process (runner/app/csv_workers.py), a real child: it writes the very bytes the in-memory sink
+makes; a small result, or any on a one-core machine, keeps its CSV in memory and starts no worker; it is outside
+the terminal's process group; a dead worker or a Ctrl-C sent to it loses no CSV; its errors reach the waiting caller
+as CsvSink's would; stopping it mid-file leaves no temp file; and nothing is left running after the run."""
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
+import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,7 +56,10 @@ def _made(make: Callable[[Path], ResultSink], jsonl: Path) -> Path:
 
 
 def _worker_pids() -> list[int]:
-    return [child.pid for child in multiprocessing.active_children() if child.pid is not None]
+    """This process's live CSV-worker children, as `ps` sees them (a reaped one is gone; a zombie is not live)."""
+    listed = subprocess.run(["ps", "-ww", "-o", "pid=,stat=,args=", "--ppid", str(os.getpid())], capture_output=True,
+                            text=True, check=False).stdout.splitlines()
+    return [int(line.split()[0]) for line in listed if "csv_workers" in line and not line.split()[1].startswith("Z")]
 
 
 def test_the_worker_writes_the_bytes_the_in_memory_sink_does(tmp_path: Path) -> None:
@@ -108,3 +112,24 @@ def test_ctrl_c_sent_to_the_worker_loses_nothing(tmp_path: Path) -> None:
             os.kill(pid, signal.SIGINT)  # what a terminal's Ctrl-C sends the whole process group
         assert _made(make, _results(tmp_path / "b" / "q.jsonl")).read_bytes() == expected
         assert _worker_pids(), "the worker is still there"
+
+
+def test_the_worker_is_outside_the_terminals_process_group(tmp_path: Path) -> None:
+    with result_sinks(CsvSink) as make:
+        _made(make, _results(tmp_path / "a" / "q.jsonl"))
+        [pid] = _worker_pids()
+        assert os.getpgid(pid) == pid != os.getpgid(0)  # a terminal's Ctrl-C goes to the run's group alone
+
+
+def test_stopping_the_worker_mid_file_leaves_no_temp_file(tmp_path: Path) -> None:
+    big = tmp_path / "big" / "q.jsonl"
+    big.parent.mkdir()
+    big.write_text("".join(json.dumps({"id": f"u{i}", "n": i, "properties": {"name": "x" * 40}}) + "\n"
+                           for i in range(200_000)))  # about a second of CSV: the stop lands while it is written
+    with result_sinks(CsvSink) as make:
+        sink = make(big)
+        sink.feed(ROWS)
+        sink.prepare()  # handed to the worker, never waited for: the run was interrupted
+        time.sleep(0.3)  # past the worker's start-up, into the file (its SIGTERM handler is in place)
+    assert _worker_pids() == []
+    assert sorted(path.name for path in big.parent.iterdir() if path.name != "q.jsonl") in ([], ["q.csv"])
