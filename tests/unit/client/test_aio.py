@@ -249,3 +249,17 @@ def test_env_proxies_are_honoured_for_a_remote_url(monkeypatch: pytest.MonkeyPat
         assert proxy.heads and proxy.heads[0].startswith(b"CONNECT acme.vezacloud.test:443 HTTP/1.1\r\n")
 
     run(scenario)
+
+
+def test_without_env_proxies_ours_is_the_clients_only_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx builds no default transport of its own beside ours (httpcore's pool, imported for nothing)."""
+    for name in ("NO_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+    async def scenario() -> None:
+        async with veza("https://acme.vezacloud.test") as client:
+            assert isinstance(client._http._transport, AiohttpTransport)
+            assert client._http._mounts == {}
+
+    run(scenario)
