@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from runner.app.csv_workers import WORKER_ROWS, cores
+from runner.app.csv_workers import cores
 from runner.report.csv_export import CsvSink
 from tests.acceptance.run_project import _python_env, batch_queries, external_sandbox, make_project, remote
 
 QUERIES = 24  # batch_queries' distinct specs
-NODES = 2_500  # a graph whose results are both smaller and larger than WORKER_ROWS
+NODES = 2_500  # a graph whose results range from tens to hundreds of rows
 
 
 def _vqr(root: Path, url: str) -> subprocess.Popen[str]:
@@ -50,7 +50,7 @@ def test_a_large_batchs_csvs_are_the_in_memory_bytes(tmp_path: Path) -> None:
     assert len(jsonls) == QUERIES
     run = json.loads((results.parent / "run.json").read_text())
     rows = sorted(query["rows"] for query in run["queries"])
-    assert rows[0] <= WORKER_ROWS < rows[-1], f"both kinds of result, made in memory and by the worker: {rows}"
+    assert rows[0] * 10 < rows[-1], f"results from tens to hundreds of rows: {rows}"
     for jsonl in jsonls:
         assert jsonl.with_suffix(".csv").read_bytes() == _in_memory(jsonl, tmp_path / jsonl.name), jsonl.name
 
