@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from runner.resources import (
     bundled_schemas_dir,
     replacement_of,
 )
+from runner.validate.fastcheck import fast_checker
 from runner.validate.messages import Problem, explain, in_place
 from runner.validate.saved_query import saved_query_problem
 
@@ -66,13 +67,27 @@ def _compile(file: Path) -> Draft202012Validator:
         raise ProjectError(f"{file}: {data.reason}")
     try:
         schema = json.loads(data)
-        if not _is_bundled_copy(file, data):
+        bundled = _is_bundled_copy(file, data)
+        if not bundled:
             Draft202012Validator.check_schema(schema)
     except ValueError as exc:
         raise ProjectError(f"{file}: cannot read schema: {exc}") from None
     except SchemaError as exc:
         raise ProjectError(f"{file}: not a valid JSON Schema: {exc.message}") from None
+    if bundled:  # only ours: validate/fastcheck.py's guarantee is tested on them
+        surely_valid = fast_checker(schema)
+        if surely_valid is not None:
+            _FAST[id(schema)] = (schema, surely_valid)
     return Draft202012Validator(schema)
+
+
+# schema id -> (the schema, its fast "valid"): a yes skips jsonschema's walk, which would find nothing.
+_FAST: dict[int, tuple[Mapping[str, Any], Callable[[object], bool]]] = {}
+
+
+def _surely_valid(validator: Draft202012Validator, instance: JSONValue) -> bool:
+    entry = _FAST.get(id(validator.schema))
+    return entry is not None and entry[0] is validator.schema and entry[1](instance)
 
 
 @functools.lru_cache(maxsize=8)
@@ -166,7 +181,8 @@ def _walker(validator: Draft202012Validator) -> _DeprecationWalker:
 
 def _problems(validator: Draft202012Validator, instance: JSONValue, *, deprecations: bool) -> list[Problem]:
     root: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
-    problems = [problem for error in validator.iter_errors(instance) for problem in explain(error, root)]
+    problems = [] if _surely_valid(validator, instance) else [
+        problem for error in validator.iter_errors(instance) for problem in explain(error, root)]
     if deprecations:
         _walker(validator).walk(root, instance, (), problems)
     return problems
