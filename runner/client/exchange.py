@@ -28,9 +28,9 @@ from runner.model import JSONObject
 from runner.secret import Secret
 
 
-async def exchange(http: httpx.AsyncClient, operation: str, method: str, path: str, body: JSONObject | None,
-                   timeout: float, *, params: Mapping[str, str] | None, max_reply_bytes: int, secret: Secret,
-                   ) -> tuple[JSONObject, str | None]:
+async def exchange(http: httpx.AsyncClient, operation: str, method: str, path: httpx.URL | str,
+                   body: JSONObject | None, timeout: float, *, params: Mapping[str, str] | None,
+                   max_reply_bytes: int, secret: Secret) -> tuple[JSONObject, str | None]:
     """The reply object of one request and its request id (the body's, else a header's), all within `timeout`."""
     try:
         async with asyncio.timeout(timeout):

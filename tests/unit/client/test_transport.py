@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.client.api import ClientConfig, JobState, VezaClient
+from runner.client.api import MAX_MERGED_URLS, ClientConfig, JobState, VezaClient
 from runner.client.errors import (
     ApiError,
     AuthError,
@@ -32,6 +32,7 @@ from runner.client.errors import (
 )
 from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, poll_delays
 from runner.errors import UsageError
+from runner.model.protocol import DEFAULT_POLL_PATH, ApiProtocol, Paging
 from runner.model.values import JSONObject
 from runner.secret import Secret
 
@@ -89,7 +90,8 @@ def veza_error(status: int, code: str, message: str, *, violations: tuple[tuple[
 def make_client(script: Script, time: FakeTime, **overrides: Any) -> VezaClient:
     retry = overrides.pop("retry", RetryPolicy(base=0.5, cap=8.0, max_attempts=6))
     budget = overrides.pop("budget", None)
-    config = ClientConfig(base_url="https://acme.vezacloud.com", api_key=Secret(CANARY), retry=retry, **overrides)
+    base_url = overrides.pop("base_url", "https://acme.vezacloud.com")
+    config = ClientConfig(base_url=base_url, api_key=Secret(CANARY), retry=retry, **overrides)
     return VezaClient(config, transport=httpx.MockTransport(script), rng=random.Random(7), sleep=time.sleep,
                       clock=time.clock, budget=budget)
 
@@ -303,6 +305,40 @@ def test_the_run_budget_makes_failures_final_across_queries() -> None:
     assert len(messages) == 2 and all("retry budget is exhausted" in m for m in messages)
     assert len(script.requests) == 4  # 3 for the first query (2 retries), 1 for the second
     assert budget.exhausted
+
+
+@pytest.mark.parametrize("base", ["https://acme.vezacloud.com", "https://gw.example/veza/", "https://gw.example/v"])
+def test_every_request_goes_where_httpx_merges_its_path_under_the_base_url(base: str) -> None:
+    # The client merges each path once and reuses the URL (client/api.py `_url`): the same URL as httpx's own merge,
+    # for a base with a path prefix too, request after request and with query parameters added.
+    script = Script(reply(200, CREATED), page([1], None, False), page([2], None, False))
+    time = FakeTime()
+
+    async def go() -> None:
+        async with make_client(script, time, base_url=base, protocol=ApiProtocol(poll_paging=Paging.QUERY)) as client:
+            await client.submit(IMMEDIATE)
+            await client.poll("qr-1", page_size=10)
+            await client.poll("qr-1", page_size=20, page_token="t")
+
+    run(go())
+    merged = httpx.AsyncClient(base_url=base)
+    expected = [merged.build_request("POST", "/api/v1/assessments/query_spec:nodes_async_create").url,
+                merged.build_request("POST", DEFAULT_POLL_PATH, params={"page_size": "10", "page_token": ""}).url,
+                merged.build_request("POST", DEFAULT_POLL_PATH, params={"page_size": "20", "page_token": "t"}).url]
+    assert [r.url for r in script.requests] == expected
+
+
+def test_the_merged_urls_kept_are_bounded() -> None:
+    script, time = Script(*[reply(200, {}) for _ in range(MAX_MERGED_URLS + 5)]), FakeTime()
+
+    async def go() -> None:
+        async with make_client(script, time) as client:
+            for n in range(MAX_MERGED_URLS + 5):
+                await client._exchange("read", "GET", f"/api/v1/assessments/queries/q{n}", None, 5.0)
+            assert len(client._urls) == MAX_MERGED_URLS
+
+    run(go())
+    assert [r.url.path for r in script.requests][-1] == f"/api/v1/assessments/queries/q{MAX_MERGED_URLS + 4}"
 
 
 def test_redirects_are_not_followed() -> None:
