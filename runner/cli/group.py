@@ -94,6 +94,13 @@ def _configure_logging(verbose: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
+    # httpx's package imports its own command-line tool (`httpx._main`: rich's consoles and tables, pygments'
+    # lexers, ~30 ms of every start-up) whenever click and rich are installed, as they are here; vqr never runs that
+    # tool. A None in sys.modules makes that one import fail as if the extras were missing, and httpx then defines a
+    # stub `main` instead (httpx/__init__.py); the rest of httpx is unchanged. Set here, in the vqr process only and
+    # before any command loads httpx; where httpx was imported already, its `_main` stays.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not importable", by design
+
     def invoke() -> int:
         try:
             cli.main(args=argv, prog_name="vqr", standalone_mode=False)

@@ -1,7 +1,7 @@
 """Start-up by command: what each command imports, read from `python -X importtime` of the real CLI.
 
 `vqr --help` loads no stage at all; `vqr lint`, `render` and `ls` load no HTTP, server, journal or terminal-UI
-library (those belong to `vqr run`, `vqr report` and the sandbox).
+library (those belong to `vqr run`, `vqr report` and the sandbox); `vqr run` without a terminal loads no terminal UI.
 """
 
 from __future__ import annotations
@@ -57,7 +57,18 @@ def test_offline_commands_load_no_network_server_or_terminal_ui(project: Path, a
     assert "runner.sandbox.oaa" not in names
 
 
-def test_run_does_load_the_client(project: Path) -> None:
+@pytest.fixture(scope="module")
+def run_imports(project: Path) -> set[str]:
+    return imported("run", "--quiet", cwd=project)
+
+
+def test_run_does_load_the_client(run_imports: set[str]) -> None:
     """The guard above is not vacuous: the same parse sees httpx when the command needs it."""
-    names = imported("run", "--quiet", cwd=project)
-    assert {"httpx", "aiohttp", "runner.client", "runner.execute"} <= names
+    assert {"httpx", "aiohttp", "runner.client", "runner.execute"} <= run_imports
+
+
+def test_a_run_without_a_terminal_loads_no_terminal_ui(run_imports: set[str]) -> None:
+    # rich is the live line's, on a terminal only; httpx's own command-line tool (rich and pygments) is kept out
+    # by `main()` (cli/group.py). The run above wrote its report: the client and the reports really loaded.
+    assert "runner.report" in run_imports
+    assert not run_imports & {"rich", "pygments"}, sorted(run_imports & {"rich", "pygments"})
