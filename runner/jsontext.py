@@ -21,10 +21,12 @@ write `null` where `json` with allow_nan=False raises).
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import orjson
 
-from runner.model import JSONValue
+if TYPE_CHECKING:  # the type only: the CSV worker imports this module without the model
+    from runner.model import JSONValue
 
 _SORTED = orjson.OPT_SORT_KEYS
 _STDLIB = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

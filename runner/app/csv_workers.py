@@ -32,7 +32,6 @@ import contextlib
 import json
 import os
 import select
-import signal
 import subprocess
 import sys
 import threading
@@ -40,43 +39,19 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
-from types import FrameType
 
 from runner.model import JSONValue, ResultSink
+from runner.report.csv_serve import csv_beside
 
 STOP_WAIT = 30.0  # seconds the run waits for the worker to leave before it kills it
 
 # -P: the project's directory (the run's cwd) is not on the child's path, so a `runner/` there cannot shadow ours.
-_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from runner.app.csv_workers import serve; serve()"
+_CHILD = "import sys; sys.path.insert(0, sys.argv[1]); from runner.report.csv_serve import serve; serve()"
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Gone(Exception):
     """The worker did not make this CSV (it died, failed the file, or was stopped): the waiting thread makes it."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # through atomic_output's cleanup: the temp file of a half-written CSV goes
-
-
-def serve() -> None:
-    """The worker's loop (in the child): one results file per line on stdin, one answer per line on stdout."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # not the terminal's group; a stray one must not stop a file
-    signal.signal(signal.SIGTERM, _stop)
-    out = sys.stdout.buffer
-    for line in sys.stdin.buffer:
-        try:
-            answer: dict[str, object] = {"rows": _write_csv(Path(json.loads(line)))}
-        except Exception:  # any: the parent's thread writes this file itself and raises the real error there
-            answer = {"failed": True}
-        out.write(json.dumps(answer).encode() + b"\n")
-        out.flush()
-
-
-def _write_csv(jsonl: Path) -> int:
-    from runner.report.csv_export import write_csv
-
-    return write_csv(jsonl, jsonl.with_suffix(".csv"))
 
 
 class _Worker:
@@ -190,7 +165,7 @@ class _Csv:
             with contextlib.suppress(_Gone):
                 self._job.result()
                 return
-        _write_csv(self._jsonl)  # the worker did not: this thread does, and raises its OSError or ValueError
+        csv_beside(self._jsonl)  # the worker did not: this thread does, and raises its OSError or ValueError
 
 
 def cores() -> int:

@@ -1,59 +1,21 @@
 """The row model results share: a row's fields and its identity across runs.
 
-`flatten_row(row)` names each field as the CSV and drift see it (nested objects dotted, lists whole as compact JSON);
-`entity_key(row)` / `entity_name(row)` say which entity a row is, for people; `keyed(row)` adds the 64-bit digest
-drift and finding lifecycles hold instead of the row. Pure.
+`flatten_row(row)` names each field as the CSV and drift see it (nested objects dotted, lists whole as compact JSON;
+it lives in `runner/flatten.py`, for the CSV worker, and is re-exported here); `entity_key(row)` /
+`entity_name(row)` say which entity a row is, for people; `keyed(row)` adds the 64-bit digest drift and finding
+lifecycles hold instead of the row. Pure.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 
+from runner.flatten import Scalar as Scalar
+from runner.flatten import flatten_row as flatten_row
 from runner.jsontext import canonical_str
 from runner.model import JSONValue
 
-Scalar = str | int | float | bool | None
 _NAME_FIELDS = ("name", "display_name", "email", "login")
-
-
-def flatten_row(row: JSONValue, prefix: str = "") -> dict[str, Scalar]:
-    """Nested objects become dotted fields (`properties.status`); lists are kept whole as compact JSON text, so
-    a reordered list is a change and a column never multiplies with list length. A `.` or `\\` inside a key is
-    backslash-escaped (`{"a.b": 1}` is `a\\.b`, `{"a": {"b": 1}}` is `a.b`): two fields never share a name."""
-    if not isinstance(row, dict):
-        return {prefix or "value": _scalar(row)}
-    flat: dict[str, Scalar] = {}
-    _flatten_into(flat, row, prefix)
-    return flat
-
-
-def _flatten_into(flat: dict[str, Scalar], row: Mapping[str, JSONValue], prefix: str) -> None:
-    # Every row of every CSV and drift comparison passes here (tens of thousands a run): one dict filled in place,
-    # and the exact types json gives tested before isinstance, which only other mappings and lists need.
-    for key, value in row.items():
-        field = prefix + key if "." not in key and "\\" not in key else prefix + _escaped_key(key)
-        kind = value.__class__
-        if kind is str or kind is int or value is None or kind is bool or kind is float:
-            flat[field] = value  # type: ignore[assignment]
-        elif kind is dict or isinstance(value, dict):
-            _flatten_into(flat, value, field + ".")  # type: ignore[arg-type]
-        else:
-            flat[field] = _scalar(value)
-
-
-def _escaped_key(key: str) -> str:
-    if "." not in key and "\\" not in key:  # nearly every key: no copy
-        return key
-    return key.replace("\\", "\\\\").replace(".", "\\.")
-
-
-def _scalar(value: JSONValue) -> Scalar:
-    if value == []:  # most rows carry several empty lists: skip the encoder for them
-        return "[]"
-    if isinstance(value, list | dict):
-        return canonical_str(value)
-    return value
 
 
 def entity_key(row: JSONValue) -> str:

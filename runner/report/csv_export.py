@@ -17,13 +17,15 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from runner.assess import Scalar, flatten_row
 from runner.files import atomic_output
+from runner.flatten import Scalar, flatten_row
 from runner.jsontext import fast_loads
-from runner.model import JSONValue
 from runner.sanitize import csv_cell
+
+if TYPE_CHECKING:  # the CSV worker (report/csv_serve.py) imports this module without the model
+    from runner.model import JSONValue
 
 LEADING = ("id", "type", "name", "properties.name", "source.id", "source.type", "source.properties.name",
            "destination.id", "destination.type", "destination.properties.name", "risk_level",

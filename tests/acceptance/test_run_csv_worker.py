@@ -58,7 +58,7 @@ def test_a_large_batchs_csvs_are_the_in_memory_bytes(tmp_path: Path) -> None:
 def _worker_started(process: subprocess.Popen[str]) -> bool:
     listed = subprocess.run(["ps", "-ww", "-o", "args=", "--ppid", str(process.pid)], capture_output=True, text=True,
                             check=False).stdout
-    return "csv_workers" in listed
+    return "csv_serve" in listed
 
 
 @pytest.mark.parametrize("moment", ["worker starting", "csvs written"])

@@ -54,7 +54,7 @@ def _worker_pids() -> list[int]:
     """This process's live CSV-worker children, as `ps` sees them (a reaped one is gone; a zombie is not live)."""
     listed = subprocess.run(["ps", "-ww", "-o", "pid=,stat=,args=", "--ppid", str(os.getpid())], capture_output=True,
                             text=True, check=False).stdout.splitlines()
-    return [int(line.split()[0]) for line in listed if "csv_workers" in line and not line.split()[1].startswith("Z")]
+    return [int(line.split()[0]) for line in listed if "csv_serve" in line and not line.split()[1].startswith("Z")]
 
 
 def test_the_worker_writes_the_bytes_the_in_memory_sink_does(tmp_path: Path) -> None:

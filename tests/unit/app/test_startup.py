@@ -72,3 +72,16 @@ def test_a_run_without_a_terminal_loads_no_terminal_ui(run_imports: set[str]) ->
     # by `main()` (cli/group.py). The run above wrote its report: the client and the reports really loaded.
     assert "runner.report" in run_imports
     assert not run_imports & {"rich", "pygments"}, sorted(run_imports & {"rich", "pygments"})
+
+
+def test_the_csv_worker_loads_the_csv_writer_and_not_the_model() -> None:
+    # The worker process starts in every run (app/csv_workers.py): through runner.app and the model its start-up
+    # cost twice the CPU. Started as the run starts it; with stdin closed at once it serves nothing and leaves.
+    from runner.app.csv_workers import _CHILD, _PACKAGE_ROOT
+
+    done = subprocess.run([sys.executable, "-P", "-X", "importtime", "-c", _CHILD, str(_PACKAGE_ROOT)],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    names = {line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert {"runner.report.csv_serve", "runner.report.csv_export", "runner.flatten"} <= names
+    assert not {n for n in names if n.split(".")[:2] in (["runner", "app"], ["runner", "model"], ["runner", "assess"])}
