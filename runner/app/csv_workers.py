@@ -41,7 +41,7 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from runner.model import JSONValue, ResultSink
-from runner.report.csv_serve import csv_beside
+from runner.report.csv_export import csv_beside
 
 STOP_WAIT = 30.0  # seconds the run waits for the worker to leave before it kills it
 

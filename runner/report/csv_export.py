@@ -2,8 +2,9 @@
 
 `write_csv(jsonl, csv_path) -> int` reads the JSON-lines file once for the columns, keeping the flattened rows of a
 typical result, and streams it a second time only when it is large (memory stays flat whatever the row count); it
-writes the CSV atomically and returns the number of rows. Columns: the identifying ones first in a fixed order, then
-every other field in sorted order, so the same rows always give the same columns. Lists are JSON text; a text cell
+writes the CSV atomically and returns the number of rows (`csv_beside(jsonl)`: at `results/<query>.csv`).
+Columns: the identifying ones first in a fixed order, then every other field in sorted order, so the same rows
+always give the same columns. Lists are JSON text; a text cell
 or header that a spreadsheet would run as a formula is prefixed with `'`. At most MAX_COLUMNS columns: past that
 the most frequent fields keep theirs and a last `_more (JSON)` column holds each row's other fields as JSON, so a
 reply whose rows each bring new keys costs rows + keys, not rows x keys, and no value is lost.
@@ -168,6 +169,11 @@ def write_csv(jsonl: Path, csv_path: Path) -> int:
     return count
 
 
+def csv_beside(jsonl: Path) -> int:
+    """`results/<query>.csv` from `results/<query>.jsonl`: its row count; OSError or ValueError as `write_csv`."""
+    return write_csv(jsonl, jsonl.with_suffix(".csv"))
+
+
 LIVE_ROWS = 1_000  # rows a run keeps flattened per query while it pages (x concurrency: the run's memory bound)
 
 
@@ -196,7 +202,7 @@ class CsvSink:
 
     def save(self) -> None:
         if self._text is None:
-            write_csv(self.jsonl, self.jsonl.with_suffix(".csv"))
+            csv_beside(self.jsonl)
             return
         with atomic_output(self.jsonl.with_suffix(".csv")) as out:
             out.write(self._text)

@@ -1,8 +1,8 @@
 """The CSV worker's side of `vqr run`'s CSV process (the parent is `app/csv_workers.py`): `serve()` reads one results
-file path per line on stdin, writes its CSV beside it (`csv_beside`, also the parent's fallback) and answers one JSON
-line per file on stdout, in order: `{"rows": N}` or `{"failed": true}`. SIGINT is ignored (the worker is not in the
-terminal's group; the run stops it); SIGTERM stops it mid-file through `atomic_output`'s cleanup, so no temp file
-is left. I/O: stdin, stdout, the results directory.
+file path per line on stdin, writes its CSV beside it (`csv_export.csv_beside`, also the parent's fallback) and
+answers one JSON line per file on stdout, in order: `{"rows": N}` or `{"failed": true}`. SIGINT is ignored (the
+worker is not in the terminal's group; the run stops it); SIGTERM stops it mid-file through `atomic_output`'s
+cleanup, so no temp file is left. I/O: stdin, stdout, the results directory.
 
 Why a module of its own, in the report stage: the child imports this and what the CSV needs (csv_export, flatten,
 jsontext, files, sanitize), not `runner.app` and the model: its start-up cost ~0.1 s of CPU less in every run.
@@ -16,12 +16,7 @@ import sys
 from pathlib import Path
 from types import FrameType
 
-from runner.report.csv_export import write_csv
-
-
-def csv_beside(jsonl: Path) -> int:
-    """`results/<query>.csv` from `results/<query>.jsonl`: its row count; OSError or ValueError as `write_csv`."""
-    return write_csv(jsonl, jsonl.with_suffix(".csv"))
+from runner.report.csv_export import csv_beside
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
