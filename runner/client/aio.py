@@ -1,6 +1,7 @@
 """The client's HTTP transport: httpx builds every request and reads every reply, aiohttp sends and receives them.
 
-`AiohttpTransport(max_connections=, ssl_context=)` is an `httpx.AsyncBaseTransport`; its one aiohttp session (one
+`AiohttpTransport(max_connections=, ssl_context=)` is an `httpx.AsyncBaseTransport` (`mounted` gives it to a client
+with or without the environment's proxies); its one aiohttp session (one
 pool of at most `max_connections` kept-alive connections, our TLS context) is opened on the first request, inside
 the running loop, and closed by `aclose`. aiohttp's exceptions become httpx's by what they say of delivery (below),
 so `client/errors.py` classifies them as before; a reply's body is streamed and `aclose` releases its connection
@@ -11,6 +12,7 @@ which `pool.ShardedTransport` used to split); aiohttp's C parser and pool cost ~
 from __future__ import annotations
 
 import ssl
+import urllib.request
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -66,6 +68,21 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+
+
+def mounted(*, max_connections: int, ssl_context: ssl.SSLContext, trust_env: bool,
+            ) -> tuple[httpx.AsyncBaseTransport | None, dict[str, httpx.AsyncBaseTransport] | None]:
+    """Ours as a `VezaClient`'s `(transport, mounts)`: its only transport, or, with proxies in the environment that
+    `trust_env` lets httpx read, mounted for every URL."""
+    ours = AiohttpTransport(max_connections=max_connections, ssl_context=ssl_context)
+    if trust_env and urllib.request.getproxies():  # what httpx reads: HTTPS_PROXY and friends
+        # Mounted for every URL rather than passed as `transport`: httpx reads the proxies only for a client without
+        # a transport of its own. "all://*" is "all://" under another key, so ALL_PROXY's mount stays, and ranks
+        # first (sorting keeps insertion order among equals); a NO_PROXY match gets httpx's own transport.
+        return None, {"all://*": ours}
+    # No proxy to read: ours is the client's only transport, and httpx builds no default one of its own (httpcore's
+    # pool, its import and anyio's at close: about 0.1 s of a run's start-up).
+    return ours, None
 
 
 class _Body(httpx.AsyncByteStream):

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import random
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import TypeVar
@@ -30,7 +29,7 @@ from runner.client.errors import (
     ResponseError,
     TransientError,
 )
-from runner.client.exchange import exchange
+from runner.client.exchange import MergedUrls, exchange
 from runner.client.pages import Page, Submitted, parse_page, parse_submitted
 from runner.client.retry import RetryBudget, cached_resend_body, parse_http_date, poll_delays
 from runner.client.throttle import ThrottleListener, is_throttle
@@ -43,7 +42,6 @@ log = logging.getLogger("vqr.client")
 T = TypeVar("T")
 
 MAX_EMPTY_PAGES = 50  # consecutive empty pages tolerated before a result is taken to be looping
-MAX_MERGED_URLS = 64  # paths whose merged URL is kept: a run's are a handful; saved-query ids each add one
 
 
 class VezaClient:
@@ -72,19 +70,10 @@ class VezaClient:
         verify = tls_context(config.ca_bundle) if config.ca_bundle else httpx.create_ssl_context(trust_env=trust_env)
         mounts: dict[str, httpx.AsyncBaseTransport] | None = None
         if transport is None:
-            from runner.client.aio import AiohttpTransport  # aiohttp loads only when a client really sends
+            from runner.client.aio import mounted  # aiohttp loads only when a client really sends
 
-            ours = AiohttpTransport(max_connections=config.max_connections, ssl_context=verify)
-            if trust_env and urllib.request.getproxies():  # what httpx reads: HTTPS_PROXY and friends
-                # Mounted for every URL rather than passed as `transport`: httpx reads the proxies only for a client
-                # without a transport of its own. "all://*" is "all://" under another key, so ALL_PROXY's mount
-                # stays, and ranks first (sorting keeps insertion order among equals); a NO_PROXY match gets
-                # httpx's own transport.
-                mounts = {"all://*": ours}
-            else:
-                # No proxy to read: ours is the client's only transport, and httpx builds no default one of its
-                # own (httpcore's pool, its import and anyio's at close: about 0.1 s of a run's start-up).
-                transport = ours
+            transport, mounts = mounted(max_connections=config.max_connections, ssl_context=verify,
+                                        trust_env=trust_env)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={"authorization": f"Bearer {config.api_key.reveal()}", "user-agent": f"vqr/{__version__}",
@@ -101,7 +90,7 @@ class VezaClient:
             event_hooks={"response": [self._note_date]},
         )
         self.server_date: datetime | None = None  # the `Date` of the first successful reply: the tenant's clock
-        self._urls: dict[str, httpx.URL] = {}
+        self._urls = MergedUrls(self._http)
 
     async def _note_date(self, response: httpx.Response) -> None:
         if self.server_date is None and response.is_success:
@@ -305,22 +294,8 @@ class VezaClient:
 
     async def _exchange(self, operation: str, method: str, path: str, body: JSONObject | None, timeout: float, *,
                         params: Mapping[str, str] | None = None) -> tuple[JSONObject, str | None]:
-        return await exchange(self._http, operation, method, self._url(path), body, timeout, params=params,
+        return await exchange(self._http, operation, method, self._urls.of(path), body, timeout, params=params,
                               max_reply_bytes=self.config.max_reply_bytes, secret=self.config.api_key)
-
-    def _url(self, path: str) -> httpx.URL | str:
-        """`path` under the base URL, merged once per path by httpx itself (its rules): httpx parses and merges
-        both on every request it is given a relative path for, about an eighth of its CPU per request. A path
-        httpx cannot merge is returned as is, so the exchange fails on it as it always did."""
-        url = self._urls.get(path)
-        if url is None:
-            try:
-                url = self._http.build_request("GET", path).url
-            except httpx.InvalidURL:
-                return path
-            if len(self._urls) < MAX_MERGED_URLS:
-                self._urls[path] = url
-        return url
 
 
 def _final(error: TransientError, why: str) -> TransientError:

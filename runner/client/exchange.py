@@ -1,6 +1,6 @@
 """One HTTP exchange with the tenant: send, read the body under its cap, and turn every outcome into a JSON object
 or an `ApiError` (httpx exceptions are translated here, the error body by `client/errors.py`). No retrying: that is
-`VezaClient._retrying`'s. Network I/O on the caller's `httpx.AsyncClient`.
+`VezaClient._retrying`'s. Network I/O on the caller's `httpx.AsyncClient`; `MergedUrls` gives it each path's URL.
 """
 
 from __future__ import annotations
@@ -26,6 +26,32 @@ from runner.client.errors import (
 from runner.client.retry import parse_retry_after
 from runner.model import JSONObject
 from runner.secret import Secret
+
+MAX_MERGED_URLS = 64  # paths whose merged URL is kept: a run's are a handful; saved-query ids each add one
+
+
+class MergedUrls:
+    """Each path under a client's base URL, merged once per path by httpx itself (its rules): httpx parses and
+    merges both on every request it is given a relative path for, about an eighth of its CPU per request. A path
+    httpx cannot merge is given back as is, so the exchange fails on it as it always did."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+        self._urls: dict[str, httpx.URL] = {}
+
+    def __len__(self) -> int:
+        return len(self._urls)
+
+    def of(self, path: str) -> httpx.URL | str:
+        url = self._urls.get(path)
+        if url is None:
+            try:
+                url = self._http.build_request("GET", path).url
+            except httpx.InvalidURL:
+                return path
+            if len(self._urls) < MAX_MERGED_URLS:
+                self._urls[path] = url
+        return url
 
 
 async def exchange(http: httpx.AsyncClient, operation: str, method: str, path: httpx.URL | str,

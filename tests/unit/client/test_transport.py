@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.client.api import MAX_MERGED_URLS, ClientConfig, JobState, VezaClient
+from runner.client.api import ClientConfig, JobState, VezaClient
 from runner.client.errors import (
     ApiError,
     AuthError,
@@ -30,6 +30,7 @@ from runner.client.errors import (
     ResponseError,
     TransientError,
 )
+from runner.client.exchange import MAX_MERGED_URLS
 from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, poll_delays
 from runner.errors import UsageError
 from runner.model.protocol import DEFAULT_POLL_PATH, ApiProtocol, Paging
@@ -309,8 +310,8 @@ def test_the_run_budget_makes_failures_final_across_queries() -> None:
 
 @pytest.mark.parametrize("base", ["https://acme.vezacloud.com", "https://gw.example/veza/", "https://gw.example/v"])
 def test_every_request_goes_where_httpx_merges_its_path_under_the_base_url(base: str) -> None:
-    # The client merges each path once and reuses the URL (client/api.py `_url`): the same URL as httpx's own merge,
-    # for a base with a path prefix too, request after request and with query parameters added.
+    # The client merges each path once and reuses the URL (client/exchange.py `MergedUrls`): the same URL as httpx's
+    # own merge, for a base with a path prefix too, request after request and with query parameters added.
     script = Script(reply(200, CREATED), page([1], None, False), page([2], None, False))
     time = FakeTime()
 
@@ -335,7 +336,7 @@ def test_the_merged_urls_kept_are_bounded() -> None:
         async with make_client(script, time) as client:
             for n in range(MAX_MERGED_URLS + 5):
                 await client._exchange("read", "GET", f"/api/v1/assessments/queries/q{n}", None, 5.0)
-            assert len(client._urls) == MAX_MERGED_URLS
+            assert len(client._urls) == MAX_MERGED_URLS  # the kept ones; every request still went out
 
     run(go())
     assert [r.url.path for r in script.requests][-1] == f"/api/v1/assessments/queries/q{MAX_MERGED_URLS + 4}"
