@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
@@ -29,12 +29,15 @@ from runner.client.errors import (
     ResponseError,
     TransientError,
 )
-from runner.client.exchange import MergedUrls, exchange
+from runner.client.exchange import Sender, exchange
 from runner.client.pages import Page, Submitted, parse_page, parse_submitted
 from runner.client.retry import RetryBudget, cached_resend_body, parse_http_date, poll_delays
 from runner.client.throttle import ThrottleListener, is_throttle
 from runner.model import JSONObject, JSONValue
 from runner.model.protocol import JobState, Paging
+
+if TYPE_CHECKING:  # aiohttp loads only with the client's own transport
+    from runner.client.aio import DirectRoute
 
 __all__ = ["ClientConfig", "JobState", "Page", "Submitted", "VezaClient"]
 
@@ -69,11 +72,12 @@ class VezaClient:
         # One TLS context for every transport: building one loads the CA bundles, which costs milliseconds.
         verify = tls_context(config.ca_bundle) if config.ca_bundle else httpx.create_ssl_context(trust_env=trust_env)
         mounts: dict[str, httpx.AsyncBaseTransport] | None = None
+        direct: Callable[[httpx.AsyncClient], DirectRoute] | None = None  # ours alone: aiohttp without httpx
         if transport is None:
             from runner.client.aio import mounted  # aiohttp loads only when a client really sends
 
-            transport, mounts = mounted(max_connections=config.max_connections, ssl_context=verify,
-                                        trust_env=trust_env)
+            transport, mounts, direct = mounted(max_connections=config.max_connections, ssl_context=verify,
+                                                trust_env=trust_env)
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={"authorization": f"Bearer {config.api_key.reveal()}", "user-agent": f"vqr/{__version__}",
@@ -82,19 +86,13 @@ class VezaClient:
                                   write=config.write_timeout, pool=config.pool_timeout),
             limits=httpx.Limits(max_connections=config.max_connections,
                                 max_keepalive_connections=config.max_connections),
-            verify=verify,
-            follow_redirects=False,
-            trust_env=trust_env,
-            transport=transport,
-            mounts=mounts,
-            event_hooks={"response": [self._note_date]},
-        )
+            verify=verify, follow_redirects=False, trust_env=trust_env, transport=transport, mounts=mounts)
         self.server_date: datetime | None = None  # the `Date` of the first successful reply: the tenant's clock
-        self._urls = MergedUrls(self._http)
+        self._sender = Sender(self._http, direct=direct(self._http) if direct else None, seen=self._note_date)
 
-    async def _note_date(self, response: httpx.Response) -> None:
-        if self.server_date is None and response.is_success:
-            self.server_date = parse_http_date(response.headers.get("date"))
+    def _note_date(self, headers: Mapping[str, str]) -> None:
+        if self.server_date is None:
+            self.server_date = parse_http_date(headers.get("date"))
 
     async def __aenter__(self) -> VezaClient:
         return self
@@ -294,7 +292,7 @@ class VezaClient:
 
     async def _exchange(self, operation: str, method: str, path: str, body: JSONObject | None, timeout: float, *,
                         params: Mapping[str, str] | None = None) -> tuple[JSONObject, str | None]:
-        return await exchange(self._http, operation, method, self._urls.of(path), body, timeout, params=params,
+        return await exchange(self._sender, operation, method, path, body, timeout, params=params,
                               max_reply_bytes=self.config.max_reply_bytes, secret=self.config.api_key)
 
 

@@ -218,9 +218,14 @@ def _tidy(text: str, secret: Secret) -> str:
 
 
 def request_id_of(response: httpx.Response) -> str | None:
+    return request_id_in(response.headers)
+
+
+def request_id_in(headers: Mapping[str, str]) -> str | None:
+    """The request id a reply's headers carry (case-insensitive headers: httpx's or aiohttp's)."""
     for name in REQUEST_ID_HEADERS:
-        if name in response.headers:
-            return response.headers[name][:200]
+        if name in headers:
+            return headers[name][:200]
     return None
 
 

@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ import pytest
 from runner.client import aio
 from runner.client.aio import AiohttpTransport
 from runner.client.api import ClientConfig, VezaClient
-from runner.client.errors import Delivery, TransientError
+from runner.client.errors import Delivery, ResponseError, TransientError
 from runner.client.retry import RetryPolicy
 from runner.secret import Secret
 
@@ -34,10 +35,12 @@ class Wire:
     """A small keep-alive HTTP/1.1 server inside the test's loop. Each request takes the next of `faults` (then
     "ok"); it keeps every request's head and body and every client port, and holds replies while `hold` is set."""
 
-    def __init__(self, faults: list[str] | None = None, *, body: bytes = CREATED, gzipped: bool = False) -> None:
+    def __init__(self, faults: list[str] | None = None, *, body: bytes = CREATED, gzipped: bool = False,
+                 headers: bytes = b"") -> None:
         self.faults = list(faults or [])
         self.body = body
         self.gzipped = gzipped
+        self.headers = headers  # extra header lines of every successful reply, each ending in CRLF
         self.heads: list[bytes] = []
         self.bodies: list[bytes] = []
         self.ports: set[int] = set()
@@ -92,29 +95,46 @@ class Wire:
             writer.write(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\n\r\n")
             await writer.drain()
             return False
+        if fault == "throttled":  # Veza's error body, gzipped, with a Retry-After and a request id header
+            error = gzip.compress(json.dumps({"code": "ResourceExhausted", "message": "slow down",
+                                              "request_id": ""}).encode())
+            writer.write(b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\n"
+                         b"content-encoding: gzip\r\nretry-after: 2\r\nx-request-id: req-429\r\n"
+                         b"content-length: " + str(len(error)).encode() + b"\r\n\r\n" + error)
+            await writer.drain()
+            return True
         if self.hold:
             await self.release.wait()
         body = gzip.compress(self.body) if self.gzipped else self.body
         encoding = b"content-encoding: gzip\r\n" if self.gzipped else b""
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + encoding +
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n" + encoding + self.headers +
                      b"content-length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         await writer.drain()
         return True
 
 
-def veza(url: str, **overrides: Any) -> VezaClient:
-    return VezaClient(ClientConfig(base_url=url, api_key=Secret(CANARY), retry=overrides.pop("retry", QUICK),
-                                   **overrides))
+def veza(url: str, route: str = "direct", **overrides: Any) -> VezaClient:
+    """A client of ours. By aiohttp alone (`direct`, what a run without a proxy uses), or by httpx over aiohttp:
+    a cookie in the jar sends every request by httpx, which adds the cookies (client/exchange.py `Sender`)."""
+    client = VezaClient(ClientConfig(base_url=url, api_key=Secret(CANARY), retry=overrides.pop("retry", QUICK),
+                                     **overrides))
+    if route == "httpx":
+        client._http.cookies.set("route", "httpx")
+    return client
+
+
+ROUTES = pytest.mark.parametrize("route", ["direct", "httpx"])
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
     asyncio.run(scenario())
 
 
+@ROUTES
 @pytest.mark.parametrize("fault", ["close", "reset", "cut", "garbage"])
-def test_a_submit_that_may_have_arrived_is_resent_as_cached(fault: str) -> None:
+def test_a_submit_that_may_have_arrived_is_resent_as_cached(fault: str, route: str) -> None:
     async def scenario() -> None:
-        async with Wire([fault]) as wire, veza(wire.url) as client:
+        async with Wire([fault]) as wire, veza(wire.url, route) as client:
             submitted = await client.submit(IMMEDIATE)
         assert submitted.resent_as_cached and submitted.attempts == 2
         assert list(json.loads(wire.bodies[0])) == ["immediate_run"]
@@ -123,12 +143,13 @@ def test_a_submit_that_may_have_arrived_is_resent_as_cached(fault: str) -> None:
     run(scenario)
 
 
-def test_a_refused_connection_is_not_delivered_and_says_so() -> None:
+@ROUTES
+def test_a_refused_connection_is_not_delivered_and_says_so(route: str) -> None:
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound but never listening, and kept bound: connections are refused
 
     async def scenario() -> None:
-        async with veza(f"http://127.0.0.1:{closed.getsockname()[1]}",
+        async with veza(f"http://127.0.0.1:{closed.getsockname()[1]}", route,
                         retry=RetryPolicy(base=0.01, cap=0.02, max_attempts=2)) as client:
             with pytest.raises(TransientError) as caught:
                 await client.submit(IMMEDIATE)
@@ -141,9 +162,10 @@ def test_a_refused_connection_is_not_delivered_and_says_so() -> None:
         closed.close()
 
 
-def test_a_reply_slower_than_the_read_timeout_has_an_unknown_outcome() -> None:
+@ROUTES
+def test_a_reply_slower_than_the_read_timeout_has_an_unknown_outcome(route: str) -> None:
     async def scenario() -> None:
-        async with Wire() as wire, veza(wire.url, read_timeout=0.2,
+        async with Wire() as wire, veza(wire.url, route, read_timeout=0.2,
                                         retry=RetryPolicy(max_attempts=1, attempt_timeout=30.0)) as client:
             wire.hold = True
             with pytest.raises(TransientError) as caught:
@@ -153,9 +175,10 @@ def test_a_reply_slower_than_the_read_timeout_has_an_unknown_outcome() -> None:
     run(scenario)
 
 
-def test_a_broken_reply_quoting_the_key_never_gets_it_into_the_error() -> None:
+@ROUTES
+def test_a_broken_reply_quoting_the_key_never_gets_it_into_the_error(route: str) -> None:
     async def scenario() -> None:
-        async with Wire(["garbage"]) as wire, veza(wire.url, retry=RetryPolicy(max_attempts=1)) as client:
+        async with Wire(["garbage"]) as wire, veza(wire.url, route, retry=RetryPolicy(max_attempts=1)) as client:
             with pytest.raises(TransientError) as caught:
                 await client.submit(IMMEDIATE)
         assert b"Bearer " + CANARY.encode() in wire.heads[0]  # it was sent, and quoted back
@@ -226,9 +249,10 @@ def test_a_cancelled_request_frees_its_connection() -> None:
     run(scenario)
 
 
-def test_a_gzipped_reply_is_decoded() -> None:
+@ROUTES
+def test_a_gzipped_reply_is_decoded(route: str) -> None:
     async def scenario() -> None:
-        async with Wire(gzipped=True) as wire, veza(wire.url) as client:
+        async with Wire(gzipped=True) as wire, veza(wire.url, route) as client:
             submitted = await client.submit(IMMEDIATE)
         assert submitted.query_result_id == "qr-1" and b"accept-encoding: gzip" in wire.heads[0].lower()
 
@@ -244,6 +268,7 @@ def test_env_proxies_are_honoured_for_a_remote_url(monkeypatch: pytest.MonkeyPat
                 monkeypatch.delenv(name.lower(), raising=False)
             monkeypatch.setenv(variable, proxy.url)
             async with veza("https://acme.vezacloud.test", retry=RetryPolicy(max_attempts=1)) as client:
+                assert client._sender.direct is None  # every request by httpx, which applies the proxy
                 with pytest.raises(TransientError, match="ProxyError"):  # the proxy refuses the tunnel
                     await client.submit(IMMEDIATE)
         assert proxy.heads and proxy.heads[0].startswith(b"CONNECT acme.vezacloud.test:443 HTTP/1.1\r\n")
@@ -261,5 +286,86 @@ def test_without_env_proxies_ours_is_the_clients_only_transport(monkeypatch: pyt
         async with veza("https://acme.vezacloud.test") as client:
             assert isinstance(client._http._transport, AiohttpTransport)
             assert client._http._mounts == {}
+            assert client._sender.direct is not None  # and aiohttp alone sends what it can
+
+    run(scenario)
+
+
+def _head_lines(head: bytes) -> list[bytes]:
+    return sorted(line.lower() for line in head.split(b"\r\n")[1:] if line)
+
+
+def test_both_routes_send_the_same_request() -> None:
+    """The direct route writes what httpx would: the same method and path, headers and JSON bytes (only the
+    cookie that picks the httpx route differs)."""
+    spec: dict[str, Any] = {"immediate_run": {"request": {"body": {"query_type": "SOURCE_TO_DESTINATION",
+                                                                  "name": "Zoë ✓"}}}}
+
+    async def scenario() -> None:
+        async with Wire() as wire:
+            for route in ("direct", "httpx"):
+                async with veza(wire.url, route) as client:
+                    await client.submit(spec)
+                    await client.poll("qr-1", page_size=7)
+        direct, by_httpx = wire.heads[:2], wire.heads[2:]
+        for one, other in zip(direct, by_httpx, strict=True):
+            assert one.split(b"\r\n")[0] == other.split(b"\r\n")[0]
+            assert _head_lines(one) == [line for line in _head_lines(other) if not line.startswith(b"cookie:")]
+        assert b"authorization: bearer " + CANARY.lower().encode() in _head_lines(direct[0])
+        assert wire.bodies[:2] == wire.bodies[2:] and json.loads(wire.bodies[0]) == spec
+
+    run(scenario)
+
+
+def test_a_cookie_a_reply_sets_is_sent_with_every_later_request() -> None:
+    async def scenario() -> None:
+        async with Wire(headers=b"set-cookie: AWSALB=sticky-1; Path=/\r\n") as wire, veza(wire.url) as client:
+            await client.submit(IMMEDIATE)
+            await client.submit(IMMEDIATE)
+            await client.poll("qr-1", page_size=7)
+        assert b"cookie:" not in wire.heads[0].lower()
+        assert all(b"\r\ncookie: awsalb=sticky-1" in head.lower() for head in wire.heads[1:])
+
+    run(scenario)
+
+
+def test_an_error_reply_reads_the_same_by_both_routes() -> None:
+    errors: dict[str, TransientError] = {}
+
+    async def scenario() -> None:
+        for route in ("direct", "httpx"):
+            async with Wire(["throttled"]) as wire, veza(wire.url, route, retry=RetryPolicy(max_attempts=1)) as client:
+                with pytest.raises(TransientError) as caught:
+                    await client.submit(IMMEDIATE)
+                errors[route] = caught.value
+
+    run(scenario)
+    direct, by_httpx = errors["direct"], errors["httpx"]
+    assert str(direct) == str(by_httpx) and "slow down" in str(direct)
+    assert (direct.status, direct.code, direct.request_id, direct.delivery) == \
+        (429, "ResourceExhausted", "req-429", Delivery.NOT_DELIVERED) == \
+        (by_httpx.status, by_httpx.code, by_httpx.request_id, by_httpx.delivery)
+
+
+@ROUTES
+def test_the_first_replys_date_is_the_servers_clock(route: str) -> None:
+    async def scenario() -> None:
+        async with Wire(headers=b"date: Wed, 02 Dec 2026 07:00:00 GMT\r\n") as wire, veza(wire.url, route) as client:
+            await client.check_connection()
+            assert client.server_date == datetime(2026, 12, 2, 7, tzinfo=UTC)
+
+    run(scenario)
+
+
+@ROUTES
+def test_a_reply_over_the_cap_is_refused_and_its_connection_dropped(route: str) -> None:
+    async def scenario() -> None:
+        async with Wire(body=b'{"values": [' + b"0," * (1 << 20) + b"0]}") as wire, \
+                veza(wire.url, route, max_reply_bytes=1 << 20) as client:
+            with pytest.raises(ResponseError, match="larger than 1 MiB"):
+                await client.poll("qr-1", page_size=7)
+            wire.body = CREATED
+            await client.submit(IMMEDIATE)
+        assert len(wire.ports) == 2  # the refused reply's connection was dropped, not drained or reused
 
     run(scenario)

@@ -336,7 +336,7 @@ def test_the_merged_urls_kept_are_bounded() -> None:
         async with make_client(script, time) as client:
             for n in range(MAX_MERGED_URLS + 5):
                 await client._exchange("read", "GET", f"/api/v1/assessments/queries/q{n}", None, 5.0)
-            assert len(client._urls) == MAX_MERGED_URLS  # the kept ones; every request still went out
+            assert len(client._sender.urls) == MAX_MERGED_URLS  # the kept ones; every request still went out
 
     run(go())
     assert [r.url.path for r in script.requests][-1] == f"/api/v1/assessments/queries/q{MAX_MERGED_URLS + 4}"
