@@ -10,9 +10,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import cast
-
-import jsonschema
+from typing import TYPE_CHECKING, cast
 
 from runner.artifact import RUN_FILE
 from runner.artifact.jsonread import read_streamed
@@ -22,6 +20,9 @@ from runner.model.shared import Shared
 from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
 from runner.report.load_pacing import Pacing, pacing_of
 from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
+
+if TYPE_CHECKING:  # jsonschema loads only to check a run.json read back (not the one a run has just written)
+    import jsonschema
 
 
 class ArtifactError(UsageError):
@@ -162,6 +163,8 @@ class RunArtifact:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
+    import jsonschema
+
     schema = json.loads((bundled_schemas_dir() / RUN_SCHEMA_FILE).read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)

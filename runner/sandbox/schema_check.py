@@ -9,16 +9,14 @@ files are missing, only the wire parser's structural checks apply.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from runner.errors import ProjectError
 from runner.resources import bundled_schemas_dir
 from runner.sandbox.wire import ApiError, field_violations, invalid_argument
-from runner.validate import Problem, SchemaSet, explain, load_schema_set
+from runner.validate import SchemaSet, Validator, load_schema_set, schema_problems
 
 _MAX_VIOLATIONS = 20
 _MAX_PRUNE_PASSES = 32
@@ -30,11 +28,6 @@ def field_path(path: Iterable[str | int]) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
-
-
-def _problems(validator: Draft202012Validator, instance: Any) -> list[Problem]:
-    root: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
-    return [problem for error in validator.iter_errors(instance) for problem in explain(error, root)]
 
 
 def _drop(instance: Any, path: tuple[str | int, ...]) -> None:
@@ -72,16 +65,16 @@ class BodyChecker:
         assert isinstance(checked, dict)
         return checked
 
-    def _check(self, validator: Draft202012Validator, instance: Any) -> Any:
+    def _check(self, validator: Validator, instance: Any) -> Any:
         if self.lenient:
             instance = copy.deepcopy(instance)
             for _ in range(_MAX_PRUNE_PASSES):
-                unknown = [p.path for p in _problems(validator, instance) if p.kind == "unknown-key"]
+                unknown = [p.path for p in schema_problems(validator, instance) if p.kind == "unknown-key"]
                 if not unknown:
                     break
                 for path in unknown:
                     _drop(instance, path)
-        problems = _problems(validator, instance)
+        problems = schema_problems(validator, instance)
         if not problems:
             return instance
         violations = [(field_path(p.path) or "body", p.message) for p in problems[:_MAX_VIOLATIONS]]

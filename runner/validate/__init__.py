@@ -9,11 +9,13 @@ from runner.validate.saved_query import SAVED_QUERY_KEYS
 from runner.validate.schemas import (
     SchemaResult,
     SchemaSet,
+    Validator,
     drop_repeated,
     exceptions_validator,
     load_schema_set,
     schema_check,
     schema_findings,
+    schema_problems,
 )
 
 __all__ = [
@@ -21,10 +23,12 @@ __all__ = [
     "Problem",
     "SchemaResult",
     "SchemaSet",
+    "Validator",
     "drop_repeated",
     "exceptions_validator",
     "explain",
     "load_schema_set",
     "schema_check",
     "schema_findings",
+    "schema_problems",
 ]

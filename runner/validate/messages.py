@@ -12,13 +12,14 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from runner.model import JSONPath, Severity
 from runner.resources import INT64_PATTERN, TEMPLATE_REF, UINT64_PATTERN
 from runner.suggest import did_you_mean
+
+if TYPE_CHECKING:  # jsonschema loads only once a schema check has found an error (validate/schemas.py Validator)
+    from jsonschema.exceptions import ValidationError
 
 _RANGE = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems",
                     "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"})
@@ -193,6 +194,8 @@ def _alternatives(error: ValidationError, path: JSONPath, instance: Any, schema:
                       message=f"expected {' or '.join(_without_null(list(dict.fromkeys(expected))))}, "
                               f"got {describe(instance)}")
         return
+    from jsonschema.exceptions import best_match  # loaded already: an error is being explained
+
     best = best_match(e for i in applicable for e in by_branch.get(i, []))
     if best is None:
         yield Problem(path=path, kind="one-of", message=error.message)

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import ProjectError
 from runner.model import Document, Finding, JSONPath, JSONValue, Severity
@@ -35,19 +32,40 @@ from runner.validate.fastcheck import fast_checker
 from runner.validate.messages import Problem, explain, in_place
 from runner.validate.saved_query import saved_query_problem
 
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
 _MAX_SCHEMA_BYTES = 64 * 1024 * 1024  # a generated schema is ~30 KiB
 QUERY_PREFIX = "query"  # the query file before rendering; "spec" is the spec after it, "project" is vqr.yaml
 SPEC_PREFIX = "spec"
+
+
+class Validator:
+    """One schema's validator: the schema, and jsonschema's Draft 2020-12 validator built on the first instance that
+    the fast check (validate/fastcheck.py) cannot pass. Why: a compile whose every file is valid then never imports
+    jsonschema (about 70 ms of every `vqr run` and `vqr lint` start-up, with referencing and attrs)."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self._built: Any = None
+
+    def iter_errors(self, instance: object) -> Iterator[ValidationError]:
+        if self._built is None:
+            from jsonschema import Draft202012Validator
+
+            self._built = Draft202012Validator(self.schema)
+        errors: Iterator[ValidationError] = self._built.iter_errors(instance)
+        return errors
 
 
 @dataclass(frozen=True, kw_only=True)
 class SchemaSet:
     """The compiled validators of one schemas directory; build it with `load_schema_set` (cached)."""
 
-    query_file: Draft202012Validator
-    query_spec: Draft202012Validator
-    create_body: Draft202012Validator
-    project: Draft202012Validator
+    query_file: Validator
+    query_spec: Validator
+    create_body: Validator
+    project: Validator
 
 
 def _is_bundled_copy(file: Path, data: bytes) -> bool:
@@ -59,7 +77,7 @@ def _is_bundled_copy(file: Path, data: bytes) -> bool:
         return False
 
 
-def _compile(file: Path) -> Draft202012Validator:
+def _compile(file: Path) -> Validator:
     data = read_regular_file(file, _MAX_SCHEMA_BYTES, root=None)  # a FIFO in schemas/ must not hang the lint
     if isinstance(data, PathProblem):
         if not (file.exists() or file.is_symlink()):
@@ -67,25 +85,32 @@ def _compile(file: Path) -> Draft202012Validator:
         raise ProjectError(f"{file}: {data.reason}")
     try:
         schema = json.loads(data)
-        bundled = _is_bundled_copy(file, data)
-        if not bundled:
-            Draft202012Validator.check_schema(schema)
     except ValueError as exc:
         raise ProjectError(f"{file}: cannot read schema: {exc}") from None
-    except SchemaError as exc:
-        raise ProjectError(f"{file}: not a valid JSON Schema: {exc.message}") from None
-    if bundled:  # only ours: validate/fastcheck.py's guarantee is tested on them
+    if not _is_bundled_copy(file, data):
+        _check_schema(file, schema)
+    else:  # only ours: validate/fastcheck.py's guarantee is tested on them
         surely_valid = fast_checker(schema)
         if surely_valid is not None:
             _FAST[id(schema)] = (schema, surely_valid)
-    return Draft202012Validator(schema)
+    return Validator(schema)
+
+
+def _check_schema(file: Path, schema: object) -> None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(schema)  # type: ignore[arg-type]  # any JSON: refused if not a schema
+    except SchemaError as exc:
+        raise ProjectError(f"{file}: not a valid JSON Schema: {exc.message}") from None
 
 
 # schema id -> (the schema, its fast "valid"): a yes skips jsonschema's walk, which would find nothing.
 _FAST: dict[int, tuple[Mapping[str, Any], Callable[[object], bool]]] = {}
 
 
-def _surely_valid(validator: Draft202012Validator, instance: JSONValue) -> bool:
+def _surely_valid(validator: Validator, instance: JSONValue) -> bool:
     entry = _FAST.get(id(validator.schema))
     return entry is not None and entry[0] is validator.schema and entry[1](instance)
 
@@ -98,7 +123,7 @@ def _load(directory: Path, stamps: tuple[tuple[int, int], ...]) -> SchemaSet:
 
 
 @functools.lru_cache(maxsize=1)
-def exceptions_validator() -> Draft202012Validator:
+def exceptions_validator() -> Validator:
     """The bundled schemas/exceptions.schema.json: the format is vqr's own, so a project's schemas/ never redefines
     it (like vqr.yaml's schema)."""
     return _compile(bundled_schemas_dir() / EXCEPTIONS_FILE)
@@ -171,21 +196,27 @@ class _DeprecationWalker:
 _WALKERS: dict[int, tuple[Mapping[str, Any], _DeprecationWalker]] = {}
 
 
-def _walker(validator: Draft202012Validator) -> _DeprecationWalker:
-    schema: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
+def _walker(validator: Validator) -> _DeprecationWalker:
+    schema = validator.schema
     cached = _WALKERS.get(id(schema))
     if cached is None or cached[0] is not schema:
         cached = _WALKERS[id(schema)] = (schema, _DeprecationWalker(root=schema))
     return cached[1]
 
 
-def _problems(validator: Draft202012Validator, instance: JSONValue, *, deprecations: bool) -> list[Problem]:
-    root: Mapping[str, Any] = validator.schema  # type: ignore[assignment]
+def _problems(validator: Validator, instance: JSONValue, *, deprecations: bool) -> list[Problem]:
+    root = validator.schema
     problems = [] if _surely_valid(validator, instance) else [
         problem for error in validator.iter_errors(instance) for problem in explain(error, root)]
     if deprecations:
         _walker(validator).walk(root, instance, (), problems)
     return problems
+
+
+def schema_problems(validator: Validator, instance: JSONValue) -> list[Problem]:
+    """Every schema error of `instance` as a `Problem` (no deprecation warnings); a value the fast check passes
+    costs no jsonschema walk."""
+    return _problems(validator, instance, deprecations=False)
 
 
 def _spec_path(rule_prefix: str, base: JSONPath) -> JSONPath | None:
@@ -211,7 +242,7 @@ def _within(path: JSONPath, roots: frozenset[JSONPath]) -> bool:
     return any(path[:len(root)] == root for root in roots)
 
 
-def schema_check(validator: Draft202012Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
+def schema_check(validator: Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
                  rule_prefix: str, deprecations: bool | None = None,
                  ignore: frozenset[JSONPath] = frozenset()) -> SchemaResult:
     """Every schema problem of `instance` (found at `base` inside `doc`) as findings `<rule_prefix>/<kind>`.
@@ -239,7 +270,7 @@ def schema_check(validator: Draft202012Validator, instance: JSONValue, doc: Docu
                         missing=frozenset(where["required"]), unknown=frozenset(where["unknown-key"]))
 
 
-def schema_findings(validator: Draft202012Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
+def schema_findings(validator: Validator, instance: JSONValue, doc: Document, *, base: JSONPath = (),
                     rule_prefix: str, deprecations: bool | None = None) -> list[Finding]:
     """`schema_check`'s findings alone."""
     return schema_check(validator, instance, doc, base=base, rule_prefix=rule_prefix,
@@ -260,7 +291,7 @@ def check_create_body(schema_set: SchemaSet, body: JSONValue) -> list[str]:
 def deprecated_fields(schema_set: SchemaSet, body: JSONValue) -> list[str]:
     """Warnings for the deprecated fields a create-request body uses (e.g. the top-level `request`)."""
     problems: list[Problem] = []
-    _walker(schema_set.create_body).walk(schema_set.create_body.schema, body, (), problems)  # type: ignore[arg-type]
+    _walker(schema_set.create_body).walk(schema_set.create_body.schema, body, (), problems)
     return [problem.message for problem in problems]
 
 
@@ -274,5 +305,5 @@ def drop_repeated(earlier: Iterable[Finding], later: Iterable[Finding]) -> list[
     return [f for f in later if (f.path, f.line, f.column, f.rule.partition("/")[2]) not in seen]
 
 
-__all__ = ["SchemaResult", "SchemaSet", "check_create_body", "deprecated_fields", "drop_repeated",
-           "load_schema_set", "schema_check", "schema_findings"]
+__all__ = ["SchemaResult", "SchemaSet", "Validator", "check_create_body", "deprecated_fields", "drop_repeated",
+           "load_schema_set", "schema_check", "schema_findings", "schema_problems"]

@@ -57,6 +57,22 @@ def test_offline_commands_load_no_network_server_or_terminal_ui(project: Path, a
     assert "runner.sandbox.oaa" not in names
 
 
+def test_a_clean_lint_loads_no_jsonschema(project: Path) -> None:
+    """Every file of the example repository passes the fast schema check (validate/fastcheck.py): jsonschema,
+    referencing and attrs (~70 ms) load only to explain an error. The same parse sees jsonschema when one is found."""
+    names = imported("lint", cwd=project)
+    assert "runner.compile" in names and "jsonschema_rs" in names  # the files were checked
+    assert not names & {"jsonschema", "referencing", "attrs"}, sorted(names & {"jsonschema", "referencing", "attrs"})
+    broken = project / "queries" / "zz-broken.yaml"
+    broken.write_text((project / "queries" / "okta-users-with-s3-write.yaml").read_text(encoding="utf-8")
+                      .replace("name: okta-users-with-s3-write", "name: zz-broken") + "bogus_key: 1\n",
+                      encoding="utf-8")
+    try:
+        assert "jsonschema" in imported("lint", cwd=project)
+    finally:
+        broken.unlink()
+
+
 @pytest.fixture(scope="module")
 def run_imports(project: Path) -> set[str]:
     return imported("run", "--quiet", cwd=project)
@@ -72,6 +88,7 @@ def test_a_run_without_a_terminal_loads_no_terminal_ui(run_imports: set[str]) ->
     # by `main()` (cli/group.py). The run above wrote its report: the client and the reports really loaded.
     assert "runner.report" in run_imports
     assert not run_imports & {"rich", "pygments"}, sorted(run_imports & {"rich", "pygments"})
+    assert "jsonschema" not in run_imports  # a clean compile, and the run.json it has just written is not re-read
 
 
 def test_the_csv_worker_loads_the_csv_writer_and_not_the_model() -> None:
