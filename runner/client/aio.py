@@ -14,6 +14,7 @@ split); aiohttp's C parser and pool cost ~0.3 ms, and httpx's request and reply 
 
 from __future__ import annotations
 
+import logging
 import ssl
 import urllib.request
 from collections.abc import AsyncIterator, Callable
@@ -23,6 +24,8 @@ import httpx
 from yarl import URL
 
 from runner.client.body import Received, read_capped
+
+log = logging.getLogger("vqr.client")
 
 # httpx's own keep-alive expiry: an idle connection is dropped before a server's usual 5 s keep-alive closes it under
 # a request (a submit sent on a connection the server is closing has an unknown outcome).
@@ -139,6 +142,8 @@ class DirectRoute:
                                      max_reply_bytes=max_reply_bytes, operation=operation)
         finally:
             reply.release()  # to the pool when read to its end; else aiohttp closes the connection
+        if log.isEnabledFor(logging.INFO):  # `vqr -v`: every HTTP call, in httpx's words for its own route
+            log.info('HTTP Request: %s %s "HTTP/1.1 %d %s"', method, url, reply.status, reply.reason or "")
         return Received(status=reply.status, headers=reply.headers, data=data,
                         response=lambda: _as_httpx(reply, method, url, data))
 

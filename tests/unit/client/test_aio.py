@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import logging
 import re
 import socket
 import struct
@@ -367,5 +368,23 @@ def test_a_reply_over_the_cap_is_refused_and_its_connection_dropped(route: str) 
             wire.body = CREATED
             await client.submit(IMMEDIATE)
         assert len(wire.ports) == 2  # the refused reply's connection was dropped, not drained or reused
+
+    run(scenario)
+
+
+@ROUTES
+def test_every_request_is_logged_at_info_by_either_route(route: str, caplog: pytest.LogCaptureFixture) -> None:
+    """`vqr -v` logs every HTTP call (README): httpx's line on its route, the same words on the direct one."""
+    caplog.set_level(logging.INFO)
+
+    async def scenario() -> None:
+        async with Wire() as wire, veza(wire.url, route) as client:
+            await client.submit(IMMEDIATE)
+            url = wire.url
+
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("HTTP Request:")]
+        assert lines == [f'HTTP Request: POST {url}/api/v1/assessments/query_spec:nodes_async_create '
+                         '"HTTP/1.1 200 OK"']
+        assert CANARY not in caplog.text
 
     run(scenario)
