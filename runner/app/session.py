@@ -138,9 +138,13 @@ class RunSession:
         else:
             self.journal.resume_run(run_id, target=target)
         rundir.remove_partials()  # under the lock: no live process is writing them
-        for plan in self.plans:
-            if plan.name not in self.records:
-                self.journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash, file=plan.file)
+        # Every PENDING record in one commit (nothing has been sent yet: all or none is as good as one by one), not
+        # one commit each: a 10,000-query run waited ~3 s for them before its first submit.
+        with self.journal.batch():
+            for plan in self.plans:
+                if plan.name not in self.records:
+                    self.journal.record(run_id, plan.name, QueryState.PENDING, spec_hash=plan.spec_hash,
+                                        file=plan.file)
         return run_id, rundir
 
     async def _execute(self, client: VezaClient, run_id: str, rundir: RunDir, key: HistoryKey) -> BatchOutcome:

@@ -4,7 +4,8 @@ commits them once, at its end. SQLite only; no I/O beyond the connection's.
 
 Why: a unit committed on its own costs a WAL append and a lock round trip; `vqr report merge` records a batch it
 already has (thousands of queries, several units each) and keeps nothing of a failed merge, so one commit serves
-it. `vqr run` never holds one: resuming relies on every record being committed as it happens.
+it. `vqr run` holds one only to open a run (its queries' PENDING records, before anything is sent); after that,
+resuming relies on every record being committed as it happens.
 """
 
 from __future__ import annotations
