@@ -41,6 +41,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._limit = max_connections
         self._ssl = ssl_context
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _open(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(limit=min(self._limit, POOL_MAX), ssl=self._ssl,
@@ -54,6 +55,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return self._session
 
     def session(self) -> aiohttp.ClientSession:
+        if self._closed:  # as httpx refuses a closed client: a new session here would never be closed
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
         return self._session or self._open()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -73,6 +76,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                                           "reason_phrase": (reply.reason or "").encode("latin-1", "replace")})
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -115,6 +119,7 @@ class DirectRoute:
 
     def __init__(self, transport: AiohttpTransport, http: httpx.AsyncClient) -> None:
         self._transport = transport
+        self._http = http
         base = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in http.headers.raw
                 if name.lower() != b"accept-encoding"]
         self._headers = [*base, ("Accept-Encoding", DIRECT_ENCODINGS)]
@@ -137,6 +142,8 @@ class DirectRoute:
                 allow_redirects=False, timeout=self._timeout, auto_decompress=True)
         except (aiohttp.ClientError, OSError) as error:
             raise translated(error) from error
+        if "set-cookie" in reply.headers:  # into the jar before the body, as httpx does: kept if the read fails
+            self._http.cookies.extract_cookies(_as_httpx(reply, method, url, b""))
         try:
             data = await read_capped(_chunks(reply), status=reply.status, headers=reply.headers,
                                      max_reply_bytes=max_reply_bytes, operation=operation)

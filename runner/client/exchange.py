@@ -62,8 +62,8 @@ class MergedUrls:
 class Sender:
     """How one client's requests go out. By `direct` (aiohttp alone) when the client has that route, the request
     has no query parameters and the cookie jar is empty; else by httpx, which adds the jar's cookies. A reply that
-    sets a cookie is put in the jar either way, so from then on every request carries it (by httpx). `seen` is told
-    the headers of every successful reply (the client's server Date)."""
+    sets a cookie is put in the jar either way (before its body is read), so from then on every request carries
+    it (by httpx). `seen` is told the headers of every successful reply (the client's server Date)."""
 
     def __init__(self, http: httpx.AsyncClient, *, direct: DirectRoute | None = None,
                  seen: Callable[[Mapping[str, str]], None] = lambda headers: None) -> None:
@@ -79,11 +79,8 @@ class Sender:
             # The body's bytes as httpx writes them (httpx/_content.py encode_json): no NaN, UTF-8, compact.
             data = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"),
                                                          allow_nan=False).encode()
-            received = await self.direct.send(method, path, url, data, max_reply_bytes=max_reply_bytes,
-                                              operation=operation)
-            if "set-cookie" in received.headers:
-                self.http.cookies.extract_cookies(received.response())
-            return received
+            return await self.direct.send(method, path, url, data, max_reply_bytes=max_reply_bytes,
+                                          operation=operation)
         request = self.http.build_request(method, url, json=body, params=params)
         response = await self.http.send(request, stream=True)
         try:

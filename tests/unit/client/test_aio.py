@@ -388,3 +388,34 @@ def test_every_request_is_logged_at_info_by_either_route(route: str, caplog: pyt
         assert CANARY not in caplog.text
 
     run(scenario)
+
+
+@ROUTES
+def test_a_closed_client_refuses_to_send(route: str) -> None:
+    """Not a new session that nothing would close: the direct route refuses as httpx does."""
+    async def scenario() -> None:
+        async with Wire() as wire:
+            client = veza(wire.url, route)
+            await client.submit(IMMEDIATE)
+            await client.aclose()
+            with pytest.raises(RuntimeError, match="client has been closed"):
+                await client.submit(IMMEDIATE)
+            assert wire.arrived == 1
+
+    run(scenario)
+
+
+@ROUTES
+def test_a_cookie_on_a_refused_reply_is_kept(route: str) -> None:
+    async def scenario() -> None:
+        async with Wire(body=b'{"values": [' + b"0," * (1 << 20) + b"0]}",
+                        headers=b"set-cookie: AWSALB=sticky-2; Path=/\r\n") as wire, \
+                veza(wire.url, route, max_reply_bytes=1 << 20) as client:
+            with pytest.raises(ResponseError, match="larger than"):
+                await client.poll("qr-1", page_size=7)
+            wire.body = CREATED
+            await client.submit(IMMEDIATE)
+        cookie = next(line for line in wire.heads[-1].lower().split(b"\r\n") if line.startswith(b"cookie:"))
+        assert b"awsalb=sticky-2" in cookie
+
+    run(scenario)
