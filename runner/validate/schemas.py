@@ -41,13 +41,25 @@ SPEC_PREFIX = "spec"
 
 
 class Validator:
-    """One schema's validator: the schema, and jsonschema's Draft 2020-12 validator built on the first instance that
-    the fast check (validate/fastcheck.py) cannot pass. Why: a compile whose every file is valid then never imports
-    jsonschema (about 70 ms of every `vqr run` and `vqr lint` start-up, with referencing and attrs)."""
+    """One schema's validator: the schema; its fast yes (validate/fastcheck.py, our bundled schemas only: a yes skips
+    jsonschema's walk, which would find nothing); its deprecation walker, built once; and jsonschema's Draft 2020-12
+    validator, built on the first instance the fast check cannot pass. Why: a compile whose every file is valid then
+    never imports jsonschema (about 70 ms of every `vqr run` and `vqr lint` start-up, with referencing and attrs)."""
 
-    def __init__(self, schema: Mapping[str, Any]) -> None:
+    def __init__(self, schema: Mapping[str, Any], *, fast: Callable[[object], bool] | None = None) -> None:
         self.schema = schema
+        self.fast = fast
         self._built: Any = None
+        self._walker: _DeprecationWalker | None = None
+
+    def surely_valid(self, instance: JSONValue) -> bool:
+        return self.fast is not None and self.fast(instance)
+
+    @property
+    def walker(self) -> _DeprecationWalker:
+        if self._walker is None:
+            self._walker = _DeprecationWalker(root=self.schema)
+        return self._walker
 
     def iter_errors(self, instance: object) -> Iterator[ValidationError]:
         if self._built is None:
@@ -89,11 +101,8 @@ def _compile(file: Path) -> Validator:
         raise ProjectError(f"{file}: cannot read schema: {exc}") from None
     if not _is_bundled_copy(file, data):
         _check_schema(file, schema)
-    else:  # only ours: validate/fastcheck.py's guarantee is tested on them
-        surely_valid = fast_checker(schema)
-        if surely_valid is not None:
-            _FAST[id(schema)] = (schema, surely_valid)
-    return Validator(schema)
+        return Validator(schema)
+    return Validator(schema, fast=fast_checker(schema))  # only ours: fastcheck's guarantee is tested on them
 
 
 def _check_schema(file: Path, schema: object) -> None:
@@ -104,15 +113,6 @@ def _check_schema(file: Path, schema: object) -> None:
         Draft202012Validator.check_schema(schema)  # type: ignore[arg-type]  # any JSON: refused if not a schema
     except SchemaError as exc:
         raise ProjectError(f"{file}: not a valid JSON Schema: {exc.message}") from None
-
-
-# schema id -> (the schema, its fast "valid"): a yes skips jsonschema's walk, which would find nothing.
-_FAST: dict[int, tuple[Mapping[str, Any], Callable[[object], bool]]] = {}
-
-
-def _surely_valid(validator: Validator, instance: JSONValue) -> bool:
-    entry = _FAST.get(id(validator.schema))
-    return entry is not None and entry[0] is validator.schema and entry[1](instance)
 
 
 @functools.lru_cache(maxsize=8)
@@ -192,24 +192,12 @@ class _DeprecationWalker:
                     self.walk(sub, item, (*path, index), out)
 
 
-# Keyed by the id of a validator's schema, holding the schema itself so the id cannot be reused while cached.
-_WALKERS: dict[int, tuple[Mapping[str, Any], _DeprecationWalker]] = {}
-
-
-def _walker(validator: Validator) -> _DeprecationWalker:
-    schema = validator.schema
-    cached = _WALKERS.get(id(schema))
-    if cached is None or cached[0] is not schema:
-        cached = _WALKERS[id(schema)] = (schema, _DeprecationWalker(root=schema))
-    return cached[1]
-
-
 def _problems(validator: Validator, instance: JSONValue, *, deprecations: bool) -> list[Problem]:
     root = validator.schema
-    problems = [] if _surely_valid(validator, instance) else [
+    problems = [] if validator.surely_valid(instance) else [
         problem for error in validator.iter_errors(instance) for problem in explain(error, root)]
     if deprecations:
-        _walker(validator).walk(root, instance, (), problems)
+        validator.walker.walk(root, instance, (), problems)
     return problems
 
 
@@ -291,7 +279,7 @@ def check_create_body(schema_set: SchemaSet, body: JSONValue) -> list[str]:
 def deprecated_fields(schema_set: SchemaSet, body: JSONValue) -> list[str]:
     """Warnings for the deprecated fields a create-request body uses (e.g. the top-level `request`)."""
     problems: list[Problem] = []
-    _walker(schema_set.create_body).walk(schema_set.create_body.schema, body, (), problems)
+    schema_set.create_body.walker.walk(schema_set.create_body.schema, body, (), problems)
     return [problem.message for problem in problems]
 
 
