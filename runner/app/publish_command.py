@@ -6,7 +6,7 @@ prints what apply would do (exit 0 whether or not changes are pending); `--out` 
 refused when the tenant changed since, unless only this plan's own interrupted apply changed it, and when it asks
 for what vqr would not plan: `publish/confine.py`; its deletes need `--prune` again), asks for approval
 (`confirm`, None when stdin is no terminal: then only `--auto-approve` applies) and hands over to
-`publish_apply.execute`. Network (through the client's retries and budget), journal and file I/O.
+`apply_changes.execute`. Network (through the client's retries and budget), journal and file I/O.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from runner.app.apply_changes import execute
 from runner.app.budget import submit_budget
 from runner.app.common import Common, compile_queries, project_of, report_invalid
-from runner.app.publish_apply import execute
 from runner.app.run_command import JOURNAL, SANDBOX_STATE, declared_oaa, open_target
 from runner.app.session import Target
 from runner.client import ApiError, ClientConfig, RetryBudget, RetryPolicy, VezaClient

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runner.app.publish_apply import execute
+from runner.app.apply_changes import execute
 from runner.client.api import ClientConfig, VezaClient
 from runner.client.errors import AuthError
 from runner.client.retry import RetryBudget, RetryPolicy
