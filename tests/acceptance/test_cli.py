@@ -13,6 +13,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.support import forked_cli
+
 REPO = Path(__file__).resolve().parents[2]
 VQR = [sys.executable, "-m", "runner"]
 
@@ -21,7 +23,7 @@ def vqr(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     merged = {**os.environ, **(env or {})}
     merged.pop("GITHUB_STEP_SUMMARY", None)
     merged.update(env or {})
-    return subprocess.run([*VQR, *args], cwd=cwd, capture_output=True, text=True, env=merged, timeout=60)
+    return forked_cli.run(args, cwd=cwd, text=True, env=merged, timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pytest
 
 from runner.protojson import normalise
 from tests.acceptance.run_project import PROJECT_FILE, by_name, run_options, run_vqr
+from tests.support import forked_cli
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "veza"
@@ -25,7 +26,7 @@ IMPORTABLE = sorted(p.name for p in FIXTURES.glob("*.json") if p.name != "create
 def vqr(*args: str, cwd: Path, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
     env["PYTHONPATH"] = str(REPO)
-    done = subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, input=stdin, capture_output=True,
+    done = forked_cli.run(args, cwd=cwd, input=stdin,
                           env=env, timeout=120)
     return subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode(), done.stderr.decode())
 

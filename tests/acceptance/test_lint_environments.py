@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support import forked_cli
 
 REPO = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("sandbox", "staging", "prod")
@@ -68,7 +69,7 @@ def vqr(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(cwd / ".xdg")}
     env.pop("GITHUB_STEP_SUMMARY", None)
     env.pop("VQR_ENV", None)
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, capture_output=True, text=True, env=env,
+    return forked_cli.run(args, cwd=cwd, text=True, env=env,
                           timeout=120)
 
 

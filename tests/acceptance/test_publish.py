@@ -28,6 +28,7 @@ from runner.settings import read_env
 from runner.state import open_journal
 from tests.acceptance.run_project import REPO, make_project, query_yaml, remote
 from tests.acceptance.sandbox_fixtures import running_sandbox
+from tests.support import forked_cli
 
 QUERIES = "/api/v1/assessments/queries"
 KEY = "test-key"
@@ -44,8 +45,8 @@ def project(root: Path, names: tuple[str, ...] = ("okta-users", "aws-roles", "s3
 
 
 def vqr(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=root, capture_output=True, text=True,
-                          env=_env(url), timeout=120, stdin=subprocess.DEVNULL)
+    return forked_cli.run(args, cwd=root, text=True,
+                          env=_env(url), timeout=120)
 
 
 def _env(url: str) -> dict[str, str]:

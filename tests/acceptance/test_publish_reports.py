@@ -17,6 +17,7 @@ import httpx
 from tests.acceptance.run_project import REPO, make_project, query_yaml
 from tests.acceptance.sandbox_fixtures import running_sandbox
 from tests.acceptance.test_publish import KEY, QUERIES, apply, plan, saved, vqr
+from tests.support import forked_cli
 
 REPORTS = "/api/preview/assessments/reports"
 BUILDER = Path(sys.executable).parent / "oaaclient-report-builder"
@@ -114,8 +115,8 @@ def test_the_exported_report_file_is_built_by_the_sdk_and_then_planned_as_unmana
         assert sorted(reports(tenant.url, tenant.ca_file)) == ["Nightly review"]
 
         env.update(SSL_CERT_FILE=str(tenant.ca_file), PYTHONPATH=str(REPO))
-        planned = subprocess.run([sys.executable, "-m", "runner", "publish", "plan", "--env", "remote"],
-                                 cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+        planned = forked_cli.run(["publish", "plan", "--env", "remote"],
+                                 cwd=tmp_path, text=True, timeout=120, env=env)
         assert planned.returncode == 0, planned.stderr
         text = planned.stdout
         assert "  ! clash  aws-roles (id " in text and "  ! clash  okta-users (id " in text
@@ -123,8 +124,8 @@ def test_the_exported_report_file_is_built_by_the_sdk_and_then_planned_as_unmana
         assert "  ! report Nightly review (id " in text
         assert "a report vqr did not create has this name: left alone" in text and "1 report clash" in text
         before = reports(tenant.url, tenant.ca_file)["Nightly review"]
-        applied = subprocess.run([sys.executable, "-m", "runner", "publish", "apply", "--env", "remote",
-                                  "--auto-approve"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        applied = forked_cli.run(["publish", "apply", "--env", "remote",
+                                  "--auto-approve"], cwd=tmp_path, text=True, timeout=120,
                                  env=env)
         assert applied.returncode == 0 and "Applied: 1 created." in applied.stdout, applied.stdout + applied.stderr
         assert reports(tenant.url, tenant.ca_file)["Nightly review"] == before  # the builder's report, untouched

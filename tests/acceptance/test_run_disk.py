@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from tests.acceptance.run_project import (
     run_options,
     run_vqr,
 )
+from tests.support import forked_cli
 
 
 def statuses(root: Path) -> list[str]:
@@ -41,8 +40,7 @@ def statuses(root: Path) -> list[str]:
 def cli(root: Path, *args: str) -> tuple[int, str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_"))}
     env.update(PYTHONPATH=str(REPO), HOME=str(root.parent), VQR_NO_LINT_CACHE="1", VQR_SANDBOX_NODES="400")
-    done = subprocess.run([sys.executable, "-m", "runner", "run", "--quiet", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = forked_cli.run(["run", "--quiet", *args], cwd=root, env=env, text=True, timeout=60, check=False)
     return done.returncode, done.stdout, done.stderr
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import httpx
 
 from runner.sanitize import markdown_inline
 from tests.acceptance.run_project import REPO, by_name, fixed_sandbox, make_project, query_yaml, remote, stats
+from tests.support import forked_cli
 from tests.support.ocsf_check import problems
 
 NO_MFA = """\
@@ -41,7 +41,7 @@ expect:
 def vqr(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
     env.update(remote(url), PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=root, capture_output=True, text=True, env=env,
+    return forked_cli.run(args, cwd=root, text=True, env=env,
                           timeout=120)
 
 

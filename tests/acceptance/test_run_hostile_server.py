@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from runner.client import endpoints
 from tests.acceptance.run_project import REPO, check_run_json, make_project, query_yaml
+from tests.support import forked_cli
 from tests.support.hostile_server import Endless, HostileServer, Raw, deep_nesting, hostile_server, proxy_page
 
 __all__ = ["hostile_server"]
@@ -20,8 +20,7 @@ __all__ = ["hostile_server"]
 def vqr_run(project: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_"))}
     env.update(PYTHONPATH=str(REPO), VEZA_URL=url, VEZA_API_KEY="test-key", VQR_ENV="remote")
-    return subprocess.run([sys.executable, "-m", "runner", "run", "--quiet", *args], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return forked_cli.run(["run", "--quiet", *args], cwd=project, env=env, text=True, timeout=60)
 
 
 def test_hostile_replies_fail_their_own_query_and_the_run_is_still_published(hostile_server: HostileServer,
@@ -85,7 +84,7 @@ def test_a_proxys_html_pages_are_retried_and_a_final_one_is_one_line_naming_the_
     hostile_server.on_poll("S3Bucket", proxy_page(504, "504 Gateway Time-out"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_"))}
     env.update(PYTHONPATH=str(REPO), VEZA_URL=hostile_server.url, VEZA_API_KEY="test-key", VQR_ENV="remote")
-    done = subprocess.run([sys.executable, "-m", "runner", "run"], cwd=tmp_path, env=env, capture_output=True,
+    done = forked_cli.run(["run"], cwd=tmp_path, env=env,
                           text=True, timeout=60)  # not --quiet: the progress lines and the summary are shown
     assert done.returncode == 1, done.stderr
     run = check_run_json(json.loads((tmp_path / "reports" / "latest" / "run.json").read_text()))

@@ -9,11 +9,11 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 from runner.app.run_command import JOURNAL
 from tests.acceptance.run_project import REPO, by_name, fixed_sandbox, make_project, query_yaml, remote, run_vqr
+from tests.support import forked_cli
 from tests.support.hostile_text_server import ATTACKS, FORMULA_HEADER, REFUSE_CHECK, hostile_text_server
 
 KEY = "vqr-canary-5d1c0e9a7b"  # a realistic length: redacted everywhere it is shown
@@ -22,7 +22,7 @@ FORBIDDEN = ("\x1b", "\x07", "\x9b", KEY)
 
 def _vqr(project_dir: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=project_dir, capture_output=True, text=True,
+    return forked_cli.run(args, cwd=project_dir, text=True,
                           env={**clean, "PYTHONPATH": str(REPO), **env}, timeout=60)
 
 

@@ -8,13 +8,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 
 from tests.acceptance.run_project import make_project, query_yaml
+from tests.support import forked_cli
 from tests.support.receiver import dead_url, receiver
 from tests.support.report_fixture import FIXTURE
 from tests.unit.notify.shapes import check_slack, check_teams, check_webhook
@@ -36,7 +36,7 @@ def vqr(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     merged = {**os.environ, **SANDBOX, **(env or {})}
     merged.pop("GITHUB_STEP_SUMMARY", None)
     merged["PYTHONPATH"] = str(REPO)  # this checkout's runner, wherever the test runs from
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, capture_output=True, text=True,
+    return forked_cli.run(args, cwd=cwd, text=True,
                           env=merged, timeout=120)
 
 

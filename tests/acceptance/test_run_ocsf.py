@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from tests.acceptance.run_project import REPO, make_project, query_yaml
+from tests.support import forked_cli
 from tests.support.ocsf_check import problems
 
 SANDBOX = {"VQR_SANDBOX_LATENCY": "0.02", "VQR_SANDBOX_NODES": "400"}
@@ -21,7 +21,7 @@ SANDBOX = {"VQR_SANDBOX_LATENCY": "0.02", "VQR_SANDBOX_NODES": "400"}
 def vqr(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
     env.update(SANDBOX, PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, capture_output=True, text=True, env=env,
+    return forked_cli.run(args, cwd=cwd, text=True, env=env,
                           timeout=120)
 
 

@@ -22,6 +22,7 @@ from tests.acceptance.run_project import (
     run_vqr,
     serve_asgi,
 )
+from tests.support import forked_cli
 
 CANARY = "canary-7f3e9b2d41c8-vqr"
 
@@ -104,15 +105,13 @@ def _server(kind: str) -> Iterator[str]:
 def test_the_cli_debug_log_redacts_an_echoed_key(tmp_path: Path) -> None:
     """The real `vqr -vv run` (the CLI's own log handler) against a server that echoes the key back in headers."""
     import os
-    import subprocess
-    import sys
 
     project_dir = tmp_path / "repo"
     make_project(project_dir, {"q1": query_yaml("q1", "OktaUser")})
     with serve_asgi(echo_app(500)) as url:
         env = {**os.environ, "VEZA_URL": url, "VEZA_API_KEY": CANARY}
-        done = subprocess.run([sys.executable, "-m", "runner", "-vv", "run", "--env", "remote", "--quiet"],
-                              cwd=project_dir, env=env, capture_output=True, text=True, timeout=120)
+        done = forked_cli.run(["-vv", "run", "--env", "remote", "--quiet"],
+                              cwd=project_dir, env=env, text=True, timeout=120)
     assert done.returncode in (1, 3), done.stderr
     assert "DEBUG" in done.stderr  # the debug log really was on
     assert CANARY not in done.stdout + done.stderr

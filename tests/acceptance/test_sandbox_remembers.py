@@ -29,6 +29,7 @@ from tests.acceptance.run_project import (
     run_options,
     run_vqr,
 )
+from tests.support import forked_cli
 
 VQR = [sys.executable, "-m", "runner"]
 QUERIES = {
@@ -44,7 +45,7 @@ AUTH = {"authorization": "Bearer test-key"}
 def vqr(*args: str, cwd: Path, latency: str = "0.05") -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_", "GITHUB_"))}
     env.update(PYTHONPATH=str(REPO), VQR_SANDBOX_NODES="400", VQR_SANDBOX_LATENCY=latency)
-    return subprocess.run([*VQR, *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
+    return forked_cli.run(args, cwd=cwd, text=True, env=env, timeout=120)
 
 
 def run_cli(root: Path, latency: str = "0.05") -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:

@@ -11,8 +11,6 @@ import itertools
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from functools import cache
 from importlib.resources import files as package_files
@@ -27,6 +25,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from runner.catalog import EFFECTIVE_PERMISSIONS, GROUPINGS, known_node_types, properties_of
+from tests.support import forked_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERIES = ROOT / "queries"
@@ -280,8 +279,7 @@ def test_every_query_is_documented_owned_tagged_and_has_expectations() -> None:
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_shipped_repository_lints_clean_in_every_environment(env: str) -> None:
     # The real linter through its command line: not even a warning, in each environment's variables.
-    done = subprocess.run([sys.executable, "-m", "runner", "lint", "--env", env, "--format", "json"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = forked_cli.run(["lint", "--env", env, "--format", "json"], cwd=ROOT, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     assert report["findings"] == []

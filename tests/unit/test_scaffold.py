@@ -3,11 +3,10 @@ only gains the lines vqr needs, and the summary says exactly what happened. Real
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from runner.scaffold import CREATED, KEPT, scaffold_project
+from tests.support import forked_cli
 
 QUERY = "queries/okta-users-with-s3-write.yaml"
 MINE = {
@@ -65,7 +64,7 @@ def test_a_symlink_in_the_way_is_kept_not_followed(tmp_path: Path) -> None:
 
 def test_vqr_init_dot_over_an_existing_repo_reports_truthfully(tmp_path: Path) -> None:
     _existing_repo(tmp_path)
-    done = subprocess.run([sys.executable, "-m", "runner", "init", "."], cwd=tmp_path, capture_output=True,
+    done = forked_cli.run(["init", "."], cwd=tmp_path,
                           text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

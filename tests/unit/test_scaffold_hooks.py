@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from pre_commit.clientlib import load_config, load_manifest  # type: ignore[impo
 
 from runner import __version__
 from runner.scaffold import HOOK_REPOSITORY, scaffold_project
+from tests.support import forked_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 DRAFT = "name: wip\nspec: {query_type: NOT_A_TYPE}\n"  # an untracked draft with an error
@@ -21,7 +21,7 @@ DRAFT = "name: wip\nspec: {query_type: NOT_A_TYPE}\n"  # an untracked draft with
 
 def vqr_lint(repo: Path, *paths: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "VQR_NO_LINT_CACHE": "1"}
-    return subprocess.run([sys.executable, "-m", "runner", "lint", *paths], capture_output=True, text=True,
+    return forked_cli.run(["lint", *paths], text=True,
                           cwd=repo, env=env, timeout=60)
 
 

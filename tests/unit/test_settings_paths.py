@@ -5,14 +5,13 @@ is read under the policy; `--vars-file` may be outside the project, never a FIFO
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from runner.errors import ProjectError, UsageError
 from runner.settings import load_project, resolve_variables
+from tests.support import forked_cli
 
 PROJECT = """\
 queries: {queries}
@@ -130,8 +129,8 @@ def test_the_cli_exits_2_with_one_line_per_problem(tmp_path: Path) -> None:
     (tmp_path / "x.yaml").write_text(SECRET)
     root = tmp_path / "repo"
     _project(root, vars_file="../x.yaml")
-    done = subprocess.run([sys.executable, "-m", "runner", "lint"], cwd=root, capture_output=True, text=True,
-                          timeout=30, stdin=subprocess.DEVNULL)
+    done = forked_cli.run(["lint"], cwd=root, text=True,
+                          timeout=30)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         "vqr: invalid project file:",

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import forked_cli
+
 ROOT = Path(__file__).resolve().parents[3]
 NETWORK_AND_UI = {"httpx", "aiohttp", "httpcore", "anyio", "h11", "rich", "starlette", "uvicorn", "sqlite3",
                   "cryptography"}
@@ -36,7 +38,7 @@ def imported(*args: str, cwd: Path) -> set[str]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("startup") / "repo"
-    subprocess.run([sys.executable, "-m", "runner", "init", str(directory)], check=True, capture_output=True,
+    forked_cli.run(["init", str(directory)], check=True,
                    cwd=ROOT, timeout=60)
     return directory
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from runner.scaffold import scaffold_project
+from tests.support import forked_cli
 
 KEY_MARKER = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQFAKEKEY"
 FAKE_KEY = f"-----BEGIN OPENSSH PRIVATE KEY-----\n{KEY_MARKER}\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -24,8 +25,8 @@ QUERY = "okta-users-with-s3-write.yaml"
 def vqr(*args: str, cwd: Path, timeout: float = 30, **env: str) -> subprocess.CompletedProcess[str]:
     merged = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
     merged.update(env)
-    return subprocess.run([sys.executable, "-m", "runner", *args], cwd=cwd, capture_output=True, text=True,
-                          env=merged, timeout=timeout, stdin=subprocess.DEVNULL)
+    return forked_cli.run(args, cwd=cwd, text=True,
+                          env=merged, timeout=timeout)
 
 
 @pytest.fixture

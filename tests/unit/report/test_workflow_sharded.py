@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from runner import cli
+from tests.support import forked_cli
 from tests.unit.report.test_workflow import LINT, SHARDED, load, pins
 from tests.unit.report.test_workflow_impact import actionlint
 
@@ -95,7 +96,7 @@ def project(tmp_path: Path) -> Path:
             p.name == "shard" for p in cli.cli.commands["run"].params):
         pytest.skip("needs vqr plan and vqr run --shard (issue 15's shards)")
     directory = tmp_path / "repo"
-    subprocess.run([sys.executable, "-m", "runner", "init", str(directory)], check=True, capture_output=True,
+    forked_cli.run(["init", str(directory)], check=True,
                    cwd=ROOT, timeout=60)
     wrapper = directory / ".venv" / "bin" / "vqr"
     wrapper.parent.mkdir(parents=True)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 from runner.errors import ExitCode, UsageError
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.server import EmbeddedSandbox
+from tests.support import forked_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -31,8 +30,8 @@ def taken_port() -> Iterator[int]:
 
 def test_sandbox_serve_on_a_taken_port_exits_2_with_one_line(taken_port: int) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "runner", "sandbox", "serve", "--port", str(taken_port),
-                           "--nodes", "50"], capture_output=True, text=True, timeout=60, env=env, cwd=ROOT)
+    done = forked_cli.run(["sandbox", "serve", "--port", str(taken_port),
+                           "--nodes", "50"], text=True, timeout=60, env=env, cwd=ROOT)
     assert done.returncode == ExitCode.USAGE, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
