@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +53,7 @@ def test_lint_case(directory: Path, tmp_path: Path) -> None:
     case = _read_case(directory)
     project_file = _build_project(tmp_path, directory, case)
     out, err = io.StringIO(), io.StringIO()
-    started = time.monotonic()
     code = app.lint(app.Common(project_file=project_file, out=out, err=err), paths=(), fmt="json", output=None)
-    elapsed = time.monotonic() - started
     report = json.loads(out.getvalue())
     got = sorted((f["line"], f["column"], f["rule"]) for f in report["findings"])
     expected = sorted((f["line"], f["col"], f["rule"]) for f in case["findings"])
@@ -64,7 +61,6 @@ def test_lint_case(directory: Path, tmp_path: Path) -> None:
                                       for f in report["findings"])
     has_error = any(f["severity"] == "error" for f in report["findings"])
     assert code == (1 if has_error else 0)
-    assert elapsed < 2.0, f"linting took {elapsed:.2f}s"
     if "rendered" in case:
         assert _rendered_spec(project_file, directory) == case["rendered"]
 

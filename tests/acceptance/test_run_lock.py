@@ -11,8 +11,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from runner.artifact.runlock import holder
 from tests.acceptance.run_project import REPO, batch_queries, check_run_json, make_project
@@ -26,12 +29,29 @@ def project(tmp_path: Path) -> Path:
     return project_file.parent
 
 
+_STARTED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def _reaped() -> Iterator[None]:
+    """Every run a test started is gone when it ends, its pipes closed: a failed assertion leaks nothing into the
+    next test (an unclosed pipe is a ResourceWarning there, which filterwarnings=error makes its failure)."""
+    yield
+    while _STARTED:
+        process = _STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=20)
+
+
 def vqr(root: Path, *args: str, latency: float = 0.0) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VEZA_", "VQR_"))}
     env.update(PYTHONPATH=str(REPO), HOME=str(root.parent), VQR_NO_LINT_CACHE="1", VQR_SANDBOX_NODES="400",
                VQR_SANDBOX_LATENCY=str(latency))
-    return subprocess.Popen([sys.executable, "-m", "runner", "run", "--concurrency", "1", *args],
-                            cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, "-m", "runner", "run", "--concurrency", "1", *args],
+                               cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _STARTED.append(process)
+    return process
 
 
 def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
@@ -82,7 +102,7 @@ def complete_run_json(run_dir: Path) -> dict[str, Any]:
 
 def test_a_fast_run_with_retention_1_never_deletes_a_slow_run_in_progress(tmp_path: Path) -> None:
     root = project(tmp_path)
-    slow = vqr(root, latency=0.3)
+    slow = vqr(root, latency=1.0)  # 4 s at least: longer than the fast run's whole life, on a loaded machine too
     slow_dir = live_run(root, slow)
     code, text = finish(vqr(root))
     assert code == 0, text

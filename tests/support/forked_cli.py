@@ -78,7 +78,8 @@ def run(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, env: 
 def _needs_a_real_interpreter(environ: Mapping[str, str]) -> bool:
     def startup(values: Mapping[str, str]) -> dict[str, str]:
         return {k: v for k, v in values.items() if k.startswith(_STARTUP_VARS) and k != _PYTHONPATH}
-    return startup(environ) != startup(os.environ) or environ.get(_PYTHONPATH, str(REPO)) != str(REPO)
+    own = (None, str(REPO), os.environ.get(_PYTHONPATH))  # the server's sys.path came from this process's value
+    return startup(environ) != startup(os.environ) or environ.get(_PYTHONPATH) not in own
 
 
 def _encoding() -> str:

@@ -9,24 +9,31 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bench import bench_impact, registered_benchmarks
 from bench.gen_queries import GeneratedProject
-from bench.harness import Config, Metric, Spread, Target, Verdict
+from bench.harness import Benchmark, Config, Metric, Spread, Target, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
-    output = tmp_path / "results.json"
-    env = {**os.environ, "VQR_LINT_CACHE_KEY_FILE": str(tmp_path / "lint-cache.key")}  # keep out of $HOME
-    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--output", str(output)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    rows = [row for benchmark in registered_benchmarks() for row in benchmark.rows]
+BENCHMARKS = registered_benchmarks()
+# What a row's quick run must also show, beyond running: the figures that prove it measured the right thing.
+EXTRA_CHECKS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "run-again-cached": lambda result: result["extra"]["new_executions"] == 0,
+    "run-vs-oaaclient": lambda result: result["extra"]["rows_match_sdk"] is True,
+    "impact-ls-vs-lint": lambda result: result["extra"]["listed"] == 3,
+    "impact-diff-run-state-executions": lambda result: result["ours"]["median"] == 3,
+}
+
+
+def test_every_target_has_its_registered_row() -> None:
+    rows = [row for benchmark in BENCHMARKS for row in benchmark.rows]
     assert {"lint-1000-files", "lint-again-unchanged", "startup-help", "run-500-queries", "run-vs-oaaclient",
             "run-again-cached", "run-1m-rows-peak-rss", "sandbox-1m-paging-rss-growth", "sandbox-poll-throughput",
             "polls-per-5s-job", "lint-3-envs-vs-one", "lint-3-envs-vs-check-jsonschema", "impact-ls-vs-lint",
@@ -34,26 +41,34 @@ def test_quick_run_reports_every_registered_benchmark(tmp_path: Path) -> None:
             "lifecycle-seconds-per-run", "client-cpu-per-query", "nightly-again-polls-per-query",
             "nightly-again-vs-ideal", "run-200-queries-vs-ideal", "run-10000-queries-vs-ideal",
             "run-10000-queries-peak-rss", "shards-4x50-vs-ideal", "ratelimit-50-per-s-sustained"} <= set(rows)
+    assert set(EXTRA_CHECKS) <= set(rows)
+
+
+# One quick run per benchmark (`--only`), so the suite's workers share them: all of them in one process took a
+# minute, the suite's longest test.
+@pytest.mark.parametrize("benchmark", BENCHMARKS, ids=lambda benchmark: benchmark.name)
+def test_each_benchmark_runs_quick_and_lands_in_the_table_and_results(tmp_path: Path, benchmark: Benchmark) -> None:
+    output = tmp_path / "results.json"
+    env = {**os.environ, "VQR_LINT_CACHE_KEY_FILE": str(tmp_path / "lint-cache.key")}  # keep out of $HOME
+    proc = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", benchmark.name, "--output",
+                           str(output)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     table = proc.stdout.splitlines()
     assert table[0].split() == ["benchmark", "n", "ours", "peer", "or", "ideal", "figure", "target", "verdict"]
-    for row in rows:
+    for row in benchmark.rows:
         line = next((text for text in table if text.startswith(row + " ")), None)
         assert line is not None, f"{row} missing from the table:\n{proc.stdout}"
         assert line.rstrip().endswith(" ran"), line
     document = json.loads(output.read_text(encoding="utf-8"))
     assert document["quick"] is True
     by_name = {result["name"]: result for result in document["results"]}
-    assert set(by_name) == set(rows)
-    for result in by_name.values():
+    assert set(by_name) == set(benchmark.rows)
+    for name, result in by_name.items():
         assert result["verdict"] == "ran" and result["ours"]["n"] >= 1
         assert result["peer"] is None or result["peer"]["n"] == 1  # value rows (MiB, polls/s) have no peer
-    for name, result in by_name.items():
         growth = name == "sandbox-1m-paging-rss-growth"  # may be exactly zero
         assert result["ours"]["median"] >= 0 if growth else result["ours"]["median"] > 0, name
-    assert by_name["run-again-cached"]["extra"]["new_executions"] == 0
-    assert by_name["run-vs-oaaclient"]["extra"]["rows_match_sdk"] is True
-    assert by_name["impact-ls-vs-lint"]["extra"]["listed"] == 3
-    assert by_name["impact-diff-run-state-executions"]["ours"]["median"] == 3
+        assert name not in EXTRA_CHECKS or EXTRA_CHECKS[name](result), (name, result)
 
 
 def test_only_filters_and_an_unknown_name_is_a_usage_error(tmp_path: Path) -> None:

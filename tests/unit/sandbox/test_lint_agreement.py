@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from tests.unit.sandbox.spec_strategies import SPECS
 # nested one's repr passes its 30 kB warning threshold, which the project's filterwarnings=error would make a failure.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
 CHECKER = BodyChecker(lenient=False)
+# make test replays 100 fixed examples of the shape property (300 took 16 s, the suite's longest unit test);
+# make fuzz draws 300 fresh ones on every run.
+SHAPE_EXAMPLES = 300 if os.environ.get("VQR_HYPOTHESIS_PROFILE") == "fuzz" else 100
 HEADER = "name: q\ndescription: d\nowner: o\ncache: {mode: immediate}\nspec: "
 
 
@@ -65,7 +69,7 @@ def _project() -> Path:
 PROJECT = _project()
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=SHAPE_EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 @given(SPECS)
 def test_the_shape_checks_are_the_sandbox_refusals(spec: dict[str, Any]) -> None:
     normal = normalise(spec)
