@@ -6,6 +6,7 @@ cannot vouch for gets no fast checker; and a project's own schema is checked by 
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 from collections.abc import Callable
@@ -28,7 +29,10 @@ SCHEMAS = {name: json.loads((bundled_schemas_dir() / name).read_text())
                         "exceptions.schema.json")}
 
 
+@functools.cache
 def _corpus() -> list[Any]:
+    """Read when a test first needs it, not at import: every worker imports this module to collect it, and reading
+    the ~380 files with the pure-Python parser took each of them about 2.5 s."""
     yaml = YAML(typ="safe", pure=True)
     documents = []
     for file in sorted([*(ROOT / "queries").rglob("*.yaml"), *(ROOT / "tests" / "cases").rglob("*.yaml")]):
@@ -41,8 +45,10 @@ def _corpus() -> list[Any]:
     return documents
 
 
-CORPUS = _corpus()
-INSTANCES = [*CORPUS, *(doc["spec"] for doc in CORPUS if isinstance(doc.get("spec"), dict))]
+@functools.cache
+def _instances() -> list[Any]:
+    return [*_corpus(), *(doc["spec"] for doc in _corpus() if isinstance(doc.get("spec"), dict))]
+
 
 TRICKY = st.one_of(
     st.sampled_from(["\ufeff{{ x }}", "{{ x }}\n", "12\n", "-7", "7 ", "\x1c{{ x }}\x1c", "{{ a\nb }}", "", "\u2028",
@@ -81,7 +87,7 @@ def _replaced(node: Any, path: tuple[Any, ...], value: Any) -> Any:
 
 @st.composite
 def _mutated(draw: st.DrawFn) -> Any:
-    instance = draw(st.sampled_from(INSTANCES))
+    instance = draw(st.sampled_from(_instances()))
     for _ in range(draw(st.integers(0, 3))):
         path = draw(st.sampled_from(_paths(instance)))
         instance = _replaced(instance, path, draw(TRICKY))
@@ -112,7 +118,7 @@ def _checker(name: str) -> Callable[[object], bool]:
 
 def test_it_says_yes_to_the_repositorys_valid_query_files() -> None:
     surely_valid, validator = _checker(QUERY_FILE_FILE), Draft202012Validator(SCHEMAS[QUERY_FILE_FILE])
-    valid = [doc for doc in CORPUS if is_plain(doc) and not list(validator.iter_errors(doc))]
+    valid = [doc for doc in _corpus() if is_plain(doc) and not list(validator.iter_errors(doc))]
     assert len(valid) >= 20
     assert all(surely_valid(doc) for doc in valid)
 
