@@ -37,11 +37,11 @@ def _reaped() -> Iterator[None]:
     """Every run a test started is gone when it ends, its pipes closed: a failed assertion leaks nothing into the
     next test (an unclosed pipe is a ResourceWarning there, which filterwarnings=error makes its failure)."""
     yield
-    while _STARTED:
-        process = _STARTED.pop()
+    for process in _STARTED:
         if process.poll() is None:
             process.kill()
-        process.communicate(timeout=20)
+    while _STARTED:
+        _STARTED.pop().communicate(timeout=20)
 
 
 def vqr(root: Path, *args: str, latency: float = 0.0) -> subprocess.Popen[str]:

@@ -12,27 +12,38 @@ runpy, as `-m` does), then the interpreter exits as usual (atexit handlers, flus
 a fresh fork of a server that imported vqr and never ran a command, so nothing of one invocation reaches the next.
 
 What it does not reproduce, so `run()` starts a real interpreter instead whenever it matters:
-- the interpreter's own start-up (`-X importtime`, which modules a command imports): test_startup and the wheel
-  tests start real interpreters, and never come here;
-- settings Python reads only at start-up: an `env` whose PYTHON*, LANG or LC_* values differ from this process's goes
-  to a real `python -m runner` (the server's streams and locale were made from this process's values);
+- the interpreter's own start-up (`-X importtime`, which modules a command imports): test_startup's measurements and
+  the wheel tests start real interpreters;
+- settings Python reads only at start-up: an `env` whose PYTHON*, LANG or LC_* values differ from those the server
+  started with goes to a real `python -m runner` (the server's streams and locale were made from them);
 - `preexec_fn` and anything else of Popen's: `run()` takes only what the tests use, and Popen users (signals,
   process groups, two runs at once) start real processes.
+And, known and accepted:
+- stdout and stderr are temporary files, not pipes: a grandchild that kept them open would hang subprocess.run, and
+  here it does not (vqr's own children, the CSV worker and the sandbox, are reaped by the tests that start them);
+- every command of one worker has the server's hash seed, so set order is the same from one command to the next
+  (determinism across runs is tested on real processes too: the shard, crash and resume tests);
+- the command ends with `os._exit` after the interpreter's exit steps (non-daemon threads joined, atexit run,
+  streams flushed), skipping the teardown of every module the server imported (about 0.2 s): an object vqr left
+  unclosed is not finalized.
 
 Protocol: one server per test process (each xdist worker has its own), started on first use and stopped at exit;
 it also leaves when its stdin (a pipe from this process) closes, so a killed worker leaves no server behind. Per
 command, one AF_UNIX SOCK_SEQPACKET connection: the request (argv, cwd, environment as JSON) with the three stdio
-descriptors attached; the server forks a monitor, the monitor forks the command and answers its pid, then its wait
-status. A timeout kills the command (SIGKILL), as subprocess.run does.
+descriptors attached; the server forks a monitor, the monitor forks the command and answers its wait status. The
+monitor kills the command (SIGKILL) when asked to (a timeout, as subprocess.run does) or when the connection closes
+first (the test was interrupted), so no command outlives the call that started it.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import json
 import locale
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -45,6 +56,7 @@ from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[2]
 _MAX_MESSAGE = 1 << 20
+_KILL = b"kill"
 _STARTUP_VARS = ("PYTHON", "LANG", "LC_")  # read by the interpreter at start-up only: the server's values are fixed
 _PYTHONPATH = "PYTHONPATH"  # matters only for where vqr is imported from, which the server already did
 
@@ -63,8 +75,10 @@ def run(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, env: 
         if data:
             stdin.write(data)
             stdin.seek(0)
-        status = _server().call(list(args), os.fspath(cwd) if cwd is not None else os.getcwd(), environ,
-                                (stdin, stdout, stderr), timeout, argv)
+        directory = os.path.abspath(cwd if cwd is not None else os.getcwd())
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(2, "No such file or directory", directory)
+        status = _server().call(list(args), directory, environ, (stdin, stdout, stderr), timeout, argv)
         out, err = _read(stdout), _read(stderr)
     if isinstance(status, subprocess.TimeoutExpired):
         status.output, status.stderr = out, err
@@ -75,11 +89,18 @@ def run(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, env: 
     return done
 
 
+def _startup(values: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k.startswith(_STARTUP_VARS)}
+
+
 def _needs_a_real_interpreter(environ: Mapping[str, str]) -> bool:
-    def startup(values: Mapping[str, str]) -> dict[str, str]:
-        return {k: v for k, v in values.items() if k.startswith(_STARTUP_VARS) and k != _PYTHONPATH}
-    own = (None, str(REPO), os.environ.get(_PYTHONPATH))  # the server's sys.path came from this process's value
-    return startup(environ) != startup(os.environ) or environ.get(_PYTHONPATH) not in own
+    """True when `environ` changes what the server's interpreter read at its start-up (PYTHONPATH aside, when it
+    names this checkout: vqr is imported from there either way)."""
+    started = _server().startup
+    here = {k: v for k, v in _startup(environ).items() if k != _PYTHONPATH}
+    path = environ.get(_PYTHONPATH)
+    return here != {k: v for k, v in started.items() if k != _PYTHONPATH} or path not in (
+        None, str(REPO), started.get(_PYTHONPATH))
 
 
 def _encoding() -> str:
@@ -100,30 +121,37 @@ class _Server:
         self.directory = tempfile.mkdtemp(prefix="vqr-forked-cli-")
         self.path = os.path.join(self.directory, "socket")
         self.log = open(os.path.join(self.directory, "server.log"), "wb")  # noqa: SIM115 (lives as long as the server)
+        self.startup = _startup(os.environ)  # what the server's interpreter was started with
         self.process = subprocess.Popen([sys.executable, "-m", "tests.support.forked_cli", self.path], cwd=REPO,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
         assert self.process.stdout is not None
-        ready = self.process.stdout.readline()
-        if ready != b"ready\n":
-            self.process.wait(timeout=10)
-            raise RuntimeError(f"the forked-CLI server did not start: {Path(self.log.name).read_text()[-2000:]}")
+        if self.process.stdout.readline() != b"ready\n":
+            tail = self.log_tail()
+            self.stop()
+            raise RuntimeError(f"the forked-CLI server did not start: {tail}")
 
     def call(self, args: list[str], cwd: str, environ: dict[str, str], stdio: tuple[IO[bytes], ...],
              timeout: float | None, argv: list[str]) -> int | subprocess.TimeoutExpired:
         request = json.dumps({"args": args, "cwd": cwd, "env": environ}).encode()
+        # Closing the connection before the answer (an exception here: pytest-timeout, Ctrl-C) makes the monitor
+        # kill the command, as subprocess.run kills its child; the monitor, its parent, is the one that signals it.
         with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as connection:
             connection.connect(self.path)
             socket.send_fds(connection, [request], [handle.fileno() for handle in stdio])
-            pid = int(connection.recv(64))
             connection.settimeout(timeout)
             try:
                 answer = connection.recv(64)
             except TimeoutError:
-                os.kill(pid, signal.SIGKILL)
                 connection.settimeout(None)
+                connection.send(_KILL)
                 connection.recv(64)
                 return subprocess.TimeoutExpired(argv, timeout or 0.0)
+        if not answer:
+            raise RuntimeError(f"the forked-CLI server gave no answer: {self.log_tail()}")
         return os.waitstatus_to_exitcode(int(answer))
+
+    def log_tail(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")[-2000:]
 
     def stop(self) -> None:
         assert self.process.stdin is not None
@@ -136,6 +164,7 @@ class _Server:
         assert self.process.stdout is not None
         self.process.stdout.close()
         self.log.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 _LOCK = threading.Lock()
@@ -145,6 +174,10 @@ _SERVERS: dict[int, _Server] = {}  # by pid: a forked test process must not shar
 def _server() -> _Server:
     with _LOCK:
         server = _SERVERS.get(os.getpid())
+        if server is not None and server.process.poll() is not None:  # it died: say why once, then start another
+            print(f"forked_cli: the server had exited: {server.log_tail()}", file=sys.stderr)
+            server.stop()
+            server = None
         if server is None:
             server = _SERVERS[os.getpid()] = _Server()
             atexit.register(server.stop)
@@ -210,11 +243,29 @@ def _monitor(connection: socket.socket) -> dict[str, Any]:
     try:  # the monitor never returns: only the command goes on to run vqr
         for fd in fds:
             os.close(fd)
-        connection.send(str(pid).encode())
-        _, status = os.waitpid(pid, 0)
-        connection.send(str(status).encode())
+        _watch(connection, pid)
     finally:
         os._exit(0)
+
+
+def _watch(connection: socket.socket, pid: int) -> None:
+    """Until the command exits: a kill request, or the client gone, kills it; then its wait status is the answer."""
+    import selectors
+    exited = os.pidfd_open(pid)
+    selector = selectors.DefaultSelector()
+    selector.register(exited, selectors.EVENT_READ)
+    selector.register(connection, selectors.EVENT_READ)
+    while True:
+        ready = {key.fileobj for key, _ in selector.select()}
+        if exited in ready:
+            _, status = os.waitpid(pid, 0)
+            with contextlib.suppress(OSError):  # a client that left wants no answer
+                connection.send(str(status).encode())
+            return
+        if connection in ready:
+            connection.recv(64)  # _KILL, or b"" when the client closed the connection
+            os.kill(pid, signal.SIGKILL)
+            selector.unregister(connection)
 
 
 def _become(request: dict[str, Any]) -> None:
@@ -244,7 +295,7 @@ def _finish(code: int) -> None:
         try:
             stream.flush()
         except (OSError, ValueError):
-            code = code or 120  # the interpreter's code when flushing stdout fails at exit
+            code = 120  # the interpreter's code when flushing a standard stream fails at exit
     os._exit(code)
 
 
@@ -256,6 +307,12 @@ if __name__ == "__main__":
         runpy.run_module("runner", run_name="__main__", alter_sys=True)
     except SystemExit as done:
         _finish(_exit_code(done))
+    except KeyboardInterrupt:  # the interpreter dies by SIGINT then, so that its parent sees why
+        sys.excepthook(*sys.exc_info())
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        threading._shutdown()  # type: ignore[attr-defined]
+        atexit._run_exitfuncs()
+        os.kill(os.getpid(), signal.SIGINT)
     except BaseException:
         sys.excepthook(*sys.exc_info())
         _finish(1)

@@ -75,7 +75,7 @@ def test_nothing_of_one_command_reaches_the_next(tmp_path: Path) -> None:
 
 def test_a_timeout_kills_the_command_and_raises_as_subprocess_does(tmp_path: Path) -> None:
     with pytest.raises(subprocess.TimeoutExpired) as raised:
-        forked_cli.run(["sandbox", "serve", "--port", "0", "--nodes", "50"], cwd=tmp_path, timeout=3)
+        forked_cli.run(["sandbox", "serve", "--port", "0", "--nodes", "50"], cwd=tmp_path, timeout=8)
     assert (raised.value.output or b"").startswith(b"http://127.0.0.1:")  # it really was serving
     assert _commands_in(tmp_path) == []  # and it is gone
 
@@ -93,6 +93,34 @@ def test_a_command_killed_by_a_signal_has_the_negative_code(tmp_path: Path) -> N
     done = forked_cli.run(["sandbox", "serve", "--port", "0", "--nodes", "50"], cwd=tmp_path, timeout=60)
     killer.join()
     assert done.returncode == -signal.SIGKILL
+
+
+def test_an_interrupted_call_leaves_no_command_running(tmp_path: Path) -> None:
+    """pytest-timeout or a Ctrl-C raises inside the wait: the command must not outlive it, as subprocess.run's
+    child does not."""
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 3)
+        with pytest.raises(Interrupted):
+            forked_cli.run(["sandbox", "serve", "--port", "0", "--nodes", "50"], cwd=tmp_path, timeout=60)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    deadline = time.monotonic() + 10
+    while _commands_in(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _commands_in(tmp_path) == []
+
+
+def test_a_missing_working_directory_raises_as_subprocess_does(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        forked_cli.run(["--help"], cwd=tmp_path / "gone")
 
 
 def _commands_in(directory: Path) -> list[int]:

@@ -283,7 +283,7 @@ def test_cpu_bombs_end_at_the_time_limit(text: str) -> None:
     assert TIME_LIMIT <= elapsed < TIME_LIMIT + 1.0
     started = time.monotonic()  # the same template is not run a second time (e.g. once per matrix combination)
     assert render_value(text, renderer=renderer)[1] == [finding]
-    assert time.monotonic() - started < 0.2
+    assert time.monotonic() - started < TIME_LIMIT / 2  # a second run would take the whole limit again
 
 
 def test_the_time_limit_also_holds_outside_the_main_thread() -> None:
