@@ -54,6 +54,12 @@ async def json_body(request: Request, *, optional: bool = False) -> Any:
     if not raw.strip() and optional:
         return {}
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid_argument("body", "not valid JSON") from None
+
+
+def _not_json(constant: str) -> Any:
+    # Python's json module reads NaN, Infinity and -Infinity, which JSON does not have; Veza's gateway (Go's
+    # protojson) refuses them as a syntax error, so the sandbox does too.
+    raise ValueError(f"{constant} is not JSON")

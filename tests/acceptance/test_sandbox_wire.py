@@ -182,6 +182,10 @@ def test_unknown_query_result_and_bad_json_and_routes(sandbox_client: httpx.Clie
     error = assert_error(sandbox_client.post(GET, json={"query_result_id": "qr-nope"}), 404, "NotFound")
     assert violations(error) == ["query_result_id"]
     assert_error(sandbox_client.post(CREATE, content=b"{not json"), 400, "InvalidArgument")
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):  # Python's json reads them; JSON, and Veza, do not
+        body = b'{"immediate_run": {"request": {"body": {"query_type": "SOURCE_TO_DESTINATION", "x": %s}}}}' % constant
+        refused = assert_error(sandbox_client.post(CREATE, content=body), 400, "InvalidArgument")
+        assert violations(refused) == ["body"], refused  # refused as JSON, before any field is read
     assert_error(sandbox_client.post(GET, json=[1]), 400, "InvalidArgument")
     assert_error(sandbox_client.get("/api/v1/nothing"), 404, "NotFound")
     assert_error(sandbox_client.get(CREATE), 405, "Unimplemented")
