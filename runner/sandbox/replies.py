@@ -60,6 +60,7 @@ async def json_body(request: Request, *, optional: bool = False) -> Any:
 
 
 def _not_json(constant: str) -> Any:
-    # Python's json module reads NaN, Infinity and -Infinity, which JSON does not have; Veza's gateway (Go's
-    # protojson) refuses them as a syntax error, so the sandbox does too.
+    # Python's json module reads NaN, Infinity and -Infinity, which JSON does not have. Veza speaks protojson
+    # (veza-api.md §1), whose parser reads only JSON (a float's NaN travels as the string "NaN"), so a bare NaN is
+    # a syntax error there [assumed from protojson's behaviour, not seen on a tenant]; the sandbox refuses it too.
     raise ValueError(f"{constant} is not JSON")
