@@ -39,10 +39,15 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
+import importlib
 import io
 import json
 import locale
 import os
+import pkgutil
+import runpy
+import selectors
 import shutil
 import signal
 import socket
@@ -50,6 +55,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -90,17 +96,15 @@ def run(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, env: 
 
 
 def _startup(values: Mapping[str, str]) -> dict[str, str]:
-    return {k: v for k, v in values.items() if k.startswith(_STARTUP_VARS)}
+    """The variables only the interpreter's start-up reads, PYTHONPATH aside (`_needs_a_real_interpreter`)."""
+    return {k: v for k, v in values.items() if k.startswith(_STARTUP_VARS) and k != _PYTHONPATH}
 
 
 def _needs_a_real_interpreter(environ: Mapping[str, str]) -> bool:
-    """True when `environ` changes what the server's interpreter read at its start-up (PYTHONPATH aside, when it
-    names this checkout: vqr is imported from there either way)."""
-    started = _server().startup
-    here = {k: v for k, v in _startup(environ).items() if k != _PYTHONPATH}
-    path = environ.get(_PYTHONPATH)
-    return here != {k: v for k, v in started.items() if k != _PYTHONPATH} or path not in (
-        None, str(REPO), started.get(_PYTHONPATH))
+    """True when `environ` changes what the server's interpreter read at its start-up. A PYTHONPATH naming this
+    checkout, or the server's own, changes nothing: vqr is imported from there either way."""
+    server = _server()
+    return _startup(environ) != server.startup or environ.get(_PYTHONPATH) not in (None, str(REPO), server.pythonpath)
 
 
 def _encoding() -> str:
@@ -122,6 +126,7 @@ class _Server:
         self.path = os.path.join(self.directory, "socket")
         self.log = open(os.path.join(self.directory, "server.log"), "wb")  # noqa: SIM115 (lives as long as the server)
         self.startup = _startup(os.environ)  # what the server's interpreter was started with
+        self.pythonpath = os.environ.get(_PYTHONPATH)
         self.process = subprocess.Popen([sys.executable, "-m", "tests.support.forked_cli", self.path], cwd=REPO,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
         assert self.process.stdout is not None
@@ -187,10 +192,7 @@ def _server() -> _Server:
 # --- the server (python -m tests.support.forked_cli SOCKET) -------------------------------------------------------
 
 def _preload() -> None:
-    import importlib
-    import pkgutil
-
-    import runner
+    import runner  # the server's only: what every command would import
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # as runner.cli.group.main does, first
     for module in pkgutil.walk_packages(runner.__path__, "runner."):
         if module.name != "runner.__main__":
@@ -202,14 +204,12 @@ def serve(path: str) -> dict[str, Any]:
     _preload()
     if threading.active_count() != 1:  # forking a process with threads could copy a lock some thread holds
         raise RuntimeError(f"importing vqr started threads: {threading.enumerate()}")
-    import gc
     gc.freeze()  # what the server imported is never collected, so a fork does not copy it to count it
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     listener.bind(path)
     listener.listen(64)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the monitors are reaped by the kernel
     os.write(1, b"ready\n")
-    import selectors
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     selector.register(0, selectors.EVENT_READ)
@@ -250,7 +250,6 @@ def _monitor(connection: socket.socket) -> dict[str, Any]:
 
 def _watch(connection: socket.socket, pid: int) -> None:
     """Until the command exits: a kill request, or the client gone, kills it; then its wait status is the answer."""
-    import selectors
     exited = os.pidfd_open(pid)
     selector = selectors.DefaultSelector()
     selector.register(exited, selectors.EVENT_READ)
@@ -273,7 +272,6 @@ def _become(request: dict[str, Any]) -> None:
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
-    import time
     time.tzset()
     sys.argv = ["-m", *request["args"]]  # runpy sets argv[0] to runner/__main__.py, as `-m` does
     sys.path[0] = os.getcwd()  # `-m` puts the working directory first
@@ -286,9 +284,10 @@ def _exit_code(done: SystemExit) -> int:
     return 1
 
 
-def _finish(code: int) -> None:
+def _finish(code: int, *, interrupted: bool = False) -> None:
     """The interpreter's exit, less the teardown of every module the server imported (about 0.2 s per command):
-    the same order as Py_FinalizeEx, then `_exit`."""
+    the same order as Py_FinalizeEx, then `_exit`; after an uncaught KeyboardInterrupt, death by SIGINT instead, as
+    the interpreter does so that its parent sees why."""
     threading._shutdown()  # type: ignore[attr-defined]  # waits for non-daemon threads, as the interpreter does
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
@@ -296,23 +295,21 @@ def _finish(code: int) -> None:
             stream.flush()
         except (OSError, ValueError):
             code = 120  # the interpreter's code when flushing a standard stream fails at exit
+    if interrupted:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
     os._exit(code)
 
 
 if __name__ == "__main__":
-    import runpy
-
     _become(serve(sys.argv[1]))
     try:
         runpy.run_module("runner", run_name="__main__", alter_sys=True)
     except SystemExit as done:
         _finish(_exit_code(done))
-    except KeyboardInterrupt:  # the interpreter dies by SIGINT then, so that its parent sees why
+    except KeyboardInterrupt:
         sys.excepthook(*sys.exc_info())
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        threading._shutdown()  # type: ignore[attr-defined]
-        atexit._run_exitfuncs()
-        os.kill(os.getpid(), signal.SIGINT)
+        _finish(1, interrupted=True)
     except BaseException:
         sys.excepthook(*sys.exc_info())
         _finish(1)
