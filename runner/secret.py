@@ -83,6 +83,11 @@ class SecretFilter(logging.Filter):
         if secret.reveal() and secret not in self._secrets:
             self._secrets.append(secret)
 
+    @property
+    def secrets(self) -> tuple[Secret, ...]:
+        """The registered secrets: what a child process that writes outputs must register too (the CSV worker)."""
+        return tuple(self._secrets)
+
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = secret.redact(text)

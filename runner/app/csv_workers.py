@@ -22,8 +22,10 @@ multiprocessing child, used before, is in the terminal's group and unpickles, so
 runs: a Ctrl-C there printed a KeyboardInterrupt traceback). Stopping it mid-file (SIGTERM) leaves no temp file:
 the child exits through `atomic_output`'s cleanup.
 
-Protocol, one JSON line each way per file, in order: the parent writes the results file's path on the child's stdin;
-the child answers `{"rows": N}` or `{"failed": true}` on its stdout.
+Protocol, JSON lines: the parent first writes `{"redact": [keys]}`, the API keys this process redacts (the child is
+another process: it knows no key unless told, and a row echoing the key would reach its CSV), then one line each way
+per file, in order: the parent writes the results file's path on the child's stdin; the child answers `{"rows": N}`
+or `{"failed": true}` on its stdout.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from pathlib import Path
 
 from runner.model import JSONValue, ResultSink
 from runner.report.csv_export import csv_beside
+from runner.secret import SECRET_FILTER
 
 STOP_WAIT = 30.0  # seconds the run waits for the worker to leave before it kills it
 
@@ -63,6 +66,14 @@ class _Worker:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, process_group=0)
         assert self._process.stdin is not None and self._process.stdout is not None
         self._stdin, self._stdout = self._process.stdin, self._process.stdout
+        keys = [secret.reveal() for secret in SECRET_FILTER.secrets]
+        try:
+            self._stdin.write((json.dumps({"redact": keys}) + "\n").encode())  # before non-blocking: a few bytes
+            self._stdin.flush()
+        except OSError:  # it died at once: reaped here, and every CSV is made in this process
+            self._process.kill()
+            self._process.wait()
+            raise
         os.set_blocking(self._stdin.fileno(), False)  # a full pipe never blocks the event loop: see `submit`
         self._lock = threading.Lock()  # one order for writes and answers: a future is queued before its answer
         self._pending: deque[Future[int]] = deque()

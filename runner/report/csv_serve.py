@@ -1,11 +1,11 @@
-"""The CSV worker's side of `vqr run`'s CSV process (the parent is `app/csv_workers.py`): `serve()` reads one results
-file path per line on stdin, writes its CSV beside it (`csv_export.csv_beside`, also the parent's fallback) and
-answers one JSON line per file on stdout, in order: `{"rows": N}` or `{"failed": true}`. SIGINT is ignored (the
-worker is not in the terminal's group; the run stops it); SIGTERM stops it mid-file through `atomic_output`'s
-cleanup, so no temp file is left. I/O: stdin, stdout, the results directory.
+"""The CSV worker's side of `vqr run`'s CSV process (the parent is `app/csv_workers.py`): `serve()` reads the keys to
+redact (a first line, `{"redact": [...]}`), then one results file path per line on stdin, writes its CSV beside it
+(`csv_export.csv_beside`, also the parent's fallback) and answers one JSON line per file on stdout, in order: `{"rows":
+N}` or `{"failed": true}`. SIGINT is ignored (the worker is not in the terminal's group; the run stops it); SIGTERM
+stops it mid-file through `atomic_output`'s cleanup, so no temp file is left. I/O: stdin, stdout, the results directory.
 
 Why a module of its own, in the report stage: the child imports this and what the CSV needs (csv_export, flatten,
-jsontext, files, sanitize), not `runner.app` and the model: its start-up cost ~0.1 s of CPU less in every run.
+jsontext, files, sanitize, secret), not `runner.app` and the model: its start-up cost ~0.1 s of CPU less in every run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from runner.report.csv_export import csv_beside
+from runner.secret import SECRET_FILTER, Secret
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -28,6 +29,11 @@ def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # not the terminal's group; a stray one must not stop a file
     signal.signal(signal.SIGTERM, _stop)
     out = sys.stdout.buffer
+    # The keys come on stdin, not argv (which other users can read) nor the environment (a key from a file or a
+    # secret store is not in it): every cell is redacted as the parent's own writers redact it.
+    preamble = json.loads(sys.stdin.buffer.readline() or "{}")
+    for value in preamble.get("redact", []):
+        SECRET_FILTER.register(Secret(str(value)))
     for line in sys.stdin.buffer:
         try:
             answer: dict[str, object] = {"rows": csv_beside(Path(json.loads(line)))}

@@ -1,7 +1,7 @@
 """A hostile Veza on 127.0.0.1 (stdlib `http.server` in a thread) whose every text field attacks the outputs: escape
 sequences that retitle and clear a terminal, `\\n::error::` workflow commands, and the API key it received echoed
-back in 2xx replies (job errors, status words, page tokens, `x-request-id`). Row keys are CSV formulas and the
-colliding pair `"a.b"` / `{"a": {"b"}}`.
+back in 2xx replies (job errors, status words, page tokens, `x-request-id`, a row's value). Row keys are CSV
+formulas and the colliding pair `"a.b"` / `{"a": {"b"}}`.
 
 Which attack a query meets is chosen by the node type of its spec (`ATTACKS`). Serves until the context exits.
 """
@@ -93,7 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         first = not token
         rows: list[Any] = ([{"id": "u1", "a.b": "flat", "a": {"b": "nested"}, FORMULA_HEADER: "=1+1",
-                             "name": f"name {HOSTILE}"}] if first else [{"id": "u2", "a.b": "flat2"}])
+                             "name": f"name {HOSTILE}", "note": f"echoed {key}"}] if first
+                           else [{"id": "u2", "a.b": "flat2"}])
         self._reply(200, {"status": "DONE", "progress_status": {"row_count": "2"}, "values": rows, "path_values": [],
                           "next_page_token": f"{key}-page2" if first else "", "has_more": first},
                     request_id=f"page-{key}")

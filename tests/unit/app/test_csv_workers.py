@@ -19,6 +19,7 @@ from runner.app import csv_workers
 from runner.app.csv_workers import result_sinks
 from runner.model import JSONValue, ResultSink
 from runner.report.csv_export import CsvSink
+from runner.secret import SECRET_FILTER, Secret
 
 ROWS: list[JSONValue] = [
     {"id": f"u{i}", "type": "OktaUser", "active": i % 2 == 0, "n": i, "tags": [{"key": "k"}] if i % 3 else [],
@@ -63,6 +64,21 @@ def test_the_worker_writes_the_bytes_the_in_memory_sink_does(tmp_path: Path) -> 
         assert _made(make, _results(tmp_path / "worker" / "q.jsonl")).read_bytes() == expected
         assert _worker_pids(), "the CSV was made in a child process"
     assert _worker_pids() == []  # stopped and reaped with the run
+
+
+def test_the_worker_redacts_the_keys_this_process_redacts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker is another process: it knew no key, and a row that echoed the key went into its CSV as it was."""
+    key = "vqr-worker-canary-93be"
+    monkeypatch.setattr(SECRET_FILTER, "_secrets", [Secret(key)])
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_text(json.dumps({"id": "u1", "note": f"echoed {key}", key: 1}) + "\n")
+    with result_sinks(CsvSink) as make:
+        sink = make(jsonl)
+        sink.prepare()
+        sink.save()
+        assert _worker_pids(), "the CSV was made in a child process"
+    made = jsonl.with_suffix(".csv").read_text()
+    assert key not in made and made.count("***") == 2, made  # the header and the cell
 
 
 def test_a_run_without_results_starts_no_worker() -> None:
