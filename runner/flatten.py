@@ -1,5 +1,6 @@
 """A result row's fields as the CSV and drift name them: `flatten_row(row)` (nested objects dotted, lists whole as
-compact JSON text) and `Scalar`, a field's value. Pure, no I/O.
+compact JSON text), `Scalar`, a field's value, and `leaf_scalar(value)`, what a field holds for a value that is not
+an object. Pure, no I/O.
 
 Why a module of its own, outside `runner.assess` (which re-exports both): the CSV worker process
 (`report/csv_serve.py`) needs only this of the row model, and importing it through the assess package loaded the
@@ -24,7 +25,7 @@ def flatten_row(row: JSONValue, prefix: str = "") -> dict[str, Scalar]:
     a reordered list is a change and a column never multiplies with list length. A `.` or `\\` inside a key is
     backslash-escaped (`{"a.b": 1}` is `a\\.b`, `{"a": {"b": 1}}` is `a.b`): two fields never share a name."""
     if not isinstance(row, dict):
-        return {prefix or "value": _scalar(row)}
+        return {prefix or "value": leaf_scalar(row)}
     flat: dict[str, Scalar] = {}
     _flatten_into(flat, row, prefix)
     return flat
@@ -41,7 +42,7 @@ def _flatten_into(flat: dict[str, Scalar], row: Mapping[str, JSONValue], prefix:
         elif kind is dict or isinstance(value, dict):
             _flatten_into(flat, value, field + ".")  # type: ignore[arg-type]
         else:
-            flat[field] = _scalar(value)
+            flat[field] = leaf_scalar(value)
 
 
 def _escaped_key(key: str) -> str:
@@ -50,7 +51,7 @@ def _escaped_key(key: str) -> str:
     return key.replace("\\", "\\\\").replace(".", "\\.")
 
 
-def _scalar(value: JSONValue) -> Scalar:
+def leaf_scalar(value: JSONValue) -> Scalar:
     if value == []:  # most rows carry several empty lists: skip the encoder for them
         return "[]"
     if isinstance(value, list | dict):

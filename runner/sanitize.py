@@ -1,7 +1,8 @@
 """One sanitiser per output channel: text from servers and repositories in, text safe for that channel out.
 
 `terminal_line` / `terminal_text` (a terminal or a CI log), `json_text`, `workflow_data` / `workflow_property`
-(GitHub workflow commands), `markdown_inline` (Markdown and HTML viewers), `csv_cell` (spreadsheets), `LOG_FILTER`
+(GitHub workflow commands), `markdown_inline` (Markdown and HTML viewers), `csv_cell` / `csv_cells` (spreadsheets),
+`LOG_FILTER`
 (log handlers). Each also redacts the loaded API key (`redact`): redaction happens here, at the output, never on
 stored data. Pure string functions, no I/O.
 """
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
+from itertools import compress, repeat
+from operator import not_, or_
 
 from runner.secret import SECRET_FILTER
 
@@ -89,6 +93,30 @@ def csv_cell(text: str) -> str:
     # Nearly every cell is printable text: only the key is looked for then (a substring test).
     safe = terminal_text(text) if not text.isprintable() or text.lstrip(" ").startswith("::") else redact(text)
     return "'" + safe if safe.startswith(CSV_FORMULA_PREFIXES) else safe
+
+
+# A text that starts with none of these and is printable is its own cell, unless it holds the key: a formula prefix,
+# or spaces or `:` that may start a workflow command, send it through `csv_cell`.
+_CELL_CARE = (*CSV_FORMULA_PREFIXES, " ", ":")
+
+
+def csv_cells(texts: Collection[str]) -> dict[str, str]:
+    """`csv_cell` of each of `texts` (distinct), by text: the same cells, with the common case found in C.
+
+    Why: a CSV has a cell per row and field, and most are plain text; called one by one, `csv_cell` was a third of
+    the CSV worker's time. Here the printable texts with no leading prefix are found by `map` over C methods, and
+    the key is looked for once in all the texts joined (an occurrence in one text is one in the join; a match that
+    spans two texts only sends them all through `csv_cell`). Every other text goes through `csv_cell` itself."""
+    ordered = list(texts)
+    cells = dict(zip(ordered, ordered, strict=True))
+    if SECRET_FILTER.found_in("\n".join(ordered)):
+        care = ordered
+    else:
+        unprintable = map(not_, map(str.isprintable, ordered))
+        care = list(compress(ordered, map(or_, unprintable, map(str.startswith, ordered, repeat(_CELL_CARE)))))
+    for text in care:
+        cells[text] = csv_cell(text)
+    return cells
 
 
 class LogFilter(logging.Filter):

@@ -46,8 +46,12 @@ class Secret:
 
         Keys shorter than `MIN_REDACTED_LENGTH` are left alone (see there). Output writers call this through
         `runner.sanitize`; stored ids and hashes are never redacted."""
+        return text.replace(self._value, REDACTED) if self.occurs_in(text) else text
+
+    def occurs_in(self, text: str) -> bool:
+        """Whether `redact` would change `text`."""
         value = self._value
-        return text.replace(value, REDACTED) if len(value) >= MIN_REDACTED_LENGTH and value in text else text
+        return len(value) >= MIN_REDACTED_LENGTH and value in text
 
     def __repr__(self) -> str:
         return REDACTED
@@ -87,6 +91,10 @@ class SecretFilter(logging.Filter):
     def secrets(self) -> tuple[Secret, ...]:
         """The registered secrets: what a child process that writes outputs must register too (the CSV worker)."""
         return tuple(self._secrets)
+
+    def found_in(self, text: str) -> bool:
+        """Whether `redact` would change `text`: one substring search per key, for a batch of texts at once."""
+        return any(secret.occurs_in(text) for secret in self._secrets)
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:

@@ -1,8 +1,10 @@
 """`results/<query>.csv` beside each `results/<query>.jsonl`: the rows with nested properties flattened.
 
-`write_csv(jsonl, csv_path) -> int` reads the JSON-lines file once for the columns, keeping the flattened rows of a
-typical result, and streams it a second time only when it is large (memory stays flat whatever the row count); it
-writes the CSV atomically and returns the number of rows (`csv_beside(jsonl)`: at `results/<query>.csv`).
+`write_csv(jsonl, csv_path) -> int` reads the JSON-lines file once, holding the rows of a typical result, and a
+second time only when it is large (its columns first, then its rows streamed: memory stays flat whatever the row
+count); it writes the CSV atomically and returns the number of rows (`csv_beside(jsonl)`: at
+`results/<query>.csv`). The usual result, whose rows all have the same fields, is written a column at a time
+(`csv_columns.column_lines`, in C for the most part); any other rows one by one (`_RowWriter`), with the same bytes.
 Columns: the identifying ones first in a fixed order, then every other field in sorted order, so the same rows
 always give the same columns. Lists are JSON text; a text cell
 or header that a spreadsheet would run as a formula is prefixed with `'`. At most MAX_COLUMNS columns: past that
@@ -17,12 +19,14 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from runner.files import atomic_output
 from runner.flatten import Scalar, flatten_row
 from runner.jsontext import fast_loads
+from runner.report.csv_columns import cell, column_lines, field_path, raw_shape
 from runner.sanitize import csv_cell
 
 if TYPE_CHECKING:  # the CSV worker (report/csv_serve.py) imports this module without the model
@@ -58,24 +62,22 @@ def _ordered(seen: dict[str, int]) -> tuple[list[str], bool]:
     return leading + others, False
 
 
-def columns_of(path: Path) -> list[str]:
-    named, more, _ = _scan(path)
-    return [*named, MORE] if more else named
-
-
 MAX_SHAPES = 1_000  # distinct field sets counted as such; past it fields are counted one by one (memory stays flat)
 
 
 class FlatRows:
-    """Rows flattened as they come, with how often each field appears (the columns); the first `limit` flattened
-    rows are kept, and past it none (`kept` is None), so memory stays flat and the rows are streamed again."""
+    """Rows as they come, with how often each field appears (the columns); the first `limit` rows are kept, and
+    past it none (`kept` is None), so memory stays flat and the rows are streamed again."""
 
     def __init__(self, limit: int = KEPT_ROWS) -> None:
-        # Rows of one result nearly all have the same fields: counted by shape (the fields in order, one tuple and
-        # one lookup a row), and the shapes turned into fields once, when they are asked for.
+        # Rows of one result nearly all have the same fields: counted by field set (one tuple and one lookup a
+        # row), the sets turned into fields once, when they are asked for. A row's field set is looked up by its
+        # raw shape (csv_columns.raw_shape, its keys and their types, in C), so a row is flattened only when its
+        # shape is new: flattening every row was a third of the worker's time.
         self._shapes: dict[tuple[str, ...], int] = {}
-        self._fields: dict[str, int] | None = None  # once rows bring too many shapes
-        self.kept: list[dict[str, Scalar]] | None = []
+        self._fields: dict[str, int] | None = None  # once rows bring too many field sets
+        self._by_shape: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self.kept: list[JSONValue] | None = []
         self._limit = limit
 
     @property
@@ -87,83 +89,143 @@ class FlatRows:
                 seen[key] = seen.get(key, 0) + count
         return seen
 
+    def _field_set(self, row: JSONValue) -> tuple[str, ...]:
+        raw = raw_shape(row)
+        fields = self._by_shape.get(raw) if raw is not None else None
+        if fields is None:
+            fields = tuple(flatten_row(row))
+            if raw is not None and len(self._by_shape) < MAX_SHAPES:
+                self._by_shape[raw] = fields
+        return fields
+
     def feed(self, rows: Iterable[JSONValue]) -> None:
         for row in rows:
-            flat = flatten_row(row)
+            fields = self._field_set(row)
             if self._fields is None:
-                shape = tuple(flat)
-                self._shapes[shape] = self._shapes.get(shape, 0) + 1
+                self._shapes[fields] = self._shapes.get(fields, 0) + 1
                 if len(self._shapes) > MAX_SHAPES:
                     self._fields, self._shapes = self.seen, {}
             else:
-                fields = self._fields
-                for key in flat:
-                    fields[key] = fields.get(key, 0) + 1
+                counts = self._fields
+                for key in fields:
+                    counts[key] = counts.get(key, 0) + 1
             if self.kept is not None:
-                self.kept.append(flat)
+                self.kept.append(row)
                 if len(self.kept) > self._limit:
                     self.kept = None
 
 
-def _scan(path: Path) -> tuple[list[str], bool, list[dict[str, Scalar]] | None]:
-    """The columns, and the flattened rows too while they are few (None beyond KEPT_ROWS: memory stays flat)."""
-    flat = FlatRows()
-    flat.feed(_rows(path))
-    return (*_ordered(flat.seen), flat.kept)
+def _same_fields(rows: list[JSONValue]) -> tuple[list[str], str] | None:
+    """The usual result, whose rows all have the first row's fields and no other: its columns and CSV lines, with
+    no scan of each row's fields (None: some row differs, or there are none, or one column)."""
+    if not rows:
+        return None
+    named, more = _ordered(dict.fromkeys(flatten_row(rows[0]), 1))
+    if more or len(named) < 2:
+        return None
+    lines = column_lines(rows, [field_path(column) for column in named], exact=True)
+    return None if lines is None else (named, lines)
 
 
-def cell(value: Scalar) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return csv_cell(value)
-    return json.dumps(value)
+def _write_held(text: TextIO, rows: list[JSONValue]) -> int:
+    """The CSV of a whole result held in memory (at most KEPT_ROWS rows); its row count."""
+    same = _same_fields(rows)
+    if same is not None:
+        named, lines = same
+        _header(csv.writer(text, lineterminator="\r\n"), named, False)
+        text.write(lines)
+        return len(rows)
+    flat = FlatRows(len(rows))
+    flat.feed(rows)
+    return _write_rows(text, *_ordered(flat.seen), rows)
+
+
+def _header(writer: Any, named: list[str], more: bool) -> None:
+    writer.writerow([csv_cell(column) for column in ([*named, MORE] if more else named)])  # headers are data too
 
 
 MEMO_CELLS = 10_000  # distinct texts whose cell is remembered per file: types, levels and "[]" repeat on every row
 
 
-def _write_rows(text: TextIO, named: list[str], more: bool, flat_rows: Iterable[dict[str, Scalar]]) -> int:
+CHUNK_ROWS = 1_000  # rows made into cells a column at a time: the columns of one chunk are what is held
+
+
+def _write_rows(text: TextIO, named: list[str], more: bool, rows: Iterable[JSONValue]) -> int:
     writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow([csv_cell(column) for column in ([*named, MORE] if more else named)])  # headers are data too
-    known = set(named)
-    memo: dict[str, str] = {}
+    _header(writer, named, more)
+    paths = [field_path(column) for column in named]
+    by_row = _RowWriter(writer, named, more)
     count = 0
-    for flat in flat_rows:
-        row: list[str | int | float | None] = []
-        append = row.append
-        for column in named:
-            value = flat.get(column)
-            kind = value.__class__
-            if kind is str:  # a text's cell is remembered: not a bool's or number's (True == 1 in a dict)
-                raw: str = value  # type: ignore[assignment]
-                shown = memo.get(raw)
-                if shown is None:
-                    shown = csv_cell(raw)
-                    if len(memo) < MEMO_CELLS:
-                        memo[raw] = shown
-                append(shown)
-            elif value is None or kind is int or kind is float:
-                append(value)  # the C writer writes None as "" and a number as json does (repr)
-            else:
-                append(cell(value))
-        if more:
-            rest = {k: v for k, v in flat.items() if k not in known}
-            row.append(csv_cell(json.dumps(rest, sort_keys=True)) if rest else "")
-        writer.writerow(row)
-        count += 1
+    chunk: list[JSONValue] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK_ROWS:
+            count += _write_chunk(text, paths, by_row, chunk, more)
+            chunk = []
+    if chunk:
+        count += _write_chunk(text, paths, by_row, chunk, more)
     return count
+
+
+def _write_chunk(text: TextIO, paths: list[tuple[str, ...]], by_row: _RowWriter, chunk: list[JSONValue],
+                 more: bool) -> int:
+    lines = column_lines(chunk, paths) if len(paths) > 1 and not more else None
+    if lines is None:  # some row lacks a field, or holds an object where others hold a value
+        return by_row.write(map(flatten_row, chunk))
+    text.write(lines)
+    return len(chunk)
+
+
+class _RowWriter:
+    """The cells of flattened rows one row at a time: what `column_cells` does a column at a time, for the rows it
+    cannot vouch for, and for `_more (JSON)`."""
+
+    def __init__(self, writer: Any, named: list[str], more: bool) -> None:
+        self._writer, self._named, self._more = writer, named, more
+        self._known = set(named)
+        self._memo: dict[str, str] = {}
+
+    def write(self, flat_rows: Iterable[dict[str, Scalar]]) -> int:
+        named, memo, count = self._named, self._memo, 0
+        for flat in flat_rows:
+            row: list[str | int | float | None] = []
+            append = row.append
+            for column in named:
+                value = flat.get(column)
+                kind = value.__class__
+                if kind is str:  # a text's cell is remembered: not a bool's or number's (True == 1 in a dict)
+                    raw: str = value  # type: ignore[assignment]
+                    shown = memo.get(raw)
+                    if shown is None:
+                        shown = csv_cell(raw)
+                        if len(memo) < MEMO_CELLS:
+                            memo[raw] = shown
+                    append(shown)
+                elif value is None or kind is int or kind is float:
+                    append(value)  # the C writer writes None as "" and a number as json does (repr)
+                else:
+                    append(cell(value))
+            if self._more:
+                rest = {k: v for k, v in flat.items() if k not in self._known}
+                row.append(csv_cell(json.dumps(rest, sort_keys=True)) if rest else "")
+            self._writer.writerow(row)
+            count += 1
+        return count
 
 
 def write_csv(jsonl: Path, csv_path: Path) -> int:
     """Raises OSError or ValueError when the results file is missing or not JSON lines."""
-    named, more, kept = _scan(jsonl)
-    flat_rows = kept if kept is not None else (flatten_row(row) for row in _rows(jsonl))
+    stream = _rows(jsonl)
+    held = list(islice(stream, KEPT_ROWS + 1))  # a typical result: parsed once, and written from memory
+    columns: tuple[list[str], bool] | None = None
+    if len(held) > KEPT_ROWS:  # too many to hold: their columns now, the rows streamed again to be written
+        flat = FlatRows(0)
+        flat.feed(held)
+        flat.feed(stream)
+        held, columns = [], _ordered(flat.seen)
     with atomic_output(csv_path) as raw:
         handle = io.TextIOWrapper(raw, encoding="utf-8", newline="")
-        count = _write_rows(handle, named, more, flat_rows)
+        count = _write_held(handle, held) if columns is None else _write_rows(handle, *columns, _rows(jsonl))
         handle.flush()
         handle.detach()  # leave the binary stream open: atomic_output flushes, syncs and renames it
     return count
@@ -183,22 +245,21 @@ class CsvSink:
 
     def __init__(self, jsonl: Path) -> None:
         self.jsonl = jsonl
-        self._flat: FlatRows | None = FlatRows(LIVE_ROWS)
+        self._rows: list[JSONValue] | None = []
         self._text: bytes | None = None
 
     def feed(self, rows: Sequence[JSONValue]) -> None:
-        if self._flat is not None:
-            self._flat.feed(rows)
-            if self._flat.kept is None:
-                self._flat = None  # too many for memory: `save` streams the file
+        if self._rows is not None:
+            self._rows += rows
+            if len(self._rows) > LIVE_ROWS:
+                self._rows = None  # too many for memory: `save` streams the file
 
     def prepare(self) -> None:
-        if self._flat is None or self._flat.kept is None:
+        if self._rows is None:
             return
-        named, more = _ordered(self._flat.seen)
         buffer = io.StringIO(newline="")
-        _write_rows(buffer, named, more, self._flat.kept)
-        self._text, self._flat = buffer.getvalue().encode(), None
+        _write_held(buffer, self._rows)
+        self._text, self._rows = buffer.getvalue().encode(), None
 
     def save(self) -> None:
         if self._text is None:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from runner.sanitize import (
     LOG_FILTER,
     csv_cell,
+    csv_cells,
     json_text,
     markdown_inline,
     terminal_line,
@@ -116,3 +117,16 @@ def test_the_log_filter_redacts_and_escapes() -> None:
     record = logging.LogRecord("httpcore", logging.DEBUG, __file__, 1, "header %s", (f"{KEY}\x1b]0;t\x07",), None)
     assert LOG_FILTER.filter(record)
     assert record.getMessage() == "header ***\\x1b]0;t\\x07"
+
+
+@given(st.sets(texts, max_size=30))
+def test_csv_cells_are_csv_cell_of_each_text(batch: set[str]) -> None:
+    """The batch form finds the common case in C; every cell must still be exactly `csv_cell`'s."""
+    assert csv_cells(batch) == {text: csv_cell(text) for text in batch}
+
+
+def test_csv_cells_of_a_batch_holding_the_key_redact_it_and_keep_the_rest() -> None:
+    # The key is looked for once in the joined batch; when it is there, every text goes through csv_cell.
+    batch = {f"has {KEY}", KEY, "plain", "=1+1", f"{KEY[:5]}-partial"}
+    assert csv_cells(batch) == {f"has {KEY}": "has ***", KEY: "***", "plain": "plain", "=1+1": "'=1+1",
+                                f"{KEY[:5]}-partial": f"{KEY[:5]}-partial"}
