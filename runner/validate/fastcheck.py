@@ -75,17 +75,19 @@ def _rewritten(node: Any) -> Any:
 MAX_NODES = 100_000  # a query file is a few hundred; more is left to jsonschema (see is_plain)
 
 
-def is_plain(value: object) -> bool:
+def is_plain(value: object, max_nodes: int | None = MAX_NODES) -> bool:
     """JSON as both libraries read it alike: dicts with string keys, lists, strings without lone surrogates, bools,
     None, integers within 64 bits and finite floats (subclasses too: ruamel's mappings and scalars), in at most
-    MAX_NODES values. The bound is for shared subtrees (YAML aliases): jsonschema walks the shared object, but
-    jsonschema-rs copies every occurrence, so a "billion laughs" document would take gigabytes there."""
+    `max_nodes` values. The bound is for shared subtrees (YAML aliases): jsonschema walks the shared object, but
+    jsonschema-rs copies every occurrence, so a "billion laughs" document would take gigabytes there. None: no
+    bound, for a value parsed from JSON text, which shares no subtree (its text's size bounds its nodes)."""
     stack = [value]
-    budget = MAX_NODES
+    budget = max_nodes
     while stack:
-        budget -= 1
-        if budget < 0:
-            return False
+        if budget is not None:
+            budget -= 1
+            if budget < 0:
+                return False
         item = stack.pop()
         if isinstance(item, str):
             if not item.isascii():
@@ -112,8 +114,10 @@ def is_plain(value: object) -> bool:
     return True
 
 
-def fast_checker(schema: Mapping[str, Any]) -> Callable[[object], bool] | None:
-    """`surely_valid(instance)` for this Draft 2020-12 schema, or None (see the module's docstring)."""
+def fast_checker(schema: Mapping[str, Any], *,
+                 max_nodes: int | None = MAX_NODES) -> Callable[[object], bool] | None:
+    """`surely_valid(instance)` for this Draft 2020-12 schema, or None (see the module's docstring); `max_nodes`
+    as `is_plain`'s (None for instances parsed from JSON text, such as a run.json read back)."""
     import jsonschema_rs  # ~20 ms: loaded only by a compile
 
     try:
@@ -123,7 +127,7 @@ def fast_checker(schema: Mapping[str, Any]) -> Callable[[object], bool] | None:
         return None
 
     def surely_valid(instance: object) -> bool:
-        if not is_plain(instance):
+        if not is_plain(instance, max_nodes):
             return False
         try:
             return bool(validator.is_valid(instance))

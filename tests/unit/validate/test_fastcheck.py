@@ -1,5 +1,6 @@
 """The fast "valid" (runner/validate/fastcheck.py) against jsonschema itself, on the bundled schemas: its yes is never
-jsonschema's no, over every query file of the repository and the lint cases, each mutated by hypothesis with the
+jsonschema's no, over every query file of the repository and the lint cases (and for run.schema.json, the golden run
+artifacts, as `vqr report` and `vqr report merge` check them), each mutated by hypothesis with the
 values the two libraries could read differently (regex edge cases, 1.0 and True, huge integers, NaN, lone
 surrogates, tuples); it says yes to the repository's own valid files (else it would save nothing); a schema it
 cannot vouch for gets no fast checker; and a project's own schema is checked by jsonschema alone."""
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from ruamel.yaml import YAML
 
-from runner.resources import CREATE_BODY_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, bundled_schemas_dir
+from runner.resources import CREATE_BODY_FILE, QUERY_FILE_FILE, QUERY_SPEC_FILE, RUN_SCHEMA_FILE, bundled_schemas_dir
 from runner.validate import schemas
 from runner.validate.fastcheck import MAX_NODES, fast_checker, is_plain
 
@@ -103,6 +104,32 @@ def test_a_fast_yes_is_never_a_jsonschema_no(name: str, instance: Any) -> None:
         assert [e.message for e in _VALIDATORS[name].iter_errors(instance)] == []
 
 
+RUN_SCHEMA = json.loads((bundled_schemas_dir() / RUN_SCHEMA_FILE).read_text())
+RUNS = [json.loads(path.read_text()) for path in sorted((ROOT / "tests" / "golden").glob("*/run.json"))]
+_RUN_VALIDATOR = Draft202012Validator(RUN_SCHEMA)
+_RUN_CHECKER = fast_checker(RUN_SCHEMA, max_nodes=None)
+
+
+@st.composite
+def _mutated_run(draw: st.DrawFn) -> Any:
+    run = draw(st.sampled_from(RUNS))
+    for _ in range(draw(st.integers(0, 3))):
+        run = _replaced(run, draw(st.sampled_from(_paths(run))), draw(TRICKY))
+    return run
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(run=_mutated_run())
+def test_a_fast_yes_on_a_run_json_is_never_a_jsonschema_no(run: Any) -> None:
+    assert _RUN_CHECKER is not None
+    if _RUN_CHECKER(run):
+        assert [e.message for e in _RUN_VALIDATOR.iter_errors(run)] == []
+
+
+def test_it_says_yes_to_the_golden_runs() -> None:
+    assert RUNS and _RUN_CHECKER is not None and all(_RUN_CHECKER(run) for run in RUNS)
+
+
 _CHECKERS: dict[str, Callable[[object], bool] | None] = {}
 _VALIDATORS = {name: Draft202012Validator(schema) for name, schema in SCHEMAS.items()}
 
@@ -154,6 +181,13 @@ def test_a_document_of_shared_subtrees_is_jsonschemas() -> None:
         laughs = [laughs] * 10
     assert not is_plain({"vars": laughs})
     assert is_plain([["lol"] * 10] * (MAX_NODES // 12))
+
+
+def test_a_value_parsed_from_text_is_checked_whatever_its_size() -> None:
+    # run.json is parsed from JSON text, which shares no subtree: its size alone bounds the work
+    large = [["lol"] * 10] * MAX_NODES
+    assert not is_plain(large)
+    assert is_plain(large, max_nodes=None)
 
 
 def test_plain_json_is_plain() -> None:
