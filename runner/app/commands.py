@@ -155,7 +155,7 @@ def run(common: Common, *, options: RunOptions) -> int:
 
     queries = compiled.queries
     del clean, compiled  # the units and their YAML documents (~8 KiB a query) are not needed while the batch runs
-    with result_sinks(result_csv) as csv_sink:  # a large result's CSV: a worker process
+    with result_sinks(result_csv, environment=common.process.variables) as csv_sink:  # the CSVs: a worker process
         return run_batch_command(project, queries, options, process=common.process, out=common.out,
                                  err=common.err, hooks=Hooks(published=reports, result=csv_sink),
                                  states=states, exceptions=exceptions)

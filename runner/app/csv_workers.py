@@ -23,7 +23,8 @@ runs: a Ctrl-C there printed a KeyboardInterrupt traceback). Stopping it mid-fil
 the child exits through `atomic_output`'s cleanup.
 
 Protocol, JSON lines: the parent first writes `{"redact": [keys]}`, the API keys this process redacts (the child is
-another process: it knows no key unless told, and a row echoing the key would reach its CSV), then one line each way
+another process: it knows no key unless told, and a row echoing the key would reach its CSV; no variable of its
+environment holds one), then one line each way
 per file, in order: the parent writes the results file's path on the child's stdin; the child answers `{"rows": N}`
 or `{"failed": true}` on its stdout.
 """
@@ -38,7 +39,7 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -60,19 +61,26 @@ class _Gone(Exception):
 class _Worker:
     """The child process and the futures of the files it was given, answered in order by a reader thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, environment: Mapping[str, str] | None) -> None:
+        # The keys are those registered when the first result starts the worker: the API key and the budget's
+        # Redis URL are loaded before any query is sent (a secret registered later would not reach the child).
+        secrets = SECRET_FILTER.secrets
+        keys = [secret.reveal() for secret in secrets]
+        # Nor does the child get them from its environment: a variable that holds one is not passed on.
+        env = None if environment is None else {
+            name: value for name, value in environment.items() if not any(s.occurs_in(value) for s in secrets)}
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter and code, no shell
             [sys.executable, "-P", "-c", _CHILD, str(_PACKAGE_ROOT)], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, process_group=0)
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, process_group=0, env=env)
         assert self._process.stdin is not None and self._process.stdout is not None
         self._stdin, self._stdout = self._process.stdin, self._process.stdout
-        keys = [secret.reveal() for secret in SECRET_FILTER.secrets]
         try:
             self._stdin.write((json.dumps({"redact": keys}) + "\n").encode())  # before non-blocking: a few bytes
             self._stdin.flush()
         except OSError:  # it died at once: reaped here, and every CSV is made in this process
             self._process.kill()
             self._process.wait()
+            self._stdout.close()
             raise
         os.set_blocking(self._stdin.fileno(), False)  # a full pipe never blocks the event loop: see `submit`
         self._lock = threading.Lock()  # one order for writes and answers: a future is queued before its answer
@@ -141,14 +149,15 @@ class _Worker:
 class _Pool:
     """One worker, started with the first result that needs it (a run of small results starts none)."""
 
-    def __init__(self) -> None:
+    def __init__(self, environment: Mapping[str, str] | None) -> None:
         self._worker: _Worker | None = None
         self._failed = False
+        self._environment = environment
 
     def submit(self, jsonl: Path) -> Future[int] | None:
         if self._worker is None and not self._failed:
             try:
-                self._worker = _Worker()
+                self._worker = _Worker(self._environment)
             except OSError:  # no process to be had: every CSV is made here
                 self._failed = True
         return self._worker.submit(jsonl) if self._worker is not None else None
@@ -184,12 +193,14 @@ def cores() -> int:
 
 
 @contextlib.contextmanager
-def result_sinks(in_memory: Callable[[Path], ResultSink]) -> Iterator[Callable[[Path], ResultSink]]:
-    """A CSV maker per results file for one run: `in_memory` (`CsvSink`) alone on a one-core machine."""
+def result_sinks(in_memory: Callable[[Path], ResultSink], *,
+                 environment: Mapping[str, str] | None = None) -> Iterator[Callable[[Path], ResultSink]]:
+    """A CSV maker per results file for one run: `in_memory` (`CsvSink`) alone on a one-core machine. The worker
+    gets `environment` (`ProcessEnv.variables`; None: this process's) without any variable holding a key."""
     if cores() < 2:
         yield in_memory
         return
-    pool = _Pool()
+    pool = _Pool(environment)
     try:
         yield lambda jsonl: _Csv(pool, jsonl)
     finally:

@@ -102,10 +102,10 @@ def _merge_schema() -> dict[str, Any]:
         if not isinstance(node, dict):
             return node
         ref = node.get("$ref")
+        if not (isinstance(ref, str) and ref.startswith("#/$defs/")):  # another form is kept: see the fallback
+            return {key: inline(value) for key, value in node.items()}
         rest = {key: inline(value) for key, value in node.items() if key != "$ref"}
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return {"allOf": [inline(defs[ref.removeprefix("#/$defs/")])], **rest}
-        return rest
+        return {**rest, "allOf": [inline(defs[ref.removeprefix("#/$defs/")]), *rest.get("allOf", [])]}
 
     items = schema["properties"]["queries"]["items"]
     query = defs[items["$ref"].removeprefix("#/$defs/")] if "$ref" in items else items

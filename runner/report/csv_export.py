@@ -45,7 +45,7 @@ def _rows(path: Path) -> Iterator[JSONValue]:
                 yield json.loads(line) if value is None else value
 
 
-KEPT_ROWS = 5_000  # flattened rows kept from the column pass: a typical result is parsed and flattened once
+KEPT_ROWS = 5_000  # rows held from the first read: a typical result is parsed once and written from memory
 
 
 MAX_COLUMNS = 1_000  # a spreadsheet's practical width; 50,000 distinct keys once made a 2.5 GB file of empty cells
@@ -66,10 +66,9 @@ MAX_SHAPES = 1_000  # distinct field sets counted as such; past it fields are co
 
 
 class FlatRows:
-    """Rows as they come, with how often each field appears (the columns); the first `limit` rows are kept, and
-    past it none (`kept` is None), so memory stays flat and the rows are streamed again."""
+    """How often each field appears in the rows fed (the columns); the rows themselves are not kept."""
 
-    def __init__(self, limit: int = KEPT_ROWS) -> None:
+    def __init__(self) -> None:
         # Rows of one result nearly all have the same fields: counted by field set (one tuple and one lookup a
         # row), the sets turned into fields once, when they are asked for. A row's field set is looked up by its
         # raw shape (csv_columns.raw_shape, its keys and their types, in C), so a row is flattened only when its
@@ -77,8 +76,6 @@ class FlatRows:
         self._shapes: dict[tuple[str, ...], int] = {}
         self._fields: dict[str, int] | None = None  # once rows bring too many field sets
         self._by_shape: dict[tuple[object, ...], tuple[str, ...]] = {}
-        self.kept: list[JSONValue] | None = []
-        self._limit = limit
 
     @property
     def seen(self) -> dict[str, int]:
@@ -109,33 +106,36 @@ class FlatRows:
                 counts = self._fields
                 for key in fields:
                     counts[key] = counts.get(key, 0) + 1
-            if self.kept is not None:
-                self.kept.append(row)
-                if len(self.kept) > self._limit:
-                    self.kept = None
 
 
-def _same_fields(rows: list[JSONValue]) -> tuple[list[str], str] | None:
-    """The usual result, whose rows all have the first row's fields and no other: its columns and CSV lines, with
-    no scan of each row's fields (None: some row differs, or there are none, or one column)."""
+def _same_fields(rows: list[JSONValue]) -> tuple[list[str], list[str]] | None:
+    """The usual result, whose rows all have the first row's fields and no other: its columns and CSV lines (a
+    text per CHUNK_ROWS rows: the columns of one chunk at a time), with no scan of each row's fields (None: some row
+    differs, or there are none, or one column)."""
     if not rows:
         return None
     named, more = _ordered(dict.fromkeys(flatten_row(rows[0]), 1))
     if more or len(named) < 2:
         return None
-    lines = column_lines(rows, [field_path(column) for column in named], exact=True)
-    return None if lines is None else (named, lines)
+    paths = [field_path(column) for column in named]
+    texts: list[str] = []
+    for start in range(0, len(rows), CHUNK_ROWS):
+        lines = column_lines(rows[start:start + CHUNK_ROWS], paths, exact=True)
+        if lines is None:
+            return None
+        texts.append(lines)
+    return named, texts
 
 
 def _write_held(text: TextIO, rows: list[JSONValue]) -> int:
     """The CSV of a whole result held in memory (at most KEPT_ROWS rows); its row count."""
     same = _same_fields(rows)
     if same is not None:
-        named, lines = same
+        named, texts = same
         _header(csv.writer(text, lineterminator="\r\n"), named, False)
-        text.write(lines)
+        text.writelines(texts)
         return len(rows)
-    flat = FlatRows(len(rows))
+    flat = FlatRows()
     flat.feed(rows)
     return _write_rows(text, *_ordered(flat.seen), rows)
 
@@ -177,7 +177,7 @@ def _write_chunk(text: TextIO, paths: list[tuple[str, ...]], by_row: _RowWriter,
 
 
 class _RowWriter:
-    """The cells of flattened rows one row at a time: what `column_cells` does a column at a time, for the rows it
+    """The cells of flattened rows one row at a time: what `column_lines` does a column at a time, for the rows it
     cannot vouch for, and for `_more (JSON)`."""
 
     def __init__(self, writer: Any, named: list[str], more: bool) -> None:
@@ -219,7 +219,7 @@ def write_csv(jsonl: Path, csv_path: Path) -> int:
     held = list(islice(stream, KEPT_ROWS + 1))  # a typical result: parsed once, and written from memory
     columns: tuple[list[str], bool] | None = None
     if len(held) > KEPT_ROWS:  # too many to hold: their columns now, the rows streamed again to be written
-        flat = FlatRows(0)
+        flat = FlatRows()
         flat.feed(held)
         flat.feed(stream)
         held, columns = [], _ordered(flat.seen)
@@ -236,7 +236,7 @@ def csv_beside(jsonl: Path) -> int:
     return write_csv(jsonl, jsonl.with_suffix(".csv"))
 
 
-LIVE_ROWS = 1_000  # rows a run keeps flattened per query while it pages (x concurrency: the run's memory bound)
+LIVE_ROWS = 1_000  # rows a run holds per query while it pages (x concurrency: the run's memory bound)
 
 
 class CsvSink:

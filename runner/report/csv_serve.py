@@ -29,8 +29,9 @@ def serve() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # not the terminal's group; a stray one must not stop a file
     signal.signal(signal.SIGTERM, _stop)
     out = sys.stdout.buffer
-    # The keys come on stdin, not argv (which other users can read) nor the environment (a key from a file or a
-    # secret store is not in it): every cell is redacted as the parent's own writers redact it.
+    # The keys come on stdin, not in argv (which other users can read) nor in the environment (the parent passes no
+    # variable that holds one, and a key read from a file was never in it): every cell is redacted as the parent's
+    # own writers redact it.
     preamble = json.loads(sys.stdin.buffer.readline() or "{}")
     for value in preamble.get("redact", []):
         SECRET_FILTER.register(Secret(str(value)))

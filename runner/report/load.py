@@ -184,17 +184,18 @@ def _surely_valid() -> Callable[[object], bool] | None:
 
 def read_run_json(path: Path, validator: jsonschema.protocols.Validator | None = None,
                   surely_valid: Callable[[object], bool] | None = None) -> JSONObject:
-    """The run.json at `path`, parsed and checked against `validator` (default: run.schema.json as it is, with
-    its `surely_valid`); `ArtifactError` when it is missing or unreadable, or naming the first five places where
-    it breaks the schema. `surely_valid`, jsonschema-rs's yes (validate/fastcheck.py), spares the Python walk of
-    jsonschema (a 200-query run.json: 0.43 s -> 0.02 s); only a no goes to `validator`, which words every problem."""
+    """The run.json at `path`, parsed and checked against `validator` and its schema's `surely_valid` (given with
+    it, or None: then jsonschema alone; default: run.schema.json as it is, with its own); `ArtifactError` when it is
+    missing or unreadable, or naming the first five places where it breaks the schema. `surely_valid`,
+    jsonschema-rs's yes (validate/fastcheck.py), spares the Python walk of jsonschema (a 200-query run.json: 0.43 s
+    -> 0.02 s); only a no goes to `validator`, which words every problem."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ArtifactError(f"cannot read {path}: {error}") from None
-    fast = surely_valid if validator is not None else _surely_valid()
+    fast = _surely_valid() if validator is None else surely_valid  # a fast yes for another schema is no yes
     if fast is not None and fast(data):
         return cast(JSONObject, data)
     problems = sorted((validator or _validator()).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))

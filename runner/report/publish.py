@@ -163,7 +163,8 @@ def after_run(run_dir: Path, *, journal_path: Path, reports_dir: Path, retention
         written += _write_csvs(run, keep_fresh=True)  # most were written during the run (result_csv)
         if ocsf:
             written += write_format(run, "ocsf", history)
-        # The run loaded above: read back and validated again, it cost CI ~0.4 s of CPU per 200 queries.
+        # From the run loaded above, like every other report of the run.json this process has just written: read
+        # back and validated once more for the summary, it cost every CI run ~0.4 s of CPU per 200 queries.
         summary = _step_summary(run, step_summary) if step_summary is not None else None
         if summary is not None:
             written.append(summary)

@@ -19,8 +19,9 @@ NO_LINT_CACHE_ENV = "VQR_NO_LINT_CACHE"  # set to 1 to neither read nor write th
 class ProcessEnv:
     """What vqr takes from the process environment (README: Environment), read once and passed down.
 
-    `variables` is kept for the API key lookup only (`secret.load_api_key`: the variable's name comes from
-    vqr.yaml); it is left out of `repr` so that no key reaches a log or a traceback.
+    `variables` is kept for the API key lookup (`secret.load_api_key`: the variable's name comes from vqr.yaml) and
+    for the environments of child processes (git, the CSV worker, each filtered); it is left out of `repr` so that
+    no key reaches a log or a traceback.
     """
 
     default_env: str | None = None  # VQR_ENV

@@ -30,6 +30,7 @@ _SCHEMA_MAPS = frozenset({"properties", "$defs", "definitions", "dependentSchema
 _SCHEMA_LISTS = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
 _SCHEMA_ONE = frozenset({"not", "if", "then", "else", "items", "additionalItems", "additionalProperties",
                          "propertyNames", "contains", "unevaluatedItems", "unevaluatedProperties"})
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 _INT_RANGE = range(-(2 ** 63), 2 ** 64)  # what jsonschema-rs reads as a JSON number without loss
 
 
@@ -120,6 +121,8 @@ def fast_checker(schema: Mapping[str, Any], *,
     as `is_plain`'s (None for instances parsed from JSON text, such as a run.json read back)."""
     import jsonschema_rs  # ~20 ms: loaded only by a compile
 
+    if schema.get("$schema", DRAFT_2020_12) != DRAFT_2020_12:  # jsonschema would pick another draft's rules
+        return None
     try:
         validator = jsonschema_rs.Draft202012Validator(_rewritten(schema), validate_formats=False, offline=True,
                                                        keywords={_PATTERN: _PythonPattern})

@@ -72,11 +72,15 @@ def test_the_worker_redacts_the_keys_this_process_redacts(tmp_path: Path, monkey
     monkeypatch.setattr(SECRET_FILTER, "_secrets", [Secret(key)])
     jsonl = tmp_path / "q.jsonl"
     jsonl.write_text(json.dumps({"id": "u1", "note": f"echoed {key}", key: 1}) + "\n")
-    with result_sinks(CsvSink) as make:
+    environment = {**os.environ, "VQR_TEST_KEY": key, "VQR_TEST_KEPT": "kept"}
+    with result_sinks(CsvSink, environment=environment) as make:
         sink = make(jsonl)
         sink.prepare()
         sink.save()
-        assert _worker_pids(), "the CSV was made in a child process"
+        pids = _worker_pids()
+        assert pids, "the CSV was made in a child process"
+        child_env = Path(f"/proc/{pids[0]}/environ").read_bytes().split(b"\0")
+        assert b"VQR_TEST_KEPT=kept" in child_env and not any(key.encode() in item for item in child_env)
     made = jsonl.with_suffix(".csv").read_text()
     assert key not in made and made.count("***") == 2, made  # the header and the cell
 

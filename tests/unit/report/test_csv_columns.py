@@ -18,11 +18,14 @@ from runner.model import JSONValue
 from runner.report import csv_export
 from runner.report.csv_columns import field_path
 from runner.report.csv_export import CsvSink, write_csv
+from runner.secret import SECRET_FILTER, Secret
 
+KEY = "columns-canary-key-7e21"  # registered in the equivalence test: a cell holding it is redacted on both paths
 # Keys that flatten escapes or csv quotes, and texts that csv_cell escapes or csv.writer quotes.
 KEYS = st.sampled_from(["id", "type", "name", "a", "b", "a.b", "b\\c", "x.", "", "=f", "k,1", 'q"', "n\nl"])
 TEXTS = st.sampled_from(["", "plain", "=1+1", "+1", "-2", "@x", "\tt", "\rr", " ::x", "::y", "a,b", 'say "hi"',
-                         "two\nlines", "cr\r\nlf", "\x1b[31m", "\x9b", "true", "1", "[]", "é", "\u202e"]) | st.text()
+                         "two\nlines", "cr\r\nlf", "\x1b[31m", "\x9b", "true", "1", "[]", "é", "\u202e", KEY,
+                         f"echo {KEY}", KEY[:6]]) | st.text()
 LEAVES = (TEXTS | st.integers(min_value=-2**63, max_value=2**63 - 1) | st.booleans() | st.none()
           | st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([0.0, -0.0, 1e-7, 1e22, 1.5])
           | st.lists(st.integers() | st.text(max_size=3), max_size=3))
@@ -43,19 +46,22 @@ def results(draw: st.DrawFn) -> list[JSONValue]:
     rows: list[JSONValue] = []
     for _ in range(draw(st.integers(min_value=1, max_value=12))):
         row = refill(template)
-        change = "none" if uniform else draw(st.sampled_from(["none"] * 6 + ["drop", "add", "object", "scalar"]))
+        change = "none" if uniform else draw(st.sampled_from(["none"] * 6 + ["drop", "add", "object", "scalar",
+                                                                               "reorder"]))
         if change == "drop" and row:
             row.pop(draw(st.sampled_from(sorted(row))))
         elif change == "add":
             row[draw(KEYS)] = draw(LEAVES)
         elif change == "object":  # mostly where the template holds a value: the same keys, another field
             row[draw(st.sampled_from(sorted(row))) if row and draw(st.booleans()) else draw(KEYS)] = draw(OBJECTS)
+        elif change == "reorder":  # the same fields in another order
+            row = dict(reversed(row.items()))
         rows.append(cast(JSONValue, draw(LEAVES)) if change == "scalar" else row)
     return rows
 
 
 def _jsonl(path: Path, rows: list[JSONValue]) -> Path:
-    path.write_text("".join(json.dumps(row, sort_keys=True) + "\n" for row in rows), encoding="utf-8")
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")  # keys in their order
     return path
 
 
@@ -71,6 +77,7 @@ def _row_by_row(monkeypatch: pytest.MonkeyPatch, jsonl: Path, out: Path) -> byte
 @given(rows=results())
 def test_columns_make_the_bytes_of_the_row_by_row_writer(rows: list[JSONValue], tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SECRET_FILTER, "_secrets", [Secret(KEY)])
     jsonl = _jsonl(tmp_path / "q.jsonl", rows)
     expected = _row_by_row(monkeypatch, jsonl, tmp_path / "row.csv")
     assert write_csv(jsonl, tmp_path / "columns.csv") == len(rows)
@@ -85,6 +92,7 @@ def test_columns_make_the_bytes_of_the_row_by_row_writer(rows: list[JSONValue], 
     sink.prepare()
     sink.save()
     assert jsonl.with_suffix(".csv").read_bytes() == expected
+    assert KEY.encode() not in expected
 
 
 @pytest.mark.parametrize("name", ["a", "a.b", "a\\.b", "a\\\\.b", "a\\\\\\.b.c", ".", "x.", "", "\\\\"])

@@ -164,6 +164,12 @@ def test_a_property_named_pattern_is_a_property() -> None:
     assert surely_valid is not None and surely_valid({"pattern": "x"}) and not surely_valid({"pattern": 1})
 
 
+def test_a_schema_of_another_draft_gets_no_fast_checker() -> None:
+    # jsonschema picks the draft's rules by `$schema`; the fast checker knows 2020-12's only
+    assert fast_checker({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}) is None
+    assert fast_checker({"type": "object"}) is not None
+
+
 def test_pattern_properties_get_no_fast_checker() -> None:
     assert fast_checker({"patternProperties": {"^x": {"type": "string"}}}) is None
 
