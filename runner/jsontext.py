@@ -131,6 +131,13 @@ def fast_loads(data: bytes) -> JSONValue | None:
     return value
 
 
+def parse_line(data: bytes) -> JSONValue:
+    """`json.loads(data)`: its value, and its error (a ValueError) for what is not JSON. Every reader of a results
+    file parses its lines here: a line by the json module took 5-15 µs, about five times orjson's."""
+    value = fast_loads(data)
+    return json.loads(data) if value is None else value
+
+
 WRITER_DEPTH = 254  # orjson refuses to write a value nested deeper
 
 

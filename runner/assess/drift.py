@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from runner.assess.rows import entity_key, entity_name, flatten_row, key_digest
+from runner.jsontext import parse_line
 from runner.model import DriftResult, EntityRef, JSONValue
 
 SAMPLE = 50  # entities listed per kind of change: enough to act on, small enough for run.json
@@ -126,7 +127,7 @@ def _lines(path: Path) -> Iterator[tuple[bytes, JSONValue]]:
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                yield line, json.loads(line)
+                yield line, parse_line(line)
 
 
 def _changed_fields(before: JSONValue, after: JSONValue, ignore: IgnoreRule) -> tuple[str, ...]:

@@ -12,13 +12,13 @@ messages. Reads result files; pure otherwise.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from runner.assess.rows import entity_key, entity_name, keyed
+from runner.jsontext import parse_line
 from runner.model import Drift, DriftResult, JSONValue, Outcome, Verdict
 from runner.model.exceptions import Excepted, ExceptionRule, RuleMatch, applying, row_ids
 
@@ -30,7 +30,7 @@ def _rows(path: Path) -> Iterator[JSONValue]:
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                yield json.loads(line)
+                yield parse_line(line)
 
 
 class _Tally:

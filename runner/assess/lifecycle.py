@@ -11,7 +11,6 @@ the result file cannot be read. Reads the result file; writes through the store.
 from __future__ import annotations
 
 import itertools
-import json
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
@@ -22,6 +21,7 @@ from typing import Protocol
 
 from runner.assess.drift import SAMPLE
 from runner.assess.rows import entity_name, keyed
+from runner.jsontext import parse_line
 from runner.model import DriftResult, EntityRef, JSONValue
 from runner.model.lifecycle import (
     SECONDS_PER_DAY,
@@ -121,7 +121,7 @@ class LifecycleScan:
 
     def read(self, results: Path) -> None:
         with results.open("rb") as handle:
-            self._feed(json.loads(line) for line in handle if line.strip())
+            self._feed(parse_line(line) for line in handle if line.strip())
 
 
 def start_scan(store: LifecycleStore, scope: LifecycleScope, *, run_id: str, as_of: datetime) -> LifecycleScan:

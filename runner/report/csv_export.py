@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from runner.files import atomic_output
 from runner.flatten import Scalar, flatten_row
-from runner.jsontext import fast_loads
+from runner.jsontext import parse_line
 from runner.report.csv_columns import cell, column_lines, field_path, raw_shape
 from runner.sanitize import csv_cell
 
@@ -41,8 +41,7 @@ def _rows(path: Path) -> Iterator[JSONValue]:
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                value = fast_loads(line)  # orjson, where its value is the json module's (runner/jsontext.py)
-                yield json.loads(line) if value is None else value
+                yield parse_line(line)
 
 
 KEPT_ROWS = 5_000  # rows held from the first read: a typical result is parsed once and written from memory

@@ -19,6 +19,7 @@ from pathlib import Path
 from runner.artifact import RUN_FILE
 from runner.assess.rows import entity_key, entity_name
 from runner.files import atomic_output
+from runner.jsontext import parse_line
 from runner.model import JSONObject, JSONValue
 from runner.model.exceptions import ExceptionRule
 from runner.report.load import QueryRun, RunArtifact
@@ -215,7 +216,7 @@ def _rows(path: Path) -> Iterator[JSONValue]:
     with path.open("rb") as handle:
         for line in handle:
             if line.strip():
-                yield json.loads(line)
+                yield parse_line(line)
 
 
 def events(run: RunArtifact) -> Iterator[JSONObject]:

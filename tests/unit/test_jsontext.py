@@ -27,6 +27,7 @@ from runner.jsontext import (
     fast_loads,
     indented,
     nests_within,
+    parse_line,
 )
 
 
@@ -164,4 +165,26 @@ def test_orjson_accepts_nothing_the_json_module_refuses(data: bytes) -> None:
         decode_json(data)
     with pytest.raises(ValueError) as exact:
         decode_json_exactly(data)
+    assert str(fast.value) == str(exact.value)
+
+
+@settings(max_examples=300)
+@given(values)
+def test_a_results_line_parses_to_the_json_modules_value(value: Any) -> None:
+    line = json.dumps(value, sort_keys=True, ensure_ascii=False).encode() + b"\n"
+    assert repr(parse_line(line)) == repr(json.loads(line))
+
+
+@pytest.mark.parametrize("line", [b"null\n", b"18446744073709551616\n", b'"\\ud800"\n', b"[1e-7]\n",
+                                  b'\xef\xbb\xbf{"a": 1}\n', b"[NaN]\n"])
+def test_a_line_orjson_cannot_say_is_the_json_modules(line: bytes) -> None:
+    assert repr(parse_line(line)) == repr(json.loads(line))
+
+
+@pytest.mark.parametrize("line", [b"{oops\n", b'{"a": "\xc3("}\n', b"[1,]\n"])
+def test_a_line_that_is_not_json_is_the_json_modules_error(line: bytes) -> None:
+    with pytest.raises(ValueError) as fast:
+        parse_line(line)
+    with pytest.raises(ValueError) as exact:
+        json.loads(line)
     assert str(fast.value) == str(exact.value)
