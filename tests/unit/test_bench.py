@@ -29,6 +29,7 @@ EXTRA_CHECKS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "run-vs-oaaclient": lambda result: result["extra"]["rows_match_sdk"] is True,
     "impact-ls-vs-lint": lambda result: result["extra"]["listed"] == 3,
     "impact-diff-run-state-executions": lambda result: result["ours"]["median"] == 3,
+    "client-cpu-per-query": lambda result: result["extra"]["floor_ms_per_query"] > 0,  # the bare client ran
 }
 
 
