@@ -52,7 +52,8 @@ pytest: install
 
 fuzz: install  ## property tests with fresh random examples on every run (make test replays fixed ones)
 	VQR_HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -n 2 -p no:cacheprovider tests/unit/load/test_properties.py \
-		tests/unit/importer/test_properties.py tests/unit/importer/test_emit.py tests/unit/sandbox/test_lint_agreement.py
+		tests/unit/importer/test_properties.py tests/unit/importer/test_emit.py tests/unit/sandbox/test_lint_agreement.py \
+		tests/unit/report/test_csv_columns.py
 
 schemas: install  ## regenerate schemas/ from the OpenAPI subset and our format sources
 	$(VQR) schema build
