@@ -7,14 +7,12 @@ query back as the `QueryResult` its shard had before assessment (`result_of`). R
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
-
-import jsonschema
+from typing import Any
 
 from runner.app.shards import SHARD_FILE
 from runner.artifact import RUN_FILE
@@ -22,9 +20,7 @@ from runner.errors import UsageError
 from runner.model import CacheUse, ErrorCategory, JSONObject, QueryError, QueryResult, QueryStatus
 from runner.model.plans import Shard
 from runner.report import resolve_run_dir
-from runner.report.load import ArtifactError, read_run_json
-from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
-from runner.validate.fastcheck import fast_checker
+from runner.report.run_check import ArtifactError, RunChecker, read_run_json, run_schema
 
 # A shard's own assessment, which the merge computes again against the merged journal and never reads (nor copies):
 # left unchecked (they are most of a large run.json's validation) and dropped once read.
@@ -60,7 +56,7 @@ def read_shard(given: Path) -> ShardRun:
     if not (run_dir / RUN_FILE).is_file():
         raise UsageError(f"{given} holds no finished shard run (no {RUN_FILE}: is the shard still running, or was "
                          "it interrupted? `vqr run --shard I/N --resume` finishes it)")
-    data = read_run_json(run_dir / RUN_FILE, _validator(), _surely_valid())  # every field read below has its type
+    data = read_run_json(run_dir / RUN_FILE, _checker())  # every field read below has its type
     queries = data.get("queries")
     for entry in queries if isinstance(queries, list) else []:
         for name in _RECOMPUTED:  # most of a shard's run.json: never held for the whole merge
@@ -77,23 +73,10 @@ def read_shard(given: Path) -> ShardRun:
 
 
 @cache
-def _validator() -> jsonschema.protocols.Validator:
-    """run.schema.json with its `$defs` inlined (a `$ref` costs a registry lookup per value checked: a third of the
-    time) and each query's `_RECOMPUTED` fields accepted as any value; built once."""
-    flat = _merge_schema()
-    return jsonschema.validators.validator_for(flat)(flat)
-
-
-@cache
-def _surely_valid() -> Callable[[object], bool] | None:
-    """jsonschema-rs's yes for the same schema (validate/fastcheck.py): a shard's run.json checked in C, and only
-    one it doubts walked by jsonschema, which words the problems (a 200-query run.json: 0.43 s -> 0.02 s)."""
-    return fast_checker(_merge_schema(), max_nodes=None)  # parsed from text: no shared subtrees
-
-
-@cache
-def _merge_schema() -> dict[str, Any]:
-    schema = json.loads((bundled_schemas_dir() / RUN_SCHEMA_FILE).read_text(encoding="utf-8"))
+def _checker() -> RunChecker:
+    """run.schema.json with its `$defs` inlined (a `$ref` costs jsonschema a registry lookup per value checked: a
+    third of the time) and each query's `_RECOMPUTED` fields accepted as any value; built once."""
+    schema = run_schema()
     defs = schema.pop("$defs", {})
 
     def inline(node: Any) -> Any:
@@ -114,7 +97,7 @@ def _merge_schema() -> dict[str, Any]:
     flat = inline(schema)
     if "$ref" in json.dumps(flat):  # a reference of another form: the schema as it is, still correct
         flat = {**schema, "$defs": defs}
-    return cast(dict[str, Any], flat)
+    return RunChecker(flat)
 
 
 def check_plan(shards: Sequence[ShardRun], *, allow_partial: bool) -> list[int]:

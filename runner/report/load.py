@@ -1,4 +1,5 @@
-"""Read a run directory's `run.json` (validated against `schemas/run.schema.json`) into frozen values for reporting.
+"""Read a run directory's `run.json` (validated against `schemas/run.schema.json` by `run_check.read_run_json`)
+into frozen values for reporting.
 
 `load_run(run_dir) -> RunArtifact`, or `ArtifactError` (exit 2) naming what is wrong. Renderers use only these
 values (and result files named by them), never the engine's live objects. Reads files; no other I/O.
@@ -6,29 +7,17 @@ values (and result files named by them), never the engine's live objects. Reads 
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from runner.artifact import RUN_FILE
 from runner.artifact.jsonread import read_streamed
-from runner.errors import UsageError
 from runner.model import JSONObject, JSONValue
 from runner.model.shared import Shared
 from runner.report.load_exceptions import AppliedException, ExceptionsFigures, exceptions_figures, unmatched
 from runner.report.load_pacing import Pacing, pacing_of
-from runner.resources import RUN_SCHEMA_FILE, bundled_schemas_dir
-from runner.validate.fastcheck import fast_checker
-
-if TYPE_CHECKING:  # jsonschema loads only to check a run.json read back (not the one a run has just written)
-    import jsonschema
-
-
-class ArtifactError(UsageError):
-    """The run directory has no readable, valid run.json (an unfinished run, or a file from elsewhere)."""
+from runner.report.run_check import ArtifactError as ArtifactError  # load_run raises it: its callers catch it here
+from runner.report.run_check import read_run_json
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -161,48 +150,6 @@ class RunArtifact:
 
     def failed_expectations(self, severity: str) -> list[tuple[QueryRun, Expectation]]:
         return [(q, e) for q in self.queries for e in q.failed_expectations if e.severity == severity]
-
-
-@cache
-def _schema() -> JSONObject:
-    return cast(JSONObject, json.loads((bundled_schemas_dir() / RUN_SCHEMA_FILE).read_text(encoding="utf-8")))
-
-
-@cache
-def _validator() -> jsonschema.protocols.Validator:
-    import jsonschema
-
-    schema = _schema()
-    cls = jsonschema.validators.validator_for(schema)
-    return cls(schema)
-
-
-@cache
-def _surely_valid() -> Callable[[object], bool] | None:
-    return fast_checker(_schema(), max_nodes=None)  # a run.json is parsed from text: no shared subtrees
-
-
-def read_run_json(path: Path, validator: jsonschema.protocols.Validator | None = None,
-                  surely_valid: Callable[[object], bool] | None = None) -> JSONObject:
-    """The run.json at `path`, parsed and checked against `validator` and its schema's `surely_valid` (given with
-    it, or None: then jsonschema alone; default: run.schema.json as it is, with its own); `ArtifactError` when it is
-    missing or unreadable, or naming the first five places where it breaks the schema. `surely_valid`,
-    jsonschema-rs's yes (validate/fastcheck.py), spares the Python walk of jsonschema (a 200-query run.json: 0.43 s
-    -> 0.02 s); only a no goes to `validator`, which words every problem."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ArtifactError(f"{path} does not exist: not a run directory, or the run never finished") from None
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise ArtifactError(f"cannot read {path}: {error}") from None
-    fast = _surely_valid() if validator is None else surely_valid  # a fast yes for another schema is no yes
-    if fast is not None and fast(data):
-        return cast(JSONObject, data)
-    problems = sorted((validator or _validator()).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    if problems:
-        shown = "; ".join(f"at /{'/'.join(map(str, p.absolute_path))}: {p.message}" for p in problems[:5])
-        raise ArtifactError(f"{path} does not match {RUN_SCHEMA_FILE}: {shown}")
-    return cast(JSONObject, data)
 
 
 def load_run(run_dir: Path, *, validate: bool = True) -> RunArtifact:

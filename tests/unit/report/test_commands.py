@@ -16,6 +16,7 @@ from runner.report import after_run, history_command, report_command, resolve_ru
 from runner.report import load as report_load
 from runner.report.history import load_history
 from runner.report.load import ArtifactError, load_run
+from runner.report.run_check import RunChecker
 from runner.state.journal import QueryState, open_journal
 from tests.support.report_fixture import FIXTURE, KEY, RUN_ID, add_run, build_journal, copy_fixture, past_run_id
 
@@ -177,7 +178,7 @@ def test_a_valid_run_json_is_checked_without_the_python_walk(tmp_path: Path, mon
     """jsonschema-rs says yes in C; jsonschema, which words problems, only walks a run.json that it doubts."""
     run_dir = copy_fixture(tmp_path)
     good = load_run(run_dir)
-    monkeypatch.setattr(report_load, "_validator", lambda: pytest.fail("a valid run.json was walked by jsonschema"))
+    monkeypatch.setattr(RunChecker, "_walker", lambda self: pytest.fail("a valid run.json was walked by jsonschema"))
     assert load_run(run_dir) == good
     (run_dir / "run.json").write_text('{"version": 1}')
     monkeypatch.undo()
