@@ -24,9 +24,8 @@ the child exits through `atomic_output`'s cleanup.
 
 Protocol, JSON lines: the parent first writes `{"redact": [keys]}`, the API keys this process redacts (the child is
 another process: it knows no key unless told, and a row echoing the key would reach its CSV; no variable of its
-environment holds one), then one line each way
-per file, in order: the parent writes the results file's path on the child's stdin; the child answers `{"rows": N}`
-or `{"failed": true}` on its stdout.
+environment holds one), then one line each way per file, in order: the parent writes the results file's path on the
+child's stdin; the child answers `{"rows": N}` or `{"failed": true}` on its stdout.
 """
 
 from __future__ import annotations

@@ -118,8 +118,8 @@ def _same_fields(rows: list[JSONValue]) -> tuple[list[str], list[str]] | None:
         return None
     paths = [field_path(column) for column in named]
     texts: list[str] = []
-    for start in range(0, len(rows), CHUNK_ROWS):
-        lines = column_lines(rows[start:start + CHUNK_ROWS], paths, exact=True)
+    for chunk in _chunks(rows):
+        lines = column_lines(chunk, paths, exact=True)
         if lines is None:
             return None
         texts.append(lines)
@@ -154,16 +154,14 @@ def _write_rows(text: TextIO, named: list[str], more: bool, rows: Iterable[JSONV
     _header(writer, named, more)
     paths = [field_path(column) for column in named]
     by_row = _RowWriter(writer, named, more)
-    count = 0
-    chunk: list[JSONValue] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == CHUNK_ROWS:
-            count += _write_chunk(text, paths, by_row, chunk, more)
-            chunk = []
-    if chunk:
-        count += _write_chunk(text, paths, by_row, chunk, more)
-    return count
+    return sum(_write_chunk(text, paths, by_row, chunk, more) for chunk in _chunks(rows))
+
+
+def _chunks(rows: Iterable[JSONValue]) -> Iterator[list[JSONValue]]:
+    """`rows` CHUNK_ROWS at a time, the last chunk shorter (none for no rows)."""
+    stream = iter(rows)
+    while chunk := list(islice(stream, CHUNK_ROWS)):
+        yield chunk
 
 
 def _write_chunk(text: TextIO, paths: list[tuple[str, ...]], by_row: _RowWriter, chunk: list[JSONValue],
