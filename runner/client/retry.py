@@ -133,15 +133,26 @@ class PollLadder:
             raise ValueError(f"inconsistent poll ladder: {self}")
 
 
+NEAR_STEP = 0.1  # after a first wait that found the job running: the ladder's first step as a share of that wait
+
+
 def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = None, *,
                 first: float | None = 0.0) -> Iterator[float]:
-    """An endless iterator of waits before each poll: `first` (0.0, or the job's typical duration from history),
-    then the jittered, capped ladder. `first=None` starts on the ladder itself: no poll at 0 s, for a job that is
-    known to be a new execution (it cannot be done the instant it was created)."""
+    """An endless iterator of waits before each poll: `first` (0.0, or the job's expected duration), then the
+    jittered, capped ladder. `first=None` starts on the ladder itself: no poll at 0 s, for a job that is known to be
+    a new execution (it cannot be done the instant it was created).
+
+    After a positive `first` the ladder starts at `NEAR_STEP * first`, within its first step and its cap: a job
+    still running when its expected time has come is probably about to end (the expectation is kept a little short
+    on purpose, execute/firstpoll.py), so the next poll comes a tenth of that time later (0.1 s after 1 s, at most
+    the cap after a minute, where the ladder from its first step would take seven polls to cover the tenth); the
+    ladder then grows from there as usual."""
     draw = rng or random.Random()  # noqa: S311  # jitter, not cryptography
+    delay = ladder.initial
     if first is not None:
         yield max(0.0, first)
-    delay = ladder.initial
+        if first > 0:
+            delay = min(ladder.cap, NEAR_STEP * first)
     while True:
         yield delay * (1.0 - ladder.jitter * draw.random())
         delay = min(ladder.cap, delay * ladder.factor)

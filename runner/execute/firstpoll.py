@@ -1,8 +1,10 @@
 """When to send a job's first poll: after the query's typical duration from the journal, else after the shortest
-job this run has seen so far, else at once only when the result may already be ready.
+job this run has seen so far, else at once only when the result may already be ready; and what duration the journal
+keeps of a job for the next run.
 
-`first_poll_wait(use=, typical=, seen=, initial=, remaining=)` is pure; `RunPace` is the run's own record of its
-new executions' durations (in memory, shared by every task of one batch). No I/O.
+`first_poll_wait(use=, typical=, seen=, remaining=)` and `kept_duration(seconds, confirms_history=)` are pure;
+`RunPace` is the run's own record of its new executions' durations (in memory, shared by every task of one batch).
+No I/O.
 
 Why: each poll costs a request, client CPU and the tenant's quota. A job that the submit's reply names as a new
 execution (`CacheUse.MISS`) cannot be finished the instant it was created, so polling it at 0 s is always wasted;
@@ -19,6 +21,9 @@ from runner.model import CacheUse
 
 RECENT = 32  # new executions remembered: the latest wave of a batch, not its whole history
 MIN_SEEN = 3  # fewer jobs than this say too little about the next one
+# A first poll that waited the expected time and found the job ended shows only that the job took no longer: the
+# journal keeps that time shortened by this share, so the expectation can come down again (see kept_duration).
+DECAY = 0.1
 
 
 class RunPace:
@@ -55,3 +60,20 @@ def first_poll_wait(*, use: CacheUse, typical: float, seen: float, remaining: fl
     if not wait:
         return None if use is CacheUse.MISS else 0.0
     return max(0.0, min(wait, remaining / 2))
+
+
+def kept_duration(seconds: float, *, confirms_history: bool) -> float:
+    """The job duration the journal keeps for the next run's first poll: `seconds` as this run saw it (submit reply
+    to the poll that found the job ended, or the first wait when that first poll found it), shortened by `DECAY`
+    when `confirms_history`: the first poll waited the query's typical time from the journal and found it ended.
+
+    Why: such a job may have ended long before; keeping the wait itself made the expected time a ratchet. After a
+    few slow nights (3 of the last 5 runs) every later night waited the slow time, found each job ended and kept
+    that time again, forever. Shortened, it comes down by a tenth a run (the journal follows the latest run when it
+    is shorter than the median, state/pacing.py) until a first poll finds the job still running; the ladder then
+    polls again after a tenth of the wait (client/retry.poll_delays), and that poll's time, close to the job's real
+    length, is kept. The cost once the time is right: about every other night polls a job twice and waits up to a
+    tenth longer. A wait that came from this run's other jobs (`RunPace`) is kept as it was: it was no estimate of
+    this query's own, and the next run's first poll, which waits it, is the one that confirms it.
+    """
+    return seconds * (1.0 - DECAY) if confirms_history else seconds

@@ -37,7 +37,7 @@ from runner.client import (
     cached_resend_body,
 )
 from runner.execute.assess_step import assess_result, scope
-from runner.execute.firstpoll import RunPace, first_poll_wait
+from runner.execute.firstpoll import RunPace, first_poll_wait, kept_duration
 from runner.model import (
     CacheUse,
     ErrorCategory,
@@ -207,13 +207,18 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
                                                     deadline=deadline, rng=ctx.rng, first_wait=first_wait,
                                                     asking=asked.append)
     # The job's duration as this run saw it: from the submit's reply to the poll that found it ended, when that poll
-    # was sent (not answered). A first poll that waited the typical time and found the job ended keeps that time,
-    # not the send time: a busy event loop sends it a little late, and the history would creep up run after run.
+    # was sent (not answered). A first poll that waited the expected time and found the job ended counts that wait,
+    # not the send time: a busy event loop sends it a little late, and the history would creep up run after run. The
+    # journal keeps it a little shorter again (firstpoll.kept_duration), so that it can also come down.
     job_ms: int | None = None
     if replied_at is not None and asked:
-        job_ms = round((first_wait if polls == 1 and first_wait else asked[-1] - replied_at) * 1000)
+        waited = first_wait or 0.0
+        by_first_wait = polls == 1 and waited > 0
+        seen = waited if by_first_wait else asked[-1] - replied_at
+        confirms = by_first_wait and ctx.typical.get(plan.name, 0.0) > 0  # the wait was this query's own history
+        job_ms = round(kept_duration(seen, confirms_history=confirms) * 1000)
         if not (polls == 1 and first_wait == 0):  # found done at once: a cached result, not a job's length
-            ctx.pace.record(job_ms / 1000)
+            ctx.pace.record(seen)
     if first.state is JobState.FAILED:
         raise JobFailed(f"the job ended {first.status}" + (f": {first.error}" if first.error else ""),
                         operation="poll", request_id=first.request_id)

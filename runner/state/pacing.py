@@ -2,9 +2,9 @@
 the adaptive concurrency a run converged to (schema 4).
 
 `journal.pacing.typical_job_seconds(key, spec_hashes)` → each query's median job duration over its last `RECENT`
-successful runs of this environment and target with the same spec; `record_concurrency` / `last_concurrency` store
-and read the concurrency cap a run learnt (its converged value). SQL on the journal's connection (each write one
-autocommitted statement).
+successful runs of this environment and target with the same spec, or the latest when shorter;
+`record_concurrency` / `last_concurrency` store and read the concurrency cap a run learnt (its converged value).
+SQL on the journal's connection (each write one autocommitted statement).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from runner.state.records import HistoryKey
 RECENT = 5  # runs whose durations make the median: recent enough to follow a tenant that slows down
 
 SCHEMA4 = (
-    # The job duration as the run saw it: submit reply → the poll that found it ended. NULL for results reused
+    # The job duration as the run saw it: submit reply → the poll that found it ended (a tenth shorter when the first
+    # poll, sent after the query's typical time, found it: execute/firstpoll.kept_duration). NULL for results reused
     # without polling, resumed queries, and rows from before schema 4.
     "ALTER TABLE history ADD COLUMN job_ms INTEGER",
     # What each run learnt of the target's concurrency: the next run starts under `cap` (NULL: no limit found).
@@ -44,13 +45,16 @@ class Pacing:
         rows = self._db.execute(
             "SELECT name, spec_hash, job_ms FROM (SELECT name, spec_hash, job_ms, ROW_NUMBER() OVER (PARTITION BY "
             "name, spec_hash ORDER BY finished_at DESC, rowid DESC) AS k FROM history WHERE env = ? AND target = ? "
-            "AND job_ms IS NOT NULL AND (? IS NULL OR run_id != ?)) WHERE k <= ?",
+            "AND job_ms IS NOT NULL AND (? IS NULL OR run_id != ?)) WHERE k <= ? ORDER BY k",
             (key.env, key.target, exclude_run, exclude_run, RECENT)).fetchall()
-        found: defaultdict[str, list[int]] = defaultdict(list)
+        found: defaultdict[str, list[int]] = defaultdict(list)  # newest first
         for name, spec_hash, job_ms in rows:
             if spec_hashes.get(name) == spec_hash:
                 found[name].append(int(job_ms))
-        return {name: statistics.median(values) / 1000 for name, values in found.items()}
+        # The median, or the latest run's duration when shorter: one slow night does not move it, but a tenant that
+        # got faster is followed at once (a wait that found the job ended is kept a little shorter each run, see
+        # execute/firstpoll.kept_duration; through the median alone that would take about three runs per step).
+        return {name: min(statistics.median(values), values[0]) / 1000 for name, values in found.items()}
 
     def record_concurrency(self, key: HistoryKey, run_id: str, cap: float | None) -> None:
         """Keep what a run learnt of the target's concurrency: the cap the next run starts under, or None when the

@@ -59,7 +59,14 @@ def test_a_refusal_that_is_not_about_load_is_an_answer() -> None:
 
 
 def test_the_first_poll_waits_the_given_time_then_the_ladder_follows() -> None:
-    plain = list(itertools.islice(poll_delays(PollLadder(), random.Random(3)), 4))
-    paced = list(itertools.islice(poll_delays(PollLadder(), random.Random(3), first=1.7), 4))
-    assert plain[0] == 0.0 and paced[0] == 1.7 and paced[1:] == plain[1:]
+    ladder = PollLadder(jitter=0.0)
+    plain = list(itertools.islice(poll_delays(ladder, random.Random(3)), 4))
+    assert plain == [0.0, 0.25, pytest.approx(0.35), pytest.approx(0.49)]
+    # After a wait for the expected time the ladder starts at a tenth of that wait, within its cap.
+    paced = list(itertools.islice(poll_delays(ladder, random.Random(3), first=1.7), 4))
+    assert paced == [1.7, pytest.approx(0.17), pytest.approx(0.238), pytest.approx(0.3332)]
+    minute = list(itertools.islice(poll_delays(ladder, random.Random(3), first=60.0), 3))
+    assert minute == [60.0, 5.0, 5.0]  # a tenth of a minute, within the ladder's cap: not seven polls from 0.25 s
+    jittered = list(itertools.islice(poll_delays(PollLadder(), random.Random(3), first=1.7), 3))
+    assert 0.17 * 0.9 <= jittered[1] <= 0.17 and 0.238 * 0.9 <= jittered[2] <= 0.238
     assert next(poll_delays(PollLadder(), first=-1.0)) == 0.0

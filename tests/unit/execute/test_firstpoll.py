@@ -9,7 +9,7 @@ import random
 import pytest
 
 from runner.client.retry import PollLadder, poll_delays
-from runner.execute.firstpoll import RunPace, first_poll_wait
+from runner.execute.firstpoll import DECAY, RunPace, first_poll_wait, kept_duration
 from runner.model import CacheUse
 
 
@@ -52,3 +52,9 @@ def test_without_a_first_wait_the_ladder_starts_at_its_first_step() -> None:
     ladder = PollLadder(jitter=0.0)
     assert list(itertools.islice(poll_delays(ladder, random.Random(1)), 3)) == [0.0, 0.25, pytest.approx(0.35)]
     assert list(itertools.islice(poll_delays(ladder, random.Random(1), first=None), 2)) == [0.25, pytest.approx(0.35)]
+
+
+def test_only_a_first_wait_from_the_querys_history_is_kept_shorter() -> None:
+    assert kept_duration(2.0, confirms_history=True) == pytest.approx(2.0 * (1 - DECAY))
+    assert kept_duration(2.0, confirms_history=False) == 2.0  # seen on the ladder, or the run's pace confirmed
+    assert 0 < DECAY < 0.5

@@ -44,6 +44,14 @@ def test_the_typical_duration_is_the_median_of_the_recent_runs(journal: Journal)
     assert journal.pacing.typical_job_seconds(PROD, {"a": "h"}, exclude_run="r5") == {"a": 1.4}
 
 
+def test_a_latest_duration_shorter_than_the_median_wins(journal: Journal) -> None:
+    for index, job_ms in enumerate([4000, 4000, 4000, 3600]):  # oldest first: the tenant got faster
+        done(journal, f"r{index}", PROD, {"a": job_ms})
+    assert journal.pacing.typical_job_seconds(PROD, {"a": "h"}) == {"a": 3.6}  # not the median, 4 s
+    done(journal, "r4", PROD, {"a": 9000})  # one slow night: the median holds
+    assert journal.pacing.typical_job_seconds(PROD, {"a": "h"}) == {"a": 4.0}
+
+
 def test_durations_are_keyed_by_environment_target_and_spec(journal: Journal) -> None:
     done(journal, "r1", PROD, {"a": 2000})
     done(journal, "r2", STAGING, {"a": 7000})
