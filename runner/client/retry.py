@@ -133,7 +133,9 @@ class PollLadder:
             raise ValueError(f"inconsistent poll ladder: {self}")
 
 
-NEAR_STEP = 0.1  # after a first wait that found the job running: the ladder's first step as a share of that wait
+# After a first wait that found the job running: one poll this share of that wait later (not jittered). At least
+# DECAY / (1 - DECAY) of execute/firstpoll.py (0.111), so it reaches the time a confirmed wait was shortened from.
+NEAR_STEP = 0.125
 
 
 def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = None, *,
@@ -142,17 +144,18 @@ def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = N
     jittered, capped ladder. `first=None` starts on the ladder itself: no poll at 0 s, for a job that is known to be
     a new execution (it cannot be done the instant it was created).
 
-    After a positive `first` the ladder starts at `NEAR_STEP * first`, within its first step and its cap: a job
-    still running when its expected time has come is probably about to end (the expectation is kept a little short
-    on purpose, execute/firstpoll.py), so the next poll comes a tenth of that time later (0.1 s after 1 s, at most
-    the cap after a minute, where the ladder from its first step would take seven polls to cover the tenth); the
-    ladder then grows from there as usual."""
+    After a positive `first`, one poll comes `NEAR_STEP * first` later (at most the ladder's cap) before the ladder:
+    a job still running when its expected time has come is probably about to end (the journal keeps an expectation
+    a little short on purpose, execute/firstpoll.kept_duration), so a poll an eighth of that time later finds it.
+    The ladder's first step would be too long for a short job (0.25 s after a 1 s job expected at 0.9 s) and too
+    short for a long one (seven polls to cover the 6 s a 60 s job was expected early). A job that really is slower
+    tonight costs that one poll more."""
     draw = rng or random.Random()  # noqa: S311  # jitter, not cryptography
-    delay = ladder.initial
     if first is not None:
         yield max(0.0, first)
         if first > 0:
-            delay = min(ladder.cap, NEAR_STEP * first)
+            yield min(ladder.cap, NEAR_STEP * first)
+    delay = ladder.initial
     while True:
         yield delay * (1.0 - ladder.jitter * draw.random())
         delay = min(ladder.cap, delay * ladder.factor)

@@ -211,14 +211,14 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
     # not the send time: a busy event loop sends it a little late, and the history would creep up run after run. The
     # journal keeps it a little shorter again (firstpoll.kept_duration), so that it can also come down.
     job_ms: int | None = None
-    if replied_at is not None and asked:
+    # Found done at once: a cached result, not a job's length (kept, it would become the next night's expectation).
+    if replied_at is not None and asked and not (polls == 1 and first_wait == 0):
         waited = first_wait or 0.0
         by_first_wait = polls == 1 and waited > 0
         seen = waited if by_first_wait else asked[-1] - replied_at
         confirms = by_first_wait and ctx.typical.get(plan.name, 0.0) > 0  # the wait was this query's own history
-        job_ms = round(kept_duration(seen, confirms_history=confirms) * 1000)
-        if not (polls == 1 and first_wait == 0):  # found done at once: a cached result, not a job's length
-            ctx.pace.record(seen)
+        job_ms = round(kept_duration(seen, confirms_history=confirms, cap=client.config.poll_ladder.cap) * 1000)
+        ctx.pace.record(seen)
     if first.state is JobState.FAILED:
         raise JobFailed(f"the job ended {first.status}" + (f": {first.error}" if first.error else ""),
                         operation="poll", request_id=first.request_id)

@@ -23,7 +23,7 @@ RECENT = 5  # runs whose durations make the median: recent enough to follow a te
 SCHEMA4 = (
     # The job duration as the run saw it: submit reply → the poll that found it ended (a tenth shorter when the first
     # poll, sent after the query's typical time, found it: execute/firstpoll.kept_duration). NULL for results reused
-    # without polling, resumed queries, and rows from before schema 4.
+    # without polling or found done at once (cached), resumed queries, and rows from before schema 4.
     "ALTER TABLE history ADD COLUMN job_ms INTEGER",
     # What each run learnt of the target's concurrency: the next run starts under `cap` (NULL: no limit found).
     """CREATE TABLE concurrency (env TEXT NOT NULL, target TEXT NOT NULL, run_id TEXT NOT NULL, cap REAL,
@@ -38,8 +38,8 @@ class Pacing:
 
     def typical_job_seconds(self, key: HistoryKey, spec_hashes: Mapping[str, str], *,
                             exclude_run: str | None = None) -> dict[str, float]:
-        """The median job seconds of each named query (with that spec hash) over its last `RECENT` recorded runs
-        (its first poll waits that long)."""
+        """The typical job seconds of each named query (with that spec hash): the median of its last `RECENT`
+        recorded runs, or the latest run's when shorter (its first poll waits that long)."""
         if not spec_hashes:
             return {}
         rows = self._db.execute(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from runner.client.errors import InvalidRequest
-from runner.client.retry import PollLadder, poll_delays
+from runner.client.retry import NEAR_STEP, PollLadder, poll_delays
 from tests.unit.client.test_transport import CREATED, IMMEDIATE, FakeTime, Script, make_client, reply
 
 
@@ -62,11 +62,12 @@ def test_the_first_poll_waits_the_given_time_then_the_ladder_follows() -> None:
     ladder = PollLadder(jitter=0.0)
     plain = list(itertools.islice(poll_delays(ladder, random.Random(3)), 4))
     assert plain == [0.0, 0.25, pytest.approx(0.35), pytest.approx(0.49)]
-    # After a wait for the expected time the ladder starts at a tenth of that wait, within its cap.
+    # After a wait for the expected time: one poll an eighth of that wait later, then the ladder from its start.
     paced = list(itertools.islice(poll_delays(ladder, random.Random(3), first=1.7), 4))
-    assert paced == [1.7, pytest.approx(0.17), pytest.approx(0.238), pytest.approx(0.3332)]
+    assert paced == [1.7, pytest.approx(1.7 * NEAR_STEP), 0.25, pytest.approx(0.35)]
     minute = list(itertools.islice(poll_delays(ladder, random.Random(3), first=60.0), 3))
-    assert minute == [60.0, 5.0, 5.0]  # a tenth of a minute, within the ladder's cap: not seven polls from 0.25 s
+    assert minute == [60.0, 5.0, 0.25]  # an eighth of a minute, within the ladder's cap
     jittered = list(itertools.islice(poll_delays(PollLadder(), random.Random(3), first=1.7), 3))
-    assert 0.17 * 0.9 <= jittered[1] <= 0.17 and 0.238 * 0.9 <= jittered[2] <= 0.238
+    assert jittered[1] == pytest.approx(1.7 * NEAR_STEP) and 0.25 * 0.9 <= jittered[2] <= 0.25  # the near poll exact
+    assert list(itertools.islice(poll_delays(ladder, first=0.0), 2)) == [0.0, 0.25]  # polled at once: no near poll
     assert next(poll_delays(PollLadder(), first=-1.0)) == 0.0

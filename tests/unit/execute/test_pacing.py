@@ -17,7 +17,7 @@ from runner.client import endpoints
 from runner.client.api import ClientConfig, VezaClient
 from runner.client.retry import NEAR_STEP, PollLadder, RetryPolicy
 from runner.execute.batch import run_batch
-from runner.execute.firstpoll import DECAY
+from runner.execute.firstpoll import DECAY, MIN_SEEN, RunPace
 from runner.execute.task import RunContext
 from runner.model import RunStatus
 from runner.secret import Secret
@@ -90,19 +90,18 @@ def test_the_first_poll_waits_the_typical_duration_and_the_job_time_is_kept(rig:
     assert len(long_waits) == 2 and long_waits[0] >= 4.0 - 0.01 and long_waits[1] >= 2.5 - 0.01  # "new" waits not
     kept = rig.journal.pacing.typical_job_seconds(KEY, {m.plan.name: m.plan.spec_hash for m in members})
     assert set(kept) == {"slow", "new", "steady"} and kept["slow"] >= 4.0 - 0.01 and kept["new"] < 1.0
-    # Found ended by the first poll: the wait is kept (however late the poll was sent), a little shortened.
-    assert kept["steady"] == pytest.approx(2.5 * (1 - DECAY), abs=0.001)
-
-
-LADDER = PollLadder(jitter=0.0)  # the default ladder (0.25 s, x1.4), on the client's clock, without jitter
+    # Found ended by the first poll: the wait is kept (however late the poll was sent), shortened by a tenth, but by
+    # at most 0.9 x the ladder's cap (this test's ladder: 1 ms) so that the poll after it can reach the wait again.
+    assert kept["steady"] == pytest.approx(2.5 - min(DECAY * 2.5, 0.9 * FAST_LADDER.cap), abs=0.0005)
+    assert kept["steady"] < 2.5
 
 
 class _TimedTenant:
-    """The fake Veza whose jobs take `seconds` (or `slow` for the first `slow_runs` runs) on the client's clock,
-    which the client's sleeps advance: PENDING until then, the fake's reply after."""
+    """The fake Veza whose jobs take `seconds` on the client's clock, which the client's sleeps advance: RUNNING
+    until then, the fake's reply after. With `cached`, a submit's reply names the last completed result (a HIT)."""
 
     def __init__(self, rig: Rig, *, seconds: float) -> None:
-        self.rig, self.seconds = rig, seconds
+        self.rig, self.seconds, self.cached = rig, seconds, False
         self.ends: dict[str, float] = {}
 
     async def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -112,44 +111,104 @@ class _TimedTenant:
                 return httpx.Response(200, json={"status": "RUNNING", "values": [], "has_more": False})
         reply = await self.rig.fake(request)
         if request.url.path == endpoints.NODES_ASYNC_CREATE and reply.status_code == 200:
-            self.ends[str(reply.json()["query_result_id"])] = self.rig.clock() + self.seconds
+            body = reply.json()
+            self.ends[str(body["query_result_id"])] = self.rig.clock() + (0.0 if self.cached else self.seconds)
+            if self.cached:
+                return httpx.Response(200, json={**body, "last_completed_cache_id": body["cache_id"]})
         return reply
 
 
+def _night(rig: Rig, tenant: _TimedTenant, number: int, *, pace: RunPace | None = None
+           ) -> tuple[float, int, list[float]]:
+    """One nightly run of query "q": the typical time it started from, its polls, and the client's sleeps."""
+    member = rig.member("q", timeout=600.0)
+    run_id = f"run-{number:03d}"
+    rig.journal.start_run(run_id, env=KEY.env, target=KEY.target)
+    rig.journal.record(run_id, "q", QueryState.PENDING, spec_hash=member.plan.spec_hash, file=member.plan.file)
+    expected = rig.journal.pacing.typical_job_seconds(KEY, {"q": member.plan.spec_hash})
+    sleeps: list[float] = []
+    polls: list[int] = []
+
+    async def go() -> None:
+        async with _client(rig, sleeps, ladder=PollLadder(), transport=tenant) as client:  # the default, jittered
+            ctx = RunContext(client=client, journal=rig.journal, rundir=rig.rundir, run_id=run_id, key=KEY,
+                             page_size=100, rng=random.Random(number), typical=expected, pace=pace or RunPace())
+            outcome = await run_batch(ctx, [[member]], concurrency=1, fail_fast=False, interrupt=asyncio.Event())
+            assert outcome.results[0].error is None
+            polls.append(outcome.results[0].polls or 0)
+
+    asyncio.run(go())
+    rig.journal.finish_run(run_id, RunStatus.COMPLETED)
+    return expected.get("q", 0.0), polls[0], sleeps
+
+
+def _typical(rig: Rig) -> float:
+    return rig.journal.pacing.typical_job_seconds(KEY, {"q": rig.plan("q").spec_hash}).get("q", 0.0)
+
+
 def test_a_typical_duration_learnt_on_slow_nights_comes_down_again(rig: Rig) -> None:
-    """Three slow nights (4 s jobs), then the tenant is fast again (1 s). The first poll waits the median of the
-    last five runs; a wait that found the job ended used to be kept as it was, so the 4 s came back every night and
-    the expectation never fell (a ratchet). Kept 5% shorter, it falls run by run to about the real second; the poll
-    after a first wait that came too early follows after a tenth of that wait."""
+    """Three slow nights (4 s jobs), then the tenant is fast again (1 s). A first wait that found the job ended used
+    to be kept as it was, so the 4 s came back every night and the expectation never fell (a ratchet). Kept a tenth
+    shorter, and followed by the latest run when shorter than the median, it falls night by night to about the real
+    second; a first wait that came too early is followed by one poll an eighth of it later, which finds the job."""
     rig.fake.scripts["q"] = Script(rows=rows("q"))
-    member = rig.member("q")
     tenant = _TimedTenant(rig, seconds=4.0)
-    hashes = {"q": member.plan.spec_hash}
     typical: list[float] = []
     polls: list[int] = []
-    for night in range(20):
-        tenant.seconds = 4.0 if night < 3 else 1.0
-        run_id = f"run-{night:02d}"
-        rig.journal.start_run(run_id, env=KEY.env, target=KEY.target)
-        rig.journal.record(run_id, "q", QueryState.PENDING, spec_hash=member.plan.spec_hash, file=member.plan.file)
-        expected = rig.journal.pacing.typical_job_seconds(KEY, hashes)
-        typical.append(expected.get("q", 0.0))
-
-        async def go(run_id: str = run_id, expected: dict[str, float] = expected) -> None:
-            sleeps: list[float] = []
-            async with _client(rig, sleeps, ladder=LADDER, transport=tenant) as client:
-                ctx = RunContext(client=client, journal=rig.journal, rundir=rig.rundir, run_id=run_id, key=KEY,
-                                 page_size=100, rng=random.Random(1), typical=expected)
-                outcome = await run_batch(ctx, [[member]], concurrency=1, fail_fast=False,
-                                          interrupt=asyncio.Event())
-                polls.append(outcome.results[0].polls or 0)
-                if expected and (outcome.results[0].polls or 0) > 1:  # too early: the next poll comes soon after
-                    assert sleeps[1] == pytest.approx(min(LADDER.cap, NEAR_STEP * sleeps[0]), abs=0.005)
-
-        asyncio.run(go())
-        rig.journal.finish_run(run_id, RunStatus.COMPLETED)
+    for number in range(24):
+        tenant.seconds = 4.0 if number < 3 else 1.0
+        before, polled, sleeps = _night(rig, tenant, number)
+        typical.append(before)
+        polls.append(polled)
+        if before and polled > 1:  # too early: the next poll an eighth of the wait later
+            assert sleeps[1] == pytest.approx(NEAR_STEP * sleeps[0], abs=0.005), sleeps
 
     assert typical[3] >= 4.0  # learnt on the slow nights
-    assert typical[-1] < 1.2, typical  # came down again: with the wait kept as it was, it stayed at 4 s
-    assert all(later <= earlier + 0.3 for earlier, later in itertools.pairwise(typical[3:])), typical
-    assert max(polls[-5:]) <= 2, polls  # and a job is still found by its first or second poll
+    assert typical[17] < 1.2 and 0.85 <= typical[-1] < 1.15, typical  # with the wait kept as it was: 4 s for good
+    assert all(later <= earlier + 0.15 for earlier, later in itertools.pairwise(typical[3:])), typical
+    assert max(polls[3:]) <= 2, polls  # once fast again, each job is found by its first or second poll
+
+
+def test_a_steady_long_job_is_found_by_its_first_or_second_poll(rig: Rig) -> None:
+    """A 60 s job night after night: its expectation is shortened by a tenth (6 s, more than the ladder's 5 s cap,
+    so by 4.5 s), and the near poll, capped at 5 s, still reaches the job's end: never a third poll."""
+    rig.fake.scripts["q"] = Script(rows=rows("q"))
+    tenant = _TimedTenant(rig, seconds=60.0)
+    nights = [_night(rig, tenant, number) for number in range(12)]
+    later = nights[2:]  # the first night climbs the ladder; from the second on, the journal paces it
+    assert max(polls for _, polls, _ in later) <= 2, [n[:2] for n in nights]
+    assert min(polls for _, polls, _ in later) == 1  # and it is not polled twice every night
+    assert all(50.0 <= typical <= 66.0 for typical, _, _ in later), [n[:2] for n in nights]
+
+
+def test_a_cached_night_is_not_kept_as_a_job_length(rig: Rig) -> None:
+    """A night whose reply names a cached result is polled at once and found done: that is no job's length. Kept,
+    it would become the next night's expectation (the latest run wins when shorter), and a 20 s job would then be
+    polled a dozen times."""
+    rig.fake.scripts["q"] = Script(rows=rows("q"))
+    tenant = _TimedTenant(rig, seconds=20.0)
+    for number in range(3):
+        _night(rig, tenant, number)
+    learnt = _typical(rig)
+    tenant.cached = True
+    _, polls, _ = _night(rig, tenant, 3)
+    assert polls == 1 and _typical(rig) == learnt  # nothing kept of the cached night
+    tenant.cached = False
+    before, polls, _ = _night(rig, tenant, 4)
+    assert before == learnt and polls <= 2
+
+
+def test_a_wait_from_the_runs_own_pace_is_kept_as_it_was(rig: Rig) -> None:
+    """No history: the first poll waits the shortest job this run has seen (2 s) and finds the 1 s job ended. That
+    wait is no estimate of this query's own, so it is kept unshortened; the next night's first poll confirms it."""
+    rig.fake.scripts["q"] = Script(rows=rows("q"))
+    tenant = _TimedTenant(rig, seconds=1.0)
+    pace = RunPace()
+    for _ in range(MIN_SEEN):
+        pace.record(2.0)
+    before, polls, sleeps = _night(rig, tenant, 0, pace=pace)
+    assert before == 0.0 and polls == 1 and sleeps[0] == pytest.approx(2.0, abs=0.01)
+    assert _typical(rig) == pytest.approx(2.0, abs=0.01)  # not 1.8 s: shortened only when it was its own history
+    before, polls, _ = _night(rig, tenant, 1)
+    assert before == pytest.approx(2.0, abs=0.01) and polls == 1
+    assert _typical(rig) == pytest.approx(1.8, abs=0.01)  # confirmed by its own history: now a tenth shorter
