@@ -144,17 +144,17 @@ def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = N
     jittered, capped ladder. `first=None` starts on the ladder itself: no poll at 0 s, for a job that is known to be
     a new execution (it cannot be done the instant it was created).
 
-    After a positive `first`, one poll comes `NEAR_STEP * first` later (at most the ladder's cap) before the ladder:
-    a job still running when its expected time has come is probably about to end (the journal keeps an expectation
-    a little short on purpose, execute/firstpoll.kept_duration), so a poll an eighth of that time later finds it.
-    The ladder's first step would be too long for a short job (0.25 s after a 1 s job expected at 0.9 s) and too
-    short for a long one (seven polls to cover the 6 s a 60 s job was expected early). A job that really is slower
-    tonight costs that one poll more."""
+    After a positive `first`, one poll comes `NEAR_STEP * first` later before the ladder: a job still running when
+    its expected time has come is probably about to end (the journal keeps an expectation a tenth short on purpose,
+    execute/firstpoll.kept_duration), so a poll an eighth of that time later finds it, at any scale. The ladder's
+    first step would be too long for a short job (0.25 s after a 1 s job expected at 0.9 s) and too short for a long
+    one (a 5 s step covers a tenth of a 50 s job only: the expectation could then fall by no more a night). A job
+    that really is slower tonight costs that one poll more."""
     draw = rng or random.Random()  # noqa: S311  # jitter, not cryptography
     if first is not None:
         yield max(0.0, first)
         if first > 0:
-            yield min(ladder.cap, NEAR_STEP * first)
+            yield NEAR_STEP * first  # not capped: see above
     delay = ladder.initial
     while True:
         yield delay * (1.0 - ladder.jitter * draw.random())

@@ -2,7 +2,7 @@
 job this run has seen so far, else at once only when the result may already be ready; and what duration the journal
 keeps of a job for the next run.
 
-`first_poll_wait(use=, typical=, seen=, remaining=)` and `kept_duration(seconds, confirms_history=, cap=)` are pure;
+`first_poll_wait(use=, typical=, seen=, remaining=)` and `kept_duration(seconds, confirms_history=)` are pure;
 `RunPace` is the run's own record of its new executions' durations (in memory, shared by every task of one batch).
 No I/O.
 
@@ -62,20 +62,19 @@ def first_poll_wait(*, use: CacheUse, typical: float, seen: float, remaining: fl
     return max(0.0, min(wait, remaining / 2))
 
 
-def kept_duration(seconds: float, *, confirms_history: bool, cap: float) -> float:
+def kept_duration(seconds: float, *, confirms_history: bool) -> float:
     """The job duration the journal keeps for the next run's first poll: `seconds` as this run saw it (submit reply
-    to the poll that found the job ended, or the first wait when that first poll found it), shortened by `DECAY`
-    of it, at most 0.9 x `cap` (the poll ladder's longest step), when `confirms_history`: the first poll waited the
-    query's typical time from the journal and found the job ended.
+    to the poll that found the job ended, or the first wait when that first poll found it), a tenth (`DECAY`)
+    shorter when `confirms_history`: the first poll waited the query's typical time from the journal and found the
+    job ended.
 
     Why: such a job may have ended long before; keeping the wait itself made the expected time a ratchet. After a
     few slow nights (3 of the last 5 runs) every later night waited the slow time, found each job ended and kept
-    that time again, forever. Shortened, it comes down by a tenth a run (the journal follows the latest run when it
-    is shorter than the median, state/pacing.py) until a first poll finds the job still running. The poll after it
-    (client/retry.poll_delays: an eighth of the wait later, at most `cap`) then reaches the time the wait was
-    shortened from, so a job whose length holds still is polled once and twice on alternate nights, and found at
-    most an eighth of its length late. A wait that came from this run's other jobs (`RunPace`) is kept as it was:
-    it was no estimate of this query's own, and the next run's first poll, which waits it, is the one that
-    confirms it.
+    that time again, forever. Shortened, it comes down by a tenth a night (the journal follows the latest run when
+    it is shorter than the median, state/pacing.py) until a first poll finds the job still running. The poll after
+    it (client/retry.poll_delays: an eighth of the wait later) then reaches the time the wait was shortened from, so
+    a job whose length holds still is polled once and twice on alternate nights, and is found at most an eighth of
+    its length late, whatever that length. A wait that came from this run's other jobs (`RunPace`) is kept as it
+    was: it was no estimate of this query's own, and the next run's first poll, which waits it, confirms it.
     """
-    return seconds - min(DECAY * seconds, 0.9 * cap) if confirms_history else seconds
+    return seconds * (1.0 - DECAY) if confirms_history else seconds

@@ -217,7 +217,7 @@ async def _fetch(ctx: RunContext, member: Member, current: QueryResult, deadline
         by_first_wait = polls == 1 and waited > 0
         seen = waited if by_first_wait else asked[-1] - replied_at
         confirms = by_first_wait and ctx.typical.get(plan.name, 0.0) > 0  # the wait was this query's own history
-        job_ms = round(kept_duration(seen, confirms_history=confirms, cap=client.config.poll_ladder.cap) * 1000)
+        job_ms = round(kept_duration(seen, confirms_history=confirms) * 1000)
         ctx.pace.record(seen)
     if first.state is JobState.FAILED:
         raise JobFailed(f"the job ended {first.status}" + (f": {first.error}" if first.error else ""),

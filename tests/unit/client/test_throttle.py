@@ -66,7 +66,7 @@ def test_the_first_poll_waits_the_given_time_then_the_ladder_follows() -> None:
     paced = list(itertools.islice(poll_delays(ladder, random.Random(3), first=1.7), 4))
     assert paced == [1.7, pytest.approx(1.7 * NEAR_STEP), 0.25, pytest.approx(0.35)]
     minute = list(itertools.islice(poll_delays(ladder, random.Random(3), first=60.0), 3))
-    assert minute == [60.0, 5.0, 0.25]  # an eighth of a minute, within the ladder's cap
+    assert minute == [60.0, 7.5, 0.25]  # an eighth of a minute, beyond the ladder's 5 s cap: one poll, not two
     jittered = list(itertools.islice(poll_delays(PollLadder(), random.Random(3), first=1.7), 3))
     assert jittered[1] == pytest.approx(1.7 * NEAR_STEP) and 0.25 * 0.9 <= jittered[2] <= 0.25  # the near poll exact
     assert list(itertools.islice(poll_delays(ladder, first=0.0), 2)) == [0.0, 0.25]  # polled at once: no near poll

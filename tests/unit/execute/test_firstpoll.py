@@ -55,14 +55,13 @@ def test_without_a_first_wait_the_ladder_starts_at_its_first_step() -> None:
 
 
 def test_only_a_first_wait_from_the_querys_history_is_kept_shorter() -> None:
-    assert kept_duration(2.0, confirms_history=True, cap=5.0) == pytest.approx(2.0 * (1 - DECAY))
-    assert kept_duration(2.0, confirms_history=False, cap=5.0) == 2.0  # seen on the ladder, or the run's pace
-    # A long job is shortened by less than one capped ladder step: the near poll must still reach it.
-    assert kept_duration(300.0, confirms_history=True, cap=5.0) == pytest.approx(295.5)
+    assert kept_duration(2.0, confirms_history=True) == pytest.approx(2.0 * (1 - DECAY))
+    assert kept_duration(2.0, confirms_history=False) == 2.0  # seen on the ladder, or the run's pace
+    assert kept_duration(1800.0, confirms_history=True) == pytest.approx(1620.0)  # a tenth at any length
 
 
 def test_the_poll_after_a_shortened_wait_reaches_the_time_it_was_shortened_from() -> None:
-    for seconds in (0.05, 1.0, 30.0, 60.0, 600.0):
-        kept = kept_duration(seconds, confirms_history=True, cap=PollLadder().cap)
+    for seconds in (0.05, 1.0, 30.0, 60.0, 600.0, 3600.0):
+        kept = kept_duration(seconds, confirms_history=True)
         near = next(itertools.islice(poll_delays(PollLadder(), random.Random(1), first=kept), 1, None))
         assert kept + near >= seconds, (seconds, kept, near)
