@@ -48,9 +48,9 @@ def first_poll_wait(*, use: CacheUse, typical: float, seen: float, remaining: fl
 
     `use` is what the reply says of the cache (a HIT is polled at once: its rows are ready), `typical` the query's
     duration from the journal (0 if none), `seen` this run's `RunPace.shortest()`, `remaining` the time to the
-    deadline (never waited more than half of it, so the deadline is not passed unpolled). An UNKNOWN reply with
-    nothing known is polled at once: only a first poll that finds the job done tells a cached result from a new one
-    when the reply carries no cache ids.
+    deadline (the wait leaves `deadline_slack(remaining)` of it, so the deadline is not passed unpolled). An UNKNOWN
+    reply with nothing known is polled at once: only a first poll that finds the job done tells a cached result from
+    a new one when the reply carries no cache ids.
     """
     if use is CacheUse.HIT:
         return 0.0
@@ -59,7 +59,15 @@ def first_poll_wait(*, use: CacheUse, typical: float, seen: float, remaining: fl
     wait = typical or (seen if use is CacheUse.MISS else 0.0)
     if not wait:
         return None if use is CacheUse.MISS else 0.0
-    return max(0.0, min(wait, remaining / 2))
+    return max(0.0, min(wait, remaining - deadline_slack(remaining)))
+
+
+def deadline_slack(remaining: float) -> float:
+    """What a first wait leaves of the `remaining` seconds before the query's deadline: a tenth, at least a second
+    (half, when less than two seconds remain). Why not half, as before: a 600 s job under the default 900 s timeout
+    then waited 450 s and climbed the ladder's 5 s steps for the rest, about 30 polls every night; a tenth leaves
+    90 s to learn that the job is late, which is all the slack is for."""
+    return max(remaining / 10, min(remaining / 2, 1.0))
 
 
 def kept_duration(seconds: float, *, confirms_history: bool) -> float:

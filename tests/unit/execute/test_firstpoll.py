@@ -43,8 +43,13 @@ def test_the_first_wait(use: CacheUse, typical: float, seen: float, expected: fl
     assert first_poll_wait(use=use, typical=typical, seen=seen, remaining=600.0) == expected
 
 
-def test_the_first_wait_never_takes_more_than_half_the_time_left() -> None:
-    assert first_poll_wait(use=CacheUse.MISS, typical=30.0, seen=0.0, remaining=10.0) == 5.0
+def test_the_first_wait_leaves_time_to_poll_before_the_deadline() -> None:
+    assert first_poll_wait(use=CacheUse.MISS, typical=30.0, seen=0.0, remaining=10.0) == 9.0  # at least 1 s left
+    # A 600 s job under the default 900 s timeout waits its typical time (half the time left made it 450 s, then
+    # the ladder's 5 s steps to the job's end: about 30 polls a night).
+    assert first_poll_wait(use=CacheUse.MISS, typical=600.0, seen=0.0, remaining=900.0) == 600.0
+    assert first_poll_wait(use=CacheUse.MISS, typical=880.0, seen=0.0, remaining=900.0) == 810.0  # a tenth left
+    assert first_poll_wait(use=CacheUse.MISS, typical=5.0, seen=0.0, remaining=1.5) == 0.75  # little left: half
     assert first_poll_wait(use=CacheUse.MISS, typical=0.0, seen=3.0, remaining=-1.0) == 0.0
 
 

@@ -20,6 +20,7 @@ from runner.execute.batch import run_batch
 from runner.execute.firstpoll import DECAY, MIN_SEEN, RunPace
 from runner.execute.task import RunContext
 from runner.model import RunStatus
+from runner.plan.batch import FALLBACK_TIMEOUT as DEFAULT_TIMEOUT
 from runner.secret import Secret
 from runner.state import QueryState
 from tests.unit.execute.fake_veza import API_KEY, FAST_LADDER, KEY, Rig, Script, rows
@@ -117,10 +118,10 @@ class _TimedTenant:
         return reply
 
 
-def _night(rig: Rig, tenant: _TimedTenant, number: int, *, pace: RunPace | None = None
+def _night(rig: Rig, tenant: _TimedTenant, number: int, *, pace: RunPace | None = None, timeout: float = 600.0
            ) -> tuple[float, int, list[float]]:
     """One nightly run of query "q": the typical time it started from, its polls, and the client's sleeps."""
-    member = rig.member("q", timeout=600.0)
+    member = rig.member("q", timeout=timeout)
     run_id = f"run-{number:03d}"
     rig.journal.start_run(run_id, env=KEY.env, target=KEY.target)
     rig.journal.record(run_id, "q", QueryState.PENDING, spec_hash=member.plan.spec_hash, file=member.plan.file)
@@ -182,6 +183,16 @@ def test_a_steady_long_job_is_found_by_its_first_or_second_poll(rig: Rig) -> Non
     assert max(polls for _, polls, _ in later) <= 2, [n[:2] for n in nights]
     assert min(polls for _, polls, _ in later) == 1  # and it is not polled twice every night
     assert all(50.0 <= typical <= 66.0 for typical, _, _ in later), [n[:2] for n in nights]
+
+
+def test_a_job_of_ten_minutes_under_the_default_timeout_is_polled_once_or_twice(rig: Rig) -> None:
+    """The first wait leaves a tenth of the time to the deadline (firstpoll.deadline_slack). It used to leave half:
+    a 600 s job under the default 900 s timeout waited 450 s, then climbed the ladder to 5 s steps, ~30 polls."""
+    rig.fake.scripts["q"] = Script(rows=rows("q"))
+    tenant = _TimedTenant(rig, seconds=600.0)
+    nights = [_night(rig, tenant, number, timeout=DEFAULT_TIMEOUT) for number in range(6)]
+    assert DEFAULT_TIMEOUT == 900.0
+    assert max(polls for _, polls, _ in nights[1:]) <= 2, [n[:2] for n in nights]
 
 
 def test_a_cached_night_is_not_kept_as_a_job_length(rig: Rig) -> None:
