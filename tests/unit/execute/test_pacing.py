@@ -89,7 +89,7 @@ def test_the_first_poll_waits_the_typical_duration_and_the_job_time_is_kept(rig:
     asyncio.run(go())
     long_waits = [s for s in sleeps if s > 0.01]
     # "slow" waits 4 s, finds its job running and polls again an eighth of that later; "new" waits not at all.
-    assert long_waits == [pytest.approx(4.0, abs=0.01), pytest.approx(0.5, abs=0.01), pytest.approx(2.5, abs=0.01)]
+    assert long_waits == [pytest.approx(4.0, abs=0.05), pytest.approx(0.5, abs=0.05), pytest.approx(2.5, abs=0.05)]
     kept = rig.journal.pacing.typical_job_seconds(KEY, {m.plan.name: m.plan.spec_hash for m in members})
     assert set(kept) == {"slow", "new", "steady"} and kept["slow"] >= 4.0 - 0.01 and kept["new"] < 1.0
     # Found ended by the first poll: the wait is kept (however late the poll was sent), a tenth shorter.
@@ -162,8 +162,9 @@ def test_a_typical_duration_learnt_on_slow_nights_comes_down_again(rig: Rig, len
         before, polled, sleeps = _night(rig, tenant, number)
         typical.append(before)
         polls.append(polled)
-        if before and polled > 1:  # too early: the next poll an eighth of the wait later
-            assert sleeps[1] == pytest.approx(NEAR_STEP * sleeps[0], abs=0.005), sleeps
+        if before and polled > 1:  # too early: the next poll an eighth of the wait later (the ladder's clock runs
+            # on from the first poll, so the real time its round trip took comes off the sleep: up to 50 ms allowed)
+            assert sleeps[1] == pytest.approx(NEAR_STEP * sleeps[0], abs=0.05), sleeps
 
     assert typical[3] >= 4 * length  # learnt on the slow nights
     # With the wait kept as it was, it stayed at the first night's find (5.6 s for the 4 s job) for good.
@@ -221,7 +222,7 @@ def test_a_wait_from_the_runs_own_pace_is_kept_as_it_was(rig: Rig) -> None:
     for _ in range(MIN_SEEN):
         pace.record(2.0)
     before, polls, sleeps = _night(rig, tenant, 0, pace=pace)
-    assert before == 0.0 and polls == 1 and sleeps[0] == pytest.approx(2.0, abs=0.01)
+    assert before == 0.0 and polls == 1 and sleeps[0] == pytest.approx(2.0, abs=0.05)
     assert _typical(rig) == pytest.approx(2.0, abs=0.01)  # not 1.8 s: shortened only when it was its own history
     before, polls, _ = _night(rig, tenant, 1)
     assert before == pytest.approx(2.0, abs=0.01) and polls == 1
