@@ -147,9 +147,9 @@ def poll_delays(ladder: PollLadder = PollLadder(), rng: random.Random | None = N
     After a positive `first`, one poll comes `NEAR_STEP * first` later before the ladder: a job still running when
     its expected time has come is probably about to end (the journal keeps an expectation a tenth short on purpose,
     execute/firstpoll.kept_duration), so a poll an eighth of that time later finds it, at any scale. The ladder's
-    first step would be too long for a short job (0.25 s after a 1 s job expected at 0.9 s) and too short for a long
-    one (a 5 s step covers a tenth of a 50 s job only: the expectation could then fall by no more a night). A job
-    that really is slower tonight costs that one poll more."""
+    first step would be too long for a short job (0.25 s after a 1 s job expected at 0.9 s), and its 5 s cap too
+    short for a long one (a tenth of a 50 s job: a longer job's expectation could then fall by only about 5 s a
+    night). A job that really is slower tonight costs that one poll more."""
     draw = rng or random.Random()  # noqa: S311  # jitter, not cryptography
     if first is not None:
         yield max(0.0, first)
