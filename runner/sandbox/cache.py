@@ -1,7 +1,8 @@
 """The sandbox's server-side result cache: every execution is a result with a `cache_id`, keyed by its canonical spec.
 
 In-memory, no I/O. A result's lifecycle is computed from the clock (PENDING, RUNNING, then DONE or FAILED at
-`finished_at`), so nothing has to wake up to advance it. Results expire `ttl` seconds after they were created.
+`finished_at` once the engine has settled it), so nothing has to wake up to advance it. Results expire `ttl`
+seconds after they were created.
 """
 
 from __future__ import annotations
@@ -52,9 +53,27 @@ def spec_key(spec: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True)
+class Unsettled:
+    """The outcome of an execution the engine has not evaluated yet: the spec's parse warnings and no rows."""
+
+    warnings: tuple[str, ...]
+    result_value_type: str = ""
+    total: int = 0
+    cost: int = 0
+
+    def page(self, offset: int, limit: int) -> tuple[list[Any], list[Any]]:
+        return [], []
+
+
+@dataclass(kw_only=True, eq=False)
 class Execution:
-    """One execution of a spec and its result (`outcome`); `failed` was drawn at start."""
+    """One execution of a spec and its result (`outcome`); `failed` was drawn at start.
+
+    An execution is accepted before the engine has evaluated it (`settled` False, an `Unsettled` outcome and the
+    expected `finished_at`), so that the create's reply does not wait for the engine. `settle` then sets its
+    outcome and true end once; until then it is PENDING or RUNNING whatever the clock says. It is the one mutable
+    object here, changed only on the event loop, and every handle to it sees the settled result."""
 
     cache_id: str
     key: str
@@ -64,9 +83,16 @@ class Execution:
     failed: bool
     outcome: Outcome
     error: str | None = None
+    settled: bool = True
+
+    def settle(self, outcome: Outcome, *, finished_at: float, graph_version: int, error: str | None = None) -> None:
+        self.outcome, self.finished_at, self.graph_version = outcome, finished_at, graph_version
+        if error is not None:
+            self.failed, self.error = True, error
+        self.settled = True
 
     def status(self, now: float) -> JobStatus:
-        if now >= self.finished_at:
+        if self.settled and now >= self.finished_at:
             return JobStatus.FAILED if self.failed else JobStatus.DONE
         if now < self.created_at + _PENDING_SHARE * (self.finished_at - self.created_at):
             return JobStatus.PENDING

@@ -30,16 +30,27 @@ from runner.sandbox.spec import (
     parse_spec,
 )
 
-__all__ = ["QueryOutcome", "SpecError", "count", "evaluate"]
+__all__ = ["Query", "QueryOutcome", "SpecError", "count", "evaluate", "prepare", "run"]
 Columns = dict[str, list[Any]]
 Matched = dict[int, int]  # destination -> raw permission mask
 
 
 def evaluate(graph: Graph, spec: Mapping[str, Any], *, now: datetime | None = None) -> QueryOutcome:
     """Runs `spec` against the graph's current version; placeholders resolve against `now` (default: graph.now)."""
-    query = parse_spec(spec, node_types=graph.type_names)
+    return run(graph, prepare(graph, spec), now=now)[0]
+
+
+def prepare(graph: Graph, spec: Mapping[str, Any]) -> Query:
+    """The parse half of `evaluate`: cheap, and where every `SpecError` comes from, so an async create can refuse a
+    spec in its reply and leave the evaluation to run after it."""
+    return parse_spec(spec, node_types=graph.type_names)
+
+
+def run(graph: Graph, query: Query, *, now: datetime | None = None) -> tuple[QueryOutcome, int]:
+    """The evaluation half: the outcome and the graph version it was computed on. The version is read under the
+    lock, because a drift may land between a create and its evaluation."""
     with graph.lock:
-        return _Evaluation(graph, query, now or graph.now).run()
+        return _Evaluation(graph, query, now or graph.now).run(), graph.version
 
 
 def count(graph: Graph, spec: Mapping[str, Any]) -> int:

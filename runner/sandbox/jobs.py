@@ -3,7 +3,8 @@
 Holds the graph, the result cache and the request handles in memory (and, with a `StateStore`, on disk: loaded
 at start, each new result, job and advance saved as it happens); no network I/O. Engine work (evaluation,
 page building, drift, which serialize on the graph's own lock) runs in worker threads so that polls, which only read
-the clock and a dict, stay fast on the event loop. Replies are JSON-ready dicts in Veza's wire format.
+the clock and a dict, stay fast on the event loop. An async create is answered as soon as its spec has parsed; the
+evaluation settles the execution after the reply. Replies are JSON-ready dicts in Veza's wire format.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -18,42 +20,29 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from runner.sandbox.cache import Execution, JobStatus, Outcome, ResultCache, canonical_spec, new_cache_id, spec_key
+from runner.sandbox.cache import (
+    Execution,
+    JobStatus,
+    Outcome,
+    ResultCache,
+    Unsettled,
+    canonical_spec,
+    new_cache_id,
+    spec_key,
+)
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.drift import DEFAULT_FRACTION, advance_graph
-from runner.sandbox.engine import QueryOutcome, SpecError, evaluate
+from runner.sandbox.engine import Query, QueryOutcome, SpecError, prepare, run
 from runner.sandbox.graph import Graph
 from runner.sandbox.limits import JobSlots
+from runner.sandbox.stats import Stats
 from runner.sandbox.store import StateStore, StoredJob
 from runner.sandbox.wire import ApiError, CreateMode, CreateRequest, PageTokens, field_violations, int64
 
 # Pages up to this many rows are built on the event loop: a thread hop costs more than building them.
 _INLINE_ROWS = 200
+_log = logging.getLogger(__name__)
 COUNT_RESULT_TYPE = "NUMBER"  # [assumed]: the docs show `result_type` without listing its values
-
-
-class Stats:
-    """Counters for tests and benchmarks, served by `GET /_sandbox/stats`."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.creates = self.executions = self.cache_hits = self.polls = self.pages = self.rows_served = 0
-        self.rate_limited = 0  # 429s served by `--rate-limit` (injected ones are in faults["429"])
-        self.faults: collections.Counter[str] = collections.Counter()
-
-    def fault(self, kind: str) -> None:
-        self.faults[kind] += 1
-
-    def throttled(self) -> None:
-        self.rate_limited += 1
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"creates": self.creates, "executions": self.executions, "cache_hits": self.cache_hits,
-                "polls": self.polls, "pages": self.pages, "rows_served": self.rows_served,
-                "rate_limited": self.rate_limited, "served_429": self.rate_limited + self.faults["429"],
-                "faults": dict(sorted(self.faults.items()))}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -90,6 +79,8 @@ class Jobs:
         self._handle_order: collections.deque[Handle] = collections.deque()
         self._tokens = PageTokens()
         self.slots = JobSlots(config.job_slots)
+        self._evaluating: set[asyncio.Task[None]] = set()
+        self._generation = 0  # counts resets: an evaluation that ends after one keeps its result out of the store
         if store is not None:
             self._restore(store)
 
@@ -120,12 +111,17 @@ class Jobs:
         self.stats.reset()
         self.slots.clear()
         self._advances = ()
+        self._generation += 1
         if self._store is not None:
             self._store.clear()
 
     async def _evaluate(self, spec: dict[str, Any]) -> QueryOutcome:
+        query = self._parse(spec)
+        return (await asyncio.to_thread(run, self.graph, query))[0]
+
+    def _parse(self, spec: dict[str, Any]) -> Query:
         try:
-            return await asyncio.to_thread(evaluate, self.graph, canonical_spec(spec))
+            return prepare(self.graph, canonical_spec(spec))
         except SpecError as error:
             raise _spec_error(error) from None
 
@@ -169,7 +165,7 @@ class Jobs:
                 if execution is not None:
                     self.stats.cache_hits += 1
             if execution is None:
-                execution = await self._execute(request.spec, key, fail=fail, tenant=tenant)
+                execution = self._start(request.spec, key, fail=fail, tenant=tenant)
         last = self._cache.last_completed(execution.key, at=arrived)
         handle = self._new_handle(execution, request.warnings)
         self.stats.creates += 1  # creates that were accepted: a query_result_id was issued
@@ -180,23 +176,44 @@ class Jobs:
             reply["warnings"] = warnings
         return reply
 
-    async def _execute(self, spec: dict[str, Any], key: str, *, fail: bool, tenant: str = "") -> Execution:
+    def _start(self, spec: dict[str, Any], key: str, *, fail: bool, tenant: str = "") -> Execution:
+        """Accept an execution and evaluate it after the reply. Only the parse, where every refusal comes from, runs
+        before it: Veza answers a create with a `query_result_id` while the job is still queued [assumed], and an
+        engine that evaluated first would hold every reply of a burst behind the evaluations queued before it."""
+        query = self._parse(spec)
         started = self._clock()
-        version = self.graph.version
-        outcome = await self._evaluate(spec)
+        execution = Execution(cache_id=new_cache_id(), key=key, graph_version=self.graph.version, created_at=started,
+                              finished_at=started + self.config.latency, failed=fail, outcome=Unsettled(query.warnings),
+                              error="the execution failed (injected by the sandbox)" if fail else None, settled=False)
         self.stats.executions += 1
-        # With --job-slots the execution starts when its key has a slot free: until then the job is queued.
-        begin = self.slots.start(tenant, started, self._duration(outcome))
-        finished = max(begin + self._duration(outcome), self._clock())
         if fail:
             self.stats.fault("job")
-        execution = Execution(cache_id=new_cache_id(), key=key, graph_version=version, created_at=started,
-                              finished_at=finished, failed=fail, outcome=outcome,
-                              error="the execution failed (injected by the sandbox)" if fail else None)
         self._cache.add(execution)
-        if self._store is not None:
-            await asyncio.to_thread(self._store.save_execution, execution)
+        task = asyncio.get_running_loop().create_task(self._settle(execution, query, tenant))
+        self._evaluating.add(task)  # a reference, so that the loop cannot collect the task while it runs
+        task.add_done_callback(self._evaluating.discard)
         return execution
+
+    async def drain(self) -> None:
+        """Wait until every execution accepted so far has settled (for tests that inspect results in process)."""
+        while self._evaluating:
+            await asyncio.gather(*self._evaluating)
+
+    async def _settle(self, execution: Execution, query: Query, tenant: str) -> None:
+        generation = self._generation
+        try:
+            outcome, version = await asyncio.to_thread(run, self.graph, query)
+        except Exception as error:  # an engine fault fails this job, as it would on Veza, not the server
+            _log.exception("the engine failed on %s", execution.cache_id)
+            execution.settle(execution.outcome, finished_at=self._clock(), graph_version=execution.graph_version,
+                             error=f"the execution failed: {type(error).__name__} in the sandbox's engine")
+            return
+        # With --job-slots the execution starts when its key has a slot free: until then the job is queued.
+        duration = self._duration(outcome)
+        begin = self.slots.start(tenant, execution.created_at, duration)
+        execution.settle(outcome, finished_at=max(begin + duration, self._clock()), graph_version=version)
+        if self._store is not None and generation == self._generation:  # not a result from before a reset
+            await asyncio.to_thread(self._store.save_execution, execution)
 
     async def poll(self, query_result_id: Any, *, page_size: int, page_token: Any,
                    empty_page: bool) -> dict[str, Any]:
