@@ -122,10 +122,13 @@ def _drift(run: RunArtifact, anchors: dict[str, str]) -> str:
     else:
         rows = []
         still = [q for q in queries if q.drift and not (q.drift.added or q.drift.removed or q.drift.changed)]
+        # By name, which is unique in a run: `query in still` compared whole dataclasses, O(n²) deep comparisons
+        # that took 16% of merging 2,000 queries.
+        unmoved = {q.name for q in still}
         for query in queries:
             drift = query.drift
             assert drift is not None
-            if query in still:
+            if query.name in unmoved:
                 continue
             changed = "—" if drift.changed is None else f"{drift.changed:,}"
             env = f" · {e(drift.previous_env)}" if drift.previous_env else ""
