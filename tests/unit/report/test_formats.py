@@ -189,6 +189,16 @@ def test_html_has_every_section_and_each_query_with_its_spec_folded(html_with_hi
     assert "00u4mal" in text and "Carol <i>Gone</i>" in text and "properties.status" in text
 
 
+def test_html_drift_lists_the_moved_queries_in_its_table_and_the_unmoved_ones_in_one_line(
+        html_with_history: str) -> None:
+    section = html_with_history[html_with_history.index('<section id="drift">'):]
+    section = section[:section.index("</section>")]
+    table, _, line = section.partition("</table>")
+    assert table.count("<tr>") == 2  # the heading and okta-users-with-s3-write, which moved
+    assert "okta-users-with-s3-write" in table and "admin-roles" not in table
+    assert "No entity added, removed or changed in 1 of 2 compared queries" in line and "admin-roles" in line
+
+
 def test_html_is_self_contained_and_escapes_every_value(html_with_history: str) -> None:
     page = parse(html_with_history)
     assert "script" not in page.tags and "img" not in page.tags and "b" not in page.tags and "i" not in page.tags
