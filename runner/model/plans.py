@@ -43,6 +43,8 @@ class QueryPlan:
     # cache policy): what `vqr run --shard` splits by, so identical bodies share a shard and a nightly snapshot id
     # does not reshuffle the shards.
     shard_key: str = ""
+    # `body_hash` of the body exactly as sent (snapshot pin included): what tells two shards' plans apart.
+    sent_hash: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -76,8 +76,8 @@ def assign(plans: Sequence[QueryPlan], count: int, *, by: str = "hash",
 
 def sent_hash(plan: QueryPlan) -> str:
     """The body as this batch sends it (snapshot pin and --cache override included): two shards that would send
-    different bodies for a query belong to different plans."""
-    return body_hash(compared_body(plan.spec, plan.cache))
+    different bodies for a query belong to different plans. `build_plans` has taken it (`plan.sent_hash`)."""
+    return plan.sent_hash or body_hash(compared_body(plan.spec, plan.cache))
 
 
 def plan_hash(plans: Sequence[QueryPlan], count: int, by: str, assignment: Mapping[str, int]) -> str:

@@ -173,3 +173,24 @@ def test_embedded_runs_compare_only_on_the_same_generated_graph(tmp_path: Path) 
     assert again.code == 0, again.err  # the first graph again: compared with the first run, nothing new
     assert by_name(again.run)["inactive"]["drift"]["previous_run"] == first.run["run_id"]
     assert by_name(again.run)["inactive"]["expectations"][0]["outcome"] == "passed"
+
+
+@pytest.mark.parametrize(("cache_override", "snapshot_id"), [(None, None), ("immediate", None), (None, "snap-1"),
+                                                             ("immediate", "snap-1")])
+def test_each_plan_hash_is_the_hash_of_its_own_body_whatever_the_overrides(
+        tmp_path: Path, cache_override: str | None, snapshot_id: str | None) -> None:
+    # build_plans takes one hash where the bodies are one body: it must still be each body's own hash.
+    from runner.plan import body_hash, compared_body
+
+    project = make_project(tmp_path, {"inactive": INACTIVE_USERS, "ctx": CONTEXT})
+    loaded, queries = compile_units(project)
+    by_name = {q.name: q for q in queries}
+    plans = build_plans(loaded, queries, cache_override=cache_override, snapshot_id=snapshot_id, query_timeout=None)
+    assert len(plans) == 2
+    for plan in plans:
+        query = by_name[plan.name]
+        assert plan.body_hash == body_hash(compared_body(query.spec, query.cache))
+        assert plan.shard_key == body_hash(compared_body(query.spec, plan.cache))
+        assert plan.sent_hash == body_hash(compared_body(plan.spec, plan.cache))
+        assert (plan.sent_hash == plan.shard_key) is (snapshot_id is None)
+        assert (plan.shard_key == plan.body_hash) is (cache_override is None or query.cache == plan.cache)
