@@ -1,8 +1,8 @@
 """The sandbox's server-side result cache: every execution is a result with a `cache_id`, keyed by its canonical spec.
 
 In-memory, no I/O. A result's lifecycle is computed from the clock (PENDING, RUNNING, then DONE or FAILED at
-`finished_at` once the engine has settled it), so nothing has to wake up to advance it. Results expire `ttl`
-seconds after they were created.
+`finished_at` once the engine has settled it), so nothing but that one settling has to wake up to advance it.
+Results expire `ttl` seconds after they were created.
 """
 
 from __future__ import annotations
@@ -84,22 +84,29 @@ class Execution:
     outcome: Outcome
     error: str | None = None
     settled: bool = True
+    running_at: float | None = None  # when it turns RUNNING; None: after its PENDING share of its length
 
     def settle(self, outcome: Outcome, *, finished_at: float, graph_version: int, error: str | None = None) -> None:
+        # A job that was RUNNING by the expected length stays RUNNING when the true end comes later (cost, a slot).
+        self.running_at = min(self._running_at(), self.created_at + _PENDING_SHARE * (finished_at - self.created_at))
         self.outcome, self.finished_at, self.graph_version = outcome, finished_at, graph_version
         if error is not None:
             self.failed, self.error = True, error
         self.settled = True
 
+    def _running_at(self) -> float:
+        if self.running_at is not None:
+            return self.running_at
+        return self.created_at + _PENDING_SHARE * (self.finished_at - self.created_at)
+
     def status(self, now: float) -> JobStatus:
         if self.settled and now >= self.finished_at:
             return JobStatus.FAILED if self.failed else JobStatus.DONE
-        if now < self.created_at + _PENDING_SHARE * (self.finished_at - self.created_at):
-            return JobStatus.PENDING
-        return JobStatus.RUNNING
+        return JobStatus.PENDING if now < self._running_at() else JobStatus.RUNNING
 
     def age(self, now: float) -> float:
-        """How old the data is: results describe the graph as it was when the execution started."""
+        """How old the data is, from when the execution was accepted (the engine evaluates it a moment later, on the
+        graph as it is then: `graph_version`)."""
         return now - self.created_at
 
 

@@ -23,7 +23,6 @@ from typing import Any
 from runner.sandbox.cache import (
     Execution,
     JobStatus,
-    Outcome,
     ResultCache,
     Unsettled,
     canonical_spec,
@@ -35,12 +34,11 @@ from runner.sandbox.drift import DEFAULT_FRACTION, advance_graph
 from runner.sandbox.engine import Query, QueryOutcome, SpecError, prepare, run
 from runner.sandbox.graph import Graph
 from runner.sandbox.limits import JobSlots
+from runner.sandbox.paging import page_reply
 from runner.sandbox.stats import Stats
 from runner.sandbox.store import StateStore, StoredJob
 from runner.sandbox.wire import ApiError, CreateMode, CreateRequest, PageTokens, field_violations, int64
 
-# Pages up to this many rows are built on the event loop: a thread hop costs more than building them.
-_INLINE_ROWS = 200
 _log = logging.getLogger(__name__)
 COUNT_RESULT_TYPE = "NUMBER"  # [assumed]: the docs show `result_type` without listing its values
 
@@ -81,6 +79,7 @@ class Jobs:
         self.slots = JobSlots(config.job_slots)
         self._evaluating: set[asyncio.Task[None]] = set()
         self._generation = 0  # counts resets: an evaluation that ends after one keeps its result out of the store
+        self._unstored: dict[str, list[StoredJob]] = {}  # jobs of unsettled results, by cache_id
         if store is not None:
             self._restore(store)
 
@@ -112,6 +111,7 @@ class Jobs:
         self.slots.clear()
         self._advances = ()
         self._generation += 1
+        self._unstored.clear()
         if self._store is not None:
             self._store.clear()
 
@@ -138,8 +138,12 @@ class Jobs:
         self._handles[handle.query_result_id] = handle
         self._handle_order.append(handle)
         if self._store is not None:
-            self._store.save_job(StoredJob(query_result_id=handle.query_result_id, cache_id=execution.cache_id,
-                                           created_at=now, warnings=warnings))
+            job = StoredJob(query_result_id=handle.query_result_id, cache_id=execution.cache_id, created_at=now,
+                            warnings=warnings)
+            if execution.settled:
+                self._store.save_job(job)
+            else:  # stored with its result, once settled: a restart keeps no job whose result it cannot serve
+                self._unstored.setdefault(execution.cache_id, []).append(job)
         return handle
 
     async def create(self, request: CreateRequest, *, fail: bool, tenant: str = "") -> dict[str, Any]:
@@ -183,37 +187,50 @@ class Jobs:
         query = self._parse(spec)
         started = self._clock()
         execution = Execution(cache_id=new_cache_id(), key=key, graph_version=self.graph.version, created_at=started,
-                              finished_at=started + self.config.latency, failed=fail, outcome=Unsettled(query.warnings),
+                              finished_at=started + self.config.latency, failed=fail,
+                              outcome=Unsettled(query.warnings, result_value_type=query.result),
                               error="the execution failed (injected by the sandbox)" if fail else None, settled=False)
         self.stats.executions += 1
         if fail:
             self.stats.fault("job")
         self._cache.add(execution)
-        task = asyncio.get_running_loop().create_task(self._settle(execution, query, tenant))
+        # The graph and the generation as they are now: a reset before the task first runs must not hand it the
+        # regenerated graph, nor let its result into the store or its booking into the slots of the fresh sandbox.
+        task = asyncio.get_running_loop().create_task(
+            self._settle(execution, query, tenant, graph=self.graph, generation=self._generation))
         self._evaluating.add(task)  # a reference, so that the loop cannot collect the task while it runs
         task.add_done_callback(self._evaluating.discard)
         return execution
 
     async def drain(self) -> None:
-        """Wait until every execution accepted so far has settled (for tests that inspect results in process)."""
+        """Wait until every execution accepted so far has settled and been stored (a stop, and tests)."""
         while self._evaluating:
             await asyncio.gather(*self._evaluating)
 
-    async def _settle(self, execution: Execution, query: Query, tenant: str) -> None:
-        generation = self._generation
+    async def _settle(self, execution: Execution, query: Query, tenant: str, *, graph: Graph,
+                      generation: int) -> None:
         try:
-            outcome, version = await asyncio.to_thread(run, self.graph, query)
+            outcome, version = await asyncio.to_thread(run, graph, query)
         except Exception as error:  # an engine fault fails this job, as it would on Veza, not the server
             _log.exception("the engine failed on %s", execution.cache_id)
             execution.settle(execution.outcome, finished_at=self._clock(), graph_version=execution.graph_version,
                              error=f"the execution failed: {type(error).__name__} in the sandbox's engine")
-            return
-        # With --job-slots the execution starts when its key has a slot free: until then the job is queued.
-        duration = self._duration(outcome)
-        begin = self.slots.start(tenant, execution.created_at, duration)
-        execution.settle(outcome, finished_at=max(begin + duration, self._clock()), graph_version=version)
+        else:
+            duration = self._duration(outcome)
+            current = generation == self._generation
+            # With --job-slots the execution starts when its key has a slot free: until then the job is queued.
+            begin = self.slots.start(tenant, execution.created_at, duration) if current else execution.created_at
+            execution.settle(outcome, finished_at=max(begin + duration, self._clock()), graph_version=version)
+        jobs = self._unstored.pop(execution.cache_id, [])
         if self._store is not None and generation == self._generation:  # not a result from before a reset
-            await asyncio.to_thread(self._store.save_execution, execution)
+            store = self._store
+
+            def save() -> None:
+                store.save_execution(execution)
+                for job in jobs:
+                    store.save_job(job)
+
+            await asyncio.to_thread(save)
 
     async def poll(self, query_result_id: Any, *, page_size: int, page_token: Any,
                    empty_page: bool) -> dict[str, Any]:
@@ -240,36 +257,9 @@ class Jobs:
         reply["progress_status"]["row_count"] = int64(outcome.total)
         reply["warnings"] += list(outcome.warnings)
         offset = self._tokens.decode(page_token, handle.query_result_id)
-        reply.update(await self._page(outcome, handle.query_result_id, offset, page_size, empty_page=empty_page))
+        reply.update(await page_reply(outcome, handle.query_result_id, offset, page_size, empty_page=empty_page,
+                                       stats=self.stats, tokens=self._tokens))
         return reply
-
-    async def _page(self, outcome: Outcome, binding: str, offset: int, page_size: int, *,
-                    empty_page: bool) -> dict[str, Any]:
-        self.stats.pages += 1
-        total = int(outcome.total)
-        if empty_page and offset < total:
-            self.stats.fault("empty_page")
-            return {"values": [], "path_values": [], "next_page_token": self._tokens.encode(binding, offset),
-                    "has_more": True}
-
-        def read() -> tuple[list[Any], list[Any]]:
-            values, path_values = outcome.page(offset, page_size)
-            return list(values), list(path_values)
-
-        wanted = min(page_size, total - offset)
-        values: list[Any]
-        path_values: list[Any]
-        if wanted <= 0:
-            values, path_values = [], []
-        elif wanted <= _INLINE_ROWS:
-            values, path_values = read()
-        else:
-            values, path_values = await asyncio.to_thread(read)
-        served = len(values) or len(path_values)
-        self.stats.rows_served += served
-        has_more = offset + served < total
-        return {"values": values, "path_values": path_values, "has_more": has_more,
-                "next_page_token": self._tokens.encode(binding, offset + served) if has_more else ""}
 
     async def nodes(self, spec: dict[str, Any], *, page_size: int, page_token: Any,
                     empty_page: bool) -> dict[str, Any]:
@@ -280,7 +270,8 @@ class Jobs:
         outcome = await self._evaluate(spec)
         self.stats.executions += 1
         await asyncio.sleep(max(0.0, started + self._duration(outcome) - self._clock()))
-        reply = await self._page(outcome, binding, offset, page_size, empty_page=empty_page)
+        reply = await page_reply(outcome, binding, offset, page_size, empty_page=empty_page, stats=self.stats,
+                                 tokens=self._tokens)
         reply["warnings"] = list(outcome.warnings)
         return reply
 

@@ -74,6 +74,19 @@ def _uvicorn_config(app: SandboxApp, *, certfile: Path | None, keyfile: Path | N
     return config
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, whose stop also waits for the evaluations accepted before it: they settle and reach the
+    store (`--state`), so that a restart serves every job the stopped sandbox answered."""
+
+    def __init__(self, config: uvicorn.Config, jobs: Jobs) -> None:
+        super().__init__(config)
+        self._jobs = jobs
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().shutdown(sockets=sockets)
+        await self._jobs.drain()
+
+
 def _tls_files(config: SandboxConfig) -> tuple[TlsMaterial | None, Path | None, Path | None]:
     """Generated material (to remove later) or the given files; (None, None, None) without TLS."""
     if not config.tls:
@@ -94,7 +107,7 @@ def serve(config: SandboxConfig, *, out: TextIO | None = None) -> int:
     material, certfile, keyfile = _tls_files(config)
     sock: socket.socket | None = None
     try:
-        server = uvicorn.Server(_uvicorn_config(app, certfile=certfile, keyfile=keyfile))
+        server = _Server(_uvicorn_config(app, certfile=certfile, keyfile=keyfile), app.jobs)
         sock = _listen(config.host, config.port)
         print(_url(tls=config.tls, host=config.host, port=sock.getsockname()[1]), file=out, flush=True)
         if config.tls:
@@ -145,7 +158,7 @@ class EmbeddedSandbox:
         try:
             self._material, certfile, keyfile = _tls_files(self.config)
             self.ca_file = self._material.ca_file if self._material else certfile
-            self._server = uvicorn.Server(_uvicorn_config(self._app, certfile=certfile, keyfile=keyfile))
+            self._server = _Server(_uvicorn_config(self._app, certfile=certfile, keyfile=keyfile), self._app.jobs)
             self._socket = _listen("127.0.0.1", self.config.port)
             self.url = _url(tls=self.config.tls, host="127.0.0.1", port=self._socket.getsockname()[1])
             self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},

@@ -7,15 +7,17 @@ would then never answer. The clock is the test's own, so a job's length is decid
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from runner.sandbox import jobs as jobs_module
 from runner.sandbox.config import SandboxConfig
 from runner.sandbox.drift import advance_graph
 from runner.sandbox.engine import evaluate
+from runner.sandbox.engine import run as real_run
 from runner.sandbox.jobs import Jobs
+from runner.sandbox.store import StateStore
 from runner.sandbox.wire import ApiError, parse_create_body
 from tests.unit.sandbox.company import company, spec, to
 
@@ -31,8 +33,8 @@ class Clock:
         return self.now
 
 
-def _jobs(clock: Clock) -> Jobs:
-    return Jobs(config=SandboxConfig(latency=LATENCY), graph=company(), clock=clock)
+def _jobs(clock: Clock, *, store: StateStore | None = None, **config: Any) -> Jobs:
+    return Jobs(config=SandboxConfig(latency=LATENCY, **config), graph=company(), clock=clock, store=store)
 
 
 def _create(body: dict[str, Any]) -> Any:
@@ -125,7 +127,7 @@ def test_an_engine_fault_fails_that_job_and_not_the_server(monkeypatch: pytest.M
         clock.now += LATENCY
         assert (await _poll(jobs, other["query_result_id"]))["status"] == "DONE"
 
-    monkeypatch.setattr(jobs_module, "run", broken)
+    monkeypatch.setattr("runner.sandbox.jobs.run", broken)
     asyncio.run(scenario())
 
 
@@ -136,11 +138,84 @@ def test_a_drift_between_the_create_and_the_evaluation_labels_the_result_with_th
 
     async def scenario() -> None:
         with jobs.graph.lock:
-            reply = await jobs.create(_create(BODY), fail=False)
+            reply = await asyncio.wait_for(jobs.create(_create(BODY), fail=False), timeout=5)
             advance_graph(jobs.graph, seed=3, fraction=0.5)  # the lock is re-entrant: this thread holds it
         await jobs.drain()
         execution = jobs._cache.get(reply["cache_id"])
         assert execution is not None
         assert execution.graph_version == before + 1 == jobs.graph.version
+
+    asyncio.run(scenario())
+
+
+def test_a_restart_serves_every_job_it_answered_before_its_result_had_settled(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    identity = SandboxConfig().graph_identity()
+    first = _jobs(clock, store=StateStore(tmp_path, identity, ttl=60.0, clock=clock))
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the engine")
+
+    async def before_restart() -> tuple[str, str, str]:
+        with first.graph.lock:
+            answered = await asyncio.wait_for(first.create(_create(BODY), fail=False), timeout=5)
+            # A joiner of the same unsettled execution: its job is stored with that result too.
+            joined = await first.create(parse_create_body({"cached_result_if_available": {
+                "request": {"body": BODY}, "max_staleness": "60s"}}), fail=False)
+        assert joined["cache_id"] == answered["cache_id"]
+        monkeypatch.setattr("runner.sandbox.jobs.run", broken)
+        failed = await first.create(_create(spec()), fail=False)
+        await first.drain()  # what a stop does (server._Server.shutdown)
+        monkeypatch.setattr("runner.sandbox.jobs.run", real_run)
+        return answered["query_result_id"], joined["query_result_id"], failed["query_result_id"]
+
+    answered, joined, failed = asyncio.run(before_restart())
+    again = _jobs(clock, store=StateStore(tmp_path, identity, ttl=60.0, clock=clock))
+    clock.now += LATENCY  # after the store's wall-clock offset is taken: the test's clock moves alone
+
+    async def after_restart() -> None:
+        for query_result_id in (answered, joined):
+            done = await _poll(again, query_result_id)
+            assert done["status"] == "DONE" and done["values"], query_result_id
+        assert (await _poll(again, failed))["status"] == again.config.failed_status
+
+    asyncio.run(after_restart())
+
+
+def test_an_evaluation_that_ends_after_a_reset_books_no_slot_in_the_fresh_sandbox() -> None:
+    clock = Clock()
+    jobs = _jobs(clock, job_slots=1)
+
+    async def scenario() -> None:
+        with jobs.graph.lock:
+            await asyncio.wait_for(jobs.create(_create(BODY), fail=False), timeout=5)
+            jobs.reset()
+        await jobs.drain()
+        clock.now += 0.1
+        fresh = await jobs.create(_create(BODY), fail=False)
+        await jobs.drain()
+        clock.now += LATENCY
+        assert (await _poll(jobs, fresh["query_result_id"]))["status"] == "DONE"  # not queued behind the old one
+        assert jobs.slots.queued == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_job_seen_running_never_turns_pending_when_it_settles_longer_than_expected() -> None:
+    clock = Clock()
+    jobs = _jobs(clock, cost_per_unit=1.0)  # the engine's cost makes the job far longer than --latency
+
+    async def scenario() -> None:
+        with jobs.graph.lock:
+            reply = await asyncio.wait_for(jobs.create(_create(BODY), fail=False), timeout=5)
+            clock.now += 0.6 * LATENCY
+            assert (await _poll(jobs, reply["query_result_id"]))["status"] == "RUNNING"
+        await jobs.drain()
+        execution = jobs._cache.get(reply["cache_id"])
+        assert execution is not None and execution.finished_at - execution.created_at > 3 * LATENCY
+        assert (await _poll(jobs, reply["query_result_id"]))["status"] == "RUNNING"
+        clock.now = execution.finished_at
+        assert (await _poll(jobs, reply["query_result_id"]))["status"] == "DONE"
 
     asyncio.run(scenario())
