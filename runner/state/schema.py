@@ -18,7 +18,7 @@ from runner.state.records import JournalError
 
 # Bump SCHEMA_VERSION and append a tuple of statements to _MIGRATIONS to change the schema; old files are upgraded
 # in order when opened. A file from a newer vqr is refused rather than guessed at.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 5
 _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     """CREATE TABLE runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, env TEXT NOT NULL,
        status TEXT NOT NULL)""",
@@ -36,24 +36,26 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = ((
     "ALTER TABLE history ADD COLUMN env TEXT",
     "ALTER TABLE history ADD COLUMN target TEXT",
     "CREATE INDEX history_by_key ON history (name, env, target, finished_at)",
-), SCHEMA3, SCHEMA4, SCHEMA5, (
-    # 6: the queries of every run by name. `read_history` and `latest_key` look a query up by name alone, which the
-    # (run_id, name) key cannot serve: each lookup scanned every row of every run (3.5 ms a name at 10,000 rows, so
-    # re-rendering a 10,000-query report spent 30 of its 42 s there, and the scan grows with every night kept).
-    "CREATE INDEX queries_by_name ON queries (name)",
-))
+), SCHEMA3, SCHEMA4, SCHEMA5)
 # 3: finding lifecycles (state/entities.py); 4: job durations, concurrency caps (pacing.py); 5: publish applies
-# and their calls (publishlog.py); 6: an index
+# and their calls (publishlog.py)
+# Indexes that change no table's shape, made on every open instead of by a migration, so that an older vqr can still
+# open the journal (it refuses a newer schema version). queries_by_name: `read_history` and `latest_key` look a
+# query up by name alone, which the (run_id, name) key cannot serve, so each lookup scanned every row of every run
+# (3.5 ms a name at 10,000 rows: 30 of the 42 s of re-rendering a 10,000-query report, and more each night kept).
+_INDEXES = ("CREATE INDEX IF NOT EXISTS queries_by_name ON queries (name)",)
 assert len(_MIGRATIONS) == SCHEMA_VERSION
 
 
 def prepare(connection: sqlite3.Connection, path: Path) -> None:
     """WAL mode, `synchronous = NORMAL` (a committed record survives a crash of the process, which is what
-    `--resume` needs), foreign keys on, then the schema brought up to `SCHEMA_VERSION`."""
+    `--resume` needs), foreign keys on, then the schema brought up to `SCHEMA_VERSION` and its indexes made."""
     _set_wal(connection)
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
     _migrate(connection, path)
+    for statement in _INDEXES:  # a no-op once made; SQLite keeps it up to date for every writer, older ones too
+        connection.execute(statement)
 
 
 def _set_wal(connection: sqlite3.Connection, *, tries: int = 100) -> None:

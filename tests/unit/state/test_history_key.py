@@ -100,7 +100,7 @@ def test_a_schema1_journal_is_migrated_keeping_rows_that_no_key_matches(path: Pa
     assert read_history(path, ["q"], key=PROD, until_run=None, not_after=None, limit=30).of("q") == ()
     with open_journal(path, clock=Clock()) as journal:
         raw = sqlite3.connect(path)
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         kept = raw.execute("SELECT run_id, env, target, cache_id FROM history ORDER BY run_id").fetchall()
         assert kept == [("old-prod", None, None, "old-cache"), ("old-sandbox", None, None, "old-sb")]
         assert raw.execute("SELECT run_id, env, target FROM runs ORDER BY run_id").fetchall() == [
@@ -126,7 +126,7 @@ def test_a_schema2_journal_gains_empty_lifecycles_and_keeps_its_history(path: Pa
     write_schema2_journal(path, old, target=PROD.target)
     with open_journal(path, clock=Clock()) as journal:
         raw = sqlite3.connect(path)
-        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         assert {"lifecycles", "lifecycle_runs", "entities"} <= tables
         assert raw.execute("SELECT COUNT(*) FROM entities").fetchone()[0] == 0
@@ -161,3 +161,21 @@ def test_the_history_lookups_find_a_query_by_its_name_not_by_scanning_every_run(
         raw.close()
     assert [p.run_id for p in read_history(path, ["q"], key=PROD, until_run=None, not_after=None, limit=30).of("q")] \
         == ["r1"]
+
+
+def test_a_journal_of_an_older_vqr_gains_the_index_at_open_and_keeps_its_schema_version(path: Path) -> None:
+    # The index is no migration: an older vqr (schema 5, no index) can still open the journal afterwards.
+    with open_journal(path, clock=Clock()) as journal:
+        done(journal, "r1", PROD)
+    raw = sqlite3.connect(path)
+    raw.execute("DROP INDEX queries_by_name")
+    raw.commit()
+    raw.close()
+    with open_journal(path, clock=Clock()):
+        raw = sqlite3.connect(path)
+        try:
+            indexes = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+            assert "queries_by_name" in indexes
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+        finally:
+            raw.close()
