@@ -49,14 +49,21 @@ def _visible(match: re.Match[str]) -> str:
 def terminal_line(text: object) -> str:
     """One line for a terminal or a CI log: line breaks become spaces (so data can never start a line, e.g. a
     `::error::` workflow command), every other control character a visible escape; the key redacted."""
-    flat = _LINE_BREAKS.sub(" ", redact(str(text)))
-    return _CONTROL_OR_BREAK.sub(_visible, flat)
+    value = redact(str(text))
+    if value.isprintable():  # the common case, in C: no control, format or line-break character to escape
+        return value
+    return _CONTROL_OR_BREAK.sub(_visible, _LINE_BREAKS.sub(" ", value))
 
 
 def terminal_text(text: object) -> str:
     """Several lines for a terminal or a file people `cat`: newlines and tabs kept, every other control character
     escaped, and no line may start a workflow command (its first `:` shown as `\\x3a`); the key redacted."""
-    return _COMMAND_START.sub(r"\1\\x3a", _CONTROL.sub(_visible, redact(str(text)).replace("\r\n", "\n")))
+    value = redact(str(text))
+    # Printable text holds none of the characters escaped here, and a command needs "::": the common case, which
+    # is a fifth of report.html's own time at 10,000 queries when it goes through both expressions.
+    if value.isprintable() and "::" not in value:
+        return value
+    return _COMMAND_START.sub(r"\1\\x3a", _CONTROL.sub(_visible, value.replace("\r\n", "\n")))
 
 
 def json_text(document: str) -> str:

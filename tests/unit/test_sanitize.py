@@ -130,3 +130,23 @@ def test_csv_cells_of_a_batch_holding_the_key_redact_it_and_keep_the_rest() -> N
     batch = {f"has {KEY}", KEY, "plain", "=1+1", f"{KEY[:5]}-partial"}
     assert csv_cells(batch) == {f"has {KEY}": "has ***", KEY: "***", "plain": "plain", "=1+1": "'=1+1",
                                 f"{KEY[:5]}-partial": f"{KEY[:5]}-partial"}
+
+
+@given(texts | st.text(alphabet=st.characters(codec="utf-8")))
+def test_the_terminal_channels_fast_path_gives_what_the_expressions_give(text: str) -> None:
+    # The printable shortcut must only skip work: the answer is the two expressions' for every text.
+    from runner import sanitize
+
+    value = sanitize.redact(text)
+    line = sanitize._CONTROL_OR_BREAK.sub(sanitize._visible, sanitize._LINE_BREAKS.sub(" ", value))
+    lines = sanitize._COMMAND_START.sub(r"\1\\x3a", sanitize._CONTROL.sub(sanitize._visible,
+                                                                           value.replace("\r\n", "\n")))
+    assert terminal_line(text) == line
+    assert terminal_text(text) == lines
+
+
+@pytest.mark.parametrize("text", ["\u00a0", "a\u200eb", "\x85", "\u2028", "x::y", " ::x", "é", KEY + "::"])
+def test_the_fast_path_leaves_the_characters_it_cannot_judge_to_the_expressions(text: str) -> None:
+    out = terminal_text(text)
+    assert not any(bad in out for bad in ("\u200e", "\x85")) and KEY not in out
+    assert not out.lstrip(" \t").startswith("::")
