@@ -228,3 +228,30 @@ def test_history_shows_one_environment_and_target_the_latest_by_default(tmp_path
     assert code == 0 and "in environment sandbox (embedded), 29 runs" in out.splitlines()[0]
     code, _, err = history("okta-users-with-s3-write", journal, env="staging")
     assert code == 2 and "no run of environment 'staging' of query" in err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"\xff\xfe not utf-8", "cannot read"),
+    (b'{"version": 1,', "cannot read"),
+    (b"\xef\xbb\xbf{}", "cannot read"),  # a BOM: the json module refuses it in text, and so does this reader
+    (b"null", "does not match"),
+])
+def test_a_run_json_that_is_not_json_text_is_refused_in_one_line(tmp_path: Path, content: bytes,
+                                                                  message: str) -> None:
+    from runner.report.run_check import read_run_json
+
+    path = tmp_path / "run.json"
+    path.write_bytes(content)
+    with pytest.raises(ArtifactError, match=message):
+        read_run_json(path)
+    with pytest.raises(ArtifactError, match="does not exist"):
+        read_run_json(tmp_path / "missing.json")
+
+
+def test_run_json_reads_back_as_the_json_module_reads_it() -> None:
+    import json
+
+    from runner.report.run_check import read_run_json
+
+    path = FIXTURE / "run.json"
+    assert read_run_json(path) == json.loads(path.read_text(encoding="utf-8"))
