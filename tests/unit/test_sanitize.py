@@ -150,3 +150,15 @@ def test_the_fast_path_leaves_the_characters_it_cannot_judge_to_the_expressions(
     out = terminal_text(text)
     assert not any(bad in out for bad in ("\u200e", "\x85")) and KEY not in out
     assert not out.lstrip(" \t").startswith("::")
+
+
+def test_no_printable_character_is_one_the_terminal_expressions_would_change() -> None:
+    # Exhaustive over Unicode: what the fast path returns untouched, the expressions would have left alone too.
+    import sys
+
+    from runner import sanitize
+
+    printable = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isprintable())
+    assert len(printable) > 100_000
+    for expression in (sanitize._CONTROL, sanitize._CONTROL_OR_BREAK, sanitize._LINE_BREAKS):
+        assert expression.search(printable) is None, expression.pattern
