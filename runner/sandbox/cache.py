@@ -88,16 +88,17 @@ class Execution:
 
     def settle(self, outcome: Outcome, *, finished_at: float, graph_version: int, error: str | None = None) -> None:
         # A job that was RUNNING by the expected length stays RUNNING when the true end comes later (cost, a slot).
-        self.running_at = min(self._running_at(), self.created_at + _PENDING_SHARE * (finished_at - self.created_at))
+        self.running_at = min(self._running_at(), self._pending_until(finished_at))
         self.outcome, self.finished_at, self.graph_version = outcome, finished_at, graph_version
         if error is not None:
             self.failed, self.error = True, error
         self.settled = True
 
+    def _pending_until(self, finished_at: float) -> float:
+        return self.created_at + _PENDING_SHARE * (finished_at - self.created_at)
+
     def _running_at(self) -> float:
-        if self.running_at is not None:
-            return self.running_at
-        return self.created_at + _PENDING_SHARE * (self.finished_at - self.created_at)
+        return self.running_at if self.running_at is not None else self._pending_until(self.finished_at)
 
     def status(self, now: float) -> JobStatus:
         if self.settled and now >= self.finished_at:
