@@ -41,6 +41,11 @@ def _create(body: dict[str, Any]) -> Any:
     return parse_create_body({"immediate_run": {"request": {"body": body}}})
 
 
+def broken(*args: Any, **kwargs: Any) -> Any:
+    """The engine's `run` with a bug in it."""
+    raise RuntimeError("a bug in the engine")
+
+
 async def _poll(jobs: Jobs, query_result_id: str) -> dict[str, Any]:
     return await jobs.poll(query_result_id, page_size=100, page_token="", empty_page=False)
 
@@ -110,9 +115,6 @@ def test_an_engine_fault_fails_that_job_and_not_the_server(monkeypatch: pytest.M
     clock = Clock()
     jobs = _jobs(clock)
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("a bug in the engine")
-
     async def scenario() -> None:
         reply = await jobs.create(_create(BODY), fail=False)
         await jobs.drain()
@@ -153,9 +155,6 @@ def test_a_restart_serves_every_job_it_answered_before_its_result_had_settled(tm
     clock = Clock()
     identity = SandboxConfig().graph_identity()
     first = _jobs(clock, store=StateStore(tmp_path, identity, ttl=60.0, clock=clock))
-
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("a bug in the engine")
 
     async def before_restart() -> tuple[str, str, str]:
         with first.graph.lock:
