@@ -5,18 +5,17 @@ queries (target: at most 5 ms each); and the same runs' wall against the ideal `
 The sandbox (`vqr sandbox serve --tls --latency 1`) is its own process, so its CPU is not counted: `wait4` on the
 `vqr run` child gives that child's own rusage (its CSV worker, which it reaps, included). Beside it, the same batch
 by a bare asyncio + aiohttp client (`bench/floor_client.py`: submit, poll, read the pages, write the rows, nothing
-else) gives the floor that the HTTP stack alone costs on this machine, in the row's `floor_ms_per_query`. The
-figure covers the whole process — start-up imports, lint, compile, the run and every report — because that is what
-a scheduler pays per query. Each repetition starts from a reset sandbox and a fresh project state.
+else) gives the floor that the HTTP stack alone costs on this machine, in the row's `floor_ms_per_query`, and the
+wall any client reaches here, in the wall row's `floor_vs_ideal` (`bench/floor_runs.py`). The CPU figure covers
+the whole process — start-up imports, lint, compile, the run and every report — because that is what a scheduler
+pays per query. Each repetition starts from a reset sandbox and a fresh project state.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
-from pathlib import Path
 
+from bench.floor_runs import floor_extra, floor_runs
 from bench.gen_batch import ENV, BatchSize, batch_project
 from bench.harness import (
     Benchmark,
@@ -32,8 +31,6 @@ from bench.harness import (
 )
 from bench.measures import value_result
 from bench.sandbox_proc import SandboxProcess
-
-ROOT = Path(__file__).resolve().parents[1]  # where `python -m bench.floor_client` finds the bench package
 
 PER_QUERY = Target(metric=Metric.VALUE, op="<=", bound=5.0, unit="ms")
 VS_IDEAL = Target(metric=Metric.RATIO, op="<=", bound=1.3)
@@ -60,40 +57,23 @@ def run_cpu(config: Config) -> list[Result]:
             executed = box.stats()["executions"]
             if executed != size.queries:
                 raise RuntimeError(f"the run executed {executed} specs, not {size.queries}")
-        floors = _floor_runs(box, project.specs, size, repeat, config.workdir / "floor")
+        floors = floor_runs(box, project.specs, concurrency=size.concurrency, latency=size.latency, repeat=repeat,
+                            workdir=config.workdir / "floor")
     per_query = [1000 * s.cpu_seconds / size.queries for s in runs]
-    floor = sorted(1000 * s.cpu_seconds / size.queries for s in floors)[len(floors) // 2]
     ideal = size.ideal
+    floor = floor_extra(floors, queries=size.queries, ideal=ideal)
     ideals = [Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="") for _ in runs]
     wall = judge("run-200-queries-vs-ideal", Pairs(ours=runs, peer=ideals), target=VS_IDEAL,
                  peer_label=size.ideal_label, config=config,
-                 extra={"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency})
+                 extra={"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency,
+                        "floor_vs_ideal": floor["floor_vs_ideal"], "floor_seconds": floor["floor_seconds"]})
     return [wall, value_result("client-cpu-per-query", per_query, target=PER_QUERY, unit="ms", config=config,
                          peer_label=f"{size.queries} queries, concurrency {size.concurrency}; a bare aiohttp "
-                                    f"client: {floor:.1f} ms",
+                                    f"client: {floor['floor_ms_per_query']:.1f} ms",
                          extra={"queries": size.queries, "concurrency": size.concurrency,
                                 "latency_s": size.latency, "cpu_s": [s.cpu_seconds for s in runs],
-                                "wall_s": [s.seconds for s in runs], "floor_ms_per_query": round(floor, 2),
-                                "floor_cpu_s": [s.cpu_seconds for s in floors]})]
-
-
-def _floor_runs(box: SandboxProcess, specs: tuple[dict[str, object], ...], size: BatchSize, repeat: int,
-                workdir: Path) -> list[Sample]:
-    """The bare client on the same batch, from a reset sandbox each time; it must execute every spec, as vqr did."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    specs_file = workdir / "specs.json"
-    specs_file.write_text(json.dumps(list(specs)), encoding="utf-8")
-    samples: list[Sample] = []
-    for _ in range(repeat):
-        box.reset()
-        shutil.rmtree(workdir / "rows", ignore_errors=True)
-        samples.append(time_command([sys.executable, "-m", "bench.floor_client", str(specs_file),
-                                     str(workdir / "rows"), str(size.concurrency), str(size.latency)],
-                                    cwd=ROOT, env=box.client_env()))
-        executed = box.stats()["executions"]
-        if executed != size.queries or len(list((workdir / "rows").glob("*.jsonl"))) != size.queries:
-            raise RuntimeError(f"the bare client executed {executed} specs, not {size.queries}")
-    return samples
+                                "wall_s": [s.seconds for s in runs], "floor_ms_per_query": floor["floor_ms_per_query"],
+                                "floor_cpu_s": floor["floor_cpu_s"]})]
 
 
 BENCHMARKS = (Benchmark(name="client-cpu", rows=("run-200-queries-vs-ideal", "client-cpu-per-query"),

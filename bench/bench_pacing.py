@@ -6,6 +6,9 @@ fills the journal's history with each job's duration; the second's first polls w
 <= 1.15). A third run, the first paced by history the second confirmed, is reported beside them
 (`third_run_median_polls`, `third_run_vs_ideal`).
 
+Beside the wall row, the bare client (`bench/floor_runs.py`) on the same batch: its `floor_vs_ideal` is the wall
+any client reaches here, knowing the latency and doing nothing but HTTP.
+
 Each repetition starts from a reset sandbox and a fresh project state; `vqr run` is a child process. A second run
 that does not execute every query again (immediate mode must) is an ERROR row.
 """
@@ -16,6 +19,7 @@ import json
 import shutil
 import statistics
 
+from bench.floor_runs import floor_extra, floor_runs
 from bench.gen_batch import ENV, BatchProject, BatchSize, batch_project
 from bench.harness import (
     Benchmark,
@@ -83,6 +87,8 @@ def run_pacing(config: Config) -> list[Result]:
             # confirmed, execute/firstpoll.kept_duration) pace the jobs night after night.
             third_walls.append(_vqr_run(project, env).seconds)
             third_medians.append(statistics.median(_polls(_latest_run(project))))
+        floors = floor_runs(box, project.specs, concurrency=size.concurrency, latency=size.latency, repeat=repeat,
+                            workdir=config.workdir / "floor")
     ideal = size.ideal
     ideals = [Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="") for _ in again]
     shape = {"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency,
@@ -93,7 +99,8 @@ def run_pacing(config: Config) -> list[Result]:
     wall = judge("nightly-again-vs-ideal", Pairs(ours=again, peer=ideals), target=VS_IDEAL,
                  peer_label=size.ideal_label, config=config,
                  extra={**shape, "run_json_seconds": statistics.median(batch_seconds),
-                        "third_run_vs_ideal": round(statistics.median(third_walls) / ideal, 3)})
+                        "third_run_vs_ideal": round(statistics.median(third_walls) / ideal, 3),
+                        **floor_extra(floors, queries=size.queries, ideal=ideal)})
     return [polls, wall]
 
 

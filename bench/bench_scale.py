@@ -5,6 +5,10 @@ RSS from `os.wait4`, target <= 300 MiB) and `shards-4x50-vs-ideal` (the same bat
 processes at concurrency 50 each, started together on this machine, then `vqr report merge`; from the first spawn
 to the merge's exit, against the same ideal, target <= 1.4).
 
+Beside them, one run of the bare client (`bench/floor_runs.py`) on the same batch at concurrency 200: its
+`floor_vs_ideal` is the wall any single client reaches against this sandbox on this machine, and shards cannot go
+below it either (they share the same sandbox and cores), so both wall rows carry it.
+
 Each side starts from a reset sandbox (empty cache) and a fresh project state, so every body is executed; a run that
 does not execute each exactly once is an ERROR row. Full sizes run once: one repetition takes minutes.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 
+from bench.floor_runs import floor_extra, floor_runs
 from bench.gen_batch import ENV, BatchProject, batch_project, ideal_label, ideal_seconds
 from bench.harness import Benchmark, Config, Metric, Pairs, Result, Sample, Target, console_tool, judge, time_command
 from bench.measures import value_result
@@ -65,12 +70,15 @@ def run_scale(config: Config) -> list[Result]:
         failed = sharded.merged["summary"]["failed"]
         if sharded.merged["summary"]["succeeded"] != size.queries:
             raise RuntimeError(f"the merged run has {failed} failed queries: {sharded.merged['summary']}")
+        floors = floor_runs(box, project.specs, concurrency=size.concurrency, latency=size.latency, repeat=1,
+                            workdir=config.workdir / "floor")
     ideal = ideal_seconds(size.queries, size.concurrency, size.latency)
+    floor = floor_extra(floors, queries=size.queries, ideal=ideal)
     ideal_sample = Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="")
     label = ideal_label(size.queries, size.concurrency, size.latency)
     shape = {"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency}
     whole = judge("run-10000-queries-vs-ideal", Pairs(ours=[single], peer=[ideal_sample]), target=VS_IDEAL,
-                  peer_label=label, config=config, extra={**shape, "cpu_s": round(single.cpu_seconds, 2)})
+                  peer_label=label, config=config, extra={**shape, "cpu_s": round(single.cpu_seconds, 2), **floor})
     rss = value_result("run-10000-queries-peak-rss", [single.peak_rss_kib / 1024], target=PEAK_RSS, unit="MiB",
                        config=config, peer_label="vqr run's own peak (wait4)", extra=shape)
     merge = sharded.merge
@@ -81,7 +89,8 @@ def run_scale(config: Config) -> list[Result]:
                    extra={**shape, "shards": size.shards, "concurrency_per_shard": size.concurrency // size.shards,
                           "shard_seconds": [round(s.seconds, 2) for s in sharded.shards],
                           "shard_cpu_s": [round(s.cpu_seconds, 2) for s in sharded.shards],
-                          "merge_seconds": round(merge.seconds, 2), "merge_peak_rss_mib": merge.peak_rss_kib / 1024})
+                          "merge_seconds": round(merge.seconds, 2), "merge_peak_rss_mib": merge.peak_rss_kib / 1024,
+                          "floor_vs_ideal": floor["floor_vs_ideal"]})
     return [whole, rss, shards]
 
 
