@@ -297,6 +297,8 @@ class VezaClient:
 
 
 def _final(error: TransientError, why: str) -> TransientError:
+    """The last attempt's error, saying why there is no next one; every field of it kept, its `Retry-After` too (a
+    caller that classes the failure, `is_throttle`, reads it)."""
     return TransientError(f"{error.detail} ({why})", operation=error.operation, delivery=error.delivery,
-                          status=error.status, code=error.code, request_id=error.request_id, refused=error.refused,
-                          resolution=error.resolution)
+                          retry_after=error.retry_after, status=error.status, code=error.code,
+                          request_id=error.request_id, refused=error.refused, resolution=error.resolution)

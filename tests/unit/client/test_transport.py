@@ -32,6 +32,7 @@ from runner.client.errors import (
 )
 from runner.client.exchange import MAX_MERGED_URLS
 from runner.client.retry import PollLadder, RetryBudget, RetryPolicy, poll_delays
+from runner.client.throttle import is_throttle
 from runner.errors import UsageError
 from runner.model.protocol import DEFAULT_POLL_PATH, ApiProtocol, Paging
 from runner.model.values import JSONObject
@@ -267,6 +268,14 @@ def test_attempts_are_limited() -> None:
         run(submit(script, time, retry=RetryPolicy(max_attempts=3)))
     assert caught.value.delivery is Delivery.NOT_DELIVERED and caught.value.request_id == "req-42"
     assert len(script.requests) == 3
+
+
+def test_the_final_error_keeps_the_servers_retry_after() -> None:
+    # Given up on: the error still says the tenant asked for a wait, so it is still classed a throttle.
+    script, time = Script(*[reply(502, {}, **{"Retry-After": "2"})] * 3), FakeTime()
+    with pytest.raises(TransientError, match="gave up after 3 attempts") as caught:
+        run(submit(script, time, retry=RetryPolicy(max_attempts=3)))
+    assert caught.value.retry_after == 2.0 and caught.value.status == 502 and is_throttle(caught.value)
 
 
 def test_retry_after_beyond_the_deadline_ends_the_request() -> None:
