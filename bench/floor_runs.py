@@ -1,12 +1,12 @@
 """The bare client's runs beside a row: what any client reaches on this machine, so a target can be read against it.
 
 `floor_runs(box, specs, concurrency=, latency=, repeat=, workdir=) -> list[Sample]` runs `bench/floor_client.py`
-(asyncio + aiohttp over TLS: submit, wait the known latency, poll, read the pages, write the rows; no start-up work,
-journal, lint, compile or reports) on the same batch against the same sandbox, from a reset sandbox each time, and
-checks that it executed every spec. `floor_extra(floors, queries=, ideal=)` is what a row records of them: the
-bare client's wall against the row's own ideal and its CPU per query. A wall target below the floor's ratio, or a
-CPU target below its CPU, cannot be met by any client here: the sandbox sharing the two cores and the HTTP stack
-set it, not vqr.
+(asyncio + aiohttp over TLS: submit, wait the known latency, poll, read the pages, write the rows; no start-up work
+beyond Python's and aiohttp's, no journal, lint, compile or reports) on the same batch against the same sandbox,
+from a reset sandbox each time, and checks that it executed every spec. `floor_extra(floors, queries=, ideal=)` is
+what a row records of them: the bare client's wall against the row's own ideal and its CPU per query. A wall target
+below the floor's ratio, or a CPU target below its CPU, cannot be met by any client here: the sandbox sharing the
+two cores and the HTTP stack set it, not vqr.
 """
 
 from __future__ import annotations
