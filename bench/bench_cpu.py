@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 
-from bench.floor_runs import floor_extra, floor_runs
+from bench.floor_runs import floor_figures
 from bench.gen_batch import ENV, BatchSize, batch_project
 from bench.harness import (
     Benchmark,
@@ -57,23 +57,24 @@ def run_cpu(config: Config) -> list[Result]:
             executed = box.stats()["executions"]
             if executed != size.queries:
                 raise RuntimeError(f"the run executed {executed} specs, not {size.queries}")
-        floors = floor_runs(box, project.specs, concurrency=size.concurrency, latency=size.latency, repeat=repeat,
-                            workdir=config.workdir / "floor")
+        floor = floor_figures(box, project.specs, concurrency=size.concurrency, latency=size.latency,
+                              repeat=repeat, workdir=config.workdir / "floor", ideal=size.ideal)
     per_query = [1000 * s.cpu_seconds / size.queries for s in runs]
     ideal = size.ideal
-    floor = floor_extra(floors, queries=size.queries, ideal=ideal)
+    floor_label = (f"{floor['floor_ms_per_query']:.1f} ms" if "floor_ms_per_query" in floor
+                   else "failed (floor_error)")
     ideals = [Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="") for _ in runs]
     wall = judge("run-200-queries-vs-ideal", Pairs(ours=runs, peer=ideals), target=VS_IDEAL,
                  peer_label=size.ideal_label, config=config,
                  extra={"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency,
-                        "floor_vs_ideal": floor["floor_vs_ideal"], "floor_seconds": floor["floor_seconds"]})
+                        **{k: v for k, v in floor.items() if k in ("floor_vs_ideal", "floor_seconds", "floor_error")}})
     return [wall, value_result("client-cpu-per-query", per_query, target=PER_QUERY, unit="ms", config=config,
                          peer_label=f"{size.queries} queries, concurrency {size.concurrency}; a bare aiohttp "
-                                    f"client: {floor['floor_ms_per_query']:.1f} ms",
+                                    f"client: {floor_label}",
                          extra={"queries": size.queries, "concurrency": size.concurrency,
                                 "latency_s": size.latency, "cpu_s": [s.cpu_seconds for s in runs],
-                                "wall_s": [s.seconds for s in runs], "floor_ms_per_query": floor["floor_ms_per_query"],
-                                "floor_cpu_s": floor["floor_cpu_s"]})]
+                                "wall_s": [s.seconds for s in runs],
+                                **{k: v for k, v in floor.items() if k != "floor_seconds"}})]
 
 
 BENCHMARKS = (Benchmark(name="client-cpu", rows=("run-200-queries-vs-ideal", "client-cpu-per-query"),

@@ -19,7 +19,7 @@ import json
 import shutil
 import statistics
 
-from bench.floor_runs import floor_extra, floor_runs
+from bench.floor_runs import floor_figures
 from bench.gen_batch import ENV, BatchProject, BatchSize, batch_project
 from bench.harness import (
     Benchmark,
@@ -87,8 +87,8 @@ def run_pacing(config: Config) -> list[Result]:
             # confirmed, execute/firstpoll.kept_duration) pace the jobs night after night.
             third_walls.append(_vqr_run(project, env).seconds)
             third_medians.append(statistics.median(_polls(_latest_run(project))))
-        floors = floor_runs(box, project.specs, concurrency=size.concurrency, latency=size.latency, repeat=repeat,
-                            workdir=config.workdir / "floor")
+        floor = floor_figures(box, project.specs, concurrency=size.concurrency, latency=size.latency,
+                              repeat=repeat, workdir=config.workdir / "floor", ideal=size.ideal)
     ideal = size.ideal
     ideals = [Sample(seconds=ideal, peak_rss_kib=0, returncode=0, output="") for _ in again]
     shape = {"queries": size.queries, "concurrency": size.concurrency, "latency_s": size.latency,
@@ -100,7 +100,7 @@ def run_pacing(config: Config) -> list[Result]:
                  peer_label=size.ideal_label, config=config,
                  extra={**shape, "run_json_seconds": statistics.median(batch_seconds),
                         "third_run_vs_ideal": round(statistics.median(third_walls) / ideal, 3),
-                        **floor_extra(floors, queries=size.queries, ideal=ideal)})
+                        **floor})
     return [polls, wall]
 
 

@@ -1,11 +1,14 @@
-"""The floor of the client-CPU row: the least any asyncio + aiohttp client spends on the same batch over TLS.
+"""The floor beside the wall and client-CPU rows: about the least an asyncio + aiohttp client spends on the same
+batch over TLS, in CPU and in wall time.
 
-Run as its own process by `bench_cpu.py` (`python -m bench.floor_client SPECS_JSON OUT_DIR CONCURRENCY LATENCY`,
-the sandbox's URL, key and CA from `VEZA_URL`, `VEZA_API_KEY` and `REQUESTS_CA_BUNDLE`), so that `wait4` gives its
-own CPU like vqr's. Per spec: one submit (`cached_result_if_available`, as the batch's policy), polls until DONE
-(the first after the sandbox's latency, then 0.1 s apart), every page read, the rows written as JSON lines. No
-journal, no lint or compile, no lifecycle, CSV or reports, no retries: what is left is the HTTP stack's own cost,
-which a target for the whole `vqr run` process cannot go below on the same machine. Not the product: a yardstick.
+Run as its own process by `bench/floor_runs.py`, for client-cpu, nightly-again and scale-10000
+(`python -m bench.floor_client SPECS_JSON OUT_DIR CONCURRENCY LATENCY`, the sandbox's URL, key and CA from
+`VEZA_URL`, `VEZA_API_KEY` and `REQUESTS_CA_BUNDLE`), so that `wait4` gives its own CPU like vqr's. Per spec: one
+submit (`cached_result_if_available`, as the batch's policy), polls until DONE (the first after the sandbox's
+latency, then 0.1 s apart), every page read, the rows written as JSON lines. No journal, no lint or compile, no
+lifecycle, CSV or reports, no retries: what is left is the HTTP stack's own cost and Python's and aiohttp's
+start-up, which a whole `vqr run` process is not expected to go below on the same machine. Not the product: a
+yardstick.
 """
 
 from __future__ import annotations
