@@ -297,8 +297,9 @@ class VezaClient:
 
 
 def _final(error: TransientError, why: str) -> TransientError:
-    """The last attempt's error, saying why there is no next one; every field of it kept, its `Retry-After` too (a
-    caller that classes the failure, `is_throttle`, reads it)."""
+    """The last attempt's error, saying why there is no next one; every field of it kept, its `Retry-After` too: a
+    `_retrying` that meets it from an inner one (saved-query creation's `_marked` lookup lists through its own)
+    waits that long and tells the throttle listener, as for any throttled attempt."""
     return TransientError(f"{error.detail} ({why})", operation=error.operation, delivery=error.delivery,
                           retry_after=error.retry_after, status=error.status, code=error.code,
                           request_id=error.request_id, refused=error.refused, resolution=error.resolution)
