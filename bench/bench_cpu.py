@@ -5,8 +5,8 @@ queries (target: at most 5 ms each); and the same runs' wall against the ideal `
 The sandbox (`vqr sandbox serve --tls --latency 1`) is its own process, so its CPU is not counted: `wait4` on the
 `vqr run` child gives that child's own rusage (its CSV worker, which it reaps, included). Beside it, the same batch
 by a bare asyncio + aiohttp client (`bench/floor_client.py`: submit, poll, read the pages, write the rows, nothing
-else) gives the floor that the HTTP stack alone costs on this machine, in the row's `floor_ms_per_query`, and the
-wall any client reaches here, in the wall row's `floor_vs_ideal` (`bench/floor_runs.py`). The CPU figure covers
+else) gives the floor that such a client costs on this machine, in the row's `floor_ms_per_query`, and the
+wall it reaches here, in the wall row's `floor_vs_ideal` (`bench/floor_runs.py`). The CPU figure covers
 the whole process — start-up imports, lint, compile, the run and every report — because that is what a scheduler
 pays per query. Each repetition starts from a reset sandbox and a fresh project state.
 """

@@ -7,7 +7,7 @@ fills the journal's history with each job's duration; the second's first polls w
 (`third_run_median_polls`, `third_run_vs_ideal`).
 
 Beside the wall row, the bare client (`bench/floor_runs.py`) on the same batch: its `floor_vs_ideal` is the wall
-any client reaches here, knowing the latency and doing nothing but HTTP.
+this bare client reaches here, knowing the latency and doing nothing but HTTP.
 
 Each repetition starts from a reset sandbox and a fresh project state; `vqr run` is a child process. A second run
 that does not execute every query again (immediate mode must) is an ERROR row.
